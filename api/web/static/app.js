@@ -1,0 +1,87 @@
+// The dashboard's entry: ask for the API key once per tab, then show the view in the URL's
+// hash (#search, #timeline, #alerts, #advocates, #sources). A view's data loads when it is
+// first opened; its controls work from the start.
+
+import { initAdvocates } from "./advocates.js";
+import { initAlerts } from "./alerts.js";
+import { ApiError, api, session } from "./api.js";
+import { initSearch } from "./search.js";
+import { initSources } from "./sources.js";
+import { initTimeline } from "./timeline.js";
+
+const $ = (id) => document.getElementById(id);
+const VIEWS = ["search", "timeline", "alerts", "advocates", "sources"];
+const started = new Map();
+let brands = null;
+
+async function knownBrands() {
+  brands ??= api("/analytics/top/brand", { params: { size: 100 } })
+    .then((buckets) => buckets.map((b) => b.key));
+  return brands;
+}
+
+const INIT = {
+  search: initSearch,
+  timeline: () => initTimeline(knownBrands()),
+  alerts: initAlerts,
+  advocates: () => initAdvocates(knownBrands()),
+  sources: initSources,
+};
+
+function route() {
+  const [name, query = ""] = location.hash.slice(1).split("?");
+  const view = VIEWS.includes(name) ? name : "search";
+  for (const other of VIEWS) $(`view-${other}`).hidden = other !== view;
+  for (const link of document.querySelectorAll("#tabs a")) {
+    link.toggleAttribute("aria-current", link.dataset.view === view);
+  }
+  if (!started.has(view)) {
+    const done = INIT[view](new URLSearchParams(query)).catch((error) => {
+      if (!(error instanceof ApiError && error.status === 401)) console.error(error);
+    });
+    started.set(view, done);
+  }
+}
+
+function showLogin(message = "") {
+  started.clear();
+  brands = null;
+  $("login").hidden = false;
+  $("tabs").hidden = true;
+  $("sign-out").hidden = true;
+  for (const view of VIEWS) $(`view-${view}`).hidden = true;
+  $("login-error").textContent = message;
+  $("key").focus();
+}
+
+async function signIn(key, who) {
+  session.save(key, who);
+  try {
+    await api("/analytics/top/brand", { params: { size: 1 } });
+  } catch (error) {
+    showLogin(error.message);
+    return;
+  }
+  $("login").hidden = true;
+  $("tabs").hidden = false;
+  $("sign-out").hidden = false;
+  route();
+}
+
+// Every form is handled here, never sent as a page load (which would drop what was typed).
+document.addEventListener("submit", (event) => event.preventDefault());
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  signIn($("key").value.trim(), $("who").value.trim());
+});
+$("sign-out").addEventListener("click", () => {
+  session.forget();
+  showLogin();
+});
+document.addEventListener("mw:signed-out", (event) => showLogin(event.detail ?? ""));
+window.addEventListener("hashchange", () => {
+  if (session.key()) route();
+});
+
+if (session.key()) signIn(session.key(), session.who());
+else showLogin();

@@ -1,0 +1,78 @@
+// Building the page from data. Mention text is untrusted: everything here goes in as text
+// nodes or properties, never as HTML.
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+// Only web links: a javascript: or data: URL from a crawled page must not become a link.
+export function safeHref(raw) {
+  try {
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+const ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'", "&#39;": "'" };
+
+function unescapeHtml(text) {
+  return text.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (entity) => ENTITIES[entity]);
+}
+
+// The server's highlight is escaped text with <mark> around matches. Rather than trusting
+// it as HTML, split on the two tags, unescape the pieces and rebuild them as text nodes.
+export function highlighted(highlight) {
+  const parts = highlight.split(/<mark>|<\/mark>/);
+  return parts.map((part, i) => (i % 2 ? el("mark", {}, unescapeHtml(part)) : unescapeHtml(part)));
+}
+
+export function clear(node) {
+  node.replaceChildren();
+  return node;
+}
+
+export function fillSelect(select, values) {
+  const keep = select.value;
+  for (const option of [...select.options].slice(1)) option.remove();
+  for (const value of values) select.append(el("option", { value }, value));
+  select.value = values.includes(keep) ? keep : "";
+}
+
+export function formatTime(iso) {
+  if (!iso) return "";
+  const when = new Date(iso);
+  return Number.isNaN(when.getTime()) ? String(iso)
+    : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function showError(node, error) {
+  node.textContent = error ? String(error.message ?? error) : "";
+}
+
+export function table(tbody, rows, cells) {
+  clear(tbody).append(...rows.map((row) => el("tr", {}, cells(row).map((c) => el("td", {}, c)))));
+}
+
+// Answers can come back out of order (a slow first search, a quick second one): a view asks
+// for a turn before each request and draws the answer only if no later turn was taken.
+export function turns() {
+  let newest = 0;
+  return () => {
+    const mine = ++newest;
+    return () => mine === newest;
+  };
+}

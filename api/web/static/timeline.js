@@ -1,0 +1,148 @@
+// The timeline view: mentions per hour/day/week for a brand, stacked by sentiment. A bar (or
+// its row in the table under the chart) opens that interval's mentions.
+
+import { api } from "./api.js";
+import { clear, el, fillSelect, formatTime, showError, turns } from "./dom.js";
+import { mentionCard } from "./mentions.js";
+import { dayStart } from "./search.js";
+
+const $ = (id) => document.getElementById(id);
+const COLOURS = { positive: "#2e7d32", neutral: "#9e9e9e", negative: "#c62828" };
+const DAY_MS = 86_400_000;
+
+let chart = null;
+const showTurn = turns();
+const bucketTurn = turns();
+let shown = { buckets: [], until: null, brand: "" };
+
+function isoDay(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+async function defaultRange() {
+  // End at the newest mention rather than today, so an old crawl still shows something.
+  const newest = await api("/mentions", { params: { sort: "newest", size: 1 } });
+  const last = newest.results[0]?.mention.published_at;
+  const until = last ? new Date(last) : new Date();
+  // Dates the user already typed win over the default.
+  if (!$("t-until").value) $("t-until").value = isoDay(until);
+  if (!$("t-since").value) $("t-since").value = isoDay(new Date(until.getTime() - 29 * DAY_MS));
+}
+
+function label(start, interval) {
+  const when = new Date(start);
+  const options = interval === "hour"
+    ? { month: "short", day: "numeric", hour: "2-digit", timeZone: "UTC" }
+    : { month: "short", day: "numeric", timeZone: "UTC" };
+  return when.toLocaleString(undefined, options);
+}
+
+async function openBucket(index) {
+  const bucket = shown.buckets[index];
+  if (!bucket) return;
+  const end = shown.buckets[index + 1]?.start ?? shown.until;
+  const title = $("bucket-title");
+  title.hidden = false;
+  title.textContent = `${bucket.count} mention${bucket.count === 1 ? "" : "s"} from `
+    + `${formatTime(bucket.start)} to ${formatTime(end)}`;
+  const list = clear($("bucket-results"));
+  const current = bucketTurn();
+  try {
+    const found = await api("/mentions", { params: {
+      brand: shown.brand, since: bucket.start, until: end, sort: "newest", size: 100,
+    } });
+    if (!current()) return;
+    list.append(...found.results.map((hit) => mentionCard(hit.mention)));
+    if (found.total > found.results.length) {
+      list.append(el("li", { class: "hint" }, `and ${found.total - found.results.length} more`));
+    }
+  } catch (error) {
+    list.append(el("li", { class: "error" }, error.message));
+  }
+}
+
+function draw(buckets, interval) {
+  const labels = buckets.map((b) => label(b.start, interval));
+  const datasets = ["positive", "neutral", "negative"].map((name) => ({
+    label: name, data: buckets.map((b) => b[name]), backgroundColor: COLOURS[name], stack: "all",
+  }));
+  if (!window.Chart) {
+    showError($("timeline-error"),
+              "The chart library is not installed (run `make install`); the table below has the counts.");
+    return;
+  }
+  if (chart) chart.destroy();
+  chart = new window.Chart($("timeline-chart"), {
+    type: "bar",
+    data: { labels, datasets },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+      onClick: (event, elements) => {
+        if (elements.length) openBucket(elements[0].index);
+      },
+      interaction: { mode: "index", intersect: false },
+    },
+  });
+}
+
+function score(nps) {
+  return nps === null ? "–" : (nps > 0 ? "+" : "") + Math.round(nps);
+}
+
+// NPS per month beside the chart, where the server has the report route.
+async function showNps(brand) {
+  const box = $("nps");
+  try {
+    const rows = await api("/reports/nps", { params: { brand, period: "month" } });
+    box.hidden = rows.length === 0;
+    clear(box).append(
+      el("h3", {}, "NPS by month"),
+      el("table", {}, el("thead", {}, el("tr", {}, ["Month", "Brand", "NPS", "Rated NPS", "n"]
+        .map((h) => el("th", {}, h)))),
+        el("tbody", {}, rows.slice(-12).map((row) => el("tr", {},
+          el("td", {}, row.period), el("td", {}, row.brand), el("td", {}, score(row.all.nps)),
+          el("td", {}, score(row.rated.nps)), el("td", {}, row.all.total))))),
+      el("p", { class: "hint" }, "NPS counts estimates from sentiment where a mention has no rating;"
+         + " rated NPS counts rated mentions only."));
+  } catch {
+    box.hidden = true;  // no report route on this server: the chart stands alone
+  }
+}
+
+async function show() {
+  const current = showTurn();
+  showError($("timeline-error"), null);
+  const interval = $("t-interval").value;
+  const since = dayStart($("t-since").value);
+  const until = dayStart($("t-until").value, 1);
+  shown = { buckets: [], until, brand: $("t-brand").value };
+  clear($("bucket-results"));
+  clear($("timeline-table").tBodies[0]);
+  $("bucket-title").hidden = true;
+  try {
+    const buckets = await api("/analytics/histogram", {
+      params: { since, until, interval, brand: shown.brand, tz: "UTC" },
+    });
+    if (!current()) return;
+    shown.buckets = buckets;
+    draw(buckets, interval);
+    showNps(shown.brand);
+    const rows = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.count > 0);
+    $("timeline-table").tBodies[0].append(...rows.map((b) => el("tr", {
+      tabindex: "0", dataset: { index: b.index }, onclick: () => openBucket(b.index),
+      onkeydown: (event) => { if (event.key === "Enter") openBucket(b.index); },
+    }, el("td", {}, label(b.start, interval)), el("td", {}, b.count),
+       el("td", {}, b.positive), el("td", {}, b.neutral), el("td", {}, b.negative))));
+  } catch (error) {
+    showError($("timeline-error"), error);
+  }
+}
+
+export async function initTimeline(brands) {
+  $("timeline-form").addEventListener("submit", show);
+  fillSelect($("t-brand"), await brands);
+  await defaultRange();
+  await show();
+}

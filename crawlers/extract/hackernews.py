@@ -1,0 +1,102 @@
+"""Hacker News stories and comments from the Algolia search API (`/api/v1/search_by_date`).
+
+The API returns about 1,000 hits per query at most, so pages go back in time: each next
+page asks for hits at or before the oldest one seen (`numericFilters=created_at_i<=T`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from crawlers.extract.dates import parse_date
+from crawlers.extract.jsonapi import as_int, build_each, items_at, load_json, with_params
+from crawlers.extract.language import detect_lang
+from crawlers.extract.markup import html_to_text
+from index.record import Author, Engagement, Mention, mention_id
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from crawlers.extract.jsonapi import OnError
+    from index.watchlist import Brand
+
+__all__ = ["BASE_URL", "SOURCE", "extract_hits", "next_page", "search_url"]
+
+SOURCE = "hackernews"
+BASE_URL = "https://hn.algolia.com"
+_SITE = "https://news.ycombinator.com"
+_PAGE_SIZE = 100
+_UNTIL = "created_at_i<="
+
+
+def search_url(base: str, query: str, since: int | None = None) -> str:
+    """The newest stories and comments matching `query`, after `since` (epoch seconds)."""
+    url = f"{base.rstrip('/')}/api/v1/search_by_date"
+    return with_params(url, query=query, tags="(story,comment)", hitsPerPage=_PAGE_SIZE,
+                       numericFilters=f"created_at_i>{since}" if since is not None else None)
+
+
+def extract_hits(
+    body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
+    on_error: OnError | None = None,
+) -> Iterator[Mention]:
+    """Each story or comment naming the brand (Algolia also matches on word prefixes and
+    the story title of a comment, so hits are checked again)."""
+    hits = items_at(load_json(body, url, on_error), ("hits",), url, on_error)
+    collected = collected_at or datetime.now(UTC)
+
+    def build(hit: dict[str, Any]) -> Mention | None:
+        tags = hit.get("_tags") or []
+        is_comment = "comment" in tags
+        if is_comment:
+            title, text = None, html_to_text(hit.get("comment_text") or "")
+            engagement = Engagement(score=as_int(hit.get("points")))
+        else:
+            title = html_to_text(hit.get("title") or "") or None
+            text = html_to_text(hit.get("story_text") or "") or title or ""
+            engagement = Engagement(score=as_int(hit.get("points")),
+                                    replies=as_int(hit.get("num_comments")))
+        terms = brand.match(f"{title or ''}\n{text}")
+        if not terms:
+            return None
+        author = hit.get("author") or ""
+        parent = hit.get("parent_id") if is_comment else None
+        return Mention.create(
+            source=SOURCE,
+            native_id=str(hit["objectID"]),
+            kind="comment" if is_comment else "post",
+            url=f"{_SITE}/item?id={hit['objectID']}",
+            text=text,
+            author=Author(name=author, handle=author or None,
+                          url=f"{_SITE}/user?id={author}" if author else None),
+            published_at=parse_date(hit.get("created_at_i")) or parse_date(hit.get("created_at")),
+            collected_at=collected,
+            title=title,
+            lang=detect_lang(f"{title or ''}\n{text}"),
+            parent_id=mention_id(SOURCE, str(parent)) if parent else None,
+            engagement=engagement,
+            brand=brand.name,
+            matched_terms=terms,
+        )
+
+    return build_each(hits, url, build, on_error)
+
+
+def next_page(body: bytes, url: str) -> str | None:
+    """The same search for hits at or before the oldest on this page; None on the last page.
+    `<=`, not `<`, so hits sharing the boundary second are not lost (the repeats are
+    deduplicated); a page whose hits all share one second cannot move on and ends it."""
+    data = load_json(body, url, on_error=lambda *_: None)
+    if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
+        return None
+    hits = data["hits"]
+    times = [t for h in hits if isinstance(h, dict) and (t := as_int(h.get("created_at_i")))]
+    per_page = as_int(data.get("hitsPerPage")) or _PAGE_SIZE
+    if not times or len(hits) < per_page:
+        return None
+    filters = parse_qs(urlsplit(url).query).get("numericFilters", [""])[0]
+    kept = [f for f in filters.split(",") if f and not f.startswith(_UNTIL)]
+    following = with_params(url, numericFilters=",".join([*kept, f"{_UNTIL}{min(times)}"]))
+    return None if following == url else following

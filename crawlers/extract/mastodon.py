@@ -1,0 +1,86 @@
+"""Mastodon statuses from a server's public tag timeline (`/api/v1/timelines/tag/{tag}`).
+
+A status is known by its `uri`, the same on every server, not by `id`, which is local to
+the server that served it; a boost wraps the original status in `reblog`, which is what is
+kept. Pages go back with `max_id` (the `Link: <...>; rel="next"` header says so).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from crawlers.extract.dates import parse_date
+from crawlers.extract.jsonapi import as_int, build_each, items_at, load_json, with_params
+from crawlers.extract.language import detect_lang
+from crawlers.extract.markup import html_to_text
+from index.record import Author, Engagement, Mention
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from crawlers.extract.jsonapi import OnError
+    from index.watchlist import Brand
+
+__all__ = ["SOURCE", "extract_statuses", "next_page", "tag_url"]
+
+SOURCE = "mastodon"
+_PAGE_SIZE = 40  # the API's largest page
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+def tag_url(instance: str, tag: str) -> str:
+    return f"{instance.rstrip('/')}/api/v1/timelines/tag/{quote(tag)}?limit={_PAGE_SIZE}"
+
+
+def extract_statuses(
+    body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
+    on_error: OnError | None = None,
+) -> Iterator[Mention]:
+    """Each public status naming the brand, boosts unwrapped to the boosted status."""
+    statuses = items_at(load_json(body, url, on_error), (), url, on_error)
+    collected = collected_at or datetime.now(UTC)
+
+    def build(status: dict[str, Any]) -> Mention | None:
+        status = status.get("reblog") or status
+        text = html_to_text(status.get("content") or "")
+        warning = html_to_text(status.get("spoiler_text") or "") or None
+        terms = brand.match(f"{warning or ''}\n{text}")
+        if not terms or not text:
+            return None
+        account = status["account"]
+        return Mention.create(
+            source=SOURCE,
+            native_id=status["uri"],
+            kind="comment" if status.get("in_reply_to_id") else "post",
+            url=status.get("url") or status["uri"],
+            text=text,
+            author=Author(name=account.get("display_name") or account["acct"],
+                          handle=f"@{account['acct']}", url=account.get("url"),
+                          followers=as_int(account.get("followers_count"))),
+            published_at=parse_date(status.get("created_at")),
+            collected_at=collected,
+            title=warning,  # a content warning reads as the post's title
+            lang=detect_lang(text, status.get("language")),
+            engagement=Engagement(likes=as_int(status.get("favourites_count")),
+                                  replies=as_int(status.get("replies_count")),
+                                  reposts=as_int(status.get("reblogs_count"))),
+            brand=brand.name,
+            matched_terms=terms,
+        )
+
+    return build_each(statuses, url, build, on_error)
+
+
+def next_page(body: bytes, url: str, link: str | None = None) -> str | None:
+    """The `rel="next"` URL of the `Link` header, else the same timeline before the last
+    status of this page; None on an empty page."""
+    data = load_json(body, url, on_error=lambda *_: None)
+    if not isinstance(data, list) or not data:
+        return None
+    if link and (found := _NEXT.search(link)):
+        return found[1]
+    last = data[-1].get("id") if isinstance(data[-1], dict) else None
+    return with_params(url, max_id=last) if isinstance(last, str) and last else None

@@ -1,0 +1,69 @@
+"""Run one crawl of a watchlist: one spider per source type, all in one Scrapy process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+
+from crawlers import settings as default_settings
+from crawlers.spiders.appstore import AppStoreSpider
+from crawlers.spiders.bluesky import BlueskySpider
+from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.googleplay import GooglePlaySpider
+from crawlers.spiders.hackernews import HackerNewsSpider
+from crawlers.spiders.mastodon import MastodonSpider
+from crawlers.spiders.reddit import RedditSpider
+from crawlers.spiders.schemaorg import SchemaOrgSpider
+from crawlers.spiders.trustpilot import TrustpilotSpider
+from index.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from crawlers.spiders.paged import PagedSpider
+
+# Source types crawled by a spider that takes (brand, source) targets.
+_TARGET_SPIDERS: dict[str, type[SchemaOrgSpider | PagedSpider]] = {
+    "schemaorg": SchemaOrgSpider,
+    "reddit": RedditSpider,
+    "hackernews": HackerNewsSpider,
+    "mastodon": MastodonSpider,
+    "appstore": AppStoreSpider,
+    "trustpilot": TrustpilotSpider,
+    "bluesky": BlueskySpider,
+    "googleplay": GooglePlaySpider,
+}
+
+__all__ = ["crawl_settings", "run_crawl"]
+
+
+def crawl_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    settings.update(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def run_crawl(watchlist: Watchlist, overrides: Mapping[str, Any] | None = None
+              ) -> dict[str, dict[str, Any]]:
+    """Crawl every source of the watchlist once; returns each spider's Scrapy stats.
+
+    Blocks until done. Twisted's reactor cannot be restarted, so call this at most once
+    per process.
+    """
+    feeds = sorted({s.page_url for b in watchlist.brands for s in b.sources if s.type == "feed"})
+    process = CrawlerProcess(crawl_settings(overrides))
+    crawlers: list[Crawler] = []
+    for source_type, spider in _TARGET_SPIDERS.items():
+        targets = [(b, s) for b in watchlist.brands for s in b.sources if s.type == source_type]
+        if targets:
+            crawler = process.create_crawler(spider)
+            crawlers.append(crawler)
+            process.crawl(crawler, targets=targets)
+    if feeds:
+        crawler = process.create_crawler(FeedSpider)
+        crawlers.append(crawler)
+        process.crawl(crawler, urls=feeds, brands=watchlist.brands)
+    process.start()
+    return {c.spidercls.name: dict(c.stats.get_stats()) if c.stats else {} for c in crawlers}

@@ -1,0 +1,58 @@
+"""Scrapy settings for mentionwatch: every crawler default lives here.
+
+Ours are prefixed MENTIONWATCH_. Politeness is on by default: robots.txt, AutoThrottle,
+an identifying User-Agent, low per-domain concurrency and retries.
+"""
+
+BOT_NAME = "mentionwatch"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+USER_AGENT = "mentionwatch/0.1 (+https://github.com/mentionwatch/mentionwatch; review monitor)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.PrivateAddressMiddleware": 50,
+    # Scrapy's retry, made to wait for Retry-After.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.RetryAfterMiddleware": 550,
+}
+EXTENSIONS = {
+    "crawlers.coverage.CoverageExtension": 500,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.DedupePipeline": 100,
+    "crawlers.pipelines.SentimentPipeline": 300,
+    "crawlers.pipelines.IndexPipeline": 800,
+}
+
+# Where mentions are written: a SQLite file (the embedded default).
+MENTIONWATCH_DB = "mentionwatch.db"
+# Sentiment model: the offline default, a hub name or a local checkpoint path.
+MENTIONWATCH_MODEL = "e5-small-head"
+MENTIONWATCH_SENTIMENT_ENABLED = True
+MENTIONWATCH_SENTIMENT_BATCH_SIZE = 32
+# Seconds a mention waits for its sentiment batch to fill before it is scored anyway.
+MENTIONWATCH_SENTIMENT_MAX_WAIT = 0.5
+MENTIONWATCH_INDEX_BATCH_SIZE = 200
+# Loopback, private and link-local addresses are refused unless this is on (tests, demo).
+MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES = False
+# Pages read per watched API or listing source (Reddit, Hacker News, Mastodon, ...) per crawl.
+MENTIONWATCH_MAX_PAGES = 10
+# Longest Retry-After (seconds) a retry waits for; a longer one gives that request up.
+MENTIONWATCH_RETRY_AFTER_MAX = 120.0
+# Stop paging a source at the first page an earlier crawl saw entirely (crawlers/state.py).
+MENTIONWATCH_INCREMENTAL = True

@@ -1,0 +1,34 @@
+"""Hacker News stories and comments naming a brand, via the Algolia search API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crawlers.extract.hackernews import BASE_URL, extract_hits, next_page, search_url
+from crawlers.spiders.paged import PagedSpider
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from scrapy.http import Response
+
+    from crawlers.extract.jsonapi import OnError
+    from index.record import Mention
+    from index.watchlist import Brand, Source
+
+__all__ = ["HackerNewsSpider"]
+
+
+class HackerNewsSpider(PagedSpider):
+    name = "hackernews"
+    next_page = staticmethod(next_page)
+
+    def first_urls(self, brand: Brand, source: Source) -> list[str]:
+        # Only what is newer than the last crawl's newest hit: the search is ordered by time.
+        newest = self.high_water(brand, source)
+        return [search_url(source.url or BASE_URL, source.query or brand.name,
+                           since=int(newest.timestamp()) - 1 if newest else None)]
+
+    def extract(self, response: Response, brand: Brand, source: Source,
+                on_error: OnError) -> Iterator[Mention]:
+        return extract_hits(response.body, response.url, brand, on_error=on_error)

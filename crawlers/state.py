@@ -1,0 +1,79 @@
+"""What earlier crawls saw, per watched source, so a crawl fetches only what is new.
+
+Kept in the index's own SQLite file: `crawl_seen` (source key, mention id) and `crawl_mark`
+(source key, newest `published_at` seen: the high-water mark). What a crawl sees is
+written only when it ends, so a crawl that dies leaves the state as it was and the next one
+fetches those pages again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from index.record import Mention
+
+__all__ = ["CrawlState"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS crawl_seen (
+    source TEXT NOT NULL, mention_id TEXT NOT NULL, PRIMARY KEY (source, mention_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS crawl_mark (source TEXT PRIMARY KEY, newest TEXT NOT NULL);
+"""
+_BATCH = 500  # ids per lookup, under SQLite's bound-parameter limit
+
+
+class CrawlState:
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")  # the index writes the same file
+        self._db.executescript(_SCHEMA)
+        self._pending: dict[str, dict[str, datetime | None]] = {}
+
+    def all_seen(self, source: str, mentions: Iterable[Mention]) -> bool:
+        """True when an earlier crawl saw every one of these (and there is at least one)."""
+        ids = list(dict.fromkeys(m.id for m in mentions))
+        if not ids:
+            return False
+        found = 0
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start:start + _BATCH]
+            marks = ",".join("?" * len(chunk))
+            found += self._db.execute(
+                f"SELECT COUNT(*) FROM crawl_seen WHERE source = ? AND mention_id IN ({marks})",
+                [source, *chunk]).fetchone()[0]
+        return found == len(ids)
+
+    def high_water(self, source: str) -> datetime | None:
+        """The newest `published_at` an earlier crawl of this source saw."""
+        row = self._db.execute("SELECT newest FROM crawl_mark WHERE source = ?",
+                               (source,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def note(self, source: str, mentions: Iterable[Mention]) -> None:
+        """Remember these as seen once `commit` is called."""
+        self._pending.setdefault(source, {}).update((m.id, m.published_at) for m in mentions)
+
+    def commit(self) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            for source, seen in self._pending.items():
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO crawl_seen (source, mention_id) VALUES (?, ?)",
+                    [(source, mention_id) for mention_id in seen])
+                dates = [d for d in seen.values() if d is not None]
+                if dates:
+                    self._db.execute(
+                        "INSERT INTO crawl_mark (source, newest) VALUES (?, ?) ON CONFLICT"
+                        "(source) DO UPDATE SET newest = max(newest, excluded.newest)",
+                        (source, max(dates).isoformat()))
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._db.close()

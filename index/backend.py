@@ -1,0 +1,195 @@
+"""The interface every mention store implements, and the types it returns.
+
+A backend takes the query as an AST (a `str` is parsed with `index.query.parse` first) and
+compiles it to its own language; user text never reaches SQL or Elasticsearch DSL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol, runtime_checkable
+
+from index.query import Field, FieldName, Node, conjoin, parse
+from index.record import Mention
+
+__all__ = [
+    "NO_FILTERS",
+    "Bucket",
+    "Filters",
+    "Hit",
+    "Interval",
+    "MentionStore",
+    "SearchResult",
+    "Sort",
+    "TermsField",
+    "TimeBucket",
+    "resolve",
+]
+
+Sort = Literal["relevance", "newest"]
+Interval = Literal["hour", "day", "week"]
+TermsField = Literal["brand", "source", "source_domain", "author", "lang", "sentiment"]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # Every time in mentionwatch is UTC; a naive one from a caller means UTC too.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The API's separate filter parameters, ANDed with the query. Each means what the
+    query's field filter of the same name means (`lang="zh"` matches zh-Hans too);
+    `since` is inclusive and `until` exclusive, on `published_at`."""
+
+    brand: str | None = None
+    source: str | None = None
+    sentiment: str | None = None
+    lang: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_query(self) -> Node:
+        """These filters as query AST, MatchAll when none is set."""
+        named: tuple[tuple[FieldName, str | None], ...] = (
+            ("brand", self.brand),
+            ("source", self.source),
+            ("sentiment", self.sentiment),
+            ("lang", self.lang),
+        )
+        # An empty parameter (`?brand=`) is no filter.
+        fields: list[Node] = [Field(name, ":", value) for name, value in named if value]
+        if self.since is not None or self.until is not None:
+            fields.append(Field("published", "..", (_utc(self.since), _utc(self.until))))
+        return conjoin(fields)
+
+
+NO_FILTERS = Filters()
+
+
+def resolve(query: Node | str, filters: Filters) -> Node:
+    """The one AST a backend compiles: the query (parsed if text) AND the filters."""
+    return conjoin((parse(query) if isinstance(query, str) else query, filters.as_query()))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    mention: Mention
+    score: float  # backend-specific relevance, higher is better; 0 when nothing ranked it
+    highlight: str  # HTML-escaped snippet of the text with matches in <mark>
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    total: int  # every match, not just this page
+    hits: list[Hit]
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    key: str
+    count: int
+    # significant_terms only: how often the term is in the background set, and its score.
+    background: int | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBucket:
+    start: datetime  # aware, in the time zone asked for
+    count: int
+    by_sentiment: dict[str, int] = field(default_factory=dict)  # positive/neutral/negative
+
+
+@runtime_checkable
+class MentionStore(Protocol):
+    """Where mentions are kept and searched. Methods raise `StoreError` (or a subclass)
+    for backend failures and `QueryError` for a malformed query."""
+
+    def upsert(self, mentions: Iterable[Mention]) -> int:
+        """Insert or replace mentions by id, as one batch; returns how many were new."""
+        ...
+
+    def get(self, mention_id: str) -> Mention | None: ...
+
+    def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int: ...
+
+    def search(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        sort: Sort = "relevance",
+        page: int = 1,
+        size: int = 20,
+    ) -> SearchResult:
+        """One page (1-based) of matches, best first or newest first."""
+        ...
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove mentions by id; returns how many existed."""
+        ...
+
+    def histogram(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        interval: Interval = "day",
+        tz: str = "UTC",
+        since: datetime,
+        until: datetime,
+    ) -> list[TimeBucket]:
+        """Matches per fixed interval on `published_at` in [since, until), counted by
+        sentiment label; buckets start on interval boundaries in `tz` (weeks on Monday)
+        and empty buckets are included; `by_sentiment` has all three labels (the corrected
+        label where a person corrected one) and a mention without sentiment counts only in
+        `count`."""
+        ...
+
+    def terms(
+        self,
+        field: TermsField,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        size: int = 10,
+    ) -> list[Bucket]:
+        """The most frequent values of a field among the matches, most first (ties by key).
+        Keys are in the form the field's filter compares: NFKC-casefolded (`acme`,
+        `zh-hans`), the author by name; a mention without the field is not counted."""
+        ...
+
+    def significant_terms(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        background: Filters = NO_FILTERS,
+        size: int = 10,
+    ) -> list[Bucket]:
+        """Analyzer terms unusually frequent in the matches (foreground) compared with
+        the mentions of `background` (e.g. the same brand over the baseline weeks); used
+        to explain a spike."""
+        ...
+
+    def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
+        """Every match in a stable order (published_at, then id), streamed in constant
+        memory; consistent even while the crawler writes."""
+        ...
+
+    def correct_sentiment(self, mention_id: str, label: str, by: str) -> Mention | None:
+        """Record a person's label for a mention. The correction is kept apart from the
+        model's output, always wins over it, and survives later upserts of the same id
+        (re-crawls, re-scoring). Returns the corrected mention, None for an unknown id."""
+        ...
+
+    def corrections(self) -> Iterator[tuple[Mention, str]]:
+        """Every corrected mention with its corrected label (to refit the classifier)."""
+        ...
+
+    def close(self) -> None: ...

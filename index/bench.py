@@ -1,0 +1,283 @@
+"""`mentionwatch bench index`: a synthetic corpus, ingested into a temporary SQLite store,
+then the queries the API and the alerts run most, timed.
+
+    >>> result = run_bench(docs=2000, seed=1)   # doctest: +SKIP
+    >>> sorted(result)
+    ['docs', 'export', 'file_mib', 'histogram', 'ingest', 'machine', 'search']
+
+The corpus is deterministic for a seed: about 45 words a mention, 85% English, 10% Chinese
+(Simplified and Traditional), 5% mixed; 20 brands, 10 sources, 90 days, a vocabulary with
+Zipf-like word frequencies (real words at the head, made-up ones in the long tail), and
+sentiment labels that the wording follows.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice, product
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.backend import Filters
+from index.record import Author, Mention, Rating, Sentiment, SentimentLabel
+from index.sqlite import SqliteStore
+
+__all__ = ["BRANDS", "END", "KEYWORDS", "SOURCES", "generate", "run_bench"]
+
+BRANDS = (
+    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Soylent", "Stark", "Wayne", "Wonka",
+    "Tyrell", "Cyberdyne", "Aperture", "Vandelay", "Pied Piper", "Massive Dynamic", "Oscorp",
+    "Monarch", "Virtucon", "Zephyr", "Gringotts",
+)
+SOURCES = (
+    ("trustpilot", "trustpilot.com"), ("appstore", "apps.apple.com"),
+    ("googleplay", "play.google.com"), ("reddit", "reddit.com"),
+    ("hackernews", "news.ycombinator.com"), ("mastodon", "mastodon.social"),
+    ("bluesky", "bsky.app"), ("feed", "news.example"), ("schemaorg", "shop.example"),
+    ("youtube", "youtube.com"),
+)
+END = datetime(2026, 11, 1, tzinfo=UTC)  # the corpus covers the 90 days before
+DAYS = 90
+#: Product words of middling frequency (each in roughly 1 to 10% of English mentions):
+#: what people search for.
+KEYWORDS = ("battery", "screen", "delivery", "price", "support", "camera", "refund", "update")
+
+_ENGLISH_HEAD = [
+    "the", "and", "i", "it", "a", "to", "is", "of", "this", "for", "my", "was", "in", "with",
+    "but", "that", "not", "on", "have", "they", "you", "are", "so", "be", "very", "phone",
+    "app", "just", "all", "at", "product", "from", "one", "after", "would", "no", "like",
+    "customer", "battery", "service", "good", "great", "time", "can", "get", "use", "order",
+    "screen", "an", "if", "out", "really", "delivery", "price", "support", "had", "use",
+    "when", "update", "even", "days", "work", "or", "only", "quality", "me", "camera", "what",
+    "will", "about", "back", "money", "again", "now", "because", "two", "well", "refund",
+    "could", "also", "first", "buy", "then", "than", "new", "still", "fast", "better",
+    "worth", "easy", "bad", "best", "love", "recommend", "problem", "issue", "never"
+]
+_CHINESE_HEAD = [
+    "的", "了", "是", "我", "很", "这个", "手机", "电池", "服务", "质量", "客服", "快递",
+    "价格", "屏幕", "不错", "喜欢", "问题", "推荐", "没有", "非常", "一个", "使用", "感觉", "已经",
+    "还是", "可以", "東西", "電池", "螢幕", "客服", "物流", "退款", "更新", "相机", "拍照", "续航",
+    "充电", "发热", "卡顿", "好用", "满意", "失望", "垃圾", "便宜", "贵", "速度", "包装", "态度",
+]
+_SENTIMENT_WORDS: dict[SentimentLabel, dict[str, tuple[str, ...]]] = {
+    "positive": {"en": ("excellent", "amazing", "perfect", "fantastic", "reliable"),
+                 "zh": ("好评", "满意", "赞")},
+    "neutral": {"en": ("okay", "average", "fine", "decent", "expected"),
+                "zh": ("一般", "还行", "普通")},
+    "negative": {"en": ("terrible", "broken", "awful", "useless", "disappointed"),
+                 "zh": ("差评", "失望", "坑")},
+}
+_LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
+_LABEL_SHARES = (0.45, 0.25, 0.30)
+_SYLLABLES = ("ka", "lo", "mi", "ten", "ra", "vo", "sel", "dun", "pri", "ga", "zo", "fen",
+              "tri", "mor", "bel", "qua", "ni", "ster", "op", "ux")
+_HAN = (  # the most common characters, for the made-up tail of the Chinese vocabulary
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着"
+    "去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主"
+    "行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二"
+    "理美点月明"
+)
+_MIXED_SHARE, _CHINESE_SHARE = 0.05, 0.10
+_WORDS_PER_MENTION = 45
+_AUTHORS = 100_000
+
+
+def _zipf(size: int, exponent: float = 1.05) -> np.ndarray:
+    weights = 1.0 / np.arange(1, size + 1) ** exponent
+    return weights / weights.sum()
+
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    words: tuple[str, ...]
+    cumulative: np.ndarray
+
+    @classmethod
+    def of(cls, head: list[str], tail: Iterator[str], size: int) -> _Vocabulary:
+        words = tuple(dict.fromkeys([*head, *islice(tail, size)]))[:size]
+        return cls(words, np.cumsum(_zipf(len(words))))
+
+    def sample(self, rng: np.random.Generator, count: int) -> list[str]:
+        picks = np.searchsorted(self.cumulative, rng.random(count) * self.cumulative[-1])
+        return [self.words[i] for i in picks]
+
+
+def _english_tail() -> Iterator[str]:
+    for a, b, c in product(_SYLLABLES, repeat=3):
+        yield a + b + c
+
+
+def _chinese_tail() -> Iterator[str]:
+    for a, b in product(_HAN, repeat=2):
+        yield a + b
+
+
+_ENGLISH = _Vocabulary.of(_ENGLISH_HEAD, _english_tail(), 8000)
+_CHINESE = _Vocabulary.of(_CHINESE_HEAD, _chinese_tail(), 5000)
+
+
+def _text(rng: np.random.Generator, kind: str, brand: str, label: SentimentLabel) -> str:
+    words_of = _SENTIMENT_WORDS[label]["en" if kind == "en" else "zh"]
+    feeling = [str(w) for w in rng.choice(words_of, 2)]
+    if kind == "en":
+        words = _ENGLISH.sample(rng, _WORDS_PER_MENTION - 3)
+        return " ".join([brand, *feeling, *words]).capitalize() + "."
+    if kind == "zh":
+        words = _CHINESE.sample(rng, _WORDS_PER_MENTION - 3)
+        clauses = ["".join(words[i : i + 6]) for i in range(0, len(words), 6)]
+        # Clauses joined by a full-width comma, ended by a full stop.
+        return brand + "".join(feeling) + "\uff0c".join(clauses) + "\u3002"
+    english = _ENGLISH.sample(rng, _WORDS_PER_MENTION // 2)
+    chinese = _CHINESE.sample(rng, _WORDS_PER_MENTION // 2)
+    return f"{brand} {' '.join(english)} {''.join(feeling)}{''.join(chinese)}。"
+
+
+def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Mention]]:
+    """`docs` synthetic mentions in batches; the same seed gives the same mentions."""
+    rng = np.random.default_rng(seed)
+    authors = np.cumsum(_zipf(_AUTHORS, 0.9))
+    for first in range(0, docs, batch):
+        count = min(batch, docs - first)
+        kinds = rng.choice(["en", "zh", "mixed"], count,
+                           p=[1 - _CHINESE_SHARE - _MIXED_SHARE, _CHINESE_SHARE, _MIXED_SHARE])
+        labels = rng.choice(len(_LABELS), count, p=_LABEL_SHARES)
+        brands = rng.integers(len(BRANDS), size=count)
+        sources = rng.integers(len(SOURCES), size=count)
+        ages = rng.random(count) * DAYS * 86400
+        writers = np.searchsorted(authors, rng.random(count) * authors[-1])
+        out = []
+        for i in range(count):
+            label, brand = _LABELS[labels[i]], BRANDS[brands[i]]
+            source, domain = SOURCES[sources[i]]
+            lang = {"en": "en", "zh": ("zh-Hans", "zh-Hant")[i % 2], "mixed": "zh-Hans"}[
+                kinds[i]]
+            stars = {"positive": 5, "neutral": 3, "negative": 1}[label]
+            out.append(Mention.create(
+                source=source, native_id=f"{seed}-{first + i}",
+                kind="review" if i % 5 < 2 else "post",
+                url=f"https://{domain}/m/{seed}-{first + i}",
+                text=_text(rng, str(kinds[i]), brand, label),
+                author=Author(f"user{writers[i]}"),
+                published_at=END - timedelta(seconds=float(ages[i])),
+                collected_at=END, brand=brand, lang=lang,
+                rating=Rating(stars, 5, 1) if i % 5 < 2 else None,
+                sentiment=Sentiment(label, {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[
+                    label], 0.9, "bench"),
+            ))
+        yield out
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def _rss() -> int:
+    """This process's resident memory in bytes, now."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the peak so far, in KiB
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _timed(runs: int, call: Callable[[int], object]) -> dict[str, float]:
+    """Wall and CPU milliseconds per call: on a shared machine the CPU time says what the
+    wall time would be without the other processes."""
+    call(-1)  # warm the caches once
+    laps, cpu = [], []
+    for run in range(runs):
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        call(run)
+        laps.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.thread_time() - start_cpu) * 1000)
+    return {
+        "runs": runs,
+        "p50_ms": round(statistics.median(laps), 2),
+        "p95_ms": _p95(laps),
+        "max_ms": round(max(laps), 2),
+        "p95_cpu_ms": _p95(cpu),
+    }
+
+
+def _p95(values: list[float]) -> float:
+    return round(sorted(values)[max(0, round(0.95 * len(values)) - 1)], 2)
+
+
+def _ingest(store: SqliteStore, docs: int, seed: int, batch: int) -> dict[str, float]:
+    spent = cpu = 0.0
+    for mentions in generate(docs, seed=seed, batch=batch):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        store.upsert(mentions)
+        spent += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+    return {"seconds": round(spent, 2), "per_second": round(docs / spent),
+            "cpu_seconds": round(cpu, 2)}
+
+
+def _export(store: SqliteStore, docs: int) -> dict[str, float]:
+    # A window holding about 100,000 mentions (all of them in a smaller corpus).
+    days = min(DAYS, DAYS * 100_000 / docs)
+    window = Filters(since=END - timedelta(days=days), until=END)
+    before = peak = _rss()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    exported = 0
+    for exported, _ in enumerate(store.export("", window), start=1):
+        if exported % 1000 == 0:
+            peak = max(peak, _rss())
+    seconds = time.perf_counter() - start
+    return {"matches": exported, "seconds": round(seconds, 2),
+            "cpu_seconds": round(time.process_time() - start_cpu, 2),
+            "per_second": round(exported / seconds),
+            "peak_rss_delta_mib": round((max(peak, _rss()) - before) / 2**20, 1)}
+
+
+def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
+              directory: str | Path | None = None) -> dict[str, Any]:
+    """Ingest `docs` mentions into a new store in a temporary directory, time the queries
+    `runs` times each, and say what was measured (the directory is removed afterwards)."""
+    if docs < 1 or runs < 1 or batch < 1:
+        raise ValueError(f"docs, runs and batch must be >= 1, got {docs}, {runs}, {batch}")
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        path = Path(tmp) / "bench.db"
+        with SqliteStore(path) as store:
+            ingest = _ingest(store, docs, seed, batch)
+            rng = np.random.default_rng(seed + 1)
+            brands = [BRANDS[i] for i in rng.integers(len(BRANDS), size=runs)]
+            keywords = [KEYWORDS[i] for i in rng.integers(len(KEYWORDS), size=runs)]
+            ends = [END - timedelta(days=float(d)) for d in rng.random(runs) * (DAYS - 30)]
+            hits: list[int] = []
+
+            def search(run: int) -> None:
+                window = Filters(brand=brands[run], since=ends[run] - timedelta(days=30),
+                                 until=ends[run])
+                hits.append(store.search(keywords[run], window, size=20).total)
+
+            def histogram(run: int) -> None:
+                store.histogram("sentiment:negative", Filters(brand=brands[run]),
+                                interval="hour", since=END - timedelta(days=30), until=END)
+
+            searched = _timed(runs, search)
+            histograms = _timed(runs, histogram)
+            exported = _export(store, docs)
+        size = path.stat().st_size  # the last close checkpointed the WAL into it
+    return {
+        "docs": docs,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "sqlite": sqlite3.sqlite_version, "platform": platform.platform()},
+        "ingest": {**ingest, "batch": batch},
+        "search": {**searched, "query": "KEYWORD, brand filter, 30-day range, top 20",
+                   "mean_matches": round(statistics.mean(hits))},
+        "histogram": {**histograms, "query": "sentiment:negative, one brand, hourly, 30 days"},
+        "export": exported,
+        "file_mib": round(size / 2**20, 1),
+    }

@@ -1,0 +1,173 @@
+"""The mention record and the query AST in Elasticsearch's terms: pure functions, no I/O.
+
+    document(mention)          the indexed document: filter keys, text fields, the record
+    index_name(prefix, when)   the monthly index a mention lives in, from its own date
+    compile_query(node)        the AST as bool / multi_match / prefix / term / range queries
+
+User text only ever reaches Elasticsearch as the `query` of a match-type query (which is
+analysed, never parsed), or as a `term`/`prefix` value; never as query_string syntax.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from index.analyzer import tokens
+from index.errors import QueryError
+from index.keys import handle_key, key, lang_key
+from index.query import And, Field, MatchAll, Node, Not, Or, Phrase, Term, positive_leaves
+from index.record import Mention
+from index.significance import STOPWORDS
+
+__all__ = [
+    "NOT_CONTENT",
+    "TERMS_FIELDS",
+    "TEXT_FIELDS",
+    "compile_query",
+    "document",
+    "index_name",
+    "ranking_boost",
+    "scored",
+]
+
+Query = dict[str, Any]
+
+#: The analysed fields a term or phrase is looked for in (title + text + brand, as in SQLite).
+TEXT_FIELDS = ("title", "text", "brand_name")
+#: Their stemmed sub-fields: they only rank, never decide what matches, so `battery` keeps
+#: matching exactly what it matches in SQLite while `batteries` still ranks it up.
+_ENGLISH_FIELDS = ("title.english", "text.english")
+#: `MentionStore.terms` field names -> the keyword field holding that value's key.
+TERMS_FIELDS: dict[str, str] = {
+    "brand": "brand",
+    "source": "source",
+    "source_domain": "source_domain",
+    "author": "author_name",
+    "lang": "lang",
+    "sentiment": "sentiment",
+}
+#: `significance.is_content_term` as a Lucene regular expression (anchored, as Lucene's
+#: are) of the terms to exclude: one character, two ASCII letters or digits, a number, a
+#: stopword.
+NOT_CONTENT = "|".join([".", "[a-z0-9]{2}", "[0-9]+", *sorted(STOPWORDS)])
+_RANGE_OPS = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
+
+
+def index_name(prefix: str, published_at: datetime | None) -> str:
+    """`prefix-YYYY.MM` from the mention's own UTC publication month, `prefix-undated`
+    without one: the same mention always lands in the same index, so upserts stay
+    idempotent however late it is re-crawled."""
+    if published_at is None:
+        return f"{prefix}-undated"
+    return f"{prefix}-{published_at.astimezone(UTC):%Y.%m}"
+
+
+def document(mention: Mention) -> dict[str, Any]:
+    """The document indexed for `mention`: the filter fields as the same keys queries
+    compare (`index.keys`), the text fields, and the whole record to read back."""
+    return {
+        "id": mention.id,
+        "source": key(mention.source),
+        "source_domain": mention.source_domain,
+        "kind": mention.kind,
+        "brand": key(mention.brand) if mention.brand else None,
+        "brand_name": mention.brand,
+        "lang": lang_key(mention.lang) if mention.lang else None,
+        "sentiment": mention.sentiment.label if mention.sentiment else None,
+        "corrected": bool(mention.sentiment and mention.sentiment.corrected_by),
+        "rating": round(mention.rating.normalized, 4) if mention.rating else None,
+        "published_at": mention.published_at.isoformat() if mention.published_at else None,
+        "collected_at": mention.collected_at.isoformat(),
+        "author_name": key(mention.author.name),
+        "author_handle": handle_key(mention.author.handle) if mention.author.handle else None,
+        "content_hash": mention.content_hash,
+        "title": mention.title,
+        "text": mention.text,
+        "record": mention.to_dict(),
+    }
+
+
+def _any(queries: list[Query]) -> Query:
+    return {"bool": {"should": queries, "minimum_should_match": 1}}
+
+
+def _analysed(text: str) -> list[str]:
+    words = tokens(text)
+    if not words:
+        raise QueryError(0, "a term with letters or digits", found=text)
+    return words
+
+
+def _text(node: Term | Phrase) -> Query:
+    words = _analysed(node.text)
+    if isinstance(node, Term) and node.prefix:
+        if len(words) == 1:
+            # An exact prefix query: phrase_prefix would stop at max_expansions terms.
+            return _any([{"prefix": {field: {"value": words[0]}}} for field in TEXT_FIELDS])
+        kind = "phrase_prefix"
+    else:
+        # A term analysed into several tokens (a Chinese word's bigrams, `e-mail`) must
+        # match them in order, like a phrase: the same as the SQLite store.
+        kind = "phrase"
+    return {"multi_match": {"query": node.text, "type": kind, "fields": list(TEXT_FIELDS)}}
+
+
+def _field(field: Field) -> Query:
+    # Field names and operators come from these patterns, never from the query text.
+    match field:
+        case Field("brand" | "source" | "sentiment" as name, ":", str(value)):
+            return {"term": {name: key(value)}}
+        case Field("author", ":", str(value)):
+            return _any([{"term": {"author_name": key(value)}},
+                         {"term": {"author_handle": handle_key(value)}}])
+        case Field("lang", ":", str(value)):
+            lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
+            return _any([{"term": {"lang": lang}}, {"prefix": {"lang": {"value": f"{lang}-"}}}])
+        case Field("rating", "=", float() | int() as stars):
+            # Stored and compared at the same 4 decimals, so rating=4 equals 0.8 exactly.
+            return {"term": {"rating": round(stars / 5, 4)}}
+        case Field("rating", op, float() | int() as stars) if op in _RANGE_OPS:
+            return {"range": {"rating": {_RANGE_OPS[op]: round(stars / 5, 4)}}}
+        case Field("published", "..", (start, end)):
+            bounds = {"gte": start, "lt": end}
+            kept = {op: moment.isoformat() for op, moment in bounds.items() if moment is not None}
+            return {"range": {"published_at": kept}} if kept else {"match_all": {}}
+    raise QueryError(0, "a supported field filter", found=repr(field))
+
+
+def compile_query(node: Node) -> Query:
+    """The query AST as Elasticsearch query DSL. Text leaves score; field filters and
+    negations only filter, so a match found by fields alone scores 0 (as in SQLite)."""
+    match node:
+        case MatchAll():
+            return {"match_all": {}}
+        case Term() | Phrase():
+            return _text(node)
+        case Field():
+            return _field(node)
+        case Not(child):
+            # A missing field counts as not matching, so -brand:acme keeps brandless ones.
+            return {"bool": {"must_not": [compile_query(child)]}}
+        case And(children):
+            scoring = [compile_query(child) for child in children if positive_leaves(child)]
+            filtering = [compile_query(child) for child in children if not positive_leaves(child)]
+            return {"bool": {"must": scoring, "filter": filtering}}
+        case Or(children):
+            return _any([compile_query(child) for child in children])
+    raise QueryError(0, "a query node", found=repr(node))
+
+
+def scored(node: Node) -> Query:
+    """`compile_query(node)`, in filter context when no text ranks it (score 0)."""
+    query = compile_query(node)
+    return query if positive_leaves(node) else {"bool": {"filter": [query]}}
+
+
+def ranking_boost(node: Node) -> list[Query]:
+    """Optional clauses on the stemmed English sub-fields for the query's positive terms:
+    added as `should` next to the query, they reorder matches without adding any."""
+    return [
+        {"multi_match": {"query": leaf.text, "fields": list(_ENGLISH_FIELDS)}}
+        for leaf in positive_leaves(node)
+    ]

@@ -1,0 +1,26 @@
+"""The normalised keys filters compare: one spelling per value, whoever stores or asks.
+
+A backend stores `key(brand)` and a query's `brand:ACME` is compared as `key("ACME")`, so
+filters ignore case, width and stray spaces the same way in every backend.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["handle_key", "key", "lang_key"]
+
+
+def key(value: str) -> str:
+    """NFKC-normalised, trimmed and casefolded: `ACME ` in full-width letters is `acme`."""
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def lang_key(value: str) -> str:
+    """A language tag's key: `zh_Hans` and `ZH-hans` are both `zh-hans`."""
+    return key(value).replace("_", "-")
+
+
+def handle_key(value: str) -> str:
+    """An author handle's key, without the leading '@'."""
+    return key(value).removeprefix("@")

@@ -1,0 +1,376 @@
+"""The search query language, parsed once into an AST that every backend compiles.
+
+    battery life                      both terms (adjacency is AND)
+    "battery life"                    the exact phrase
+    batt*                             a prefix
+    电池 OR 電池                       Chinese terms, analysed into bigrams like the text
+    battery AND NOT (screen OR -x)    AND, OR, NOT (uppercase) and parentheses
+    -spam  -"press release"           exclusion; a query of exclusions alone means
+                                      everything except them
+    brand:acme  brand:"Acme Corp"     brand, source, author (name or handle): exact,
+    source:trustpilot  author:@alice  case-insensitive
+    lang:zh                           a language and its variants: zh, zh-Hans, zh-Hant
+    sentiment:negative                positive, neutral or negative
+    rating>=4                         ops >= <= > < = on 0..5: the rating's *normalized*
+                                      value times 5, so rating>=4 means normalized >= 0.8
+                                      (a 4 on a 1..5 scale normalizes to 0.75: 3.75)
+    published:2026-10-01..2026-10-31  UTC dates, both inclusive; either side may be open
+                                      (published:2026-10-01..), one date is one day
+
+NOT binds tighter than AND, AND tighter than OR: `a OR b c` is `a OR (b AND c)`. A word
+that has no letters or digits (`-`, `&`) is ignored. An empty query matches everything.
+Errors raise `QueryError` with the position and what was expected there.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, NamedTuple, cast, get_args
+
+from index.analyzer import tokens
+from index.errors import QueryError
+
+__all__ = [
+    "And",
+    "DateRange",
+    "Field",
+    "FieldName",
+    "MatchAll",
+    "Node",
+    "Not",
+    "Op",
+    "Or",
+    "Phrase",
+    "Term",
+    "conjoin",
+    "highlight_terms",
+    "parse",
+    "positive_leaves",
+]
+
+FieldName = Literal["brand", "source", "author", "lang", "sentiment", "rating", "published"]
+Op = Literal[":", ">=", "<=", ">", "<", "=", ".."]
+#: `published` ranges are half-open UTC instants [start, end); None leaves a side open.
+DateRange = tuple[datetime | None, datetime | None]
+
+_TEXT_FIELDS: frozenset[str] = frozenset({"brand", "source", "author", "lang"})
+_FIELDS: frozenset[str] = frozenset(get_args(FieldName))
+_SENTIMENTS = ("positive", "neutral", "negative")
+_RATING_OPS = (">=", "<=", ">", "<", "=")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A filter on a record field. `value` is a str for brand, source, author and lang
+    (op ':'), a sentiment label (op ':'), 0..5 stars as a float for rating, and a
+    `DateRange` for published (op '..')."""
+
+    name: FieldName
+    op: Op
+    value: str | float | DateRange
+
+
+@dataclass(frozen=True, slots=True)
+class MatchAll:
+    pass
+
+
+Node = Term | Phrase | And | Or | Not | Field | MatchAll
+
+
+def conjoin(nodes: list[Node] | tuple[Node, ...]) -> Node:
+    """AND of `nodes`, flattening nested ANDs and dropping MatchAll."""
+    flat: list[Node] = []
+    for node in nodes:
+        if isinstance(node, And):
+            flat.extend(node.children)
+        elif not isinstance(node, MatchAll):
+            flat.append(node)
+    if not flat:
+        return MatchAll()
+    return flat[0] if len(flat) == 1 else And(tuple(flat))
+
+
+def _disjoin(nodes: list[Node]) -> Node:
+    flat: list[Node] = []
+    for node in nodes:
+        flat.extend(node.children if isinstance(node, Or) else (node,))
+    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def positive_leaves(node: Node) -> tuple[Term | Phrase, ...]:
+    """The terms and phrases a match may contain, i.e. those not under a NOT: what
+    relevance ranks by and highlighting marks."""
+    match node:
+        case Term() | Phrase():
+            return (node,)
+        case And(children) | Or(children):
+            return tuple(leaf for child in children for leaf in positive_leaves(child))
+        case _:
+            return ()
+
+
+def highlight_terms(node: Node) -> tuple[str, ...]:
+    """`positive_leaves` in `index.analyzer.highlight`'s form (a prefix ends in '*')."""
+    return tuple(
+        f"{leaf.text}*" if isinstance(leaf, Term) and leaf.prefix else leaf.text
+        for leaf in positive_leaves(node)
+    )
+
+
+# --- lexer ---------------------------------------------------------------------------------
+
+
+class _Token(NamedTuple):
+    kind: str  # "(", ")", "AND", "OR", "NOT" (also "-"), "LEAF" or "END"
+    position: int
+    text: str
+    node: Node | None = None
+
+
+_FIELD = re.compile(r"([A-Za-z_]+)(>=|<=|:|>|<|=)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_OPERATORS = ("AND", "OR", "NOT")
+# Bounds that keep a hostile or runaway query a QueryError rather than a RecursionError
+# or an expression too deep for the backend.
+_MAX_TOKENS = 256
+_MAX_DEPTH = 32
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
+
+    def error(self, position: int, expected: str, found: str | None = None) -> QueryError:
+        before = self.text[:position].strip()
+        after = before if len(before) <= 30 else "…" + before[-29:]
+        return QueryError(position, expected, found=found, after=after)
+
+    def tokens(self) -> list[_Token]:
+        out: list[_Token] = []
+        while True:
+            while self.at < len(self.text) and self.text[self.at].isspace():
+                self.at += 1
+            if self.at == len(self.text):
+                return [*out, _Token("END", self.at, "")]
+            token = self.next()
+            if token is not None:
+                out.append(token)
+            if len(out) > _MAX_TOKENS:
+                raise self.error(token.position if token else self.at,
+                                 f"at most {_MAX_TOKENS} terms and operators")
+
+    def bare(self, start: int) -> str:
+        """The unquoted word at `start`: up to whitespace, a parenthesis or a quote."""
+        end = start
+        while end < len(self.text) and not (self.text[end].isspace() or self.text[end] in '()"'):
+            end += 1
+        return self.text[start:end]
+
+    def next(self) -> _Token | None:
+        """The token at `self.at`, or None for a word without letters or digits."""
+        start, char = self.at, self.text[self.at]
+        following = self.text[start + 1 : start + 2]
+        if char in "()":
+            self.at += 1
+            return _Token(char, start, char)
+        if char == "-" and following and not following.isspace() and following != ")":
+            self.at += 1
+            return _Token("NOT", start, char)
+        if char == '"':
+            phrase = self.quoted()
+            return _Token("LEAF", start, phrase, Phrase(phrase)) if tokens(phrase) else None
+        field = _FIELD.match(self.text, start)
+        # `foo:bar` is a mistyped field; `x>5` is just text unless x is a field.
+        if field and (field[2] == ":" or field[1].lower() in _FIELDS):
+            return self.field(field)
+        word = self.bare(start)
+        self.at += len(word)
+        if word in _OPERATORS:
+            return _Token(word, start, word)
+        text = word.rstrip("*")
+        leaf = Term(text, prefix=text != word)
+        return _Token("LEAF", start, word, leaf) if tokens(text) else None
+
+    def quoted(self) -> str:
+        end = self.text.find('"', self.at + 1)
+        if end == -1:
+            raise self.error(len(self.text), "a closing '\"'")
+        value = self.text[self.at + 1 : end]
+        self.at = end + 1
+        return value
+
+    def field(self, match: re.Match[str]) -> _Token:
+        start, name, op = self.at, match[1].lower(), match[2]
+        if name not in _FIELDS:
+            raise self.error(start, f"a field name ({', '.join(sorted(_FIELDS))})", found=match[1])
+        allowed = _RATING_OPS if name == "rating" else (":",)
+        if op not in allowed:
+            raise self.error(match.start(2), f"one of {' '.join(allowed)}", found=op)
+        self.at = value_at = match.end()
+        if self.text.startswith('"', value_at):
+            raw = self.quoted()
+        else:
+            raw = self.bare(value_at)
+            self.at += len(raw)
+        if not raw.strip():
+            raise self.error(value_at, "a value")
+        node = self.field_node(cast(FieldName, name), cast(Op, op), raw.strip(), value_at)
+        return _Token("LEAF", start, self.text[start : self.at], node)
+
+    def field_node(self, name: FieldName, op: Op, raw: str, at: int) -> Field:
+        if name in _TEXT_FIELDS:
+            return Field(name, op, raw)
+        if name == "sentiment":
+            if raw.lower() not in _SENTIMENTS:
+                raise self.error(at, "positive, neutral or negative", found=raw)
+            return Field(name, op, raw.lower())
+        if name == "rating":
+            if not (_NUMBER.fullmatch(raw) and float(raw) <= 5):
+                raise self.error(at, "a rating from 0 to 5", found=raw)
+            return Field(name, op, float(raw))
+        return Field(name, "..", self.date_range(raw, at))
+
+    def date_range(self, raw: str, at: int) -> DateRange:
+        first, dots, last = raw.partition("..")
+        if not dots:
+            last = first  # one date is that whole day
+        if not (first or last):
+            raise self.error(at, "a date as YYYY-MM-DD on at least one side of '..'")
+        start = self.day(first, at)
+        end = self.day(last, at + len(first) + len(dots))
+        if start and end and start > end:
+            raise self.error(at, "a start date on or before the end date", found=raw)
+        return (
+            datetime.combine(start, time(), UTC) if start else None,
+            datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
+        )
+
+    def day(self, raw: str, at: int) -> date | None:
+        if not raw:
+            return None
+        if _DATE.fullmatch(raw):
+            with suppress(ValueError):  # 2026-13-01 is shaped right but is no date
+                return date.fromisoformat(raw)
+        raise self.error(at, "a date as YYYY-MM-DD", found=raw)
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+class _Parser:
+    """Recursive descent over the grammar
+
+        query   := or END
+        or      := and ("OR" and)*
+        and     := unary ("AND"? unary)*
+        unary   := ("NOT" | "-") unary | primary
+        primary := "(" or ")" | term | phrase | field
+    """
+
+    def __init__(self, lexer: _Lexer) -> None:
+        self.lexer = lexer
+        self.tokens = lexer.tokens()
+        self.at = 0
+        self.depth = 0  # of open parentheses
+
+    @property
+    def peek(self) -> _Token:
+        return self.tokens[self.at]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def error(self, expected: str) -> QueryError:
+        token = self.peek
+        found = token.text if token.kind != "END" else None
+        return self.lexer.error(token.position, expected, found)
+
+    def query(self) -> Node:
+        if self.peek.kind == "END":
+            return MatchAll()
+        node = self.or_()
+        if self.peek.kind == ")":
+            raise self.error("a term, an operator or the end of the query")
+        return node
+
+    def or_(self) -> Node:
+        children = [self.and_()]
+        while self.peek.kind == "OR":
+            self.take()
+            children.append(self.and_())
+        return _disjoin(children)
+
+    def and_(self) -> Node:
+        children = [self.unary()]
+        while self.peek.kind in ("AND", "NOT", "LEAF", "("):
+            if self.peek.kind == "AND":
+                self.take()
+            children.append(self.unary())
+        return conjoin(children)
+
+    def unary(self) -> Node:
+        negated = False
+        while self.peek.kind == "NOT":
+            self.take()
+            negated = not negated
+        node = self.primary()
+        if not negated:
+            return node
+        return node.child if isinstance(node, Not) else Not(node)
+
+    def primary(self) -> Node:
+        token = self.peek
+        if token.kind == "LEAF" and token.node is not None:
+            self.take()
+            return token.node
+        if token.kind == "(":
+            if self.depth == _MAX_DEPTH:
+                raise self.error(f"at most {_MAX_DEPTH} nested parentheses")
+            self.take()
+            self.depth += 1
+            node = self.or_()
+            if self.peek.kind != ")":
+                raise self.error("')'")
+            self.take()
+            self.depth -= 1
+            return node
+        raise self.error("a search term")
+
+
+def parse(text: str) -> Node:
+    """Parse a user's query into an AST; raises QueryError when it is malformed."""
+    return _Parser(_Lexer(text)).query()

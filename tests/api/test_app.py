@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from index.record import Mention
+
+
+def ids(response_json: dict[str, Any]) -> list[str]:
+    return [r["mention"]["id"] for r in response_json["results"]]
+
+
+def test_health_counts_mentions(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok", "mentions": 5}
+
+
+def test_search_english_term_with_total_and_escaped_highlight(
+    client: TestClient, mentions: list[Mention]
+) -> None:
+    body = client.get("/mentions", params={"q": "battery"}).json()
+    assert body["total"] == 2
+    assert set(ids(body)) == {mentions[0].id, mentions[1].id}
+    bad = next(r for r in body["results"] if r["mention"]["id"] == mentions[1].id)
+    assert "<mark>" in bad["highlight"].lower()
+    assert "<script>" not in bad["highlight"]
+    assert "&lt;script&gt;" in bad["highlight"]
+
+
+def test_search_chinese_simplified_and_traditional(
+    client: TestClient, mentions: list[Mention]
+) -> None:
+    assert ids(client.get("/mentions", params={"q": "电池"}).json()) == [mentions[2].id]
+    assert ids(client.get("/mentions", params={"q": "電池"}).json()) == [mentions[3].id]
+
+
+def test_filters_combine_with_the_query(client: TestClient, mentions: list[Mention]) -> None:
+    body = client.get("/mentions", params={"q": "battery", "sentiment": "negative"}).json()
+    assert ids(body) == [mentions[1].id]
+    body = client.get("/mentions", params={"lang": "zh", "sort": "newest"}).json()
+    assert ids(body) == [mentions[3].id, mentions[2].id]
+    body = client.get("/mentions", params={"brand": "zephyr"}).json()
+    assert ids(body) == [mentions[4].id]
+    body = client.get("/mentions", params={"since": "2026-10-04T00:00:00Z"}).json()
+    assert set(ids(body)) == {mentions[3].id, mentions[4].id}
+
+
+def test_query_language_in_q(client: TestClient, mentions: list[Mention]) -> None:
+    body = client.get("/mentions", params={"q": "brand:Acme rating>=4"}).json()
+    assert ids(body) == [mentions[0].id]
+
+
+def test_pagination(client: TestClient, mentions: list[Mention]) -> None:
+    first = client.get("/mentions", params={"sort": "newest", "size": 2}).json()
+    second = client.get("/mentions", params={"sort": "newest", "size": 2, "page": 2}).json()
+    assert first["total"] == second["total"] == 5
+    assert ids(first) == [mentions[4].id, mentions[3].id]
+    assert ids(second) == [mentions[2].id, mentions[1].id]
+
+
+def test_one_mention_and_its_record_shape(client: TestClient, mentions: list[Mention]) -> None:
+    body = client.get(f"/mentions/{mentions[0].id}").json()
+    assert body["rating"] == {"value": 5.0, "best": 5.0, "worst": 1.0, "normalized": 1.0}
+    assert body["sentiment"]["label"] == "positive"
+    assert body["published_at"].startswith("2026-10-01T00:00:00")
+    missing = client.get("/mentions/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "no mention with id 'nope'"
+
+
+def test_bad_query_is_a_400_naming_the_position(client: TestClient) -> None:
+    response = client.get("/mentions", params={"q": "(battery OR"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "query_error"
+    assert isinstance(error["position"], int)
+    assert "position" in error["message"]
+
+
+def test_bad_parameters_say_what_is_wrong(client: TestClient) -> None:
+    response = client.get("/mentions", params={"size": 1000})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "size must be at most 100"
+    response = client.get("/mentions", params={"sentiment": "happy"})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("sentiment:")
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/mentions", "/mentions/{mention_id}", "/health"} <= set(paths)
+
+
+def test_a_sentiment_correction_is_kept_and_wins(
+    client: TestClient, mentions: list[Mention]
+) -> None:
+    target = mentions[0].id
+    response = client.put(f"/mentions/{target}/sentiment",
+                          json={"label": "negative", "by": "ann@acme"})
+    assert response.status_code == 200
+    assert response.json()["sentiment"]["label"] == "negative"
+    assert response.json()["sentiment"]["corrected_by"] == "ann@acme"
+    assert client.get(f"/mentions/{target}").json()["sentiment"]["label"] == "negative"
+    negatives = client.get("/mentions", params={"sentiment": "negative"}).json()
+    assert target in ids(negatives)
+    assert client.put("/mentions/nope/sentiment",
+                      json={"label": "negative", "by": "a"}).status_code == 404
+    bad = client.put(f"/mentions/{target}/sentiment", json={"label": "great", "by": "a"})
+    assert bad.status_code == 422

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from api.cli import main
+from index.record import Mention
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), input=input)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_search_prints_json_hits(db: Path, mentions: list[Mention]) -> None:
+    code, out, err = run("search", "battery", "--db", str(db), "--sentiment", "negative")
+    assert code == 0, err
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert [h["id"] for h in hits] == [mentions[1].id]
+    assert hits[0]["sentiment"] == "negative"
+    assert err.strip() == "1 mentions"
+
+
+def test_search_bad_query_exits_1_with_the_position(db: Path) -> None:
+    code, _, err = run("search", "battery AND", "--db", str(db))
+    assert code == 1
+    assert "position" in err
+
+
+def test_serve_get_answers_one_request(db: Path) -> None:
+    code, out, _ = run("serve", "--db", str(db), "--get", "/mentions?q=电池")
+    assert code == 0
+    assert json.loads(out)["total"] == 1
+    code, out, _ = run("serve", "--db", str(db), "--get", "/mentions/nope")
+    assert code == 1
+    assert json.loads(out)["error"]["message"] == "no mention with id 'nope'"
+
+
+def test_crawl_with_a_bad_watchlist_exits_1_naming_the_line(tmp_path: Path) -> None:
+    watchlist = tmp_path / "w.toml"
+    watchlist.write_text('[[brands]]\nname = "Acme"\n', encoding="utf-8")
+    code, _, err = run("crawl", "--watchlist", str(watchlist), "--db", str(tmp_path / "x.db"))
+    assert code == 1
+    assert "w.toml:1: brands[0].terms: Field required" in err
+
+
+def test_misuse_exits_2() -> None:
+    code, _, _ = run("search", "--size", "0")
+    assert code == 2
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+
+
+def test_score_reads_jsonl_and_reports_bad_lines_by_number() -> None:
+    lines = [
+        json.dumps({"text": "Absolutely love it, the battery lasts two days. Highly recommend!"}),
+        "{not json",
+        json.dumps({"text": "质量太差了，用了两天就坏了，非常失望"}),
+        json.dumps({"txt": "wrong key"}),
+    ]
+    code, out, err = run("score", input="\n".join(lines) + "\n")
+    assert code == 1
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["label"] for r in results] == ["positive", "negative"]
+    assert results[0]["score"] > 0 > results[1]["score"]
+    assert "line 2: not JSON" in err
+    assert 'line 4: expected {"text": "..."}' in err
+
+
+def test_extract_a_saved_page_without_network() -> None:
+    page = next(iter(sorted((FIXTURES / "schemaorg").glob("*.html"))))
+    code, out, err = run("extract", str(page), "--url", "https://shop.example/p.html",
+                         "--brand", "Acme")
+    assert code == 0, err
+    mentions = [Mention.from_dict(json.loads(line)) for line in out.splitlines()]
+    assert mentions
+    assert all(m.source == "schemaorg" and m.brand == "Acme" for m in mentions)
+
+
+def test_extract_a_feed_needs_a_watchlist(tmp_path: Path) -> None:
+    feed = FIXTURES / "feed" / sorted(p.name for p in (FIXTURES / "feed").iterdir())[0]
+    code, _, err = run("extract", str(feed), "--url", "https://news.example/feed.xml")
+    assert code == 2
+    assert "--watchlist" in err
+
+
+def test_correct_relabels_and_unknown_id_exits_1(db: Path, mentions: list[Mention]) -> None:
+    code, out, err = run("correct", mentions[2].id, "--label", "neutral", "--by", "ann",
+                         "--db", str(db))
+    assert code == 0, err
+    assert json.loads(out)["sentiment"] == {**json.loads(out)["sentiment"], "label": "neutral",
+                                            "corrected_by": "ann"}
+    code, _, err = run("correct", "nope", "--label", "neutral", "--by", "ann", "--db", str(db))
+    assert code == 1
+    assert "no mention with id 'nope'" in err

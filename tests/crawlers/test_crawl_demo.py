@@ -1,0 +1,122 @@
+"""A real crawl of the demo site, served on 127.0.0.1, through every pipeline into the index.
+
+The crawl runs as `mentionwatch crawl` in a subprocess (Twisted's reactor runs once per
+process), twice: the second run must add nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from api.demo import DemoSite, demo_watchlist
+from crawlers.coverage import recent_runs
+from index.record import Mention
+from index.sqlite import SqliteStore
+
+
+def crawl(watchlist: Path, db: Path) -> dict[str, dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist), "--db",
+         str(db), "--allow-private"],
+        capture_output=True, text=True, timeout=300, check=True)
+    return {s["source"]: s for s in map(json.loads, done.stdout.splitlines())}
+
+
+class Crawled:
+    def __init__(self, db: Path, first: dict[str, dict[str, Any]],
+                 second: dict[str, dict[str, Any]], mentions: list[Mention]) -> None:
+        self.db, self.first, self.second, self.mentions = db, first, second, mentions
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    tmp = tmp_path_factory.mktemp("crawl")
+    watchlist, db = tmp / "mentionwatch.toml", tmp / "mentions.db"
+    with DemoSite() as site:
+        watchlist.write_text(demo_watchlist(site.url), encoding="utf-8")
+        first = crawl(watchlist, db)
+        second = crawl(watchlist, db)
+        with SqliteStore(db) as store:
+            mentions = [h.mention for h in store.search("", size=100, sort="newest").hits]
+        yield Crawled(db, first, second, mentions)
+
+
+def test_first_crawl_finds_every_review_and_entry_without_errors(crawled: Crawled) -> None:
+    first = {k: (v["found"], v["new"], v["errors"], v["unreadable"])
+             for k, v in crawled.first.items()}
+    # The one unreadable part is the demo's deliberately broken JSON-LD block.
+    assert first == {"schemaorg": (39, 39, 0, 1), "feed": (8, 8, 0, 0)}
+
+
+def test_second_crawl_adds_nothing(crawled: Crawled) -> None:
+    assert {k: (v["new"], v["updated"]) for k, v in crawled.second.items()} == {
+        "schemaorg": (0, 39), "feed": (0, 8)}
+    assert len(crawled.mentions) == 47
+
+
+def test_the_exact_reviews_are_indexed(crawled: Crawled,
+                                       demo_expected: Callable[[str], list[list[str]]]) -> None:
+    found = sorted(
+        [urlsplit(m.url).path.lstrip("/"), m.author.name,
+         f"{m.rating.value:g}/{m.rating.best:g}" if m.rating else "", m.lang or ""]
+        for m in crawled.mentions if m.source == "schemaorg")
+    assert found == sorted(row[:4] for row in demo_expected("| page | author |"))
+    assert not any("/private/" in m.url for m in crawled.mentions)  # robots.txt obeyed
+
+
+def test_brands_come_from_the_watchlist(crawled: Crawled,
+                                        demo_expected: Callable[[str], list[list[str]]]) -> None:
+    for m in crawled.mentions:
+        if m.source == "schemaorg":
+            assert m.brand == ("Zephyr" if "zephyr" in m.url else "Acme"), m.url
+    feeds = sorted((m.title or "", m.brand or "") for m in crawled.mentions if m.source == "feed")
+    assert feeds == sorted((row[1], row[2]) for row in demo_expected("| feed | title |"))
+
+
+def test_every_mention_is_scored_and_clear_reviews_get_the_right_label(
+    crawled: Crawled, demo_expected: Callable[[str], list[list[str]]],
+) -> None:
+    assert all(m.sentiment and m.nps_class for m in crawled.mentions)
+    ratings = [row[2] for row in demo_expected("| page | author |")]
+    labels: dict[str, list[str]] = {"top": [], "bottom": []}
+    for m in crawled.mentions:
+        if m.rating and m.sentiment and m.rating.normalized in (0.0, 1.0):
+            labels["top" if m.rating.normalized else "bottom"].append(m.sentiment.label)
+            assert m.nps_class == ("promoter" if m.rating.normalized else "detractor")
+    assert labels["top"] == ["positive"] * sum(r in ("5/5", "10/10") for r in ratings)
+    assert labels["bottom"] == ["negative"] * sum(r == "1/5" for r in ratings)
+    assert all(m.nps_estimated for m in crawled.mentions if m.rating is None)
+
+
+@pytest.mark.parametrize(("query", "word"), [("battery", "battery"), ("电池", "电池"),
+                                             ("電池", "電池")])
+def test_crawled_mentions_are_searchable_in_english_and_chinese(
+    crawled: Crawled, query: str, word: str,
+) -> None:
+    expected = {m.id for m in crawled.mentions
+                if word in f"{m.title or ''} {m.text}".lower()}
+    with SqliteStore(crawled.db) as store:
+        found = {h.mention.id for h in store.search(query, size=100).hits}
+    assert expected and found == expected
+
+
+def test_every_run_is_recorded_as_coverage(crawled: Crawled) -> None:
+    runs = recent_runs(crawled.db)
+    second, first = runs[:2], runs[2:]  # newest first
+    assert sorted((r.source, r.found, r.new) for r in first) == [
+        ("feed", 8, 8), ("schemaorg", 39, 39)]
+    assert sorted((r.source, r.found, r.new) for r in second) == [
+        ("feed", 8, 0), ("schemaorg", 39, 0)]
+    schemaorg = next(r for r in runs if r.source == "schemaorg")
+    assert len(schemaorg.asked) == 3
+    assert all(url.startswith("http://127.0.0.1:") for url in schemaorg.asked)
+    assert schemaorg.unreadable == 1 and schemaorg.errors == 0
+    assert schemaorg.finish_reason == "finished"

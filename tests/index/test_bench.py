@@ -1,0 +1,57 @@
+"""The synthetic corpus of `mentionwatch bench index`, and the command itself (figures are
+recorded in docs/BENCHMARKS.md, never asserted)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from api.cli import main
+from index.analyzer import tokens
+from index.bench import BRANDS, END, SOURCES, generate
+
+
+def test_the_corpus_has_the_promised_shape() -> None:
+    mentions = [m for batch in generate(2000, seed=5, batch=300) for m in batch]
+    assert len(mentions) == len({m.id for m in mentions}) == 2000
+    langs = Counter("en" if m.lang == "en" else "zh" if m.text.count(" ") < 5 else "mixed"
+                    for m in mentions)
+    assert 0.80 < langs["en"] / 2000 < 0.90
+    assert 0.07 < langs["zh"] / 2000 < 0.13
+    assert 0.02 < langs["mixed"] / 2000 < 0.08
+    english = [len(m.text.split()) for m in mentions if m.lang == "en"]
+    assert 44 < statistics.mean(english) < 46  # some brands have two words
+    assert {m.brand for m in mentions} == set(BRANDS)
+    assert {m.source for m in mentions} == {name for name, _ in SOURCES}
+    dates = [m.published_at for m in mentions if m.published_at]
+    assert len(dates) == 2000
+    assert END - timedelta(days=90) <= min(dates) < END - timedelta(days=89)
+    assert END - timedelta(days=1) < max(dates) < END
+    assert {m.sentiment.label for m in mentions if m.sentiment} == {
+        "positive", "neutral", "negative"}
+    # Zipf-like: the commonest word is far commoner than the hundredth.
+    words = Counter(w for m in mentions if m.lang == "en" for w in tokens(m.text))
+    ranked = [count for _, count in words.most_common()]
+    assert ranked[0] > 20 * ranked[99] and len(ranked) > 3000
+
+
+def test_the_same_seed_gives_the_same_corpus() -> None:
+    assert list(generate(50, seed=2)) == list(generate(50, seed=2))
+    assert list(generate(50, seed=2)) != list(generate(50, seed=3))
+
+
+def test_bench_index_prints_its_figures_as_json(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["bench", "index", "--docs", "400", "--runs", "3",
+                                       "--batch", "150", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["docs"] == 400
+    assert figures["ingest"]["per_second"] > 0
+    assert figures["search"]["runs"] == figures["histogram"]["runs"] == 3
+    assert figures["export"]["matches"] == 400  # a small corpus is exported whole
+    assert list(tmp_path.iterdir()) == []  # the temporary index is gone

@@ -1,0 +1,585 @@
+"""The behaviour every MentionStore backend must have, written once and run against each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from index.backend import NO_FILTERS, Filters, MentionStore, TermsField, TimeBucket
+from index.errors import QueryError
+from index.query import parse
+from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment
+from index.sqlite import SqliteStore
+
+MakeMention = Callable[..., Mention]
+
+
+def _sqlite(tmp_path: Path) -> Iterator[MentionStore]:
+    with SqliteStore(tmp_path / "mentions.db") as store:
+        yield store
+
+
+# Each factory yields an empty store.
+BACKENDS: dict[str, Callable[[Path], Iterator[MentionStore]]] = {"sqlite": _sqlite}
+# Stores made by fixtures in conftest.py: `elastic` (skipped unless ELASTICSEARCH_URL is
+# set) and `osmem` (the in-memory OpenSearch-compatible fake, for request shapes only).
+FIXTURE_BACKENDS = ("elastic", "osmem")
+
+
+@pytest.fixture(params=[*sorted(BACKENDS), *FIXTURE_BACKENDS])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MentionStore]:
+    if request.param in FIXTURE_BACKENDS:
+        yield request.getfixturevalue(f"{request.param}_store")
+    else:
+        yield from BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+def seeded(store: MentionStore, corpus: dict[str, Mention]) -> MentionStore:
+    store.upsert(corpus.values())
+    return store
+
+
+def _found(store: MentionStore, query: str, filters: Filters = NO_FILTERS) -> set[str]:
+    result = store.search(query, filters, size=100)
+    assert result.total == len(result.hits) == store.count(query, filters)
+    return {hit.mention.url.rsplit("/", 1)[1] for hit in result.hits}
+
+
+def test_store_implements_the_protocol(store: MentionStore) -> None:
+    assert isinstance(store, MentionStore)
+
+
+def test_upsert_returns_how_many_were_new(store: MentionStore, corpus: dict[str, Mention]) -> None:
+    assert store.upsert(corpus.values()) == len(corpus)
+    assert store.upsert(corpus.values()) == 0
+    assert store.upsert([]) == 0
+    assert store.count() == len(corpus)
+
+
+def test_upsert_is_idempotent_by_id_and_updated_fields_win(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    old = make_mention("m1", "The battery died", sentiment="negative")
+    new = make_mention("m1", "The screen is lovely", sentiment="positive")
+    assert old.id == new.id
+    assert store.upsert([old]) == 1
+    assert store.upsert([new]) == 0
+    assert store.count() == 1
+    assert store.get(new.id) == new
+    assert store.count("battery") == 0  # the text index followed the update
+    assert store.count("screen sentiment:positive") == 1
+
+
+def test_upsert_of_one_id_twice_in_a_batch_keeps_the_last(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    first, last = make_mention("m1", "first text"), make_mention("m1", "last text")
+    assert store.upsert([first, last]) == 1
+    assert store.get(first.id) == last
+
+
+def test_get_round_trips_the_record(store: MentionStore, corpus: dict[str, Mention]) -> None:
+    store.upsert(corpus.values())
+    for mention in corpus.values():
+        assert store.get(mention.id) == mention
+    assert store.get("no-such-id") is None
+
+
+def test_every_field_round_trips_through_get_search_and_export(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    full = make_mention(
+        "full", "Every field set", title="Full", brand="Acme", lang="en", parent_id="p1",
+        published=datetime(2026, 10, 1, 8, 30, 15, 250000, tzinfo=UTC), sentiment="positive",
+        rating=Rating(9, 10, 0), engagement=Engagement(1, 2, 3, 4, 5),
+        matched_terms=("Acme", "艾克美"), nps_class="promoter", nps_estimated=True,
+        advocate=Advocate(0.75, "validator", ("recommends", "detailed")),
+    ).with_(author=Author("Ann", handle="@ann", url="https://a.example/ann", followers=12,
+                          verified=True))
+    store.upsert([full])
+    assert store.get(full.id) == full
+    assert store.search("field").hits[0].mention == full
+    assert list(store.export()) == [full]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("battery", {"acme_battery", "acme_noon"}),
+        ("BATTERY", {"acme_battery", "acme_noon"}),
+        ("battery life", {"acme_battery", "acme_noon"}),
+        ('"battery life"', {"acme_battery"}),
+        ("batter*", {"acme_battery", "acme_noon", "globex_support"}),
+        ("battery NOT noon", {"acme_battery"}),
+        ("battery -noon", {"acme_battery"}),
+        ('battery -"by noon"', {"acme_battery"}),
+        ("noon OR excellent", {"acme_battery", "acme_noon"}),
+        ("screen", {"acme_screen"}),  # in the title only
+        ("globex", {"globex_support", "zh_tv"}),  # the brand name is searchable
+        ("(battery OR glass) brand:acme -noon", {"acme_battery", "acme_screen"}),
+        ("brand:acme OR spam", {"acme_battery", "acme_noon", "acme_screen", "zh_battery",
+                                "zh_hant_battery", "spam"}),
+        ("nothing-matches-this", set()),
+    ],
+)
+def test_text_queries(seeded: MentionStore, query: str, expected: set[str]) -> None:
+    assert _found(seeded, query) == expected
+
+
+def test_a_query_of_negations_alone_means_everything_else(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    assert _found(seeded, "-spam") == set(corpus) - {"spam"}
+    assert _found(seeded, "NOT spam -battery") == set(corpus) - {"spam", "acme_battery",
+                                                                  "acme_noon"}
+
+
+def test_empty_query_matches_everything(seeded: MentionStore, corpus: dict[str, Mention]) -> None:
+    assert _found(seeded, "") == set(corpus)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("电池", {"zh_battery"}),  # and not 电视很好, which shares 电
+        ("電池", {"zh_hant_battery"}),
+        ("电视", {"zh_tv"}),
+        ("很好", {"zh_tv", "zh_hant_battery"}),
+        ("手机的电池", {"zh_battery"}),
+        ('"手机电池"', set()),  # 的 stands between them
+        ("电池 OR 電池 OR battery", {"zh_battery", "zh_hant_battery", "acme_battery",
+                                    "acme_noon"}),
+        ("電池 續航", {"zh_hant_battery"}),
+        ("电池 -耐用", set()),
+    ],
+)
+def test_chinese_queries(seeded: MentionStore, query: str, expected: set[str]) -> None:
+    assert _found(seeded, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("lang:zh", {"zh_battery", "zh_tv", "zh_hant_battery"}),
+        ("lang:zh-Hant", {"zh_hant_battery"}),
+        ("lang:ZH-hans", {"zh_battery"}),
+        ("lang:en", {"acme_battery", "acme_noon", "acme_screen", "globex_support", "spam"}),
+        ("lang:en-gb", {"globex_support"}),
+        ("brand:ACME", {"acme_battery", "acme_noon", "acme_screen", "zh_battery",
+                        "zh_hant_battery"}),
+        ('brand:"globex corp"', {"globex_support", "zh_tv"}),
+        ("-brand:acme", {"globex_support", "zh_tv", "spam"}),  # keeps the brandless
+        ("source:TrustPilot", {"acme_battery"}),
+        ("author:alice", {"acme_battery"}),  # the handle
+        ("author:@alice", {"acme_battery"}),
+        ('author:"Alice Chen"', {"acme_battery"}),
+        ("author:小王", {"zh_battery"}),
+        ("sentiment:negative", {"acme_noon", "acme_screen"}),
+        ("sentiment:neutral", {"globex_support"}),
+        # rating is normalized x 5: 4 of 5 stars on a 1..5 scale is 0.75, i.e. 3.75 < 4.
+        ("rating>=4", {"acme_battery", "zh_hant_battery"}),
+        ("rating=4", {"zh_hant_battery"}),
+        ("rating>3.7 rating<4", {"zh_battery"}),
+        ("rating<=1.25", {"acme_noon"}),
+        ("-rating>=4 lang:zh", {"zh_battery", "zh_tv"}),  # keeps the unrated
+        ("published:2026-10-01..2026-10-31",
+         {"acme_battery", "acme_noon", "acme_screen", "zh_battery", "zh_tv", "zh_hant_battery"}),
+        ("published:2026-11-01..", {"spam"}),
+        ("published:..2026-09-30", {"globex_support"}),
+        ("published:2026-10-05", {"acme_battery"}),
+        ("battery published:2026-10-10..", {"acme_noon"}),
+    ],
+)
+def test_field_filters(seeded: MentionStore, query: str, expected: set[str]) -> None:
+    assert _found(seeded, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "filters", "expected"),
+    [
+        ("battery OR 电池", Filters(brand="acme"), {"acme_battery", "acme_noon", "zh_battery"}),
+        ("", Filters(lang="zh", sentiment="positive", source="mastodon"), {"zh_hant_battery"}),
+        ("", Filters(brand="", source=""), None),  # empty parameters filter nothing
+        (
+            "brand:acme",
+            Filters(since=datetime(2026, 10, 10, 12, tzinfo=UTC),
+                    until=datetime(2026, 10, 31, 23, tzinfo=UTC)),
+            {"zh_battery", "acme_noon"},  # since inclusive, until exclusive
+        ),
+        ("", Filters(since=datetime(2026, 11, 1)), {"spam"}),  # naive means UTC
+        ("-battery", Filters(until=datetime(2026, 10, 3, tzinfo=UTC)),
+         {"acme_screen", "globex_support"}),
+    ],
+)
+def test_filters_are_anded_with_the_query(
+    seeded: MentionStore,
+    corpus: dict[str, Mention],
+    query: str,
+    filters: Filters,
+    expected: set[str] | None,
+) -> None:
+    assert _found(seeded, query, filters) == (set(corpus) if expected is None else expected)
+
+
+def test_pagination_total_and_newest_order(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    mentions = [
+        make_mention(f"m{i:02}", f"battery report {i}", published=start + timedelta(hours=i))
+        for i in range(25)
+    ]
+    store.upsert(mentions)
+    pages = [store.search("battery", sort="newest", page=page, size=10) for page in (1, 2, 3, 4)]
+    assert [page.total for page in pages] == [25] * 4
+    assert [len(page.hits) for page in pages] == [10, 10, 5, 0]
+    order = [hit.mention for page in pages for hit in page.hits]
+    assert order == sorted(mentions, key=lambda m: m.published_at or start, reverse=True)
+
+
+def test_relevance_pages_keep_the_total_past_the_last_page(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    store.upsert(make_mention(f"r{i:02}", "battery " * (1 + i % 5) + f"note {i}", brand="Acme")
+                 for i in range(25))
+    pages = [store.search("battery", Filters(brand="acme"), page=page, size=10)
+             for page in (1, 2, 3, 4)]
+    assert [(page.total, len(page.hits)) for page in pages] == [(25, 10), (25, 10), (25, 5),
+                                                                 (25, 0)]
+    scores = [hit.score for page in pages for hit in page.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({hit.mention.id for page in pages for hit in page.hits}) == 25
+
+
+def test_newest_breaks_ties_by_id_and_puts_undated_last(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    when = datetime(2026, 10, 1, tzinfo=UTC)
+    same = [make_mention(key, "same time", published=when) for key in ("a", "b", "c")]
+    undated = make_mention("undated", "no date")
+    store.upsert([undated, *same])
+    hits = store.search(sort="newest").hits
+    assert [hit.mention for hit in hits] == [*sorted(same, key=lambda m: m.id), undated]
+
+
+def test_relevance_puts_the_better_match_first(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    store.upsert([
+        make_mention("weak", "A long review about many things: the screen, the case, the "
+                             "price, the shipping, and in passing the battery."),
+        make_mention("strong", "Battery, battery, battery: the battery is everything."),
+        make_mention("none", "Nothing relevant here."),
+    ])
+    hits = store.search("battery").hits
+    assert [hit.mention.text.split()[0] for hit in hits] == ["Battery,", "A"]
+    assert hits[0].score > hits[1].score > 0
+
+
+def test_hits_carry_an_escaped_highlight(store: MentionStore, make_mention: MakeMention) -> None:
+    store.upsert([
+        make_mention("xss", "<script>alert(1)</script> battery life is great"),
+        make_mention("zh", "这款手机的电池很耐用"),
+    ])
+    (hit,) = store.search('"battery life"').hits
+    assert hit.highlight == (
+        "&lt;script&gt;alert(1)&lt;/script&gt; <mark>battery life</mark> is great"
+    )
+    (hit,) = store.search("电池 -battery").hits
+    assert hit.highlight == "这款手机的<mark>电池</mark>很耐用"
+
+
+def test_a_parsed_query_works_like_its_text(seeded: MentionStore) -> None:
+    assert seeded.count(parse("battery -noon")) == seeded.count("battery -noon") == 1
+
+
+def test_bad_query_raises_query_error(seeded: MentionStore) -> None:
+    with pytest.raises(QueryError) as caught:
+        seeded.search("(battery")
+    assert caught.value.position == 8
+    with pytest.raises(QueryError):
+        seeded.count("foo:bar")
+
+
+def test_updated_sentiment_changes_what_filters_find(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    corrected = replace(
+        corpus["acme_noon"], sentiment=Sentiment("positive", 0.4, 1.0, "test", corrected_by="ann")
+    )
+    seeded.upsert([corrected])
+    assert _found(seeded, "sentiment:negative") == {"acme_screen"}
+
+
+# --- delete ---------------------------------------------------------------------------------
+
+
+def test_delete_removes_by_id_and_counts_what_existed(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    gone = [corpus["acme_noon"].id, corpus["zh_battery"].id]
+    assert seeded.delete([*gone, gone[0], "no-such-id"]) == 2
+    assert seeded.get(gone[0]) is None
+    assert _found(seeded, "battery OR 电池") == {"acme_battery"}
+    assert seeded.count() == len(corpus) - 2
+    assert seeded.delete(gone) == 0
+    assert seeded.delete([]) == 0
+
+
+# --- histogram ------------------------------------------------------------------------------
+
+
+def _buckets(buckets: list[TimeBucket]) -> list[tuple[str, int, dict[str, int]]]:
+    return [(b.start.isoformat(), b.count, b.by_sentiment) for b in buckets]
+
+
+def _by(positive: int = 0, neutral: int = 0, negative: int = 0) -> dict[str, int]:
+    return {"positive": positive, "neutral": neutral, "negative": negative}
+
+
+def test_histogram_fills_empty_days_and_counts_by_sentiment(seeded: MentionStore) -> None:
+    buckets = seeded.histogram(
+        "brand:acme", interval="day", since=datetime(2026, 10, 9, 6, tzinfo=UTC),
+        until=datetime(2026, 10, 13, tzinfo=UTC),
+    )
+    assert _buckets(buckets) == [
+        ("2026-10-09T00:00:00+00:00", 0, _by()),
+        ("2026-10-10T00:00:00+00:00", 1, _by(positive=1)),  # zh_battery
+        ("2026-10-11T00:00:00+00:00", 0, _by()),
+        ("2026-10-12T00:00:00+00:00", 0, _by()),  # zh_tv is Globex's
+    ]
+
+
+def test_histogram_counts_only_since_until_and_unlabelled_in_the_total(
+    seeded: MentionStore,
+) -> None:
+    (bucket,) = seeded.histogram(
+        "", interval="week", since=datetime(2026, 11, 1), until=datetime(2026, 11, 2),
+    )
+    # 2026-11-01 is a Sunday: its week began on Monday 26 October, when zh_hant_battery
+    # (31 October) falls before `since` and is not counted; spam has no sentiment.
+    assert _buckets([bucket]) == [("2026-10-26T00:00:00+00:00", 1, _by())]
+
+
+def test_histogram_buckets_are_local_to_the_time_zone(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    # New York leaves daylight saving time at 02:00 local on Sunday 1 November 2026.
+    times = {
+        "late": datetime(2026, 10, 31, 3, 30, tzinfo=UTC),  # 23:30 on 30 October in New York
+        "sat": datetime(2026, 10, 31, 4, 30, tzinfo=UTC),  # 00:30 on 31 October
+        "sun": datetime(2026, 11, 2, 4, 59, tzinfo=UTC),  # 23:59 on 1 November (EST)
+        "mon": datetime(2026, 11, 2, 5, 0, tzinfo=UTC),  # 00:00 on 2 November
+    }
+    store.upsert(make_mention(key, "tz test", published=when, sentiment="negative")
+                 for key, when in times.items())
+    days = store.histogram("tz", interval="day", tz="America/New_York",
+                           since=datetime(2026, 10, 31, 4, tzinfo=UTC),
+                           until=datetime(2026, 11, 3, 5, tzinfo=UTC))
+    assert _buckets(days) == [
+        ("2026-10-31T00:00:00-04:00", 1, _by(negative=1)),
+        ("2026-11-01T00:00:00-04:00", 1, _by(negative=1)),  # 25 hours long
+        ("2026-11-02T00:00:00-05:00", 1, _by(negative=1)),
+    ]
+    hours = store.histogram("tz", interval="hour", tz="Asia/Kolkata",
+                            since=datetime(2026, 10, 31, 3, tzinfo=UTC),
+                            until=datetime(2026, 10, 31, 5, tzinfo=UTC))
+    assert [(b.start.isoformat(), b.count) for b in hours] == [
+        ("2026-10-31T08:00:00+05:30", 0),  # 02:30 UTC, before `since`: a whole local hour
+        ("2026-10-31T09:00:00+05:30", 1),  # late, at 03:30 UTC
+        ("2026-10-31T10:00:00+05:30", 1),  # sat, at 04:30 UTC
+    ]
+
+
+def test_histogram_rejects_a_bad_time_zone_or_range(seeded: MentionStore) -> None:
+    since, until = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC)
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        seeded.histogram(interval="day", tz="Mars/Olympus", since=since, until=until)
+    with pytest.raises(ValueError, match="before"):
+        seeded.histogram(interval="day", since=until, until=since)
+
+
+# --- terms ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "query", "expected"),
+    [
+        ("brand", "", [("acme", 5), ("globex corp", 2)]),  # keys as the filter compares them
+        ("sentiment", "brand:acme", [("positive", 3), ("negative", 2)]),
+        ("lang", "lang:zh", [("zh", 1), ("zh-hans", 1), ("zh-hant", 1)]),
+        ("source", "battery", [("appstore", 1), ("trustpilot", 1)]),
+        ("source_domain", "", [("reviews.example", 8)]),
+        ("author", "brand:acme sentiment:negative", [("bob", 1), ("carol", 1)]),
+    ],
+)
+def test_terms_counts_field_values_among_the_matches(
+    seeded: MentionStore, field: TermsField, query: str, expected: list[tuple[str, int]]
+) -> None:
+    assert [(b.key, b.count) for b in seeded.terms(field, query)] == expected
+
+
+def test_terms_keeps_the_most_frequent_and_honours_filters(seeded: MentionStore) -> None:
+    assert [(b.key, b.count) for b in seeded.terms("sentiment", size=1)] == [("positive", 4)]
+    found = seeded.terms("brand", filters=Filters(since=datetime(2026, 10, 11, tzinfo=UTC)))
+    assert [(b.key, b.count) for b in found] == [("acme", 2), ("globex corp", 1)]
+
+
+# --- significant terms ----------------------------------------------------------------------
+
+
+def _spike(store: MentionStore, make_mention: MakeMention) -> None:
+    """A baseline of ordinary negative mentions, then an hour of complaints about heat."""
+    ordinary = ["The delivery took a week and the box was damaged",
+                "Support never answered my email about the screen",
+                "The screen scratches easily and the price is high",
+                "Battery life is shorter than the advert claimed"]
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    store.upsert(
+        make_mention(f"base{i}", ordinary[i % 4], published=start + timedelta(hours=5 * i),
+                     brand="Acme", sentiment="negative")
+        for i in range(40)
+    )
+    spike = start + timedelta(days=10)
+    endings = ["the case gets hot"] * 3 + ["I worry"] * 2
+    store.upsert([
+        *(make_mention(f"hot{i}", f"My phone is overheating, {endings[i]} {i}",
+                       published=spike + timedelta(minutes=i), brand="Acme",
+                       sentiment="negative") for i in range(5)),
+        make_mention("twice1", "A strange rattle inside, and the screen", published=spike,
+                     brand="Acme", sentiment="negative"),
+        make_mention("twice2", "That rattle again", published=spike, brand="Acme",
+                     sentiment="negative"),
+    ])
+
+
+def test_significant_terms_find_what_a_spike_is_about(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    _spike(store, make_mention)
+    spike = datetime(2026, 10, 11, tzinfo=UTC)
+    found = store.significant_terms(
+        "", Filters(brand="acme", since=spike, until=spike + timedelta(hours=1)),
+        background=Filters(brand="acme", until=spike),
+    )
+    keys = [b.key for b in found]
+    assert keys[:4] == ["overheating", "phone", "case", "gets"] or keys[:2] == [
+        "overheating", "phone"]
+    top = found[0]
+    assert (top.count, top.background) == (5, 0)
+    assert top.score is not None and top.score > found[2].score > 0  # type: ignore[operator]
+    assert "hot" in keys
+    assert not {"rattle", "worry"} & set(keys)  # in two foreground mentions only
+    assert not {"the", "is", "my", "i"} & set(keys)  # stopwords and short words
+    assert "screen" not in keys  # in the spike, but no more common than before it
+
+
+def test_significant_terms_against_the_whole_store(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    _spike(store, make_mention)
+    found = store.significant_terms("overheating OR rattle")
+    assert found[0].key == "overheating"
+    assert (found[0].count, found[0].background) == (5, 5)
+    assert "hot" in [b.key for b in found]
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_export_streams_every_match_in_date_then_id_order(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    # More than one batch of any backend's cursor, with ties on the date.
+    mentions = [
+        make_mention(f"e{i:04}", f"export {'battery' if i % 3 else 'screen'} {i}",
+                     published=start + timedelta(minutes=i // 4))
+        for i in range(1201)
+    ]
+    undated = [make_mention(f"u{i}", "export battery undated") for i in range(3)]
+    store.upsert([*mentions, *undated])
+    exported = list(store.export("export"))
+    assert exported == [
+        *sorted(mentions, key=lambda m: (m.published_at, m.id)),
+        *sorted(undated, key=lambda m: m.id),
+    ]
+    batteries = list(store.export("battery", Filters(since=start + timedelta(minutes=100))))
+    assert [m.text for m in batteries] == [
+        m.text for m in sorted(mentions, key=lambda m: (m.published_at, m.id))
+        if "battery" in m.text and m.published_at >= start + timedelta(minutes=100)
+    ]
+
+
+def test_export_of_a_bad_query_fails_at_once(seeded: MentionStore) -> None:
+    with pytest.raises(QueryError):
+        seeded.export("(battery")
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def test_a_correction_wins_everywhere_and_survives_re_upserts(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    noon = corpus["acme_noon"]
+    corrected = seeded.correct_sentiment(noon.id, "positive", "ann@example.com")
+    assert corrected is not None
+    assert corrected.sentiment == Sentiment("positive", 1.0, 1.0, "test",
+                                            corrected_by="ann@example.com")
+    assert corrected.with_(sentiment=noon.sentiment) == noon
+    # A re-crawl, re-scored by the model as negative again, keeps the person's label.
+    assert seeded.upsert([noon.with_(text="Life is too short for a battery that dies.")]) == 0
+    again = seeded.get(noon.id)
+    assert again is not None and again.sentiment == corrected.sentiment
+    assert again.text == "Life is too short for a battery that dies."
+    assert _found(seeded, "sentiment:negative") == {"acme_screen"}
+    assert _found(seeded, "battery sentiment:positive") == {"acme_battery", "acme_noon"}
+    (hit,) = seeded.search("dies").hits
+    assert hit.mention.sentiment == corrected.sentiment
+    exported = {m.id: m for m in seeded.export("brand:acme")}
+    assert exported[noon.id].sentiment == corrected.sentiment
+    assert {b.key: b.count for b in seeded.terms("sentiment", "brand:acme")} == {
+        "positive": 4, "negative": 1}
+    (day,) = seeded.histogram("brand:acme", since=datetime(2026, 10, 20, tzinfo=UTC),
+                              until=datetime(2026, 10, 21, tzinfo=UTC))
+    assert day.by_sentiment == _by(positive=1)
+    assert [(m.id, label) for m, label in seeded.corrections()] == [(noon.id, "positive")]
+
+
+def test_a_later_correction_replaces_an_earlier_one(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    screen = corpus["acme_screen"].id
+    seeded.correct_sentiment(screen, "positive", "ann")
+    seeded.correct_sentiment(screen, "neutral", "bo")
+    mention = seeded.get(screen)
+    assert mention is not None and mention.sentiment is not None
+    assert (mention.sentiment.label, mention.sentiment.score, mention.sentiment.corrected_by) \
+        == ("neutral", 0.0, "bo")
+    assert [(m.id, label) for m, label in seeded.corrections()] == [(screen, "neutral")]
+
+
+def test_a_mention_without_sentiment_can_be_corrected(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    corrected = seeded.correct_sentiment(corpus["spam"].id, "negative", "ann")
+    assert corrected is not None and corrected.sentiment is not None
+    assert (corrected.sentiment.label, corrected.sentiment.score) == ("negative", -1.0)
+    assert _found(seeded, "spam sentiment:negative") == {"spam"}
+
+
+def test_a_bad_correction_is_refused_and_an_unknown_id_is_none(
+    seeded: MentionStore, corpus: dict[str, Mention]
+) -> None:
+    with pytest.raises(ValueError, match=r"positive, neutral, negative.*'great'"):
+        seeded.correct_sentiment(corpus["spam"].id, "great", "ann")
+    with pytest.raises(ValueError, match="by"):
+        seeded.correct_sentiment(corpus["spam"].id, "positive", " ")
+    assert seeded.correct_sentiment("no-such-id", "positive", "ann") is None
+    assert list(seeded.corrections()) == []

@@ -1,0 +1,258 @@
+"""What only the SQLite backend promises: WAL concurrency and sqlite3 errors mapped at its
+boundary. Search behaviour is in test_contract.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import index
+from index.errors import BackendUnavailable, StoreError
+from index.record import Mention
+from index.sqlite import SqliteStore
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "mentions.db"
+
+
+@pytest.fixture
+def store(path: Path, corpus: dict[str, Mention]) -> Iterator[SqliteStore]:
+    with SqliteStore(path) as store:
+        store.upsert(corpus.values())
+        yield store
+
+
+@pytest.fixture
+def raw(path: Path, store: SqliteStore) -> Iterator[sqlite3.Connection]:
+    """Another connection to the same file, managing its own transactions."""
+    db = sqlite3.connect(path, isolation_level=None)
+    yield db
+    db.close()
+
+
+def test_the_file_is_in_wal_mode(raw: sqlite3.Connection) -> None:
+    assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_search_while_another_connection_writes_sees_the_last_commit(
+    store: SqliteStore, raw: sqlite3.Connection, corpus: dict[str, Mention]
+) -> None:
+    raw.execute("BEGIN IMMEDIATE")
+    raw.execute("DELETE FROM mentions WHERE id = ?", (corpus["acme_noon"].id,))
+    assert store.search("battery").total == 2  # the write is not committed yet
+    raw.execute("COMMIT")
+    assert store.search("battery").total == 1  # and the text index followed it
+
+
+def test_a_writer_commits_while_a_reader_holds_a_snapshot(
+    path: Path, raw: sqlite3.Connection, make_mention: Callable[..., Mention]
+) -> None:
+    raw.execute("BEGIN")
+    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (8,)
+    # Without WAL this write would wait for the reader and time out.
+    with SqliteStore(path, timeout=0.2) as writer:
+        assert writer.upsert([make_mention("new", "fresh battery news")]) == 1
+    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (8,)
+    raw.execute("COMMIT")
+    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (9,)
+
+
+_WRITER = """
+import sys
+from index import Author, Mention, SqliteStore
+with SqliteStore(sys.argv[1]) as store:
+    for batch in range(20):
+        store.upsert(
+            Mention.create(source="test", native_id=f"{batch}-{i}", kind="post",
+                           url="https://crawler.example/", text=f"battery {batch} {i}",
+                           author=Author("crawler"))
+            for i in range(25)
+        )
+"""
+
+
+def test_a_crawler_process_writes_while_the_api_reads(store: SqliteStore, path: Path) -> None:
+    root = Path(index.__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], env=env)
+    seen = [store.count("battery")]
+    while writer.poll() is None:
+        seen.append(store.search("battery", size=5).total)
+    assert writer.wait() == 0
+    assert seen == sorted(seen)
+    assert all((total - 2) % 25 == 0 for total in seen)  # whole batches, never a torn one
+    assert store.count("battery") == 2 + 500
+
+
+def test_one_store_is_shared_by_threads(
+    store: SqliteStore, make_mention: Callable[..., Mention]
+) -> None:
+    errors: list[BaseException] = []
+
+    def run(work: Callable[[], object]) -> None:
+        try:
+            for _ in range(30):
+                work()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    batches = iter(range(1000))
+    threads = [threading.Thread(target=run, args=(lambda: store.search("battery OR 电池"),))
+               for _ in range(3)]
+    threads.append(threading.Thread(target=run, args=(
+        lambda: store.upsert([make_mention(f"t{next(batches)}", "threaded battery")]),)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.count("battery") == 2 + 30
+
+
+def test_rows_survive_vacuum(store: SqliteStore, raw: sqlite3.Connection,
+                             corpus: dict[str, Mention]) -> None:
+    raw.execute("DELETE FROM mentions WHERE id = ?", (corpus["acme_battery"].id,))
+    raw.execute("VACUUM")
+    assert store.count("电池 OR 電池 OR battery") == 3
+
+
+def test_reopening_keeps_the_data(store: SqliteStore, path: Path) -> None:
+    store.close()
+    with SqliteStore(path) as again:
+        assert again.count() == 8
+
+
+def test_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(BackendUnavailable, match="cannot open") as caught:
+        SqliteStore(tmp_path / "no" / "such" / "dir" / "mentions.db")
+    assert isinstance(caught.value.__cause__, sqlite3.Error)
+
+
+def test_a_corrupt_file_is_a_store_error(path: Path) -> None:
+    path.write_bytes(b"this is not a database " * 200)
+    with pytest.raises(StoreError, match="not a database") as caught:
+        SqliteStore(path)
+    assert not isinstance(caught.value, BackendUnavailable)
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+
+
+def test_a_write_lock_held_past_the_timeout_is_unavailable(
+    path: Path, raw: sqlite3.Connection, make_mention: Callable[..., Mention]
+) -> None:
+    with SqliteStore(path, timeout=0.05) as writer:
+        raw.execute("BEGIN IMMEDIATE")
+        with pytest.raises(BackendUnavailable, match="locked"):
+            writer.upsert([make_mention("blocked", "waits for the lock")])
+        raw.execute("ROLLBACK")
+        assert writer.upsert([make_mention("blocked", "now it goes through")]) == 1
+
+
+def test_an_unreadable_stored_record_is_a_store_error(
+    store: SqliteStore, raw: sqlite3.Connection, corpus: dict[str, Mention]
+) -> None:
+    raw.execute("UPDATE mentions SET record = '{\"id\": 1}' WHERE id = ?", (corpus["spam"].id,))
+    with pytest.raises(StoreError, match="unreadable stored mention"):
+        store.get(corpus["spam"].id)
+    with pytest.raises(StoreError, match="unreadable stored mention"):
+        store.search("spam")
+
+
+def test_a_closed_store_raises_store_error(store: SqliteStore) -> None:
+    store.close()
+    with pytest.raises(StoreError):
+        store.search("battery")
+    with pytest.raises(StoreError):
+        store.get("x")
+
+
+def test_an_export_reads_one_snapshot_while_another_connection_writes(
+    path: Path, raw: sqlite3.Connection, make_mention: Callable[..., Mention]
+) -> None:
+    with SqliteStore(path) as store:
+        store.upsert(make_mention(f"x{i:04}", f"snapshot {i}") for i in range(1200))
+        exported = store.export("snapshot")
+        first = next(exported)  # the snapshot is taken here
+        raw.execute("DELETE FROM mentions WHERE id IN (SELECT id FROM mentions "
+                    "WHERE terms LIKE 'snapshot%' ORDER BY id DESC LIMIT 100)")
+        store.upsert([make_mention("late", "snapshot written during the export")])
+        assert store.count("snapshot") == 1101  # the store itself is not blocked
+        rest = list(exported)
+    assert len([first, *rest]) == 1200
+    assert "snapshot written during the export" not in {m.text for m in rest}
+
+
+_V0_SCHEMA = """
+CREATE TABLE mentions (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, brand TEXT,
+    lang TEXT, sentiment TEXT, rating REAL, published_at REAL, author_name TEXT NOT NULL,
+    author_handle TEXT, terms TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX mentions_published ON mentions (published_at);
+CREATE INDEX mentions_brand ON mentions (brand, published_at);
+CREATE VIRTUAL TABLE mentions_fts USING fts5 (terms, content='mentions', content_rowid='seq');
+CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+    INSERT INTO mentions_fts (rowid, terms) VALUES (new.seq, new.terms); END;
+CREATE TRIGGER mentions_fts_update AFTER UPDATE OF terms ON mentions BEGIN SELECT 1; END;
+CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN SELECT 1; END;
+"""
+
+
+def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
+    tmp_path: Path, corpus: dict[str, Mention]
+) -> None:
+    path = tmp_path / "v0.db"
+    old = sqlite3.connect(path)
+    old.executescript(_V0_SCHEMA)
+    old.executemany(
+        "INSERT INTO mentions (id, source, author_name, terms, record) VALUES (?, ?, ?, ?, ?)",
+        [(m.id, m.source, m.author.name, "", json.dumps(m.to_dict())) for m in corpus.values()],
+    )
+    old.commit()
+    old.close()
+    with SqliteStore(path) as store:
+        assert store.count() == len(corpus)
+        assert store.get(corpus["zh_battery"].id) == corpus["zh_battery"]
+        assert store.count("电池 brand:acme") == 1  # re-indexed from the records
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_v0'"
+                          ).fetchall() == []
+
+
+def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer"):
+        SqliteStore(path)
+
+
+def test_a_brand_filter_with_text_ranks_like_the_text_alone(
+    store: SqliteStore, raw: sqlite3.Connection, corpus: dict[str, Mention]
+) -> None:
+    # The brand is answered by FTS5 through a tag token, which must not change relevance.
+    alone = {hit.mention.id: hit.score for hit in store.search("battery OR 电池").hits}
+    with_brand = store.search("battery OR 电池", index.Filters(brand="ACME")).hits
+    assert {hit.mention.id for hit in with_brand} == {
+        corpus[key].id for key in ("acme_battery", "acme_noon", "zh_battery")}
+    assert all(hit.score == pytest.approx(alone[hit.mention.id]) for hit in with_brand)
+    (tag,) = raw.execute("SELECT tags FROM mentions WHERE brand = 'acme' LIMIT 1").fetchone()
+    assert store.count(f'"{tag}"') == 0  # no query can name a tag
+
+
+def test_a_record_written_without_newer_fields_still_loads(
+    store: SqliteStore, raw: sqlite3.Connection, corpus: dict[str, Mention]
+) -> None:
+    spam = corpus["spam"]
+    old = {k: v for k, v in spam.to_dict().items() if k not in ("advocate", "nps_estimated")}
+    raw.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), spam.id))
+    assert store.get(spam.id) == spam

@@ -1,0 +1,22 @@
+"""Every setting a user can change is documented in the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.settings import Settings
+from crawlers import settings as crawler_settings
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_application_setting_is_documented() -> None:
+    missing = [f"MENTIONWATCH_{name.upper()}" for name in Settings.model_fields
+               if f"`MENTIONWATCH_{name.upper()}`" not in README]
+    assert missing == []
+
+
+def test_every_mentionwatch_crawler_setting_is_documented() -> None:
+    names = [n for n in vars(crawler_settings) if n.startswith("MENTIONWATCH_")]
+    assert names
+    assert [n for n in names if f"`{n}`" not in README] == []

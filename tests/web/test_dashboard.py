@@ -1,0 +1,283 @@
+"""The dashboard in a real browser: sign in, search, timeline, correction, coverage, and
+untrusted mention text shown as text on every path from the store to the page."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from index.sqlite import SqliteStore
+from tests.web.conftest import ADVOCATE, XSS_AUTHOR, XSS_TEXT, XSS_TITLE, Site
+
+
+@pytest.fixture()
+def page(browser: Any, site: Site) -> Iterator[Page]:
+    """A fresh tab (fresh sessionStorage) that fails the test on any script error or dialog."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # The browser logs every 4xx answer; those are expected (a wrong key, a bad query).
+    tab.on("console", lambda msg: problems.append(f"console: {msg.text}")
+           if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+           else None)
+    tab.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"),
+                                     dialog.dismiss()))
+    yield tab
+    context.close()
+    assert problems == []
+
+
+def needs_route(site: Site, path: str) -> None:
+    # Routes other parts of the project are adding: their views are built against the
+    # documented shape and tested once the app serves the route.
+    if path not in httpx.get(f"{site.url}/openapi.json").json()["paths"]:
+        pytest.skip(f"the app has no {path} route yet")
+
+
+def sign_in(page: Page, site: Site, key: str | None = None, hash_: str = "") -> None:
+    page.goto(f"{site.url}/{hash_}")
+    page.fill("#key", key or site.key)
+    page.fill("#who", "Ann Analyst")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#tabs")).to_be_visible()
+
+
+def choose(page: Page, select: str, name: str) -> None:
+    # Brand options are the store's values, whose letter case is the store's business.
+    expect(page.locator(f"{select} option")).not_to_have_count(1)  # "any" alone: not loaded
+    values = page.locator(f"{select} option").evaluate_all("os => os.map((o) => o.value)")
+    [value] = [v for v in values if v.casefold() == name.casefold()]
+    page.select_option(select, value)
+
+
+def search(page: Page, query: str) -> None:
+    page.fill("#q", query)
+    page.click("#search-form button[type=submit]")
+
+
+def test_page_and_files_are_served_without_a_key_but_data_is_not(site: Site) -> None:
+    home = httpx.get(f"{site.url}/")
+    assert home.status_code == 200
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+    assert httpx.get(f"{site.url}/web/app.js").status_code == 200
+    assert httpx.get(f"{site.url}/web/vendor/chart.js/chart.umd.min.js").status_code == 200
+    assert httpx.get(f"{site.url}/mentions").status_code == 401
+
+
+def test_a_wrong_key_is_refused_and_a_good_one_is_kept_for_the_tab(page: Page, site: Site) -> None:
+    page.goto(f"{site.url}/")
+    page.fill("#key", "mw_not-a-key")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("unknown or revoked API key")
+    sign_in(page, site)
+    page.reload()
+    # No second prompt: the key is in sessionStorage and goes out as X-API-Key.
+    expect(page.locator("#tabs")).to_be_visible()
+    expect(page.locator("#login")).to_be_hidden()
+    assert page.evaluate("sessionStorage.getItem('mentionwatch.key')") == site.key
+
+
+def test_search_shows_results_with_highlights_source_stars_and_badges(page: Page,
+                                                                       site: Site) -> None:
+    sign_in(page, site)
+    search(page, "battery died")
+    expect(page.locator("#search-summary")).to_have_text("1 mention · page 1 of 1")
+    card = page.locator("#results .mention")
+    expect(card.locator("mark")).to_have_text(["Battery", "died"])
+    expect(card.locator(".badge")).to_have_text("negative")
+    expect(card.locator(".stars")).to_have_text("★☆☆☆☆")
+    expect(card.locator(".source")).to_have_text("schemaorg")
+    expect(card.get_by_role("link", name="Original")).to_have_attribute(
+        "href", "https://shop.example/reviews/a2")
+
+
+def test_filters_narrow_the_search(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    search(page, "")
+    choose(page, "#f-brand", "Zephyr")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#results .mention")).to_have_count(1)
+    expect(page.locator("#results .text")).to_have_text("The Zephyr vacuum is loud but fine.")
+    page.select_option("#f-brand", "")
+    page.select_option("#f-sentiment", "negative")
+    page.fill("#f-since", "2026-10-07")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#search-summary")).to_have_text("1 mention · page 1 of 1")
+
+
+def test_chinese_query_finds_and_highlights_chinese_text(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    search(page, "电池")
+    text = page.locator("#results .text")
+    expect(text).to_have_text("这款手机的电池很耐用，强烈推荐")
+    expect(text.locator("mark")).to_have_text("电池")
+    expect(text).to_have_attribute("lang", "zh-Hans")
+
+
+def test_a_bad_query_shows_the_message_and_points_at_the_position(page: Page,
+                                                                  site: Site) -> None:
+    sign_in(page, site)
+    search(page, "battery AND (screen")
+    box = page.locator("#query-error")
+    expect(box).to_be_visible()
+    message = box.locator(".error").inner_text()
+    answer = httpx.get(f"{site.url}/mentions", params={"q": "battery AND (screen"},
+                       headers={"X-API-Key": site.key}).json()["error"]
+    assert message == answer["message"]
+    caret_line = box.locator(".caret").inner_text().splitlines()[1]
+    assert caret_line == " " * answer["position"] + "^"
+
+
+def test_pages_through_many_results(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    search(page, "supercalifragilisticexpialidocious")
+    expect(page.locator("#search-summary")).to_have_text("25 mentions · page 1 of 2")
+    expect(page.locator("#results .mention")).to_have_count(20)
+    page.click("#next")
+    expect(page.locator("#results .mention")).to_have_count(5)
+    expect(page.locator("#prev")).to_be_enabled()
+
+
+def test_correcting_a_sentiment_persists_after_reload(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    search(page, '"never answered"')
+    card = page.locator("#results .mention")
+    expect(card.locator(".badge")).to_have_text("neutral")
+    card.get_by_role("button", name="negative").click()
+    expect(card.locator(".badge")).to_contain_text("negative")
+    page.reload()  # the search is in the URL; the key in the tab
+    card = page.locator("#results .mention")
+    expect(card.locator(".badge")).to_have_text("negative · corrected by Ann Analyst")
+    expect(card.get_by_role("button", name="negative")).to_have_attribute("aria-pressed", "true")
+    store = SqliteStore(site.db)
+    try:
+        labels = [label for m, label in store.corrections() if "never answered" in m.text]
+    finally:
+        store.close()
+    assert labels == ["negative"]
+
+
+def test_a_viewer_is_told_that_correcting_needs_an_analyst(page: Page, site: Site) -> None:
+    sign_in(page, site, key=site.viewer_key)
+    search(page, "screen fine")
+    card = page.locator("#results .mention")
+    card.get_by_role("button", name="positive").click()
+    expect(card.locator(".status")).to_have_text("Correcting needs an analyst key.")
+    expect(card.locator(".badge")).to_have_text("neutral")
+
+
+def test_clicking_a_timeline_bar_lists_that_days_mentions(page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="#timeline")
+    expect(page.locator("#timeline-table tbody tr").first).to_be_visible()
+    choose(page, "#t-brand", "Acme")
+    page.fill("#t-since", "2026-10-01")
+    page.fill("#t-until", "2026-10-12")
+    page.click("#timeline-form button[type=submit]")
+    expect(page.locator("#timeline-table tbody tr").first).to_be_visible()
+    # 3 October holds one positive and one negative Acme review (a1, a2): click its bar.
+    point = page.evaluate("""() => {
+        const chart = Chart.getChart(document.getElementById('timeline-chart'));
+        const i = chart.data.labels.findIndex((l) => /Oct 3|3 Oct/.test(l));
+        const bar = chart.getDatasetMeta(0).data[i];
+        const box = chart.canvas.getBoundingClientRect();
+        return {x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2};
+    }""")
+    page.mouse.click(point["x"], point["y"])
+    expect(page.locator("#bucket-title")).to_contain_text("2 mentions")
+    texts = page.locator("#bucket-results .text")
+    expect(texts).to_have_count(2)
+    assert sorted(texts.all_inner_texts()) == ["Battery died after a week, very disappointed.",
+                                               "The battery lasts two days, I recommend it."]
+    badges = page.locator("#bucket-results .badge").all_inner_texts()
+    assert sorted(badges) == ["negative", "positive"]
+
+
+def test_sources_view_marks_a_broken_source(page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="#sources")
+    rows = page.locator("#sources tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#sources tr.broken")).to_have_count(1)
+    expect(page.locator("#sources tr.broken td").first).to_have_text("feed 3 errors")
+
+
+def test_hostile_mention_text_is_shown_as_text_and_never_runs(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    search(page, "sneaky")
+    card = page.locator("#results .mention")
+    expect(card.locator(".text")).to_have_text(XSS_TEXT)
+    expect(card.locator("h3")).to_have_text(XSS_TITLE)
+    expect(card.locator(".author")).to_have_text(XSS_AUTHOR)
+    expect(card.locator("mark")).to_have_text("Sneaky")
+    # Nothing from the mention became an element (the URL stays one escaped href); nothing ran.
+    assert card.locator("img, script, b").count() == 0
+    href = card.get_by_role("link", name="Original").get_attribute("href")
+    assert href is not None
+    assert href.startswith("https://shop.example/x1?a=%22%3E%3Cimg")
+    assert page.evaluate("window.__pwned") is None
+    # The same record through the timeline path, which renders without a highlight.
+    page.goto(f"{site.url}/#timeline")
+    expect(page.locator("#timeline-table tbody tr").first).to_be_visible()
+    page.fill("#t-since", "2026-10-07")
+    page.fill("#t-until", "2026-10-07")
+    page.click("#timeline-form button[type=submit]")
+    page.locator("#timeline-table tbody tr").first.click()
+    expect(page.locator("#bucket-results .text").first).to_have_text(XSS_TEXT)
+    assert page.locator("#bucket-results img, #bucket-results script").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_advocates_table_and_csv_export(page: Page, site: Site, tmp_path: Path) -> None:
+    needs_route(site, "/advocates/export")
+    sign_in(page, site, hash_="#advocates")
+    row = page.locator("#advocates tbody tr", has_text="HYPERLINK")
+    expect(row).to_have_count(1, timeout=90_000)  # the persona model loads on first use
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".csv"
+    with saved.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    [lead] = [r for r in rows if "HYPERLINK" in r["author"]]
+    assert lead["author"] == "'" + ADVOCATE  # a spreadsheet shows it, never runs it
+    assert lead["persona"] in {"educator", "validator", "connector", "builder"}
+    assert "https://shop.example/reviews/g1" in lead["evidence"]
+
+
+def test_nps_sits_beside_the_timeline(page: Page, site: Site) -> None:
+    needs_route(site, "/reports/nps")
+    sign_in(page, site, hash_="#timeline")
+    expect(page.locator("#nps")).to_be_visible()
+    expect(page.locator("#nps tbody tr").first).to_contain_text("2026-10")
+
+
+def test_alert_history_explains_each_alert(page: Page, site: Site) -> None:
+    needs_route(site, "/alerts")
+    sign_in(page, site, hash_="#alerts")
+    expect(page.locator("#alerts-error")).to_have_text("")
+    expect(page.locator("#alert-history li").first).to_be_visible()
+
+
+@pytest.mark.parametrize("view", ["search", "timeline", "sources"])
+def test_no_horizontal_overflow_on_a_390px_phone(browser: Any, site: Site, view: str,
+                                                 tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        phone = context.new_page()
+        sign_in(phone, site, hash_=f"#{view}")
+        if view == "search":
+            search(phone, "battery OR 电池 OR sneaky")
+            expect(phone.locator("#results .mention").first).to_be_visible()
+        else:
+            expect(phone.locator(f"#view-{view} tbody tr").first).to_be_visible()
+        phone.screenshot(path=tmp_path / f"{view}-390.png", full_page=True)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
