@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import StoreDep
+from api.deps import StoreDep, require
 from index.backend import Filters, MentionStore
 from index.record import Mention
 from sentiment.advocates import Post, assess_author
@@ -233,7 +233,7 @@ def get_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
     return find_leads(store, brand, classifier, min_score=min_score)[:limit]
 
 
-@router.get("/advocates/export", response_class=Response,
+@router.get("/advocates/export", response_class=Response, dependencies=[require("analyst")],
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
                      format: Format = "csv", min_score: MinScore = 0.5) -> Response:

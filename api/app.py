@@ -10,14 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api import admin, analytics, mentions, sources
+from api import admin, advocates, analytics, mentions, sources
+from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
 from api.deps import StoreDep, require
 from api.keys import KeyStore
 from api.models import ErrorOut, HealthOut
 from api.settings import Settings
 from index.errors import QueryError
-from index.sqlite import SqliteStore
+from index.stores import open_configured
 
 __all__ = ["create_app"]
 
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = SqliteStore(settings.db)
+        app.state.store = open_configured(settings.db)
         app.state.keys = KeyStore(settings.db)
         try:
             yield
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mentions.router, dependencies=[require("viewer")])
     app.include_router(analytics.router, dependencies=[require("viewer")])
     app.include_router(sources.router, dependencies=[require("viewer")])
+    app.include_router(advocates.router, dependencies=[require("viewer")])
+    app.include_router(alert_routes.router)
     app.include_router(admin.router)
 
     @app.get("/health", response_model=HealthOut, tags=["health"])

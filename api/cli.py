@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 import click
 
 from api.settings import Settings
+from index.backend import MentionStore
 from index.errors import StoreError
 from index.watchlist import WatchlistError, load_watchlist
 
@@ -24,6 +26,18 @@ __all__ = ["main"]
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@contextmanager
+def _store(db: Path | None) -> Iterator[MentionStore]:
+    """The configured index: `$ELASTICSEARCH_URL` when set, else the SQLite file."""
+    from index.stores import open_configured
+
+    store = open_configured(_settings(db=db).db)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _emit(obj: Any) -> None:
@@ -81,18 +95,14 @@ def search(query: str, db: Path | None, brand: str | None, source: str | None,
     """Search mentions with the query language; prints one JSON object per hit."""
     from api.mentions import search_mentions
     from index.backend import Filters
-    from index.sqlite import SqliteStore
 
-    settings = _settings(db=db)
-    store = SqliteStore(settings.db)
     try:
-        out = search_mentions(store, query, Filters(brand=brand, source=source,
-                                                     sentiment=sentiment, lang=lang),
-                              sort=sort, size=size)  # type: ignore[arg-type]
+        with _store(db) as store:
+            out = search_mentions(store, query, Filters(brand=brand, source=source,
+                                                         sentiment=sentiment, lang=lang),
+                                  sort=sort, size=size)  # type: ignore[arg-type]
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
     click.echo(f"{out.total} mentions", err=True)
     for hit in out.results:
         m = hit.mention
@@ -110,14 +120,10 @@ def search(query: str, db: Path | None, brand: str | None, source: str | None,
 def correct(mention_id: str, label: str, by: str, db: Path | None) -> None:
     """Relabel a mention's sentiment; the correction wins over the model from now on."""
     from api.mentions import SentimentCorrection, correct_sentiment
-    from index.sqlite import SqliteStore
 
-    store = SqliteStore(_settings(db=db).db)
-    try:
+    with _store(db) as store:
         corrected = correct_sentiment(store, mention_id,
                                       SentimentCorrection(label=label, by=by))  # type: ignore[arg-type]
-    finally:
-        store.close()
     if corrected is None:
         raise click.ClickException(f"no mention with id {mention_id!r}")
     _emit(corrected.model_dump(mode="json"))
@@ -331,17 +337,14 @@ def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, ru
                      output: TextIO) -> None:
     """Advocate leads of a brand: author, persona, score, signals, evidence, approach."""
     from api.advocates import find_leads, write_leads
-    from index.sqlite import SqliteStore
     from sentiment.persona import load_persona_classifier
 
     classifier = load_persona_classifier("rules" if rules else "e5")
-    store = SqliteStore(_settings(db=db).db)
     try:
-        leads = find_leads(store, brand, classifier, min_score=min_score)
+        with _store(db) as store:
+            leads = find_leads(store, brand, classifier, min_score=min_score)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
     count = write_leads(leads, output, fmt)  # type: ignore[arg-type]
     click.echo(f"{count} advocates of {brand}", err=True)
 
@@ -564,6 +567,22 @@ def bench_index(docs: int, runs: int, batch: int, seed: int, directory: Path | N
     from index.bench import run_bench
 
     _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, directory=directory))
+
+
+@bench.command("crawl")
+@click.option("--pages", type=click.IntRange(1), default=2000, show_default=True,
+              help="Product pages of the generated loopback site.")
+@click.option("--scrapy-bench/--no-scrapy-bench", default=True, show_default=True,
+              help="Also run `scrapy bench` for the ratio.")
+def bench_crawl(pages: int, scrapy_bench: bool) -> None:
+    """Schema.org spider, dedupe, normalisation and indexing (no sentiment) on a loopback
+    site of review pages: pages/min, mentions/s, CPU ms per page, against `scrapy bench`."""
+    from crawlers.bench import run_bench
+
+    try:
+        _emit(run_bench(pages, with_scrapy_bench=scrapy_bench))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # --- sentiment: `eval sentiment`, `bench sentiment` -----------------------------------------

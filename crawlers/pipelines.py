@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import DropItem, NotConfigured
 
 from index.record import Mention, Sentiment
-from index.sqlite import SqliteStore
+from index.stores import open_configured
 from sentiment import SentimentResult, load_scorer
 from sentiment.nps import nps_from_rating, nps_from_sentiment
 
@@ -127,7 +127,7 @@ class IndexPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         settings = crawler.settings
-        store = SqliteStore(settings.get("MENTIONWATCH_DB"))
+        store = open_configured(settings.get("MENTIONWATCH_DB"))
         return cls(store, _stats(crawler), settings.getint("MENTIONWATCH_INDEX_BATCH_SIZE"))
 
     def process_item(self, item: Mention) -> Mention:

@@ -19,7 +19,7 @@ import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -256,6 +256,11 @@ class Watchlist(_Strict):
         raise KeyError(name)
 
 
+_TAGS = frozenset(
+    get_args(model.model_fields["type"].annotation)[0]
+    for model in (NegativeSpikeOptions, VolumeSpikeOptions, NegativeShareOptions,
+                  FlatlineOptions, WebhookNotifier, EmailNotifier)
+)
 _HEADER = re.compile(r"^\s*\[\[\s*([\w.]+)\s*\]\]")
 _TABLE = re.compile(r"^\s*\[\s*([\w.]+)\s*\]")
 _KEY = re.compile(r"^\s*([\w-]+)\s*=")
@@ -284,6 +289,13 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
+def _without_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """pydantic puts a union member's `type` tag after its index (`alerts[0].flatline.by`);
+    the file has no such key."""
+    return tuple(part for i, part in enumerate(loc)
+                 if not (i and isinstance(loc[i - 1], int) and part in _TAGS))
+
+
 def _line_of(loc: tuple[str | int, ...], key_lines: dict[tuple[str | int, ...], int]) -> int:
     for end in range(len(loc), 0, -1):
         if loc[:end] in key_lines:
@@ -305,17 +317,22 @@ def load_watchlist(path: str | Path) -> Watchlist:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise WatchlistError(f"{path}: cannot read watchlist: {exc}") from exc
+    return parse_watchlist(text, str(path))
+
+
+def parse_watchlist(text: str, origin: str = "watchlist") -> Watchlist:
+    """Validate watchlist TOML text; errors name `origin`, the line and the problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise WatchlistError(f"{path}: invalid TOML: {exc}") from exc
+        raise WatchlistError(f"{origin}: invalid TOML: {exc}") from exc
     try:
         return Watchlist.model_validate(data)
     except ValidationError as exc:
         key_lines = _key_lines(text)
+        locs = [_without_tags(err["loc"]) for err in exc.errors()]
         problems = [
-            f"{path}:{_line_of(err['loc'], key_lines)}: {_dotted(err['loc']) or 'file'}: "
-            f"{err['msg']}"
-            for err in exc.errors()
+            f"{origin}:{_line_of(loc, key_lines)}: {_dotted(loc) or 'file'}: {err['msg']}"
+            for loc, err in zip(locs, exc.errors(), strict=True)
         ]
         raise WatchlistError("\n".join(problems)) from None

@@ -27,7 +27,7 @@ from api.alerts.rules import HOUR, Alert, Series
 from api.alerts.state import AlertState
 from index.backend import Filters, MentionStore
 from index.errors import StoreError
-from index.sqlite import SqliteStore
+from index.stores import open_configured
 
 __all__ = ["AlertRunner", "PassReport", "open_runner", "run_every"]
 
@@ -163,8 +163,9 @@ def run_every(runner: AlertRunner, every: timedelta, on_pass: Callable[[PassRepo
 @contextmanager
 def open_runner(db: str | PathLike[str], rules: list[ConfiguredRule], *,
                 lookback: timedelta = timedelta(hours=24)) -> Iterator[AlertRunner]:
-    """A runner over the SQLite index `db`, its alert state in the same file."""
-    store = SqliteStore(db)
+    """A runner over the configured index (`$ELASTICSEARCH_URL`, else the SQLite file
+    `db`); its alert state is kept in `db` either way."""
+    store = open_configured(db)
     state = AlertState(db)
     try:
         yield AlertRunner(store, state, rules, lookback=lookback)

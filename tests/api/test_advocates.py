@@ -16,7 +16,6 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import sentiment.persona
-from api import advocates
 from api.advocates import LEAD_COLUMNS, find_leads, neutralise_cell, nps_report
 from api.app import create_app
 from api.cli import main
@@ -225,7 +224,6 @@ def test_nps_report_per_brand_and_month_with_and_without_estimates(
 @pytest.fixture()
 def client(demo_db: Path, classifier: PersonaClassifier) -> Iterator[TestClient]:
     app = create_app(Settings(db=demo_db, auth=False))
-    app.include_router(advocates.router)  # the lead wires it into create_app
     app.state.persona_classifier = classifier
     with TestClient(app) as c:
         yield c

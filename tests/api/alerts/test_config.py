@@ -75,14 +75,14 @@ type = "flatline"
 
 @pytest.mark.parametrize(("alerts", "problem"), [
     ('[[alerts]]\nname = "a"\ntype = "negative_spike"\nz_score = 3\n',
-     ":9: alerts[0].negative_spike.z_score: Extra inputs are not permitted"),
+     ":12: alerts[0].z_score: Extra inputs are not permitted"),
     ('[[alerts]]\nname = "a"\n', ":9: alerts[0]: Unable to extract tag using discriminator"),
     ('[[alerts]]\nname = "a"\ntype = "spike"\n', ":9: alerts[0]: Input tag 'spike' found"),
     ('[[alerts]]\nname = "a"\ntype = "negative_spike"\n\n[[alerts.notify]]\ntype = "email"\n'
      'smtp = "smtp.example.com"\nsender = "a@b.c"\nto = ["d@e.f"]\n',
-     ":9: alerts[0].negative_spike.notify[0].email.smtp: String should match pattern"),
+     ":15: alerts[0].notify[0].smtp: String should match pattern"),
     ('[[alerts]]\nname = "a"\ntype = "negative_spike"\nbaseline_days = 3\n',
-     ":9: alerts[0].negative_spike.baseline_days: Input should be greater than or equal to 7"),
+     ":12: alerts[0].baseline_days: Input should be greater than or equal to 7"),
 ])
 def test_a_bad_rule_names_its_line(tmp_path: Path, alerts: str, problem: str) -> None:
     with pytest.raises(WatchlistError) as caught:

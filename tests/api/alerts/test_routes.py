@@ -1,0 +1,118 @@
+"""The alert routes over a real seeded SQLite index and a real watchlist file: history after
+a real runner pass, rules read from and edited in the file, and the dry run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.alerts.config import configured_rules
+from api.alerts.runner import open_runner
+from api.app import create_app
+from api.keys import ROLES, KeyStore
+from api.settings import Settings
+from index.watchlist import load_watchlist
+from tests.api.alerts.conftest import WATCHLIST, SmtpCapture, WebhookReceiver, seed
+
+NOW = datetime(2026, 11, 2, 10, 40, tzinfo=UTC)
+COMMENT = "# kept by every edit\n"
+
+
+@pytest.fixture()
+def setup(tmp_path: Path, webhook: WebhookReceiver,
+          smtp_server: tuple[SmtpCapture, int]) -> tuple[Path, Path]:
+    db, watchlist = tmp_path / "mentionwatch.db", tmp_path / "mentionwatch.toml"
+    seed(db, NOW)
+    watchlist.write_text(COMMENT + WATCHLIST.format(webhook=webhook.url,
+                                                    smtp_port=smtp_server[1]))
+    return db, watchlist
+
+
+@pytest.fixture()
+def keys(setup: tuple[Path, Path]) -> dict[str, str]:
+    store = KeyStore(setup[0])
+    made = {role: store.create(role, role) for role in ROLES}
+    store.close()
+    return made
+
+
+@pytest.fixture()
+def client(setup: tuple[Path, Path], keys: dict[str, str]) -> Iterator[TestClient]:
+    db, watchlist = setup
+    with TestClient(create_app(Settings(db=db, watchlist=watchlist))) as c:
+        c.headers["X-API-Key"] = keys["viewer"]
+        yield c
+
+
+def test_history_lists_the_explained_alert_and_its_deliveries(client, setup) -> None:
+    db, watchlist = setup
+    assert client.get("/alerts").json() == []
+    with open_runner(db, configured_rules(load_watchlist(watchlist))) as runner:
+        runner.run_once(NOW)
+    [stored] = client.get("/alerts").json()
+    alert = stored["alert"]
+    assert (alert["rule"], alert["subject"], alert["observed"]) == ("acme-negative", "Acme", 15)
+    assert len(alert["explanation"]["examples"]) == 3
+    assert sorted((d["notifier"], d["status"]) for d in stored["deliveries"]) == [
+        ("acme-negative.notify[0]", "sent"), ("acme-negative.notify[1]", "sent")]
+    assert client.get("/alerts", params={"rule": "other"}).json() == []
+
+
+def test_rules_show_options_and_hide_webhook_paths(client, webhook) -> None:
+    [rule] = client.get("/alerts/rules").json()
+    assert (rule["name"], rule["type"], rule["brands"]) == ("acme-negative", "negative_spike", [])
+    assert (rule["options"]["z"], rule["options"]["min_count"]) == (4.0, 5)
+    host = webhook.url.split("/")[2]
+    assert rule["notify"] == [{"type": "webhook", "target": host},
+                              {"type": "email", "target": "oncall@example.com"}]
+    assert "/hook" not in client.get("/alerts/rules").text
+
+
+def test_dry_run_shows_what_would_have_fired(client, setup) -> None:
+    window = {"since": (NOW - timedelta(days=2)).isoformat(),
+              "until": (NOW + timedelta(minutes=30)).isoformat()}
+    [found] = client.get("/alerts/test", params={"rule": "acme-negative", **window}).json()
+    assert found["observed"] == 15 and found["explanation"]["top_sources"] == [["schemaorg", 15]]
+    assert client.get("/alerts").json() == []  # a dry run keeps nothing
+    unknown = client.get("/alerts/test", params={"rule": "nope", **window})
+    assert unknown.status_code == 404 and "nope" in unknown.json()["error"]["message"]
+    too_long = client.get("/alerts/test", params={
+        "rule": "acme-negative", "since": "2026-01-01T00:00:00Z", "until": window["until"]})
+    assert too_long.status_code == 400
+
+
+def test_admins_add_replace_and_remove_rules_in_the_file(client, setup, keys) -> None:
+    _, watchlist = setup
+    rule = {"name": "acme-share", "type": "negative_share", "level": 0.7}
+    assert client.put("/alerts/rules/acme-share", json=rule).status_code == 403
+    client.headers["X-API-Key"] = keys["admin"]
+    created = client.put("/alerts/rules/acme-share", json=rule)
+    assert created.status_code == 201 and created.json()["options"]["min_volume"] == 20
+    replaced = client.put("/alerts/rules/acme-share", json={**rule, "level": 0.8})
+    assert replaced.status_code == 200
+    text = watchlist.read_text()
+    assert text.startswith(COMMENT) and "level = 0.8" in text and "min_volume" not in text
+    assert [r.name for r in load_watchlist(watchlist).alerts] == ["acme-negative", "acme-share"]
+    assert client.delete("/alerts/rules/acme-share").status_code == 204
+    assert client.delete("/alerts/rules/acme-share").status_code == 404
+    assert [r["name"] for r in client.get("/alerts/rules").json()] == ["acme-negative"]
+
+
+@pytest.mark.parametrize(("rule", "problem"), [
+    ({"name": "x", "type": "negative_share", "brands": ["Globex"]}, "not brands of the watchlist"),
+    ({"name": "x", "type": "negative_share", "level": 2}, "level"),
+    ({"name": "x", "type": "spike"}, "type"),
+    ({"name": "y", "type": "flatline"}, "the body names rule 'y', the path 'x'"),
+])
+def test_a_bad_rule_is_refused_and_the_file_kept(client, setup, keys, rule, problem) -> None:
+    _, watchlist = setup
+    before = watchlist.read_text()
+    client.headers["X-API-Key"] = keys["admin"]
+    response = client.put("/alerts/rules/x", json=rule)
+    assert response.status_code in (400, 422)
+    assert problem in response.json()["error"]["message"]
+    assert watchlist.read_text() == before
