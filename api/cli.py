@@ -382,15 +382,18 @@ def extract(file: Any, url: str, kind: str, watchlist: Path | None, brand: str |
 
 @main.command()
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--watchlist", type=click.Path(path_type=Path),
+              help="Watchlist file holding the alert rules.")
 @click.option("--host")
 @click.option("--port", type=int)
 @click.option("--get", "get_path", metavar="PATH",
               help="Answer one GET request, print the JSON and exit (no server).")
-def serve(db: Path | None, host: str | None, port: int | None, get_path: str | None) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int | None,
+          get_path: str | None) -> None:
+    """Serve the HTTP API and the dashboard (OpenAPI docs at /docs)."""
     from api.app import create_app
 
-    settings = _settings(db=db, host=host, port=port,
+    settings = _settings(db=db, watchlist=watchlist, host=host, port=port,
                          auth=False if get_path is not None else None)
     app = create_app(settings)
     if get_path is not None:
@@ -437,8 +440,11 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
                f"  curl {auth} '{api}/mentions?q=brand:Acme%20sentiment:negative&sort=newest'\n"
                f"or without a server: mentionwatch search --db {db} 'battery -brand:Zephyr'")
     if not no_serve:
-        click.echo(f"\nAPI on {api} (OpenAPI docs at {api}/docs); Ctrl-C to stop.")
-        serve.callback(db=db, host="127.0.0.1", port=port, get_path=None)  # type: ignore[misc]
+        # The key rides in the fragment, which the browser never sends to a server.
+        click.echo(f"\nDashboard: {api}/#key={key}\n"
+                   f"API on {api} (OpenAPI docs at {api}/docs); Ctrl-C to stop.")
+        serve.callback(db=db, watchlist=watchlist, host="127.0.0.1", port=port,  # type: ignore[misc]
+                       get_path=None)
 
 
 

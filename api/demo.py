@@ -75,4 +75,13 @@ terms = ["Zephyr"]
 type = "schemaorg"
 url = "{site_url}products/zephyr-v8.html"
 scope = "{site_url}products/zephyr-"
+
+# Alert rules with their defaults; add [[alerts.notify]] tables to send them somewhere.
+[[alerts]]
+name = "negative-spike"
+type = "negative_spike"
+
+[[alerts]]
+name = "crawler-stopped"
+type = "flatline"
 """

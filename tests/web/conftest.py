@@ -15,6 +15,9 @@ import httpx
 import pytest
 import uvicorn
 
+from api.alerts.explain import explain, payload
+from api.alerts.rules import Alert
+from api.alerts.state import AlertState
 from api.app import create_app
 from api.keys import KeyStore
 from api.settings import Settings
@@ -98,8 +101,23 @@ def _free_socket() -> socket.socket:
     return sock
 
 
+#: An alert on the day of the hostile review, explained from the seeded store, so its
+#: examples carry the hostile text to the alerts view.
+ALERT = Alert(rule="acme-negative", type="negative_spike", subject="Acme", field="brand",
+              window_start=datetime(2026, 10, 7, tzinfo=UTC),
+              window_end=datetime(2026, 10, 8, tzinfo=UTC),
+              baseline_start=datetime(2026, 9, 23, tzinfo=UTC), observed=1, baseline=0.1,
+              summary="1 negative mention of Acme on 7 October", sentiment="negative", z=4.5)
+
+
+def _record_alert(db: Path) -> None:
+    store, state = SqliteStore(db), AlertState(db)
+    state.record(ALERT, payload(ALERT, explain(store, ALERT)), [], datetime.now(UTC))
+    state.close()
+    store.close()
+
+
 def _ask_for_leads(url: str, key: str) -> None:
-    # A 404 (no advocates route yet) is fine here: the advocates test skips then.
     httpx.get(f"{url}/advocates", params={"brand": "Acme"}, headers={"X-API-Key": key},
               timeout=120)
 
@@ -121,6 +139,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     keys = KeyStore(db)
     analyst, viewer = keys.create("analyst", "web test"), keys.create("viewer", "web test")
     keys.close()
+    _record_alert(db)
     record_run(db, SourceRun("schemaorg", ["https://shop.example/"], "2026-10-12T09:00:00+00:00",
                              "2026-10-12T09:01:00+00:00", 12, 40, 3, 1, 0, 0, "finished"))
     record_run(db, SourceRun("feed", ["https://news.example/feed.xml"],

@@ -72,6 +72,6 @@ export async function initAdvocates(brands) {
   $("export-csv").addEventListener("click", exportCsv);
   const known = await brands;
   fillSelect($("a-brand"), known);
-  if (!$("a-brand").value && known.length) $("a-brand").value = known[0];
+  if (!$("a-brand").value && known.length) $("a-brand").value = known[0].value;
   await show();
 }

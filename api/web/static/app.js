@@ -5,6 +5,7 @@
 import { initAdvocates } from "./advocates.js";
 import { initAlerts } from "./alerts.js";
 import { ApiError, api, session } from "./api.js";
+import { optionsOf } from "./dom.js";
 import { initSearch } from "./search.js";
 import { initSources } from "./sources.js";
 import { initTimeline } from "./timeline.js";
@@ -16,7 +17,7 @@ let brands = null;
 
 async function knownBrands() {
   brands ??= api("/analytics/top/brand", { params: { size: 100 } })
-    .then((buckets) => buckets.map((b) => b.key));
+    .then(optionsOf);
   return brands;
 }
 
@@ -83,5 +84,11 @@ window.addEventListener("hashchange", () => {
   if (session.key()) route();
 });
 
-if (session.key()) signIn(session.key(), session.who());
+// `mentionwatch demo` prints a link with the key in the fragment, which never reaches a
+// server: it moves into this tab's storage and out of the address bar and history.
+const linkedKey = new URLSearchParams(location.hash.slice(1)).get("key");
+if (linkedKey) {
+  history.replaceState(null, "", location.pathname + location.search);
+  signIn(linkedKey, session.who());
+} else if (session.key()) signIn(session.key(), session.who());
 else showLogin();

@@ -45,11 +45,17 @@ export function clear(node) {
   return node;
 }
 
-export function fillSelect(select, values) {
+// Options from /analytics/top buckets: the key filters, the label ("Acme", not the
+// casefolded key) is shown.
+export function optionsOf(buckets) {
+  return buckets.map((b) => ({ value: b.key, label: b.label ?? b.key }));
+}
+
+export function fillSelect(select, options) {
   const keep = select.value;
   for (const option of [...select.options].slice(1)) option.remove();
-  for (const value of values) select.append(el("option", { value }, value));
-  select.value = values.includes(keep) ? keep : "";
+  for (const { value, label } of options) select.append(el("option", { value }, label));
+  select.value = options.some((o) => o.value === keep) ? keep : "";
 }
 
 export function formatTime(iso) {

@@ -2,7 +2,7 @@
 // the server's message with a caret under the position it names.
 
 import { api } from "./api.js";
-import { clear, fillSelect, turns } from "./dom.js";
+import { clear, fillSelect, optionsOf, turns } from "./dom.js";
 import { mentionCard } from "./mentions.js";
 
 const SIZE = 20;
@@ -62,7 +62,7 @@ async function run() {
 
 async function loadFacets() {
   const top = (field) => api(`/analytics/top/${field}`, { params: { size: 100 } })
-    .then((buckets) => buckets.map((b) => b.key));
+    .then(optionsOf);
   const [brands, sources, langs] = await Promise.all(["brand", "source", "lang"].map(top));
   fillSelect($("f-brand"), brands);
   fillSelect($("f-source"), sources);

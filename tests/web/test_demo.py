@@ -1,0 +1,92 @@
+"""`mentionwatch demo`, as `make demo` runs it: the real crawl of the demo site, then the
+printed example queries and the printed dashboard link, used as a person would."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo's output up to its dashboard link, with its API still serving."""
+    workdir = tmp_path_factory.mktemp("demo")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "demo", "--dir", str(workdir),
+         "--site-port", str(free_port()), "--port", str(free_port())],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    printed = ""
+    deadline = time.monotonic() + 300
+    while "Ctrl-C" not in printed:
+        line = process.stdout.readline()
+        if not line or time.monotonic() > deadline:
+            process.kill()
+            process.communicate()
+            pytest.fail(f"the demo stopped before serving:\n{printed}")
+        printed += line
+    base = re.search(r"API on (http://127\.0\.0\.1:\d+)", printed)
+    assert base, printed
+    while True:  # the link is printed just before the server starts listening
+        try:
+            httpx.get(f"{base.group(1)}/health")
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail(f"the demo's API never answered:\n{printed}")
+            time.sleep(0.1)
+    try:
+        yield printed
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+
+def test_the_printed_queries_find_demo_mentions(demo: str) -> None:
+    commands = re.findall(r"curl -H 'X-API-Key: (\S+)' '(http://127\.0\.0\.1:\d+\S+)'", demo)
+    assert len(commands) == 3, demo
+    totals = [httpx.get(url, headers={"X-API-Key": key}).json()["total"]
+              for key, url in commands]
+    assert all(totals), totals
+
+
+def test_the_printed_link_opens_the_dashboard_on_the_demo_data(demo: str,
+                                                               browser: Any) -> None:
+    link = re.search(r"Dashboard: (http://127\.0\.0\.1:\d+/#key=mw_\S+)", demo)
+    assert link, demo
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(link.group(1))
+        expect(page.locator("#tabs")).to_be_visible()
+        page.fill("#q", "battery")
+        page.click("#search-form button[type=submit]")
+        expect(page.locator("#results li").first).to_contain_text("battery", ignore_case=True)
+        expect(page.locator("#f-brand option", has_text="Acme")).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_the_demo_serves_the_alert_rules_of_its_watchlist(demo: str) -> None:
+    found = re.search(r"curl -H 'X-API-Key: (\S+)' '(http://127\.0\.0\.1:\d+)", demo)
+    assert found, demo
+    key, base = found.groups()
+    rules = httpx.get(f"{base}/alerts/rules", headers={"X-API-Key": key}).json()
+    assert [(r["name"], r["type"]) for r in rules] == [("negative-spike", "negative_spike"),
+                                                       ("crawler-stopped", "flatline")]
