@@ -4,6 +4,7 @@ untrusted mention text shown as text on every path from the store to the page.""
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,27 @@ def test_clicking_a_timeline_bar_lists_that_days_mentions(page: Page, site: Site
                                                "The battery lasts two days, I recommend it."]
     badges = page.locator("#bucket-results .badge").all_inner_texts()
     assert sorted(badges) == ["negative", "positive"]
+
+
+def test_the_timeline_marks_the_day_an_alert_fired(page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="#timeline")
+    choose(page, "#t-brand", "Acme")
+    page.fill("#t-since", "2026-10-01")
+    page.fill("#t-until", "2026-10-12")
+    page.click("#timeline-form button[type=submit]")
+    alerted = page.locator("#timeline-table tbody tr.alerted")
+    expect(alerted).to_have_count(1)
+    expect(alerted).to_contain_text("1 negative mention of Acme on 7 October")
+    marked = page.evaluate("""() => {
+        const chart = Chart.getChart(document.getElementById('timeline-chart'));
+        const markers = chart.data.datasets.find((d) => d.label === 'alert').data;
+        return chart.data.labels.filter((_, i) => markers[i] !== null);
+    }""")
+    assert len(marked) == 1 and re.search(r"Oct 7|7 Oct", marked[0])
+    choose(page, "#t-brand", "Zephyr")
+    page.click("#timeline-form button[type=submit]")
+    expect(page.locator("#timeline-table tbody tr").first).to_be_visible()
+    expect(page.locator("#timeline-table tbody tr.alerted")).to_have_count(0)
 
 
 def test_sources_view_marks_a_broken_source(page: Page, site: Site) -> None:

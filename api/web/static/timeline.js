@@ -1,5 +1,6 @@
-// The timeline view: mentions per hour/day/week for a brand, stacked by sentiment. A bar (or
-// its row in the table under the chart) opens that interval's mentions.
+// The timeline view: mentions per hour/day/week for a brand, stacked by sentiment, with the
+// intervals an alert fired in marked. A bar (or its row in the table under the chart) opens
+// that interval's mentions.
 
 import { api } from "./api.js";
 import { clear, el, fillSelect, formatTime, showError, turns } from "./dom.js";
@@ -7,7 +8,8 @@ import { mentionCard } from "./mentions.js";
 import { dayStart } from "./search.js";
 
 const $ = (id) => document.getElementById(id);
-const COLOURS = { positive: "#2e7d32", neutral: "#9e9e9e", negative: "#c62828" };
+const COLOURS = { positive: "#2e7d32", neutral: "#9e9e9e", negative: "#c62828",
+                  alert: "#ef6c00" };
 const DAY_MS = 86_400_000;
 
 let chart = null;
@@ -61,11 +63,35 @@ async function openBucket(index) {
   }
 }
 
-function draw(buckets, interval) {
+// The alerts (from the history) whose window overlaps each bucket, for the brand shown.
+async function alertsPerBucket(buckets, until, brand) {
+  let history = [];
+  try {
+    history = await api("/alerts", { params: { limit: 500 } });
+  } catch {
+    return buckets.map(() => []);  // a key or server without alerts: no markers
+  }
+  const alerts = history.map((stored) => stored.alert).filter((alert) => alert.field === "brand"
+    && (!brand || alert.subject.toLowerCase() === brand.toLowerCase()));
+  return buckets.map((bucket, index) => {
+    const start = new Date(bucket.start);
+    const end = new Date(buckets[index + 1]?.start ?? until);
+    return alerts.filter((alert) => new Date(alert.window_start) < end
+                                    && new Date(alert.window_end) > start);
+  });
+}
+
+function draw(buckets, interval, alerts) {
   const labels = buckets.map((b) => label(b.start, interval));
   const datasets = ["positive", "neutral", "negative"].map((name) => ({
     label: name, data: buckets.map((b) => b[name]), backgroundColor: COLOURS[name], stack: "all",
   }));
+  // A marker on top of every bar an alert fired in; its own stack, so it sits at the total.
+  datasets.push({
+    type: "line", label: "alert", stack: "alerts", showLine: false, pointStyle: "triangle",
+    pointRadius: 8, backgroundColor: COLOURS.alert, borderColor: COLOURS.alert,
+    data: buckets.map((b, i) => (alerts[i].length ? b.count : null)),
+  });
   if (!window.Chart) {
     showError($("timeline-error"),
               "The chart library is not installed (run `make install`); the table below has the counts.");
@@ -125,16 +151,20 @@ async function show() {
     const buckets = await api("/analytics/histogram", {
       params: { since, until, interval, brand: shown.brand, tz: "UTC" },
     });
+    const alerts = await alertsPerBucket(buckets, until, shown.brand);
     if (!current()) return;
     shown.buckets = buckets;
-    draw(buckets, interval);
+    draw(buckets, interval, alerts);
     showNps(shown.brand);
-    const rows = buckets.map((b, index) => ({ ...b, index })).filter((b) => b.count > 0);
+    const rows = buckets.map((b, index) => ({ ...b, index }))
+      .filter((b) => b.count > 0 || alerts[b.index].length);
     $("timeline-table").tBodies[0].append(...rows.map((b) => el("tr", {
       tabindex: "0", dataset: { index: b.index }, onclick: () => openBucket(b.index),
+      class: alerts[b.index].length ? "alerted" : null,
       onkeydown: (event) => { if (event.key === "Enter") openBucket(b.index); },
     }, el("td", {}, label(b.start, interval)), el("td", {}, b.count),
-       el("td", {}, b.positive), el("td", {}, b.neutral), el("td", {}, b.negative))));
+       el("td", {}, b.positive), el("td", {}, b.neutral), el("td", {}, b.negative),
+       el("td", {}, alerts[b.index].map((alert) => alert.summary).join("; ")))));
   } catch (error) {
     showError($("timeline-error"), error);
   }
