@@ -32,8 +32,10 @@ def crawl(watchlist: Path, db: Path) -> dict[str, dict[str, Any]]:
 
 class Crawled:
     def __init__(self, db: Path, first: dict[str, dict[str, Any]],
-                 second: dict[str, dict[str, Any]], mentions: list[Mention]) -> None:
+                 second: dict[str, dict[str, Any]], mentions: list[Mention],
+                 corrected: tuple[str, str]) -> None:
         self.db, self.first, self.second, self.mentions = db, first, second, mentions
+        self.corrected = corrected  # (mention id, label) a person set between the crawls
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +45,15 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     with DemoSite() as site:
         watchlist.write_text(demo_watchlist(site.url), encoding="utf-8")
         first = crawl(watchlist, db)
-        second = crawl(watchlist, db)
+        with SqliteStore(db) as store:
+            entry = store.search("source:feed", sort="newest", size=1).hits[0].mention
+            assert entry.sentiment
+            label = "positive" if entry.sentiment.label == "negative" else "negative"
+            store.correct_sentiment(entry.id, label, "ann")
+        second = crawl(watchlist, db)  # fetches, re-scores and upserts the entry again
         with SqliteStore(db) as store:
             mentions = [h.mention for h in store.search("", size=100, sort="newest").hits]
-        yield Crawled(db, first, second, mentions)
+        yield Crawled(db, first, second, mentions, (entry.id, label))
 
 
 def test_first_crawl_finds_every_review_and_entry_without_errors(crawled: Crawled) -> None:
@@ -60,6 +67,16 @@ def test_second_crawl_adds_nothing(crawled: Crawled) -> None:
     assert {k: (v["new"], v["updated"]) for k, v in crawled.second.items()} == {
         "schemaorg": (0, 39), "feed": (0, 8)}
     assert len(crawled.mentions) == 47
+
+
+def test_a_correction_survives_the_re_crawl(crawled: Crawled) -> None:
+    mention_id, label = crawled.corrected
+    [mention] = [m for m in crawled.mentions if m.id == mention_id]
+    assert mention.sentiment and (mention.sentiment.label, mention.sentiment.corrected_by) == (
+        label, "ann")
+    with SqliteStore(crawled.db) as store:
+        assert mention_id in {h.mention.id for h in store.search(f"sentiment:{label}",
+                                                                   size=100).hits}
 
 
 def test_the_exact_reviews_are_indexed(crawled: Crawled,
