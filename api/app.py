@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
-                             403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+                             403: {"model": ErrorOut}, 404: {"model": ErrorOut},
+                             422: {"model": ErrorOut}})
     app.state.settings = settings
     app.include_router(mentions.router, dependencies=[require("viewer")])
     app.include_router(analytics.router, dependencies=[require("viewer")])

@@ -185,10 +185,12 @@ def keys_revoke(key_id: int, db: Path | None) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 def sources(db: Path | None, limit: int) -> None:
     """Coverage: the latest crawl runs per source (asked, pages, found, new, errors)."""
-    from api.sources import source_coverage
+    from dataclasses import asdict
 
-    for run in source_coverage(str(_settings(db=db).db), limit):
-        _emit(run.model_dump())
+    from crawlers.coverage import recent_runs
+
+    for run in recent_runs(_settings(db=db).db, limit=limit):
+        _emit(asdict(run))
 
 
 def _jsonl_texts(stream: TextIO) -> Iterator[tuple[int, str | None, str]]:

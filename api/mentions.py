@@ -2,20 +2,63 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from api.advocates import neutralise_cell
 from api.deps import SettingsDep, StoreDep, require
 from api.models import HitOut, MentionOut, SearchOut
 from index.backend import NO_FILTERS, Filters, MentionStore, Sort
+from index.record import Mention
 
-__all__ = ["SentimentCorrection", "correct_sentiment", "router", "search_mentions"]
+__all__ = [
+    "MENTION_COLUMNS",
+    "SentimentCorrection",
+    "correct_sentiment",
+    "export_chunks",
+    "mention_cells",
+    "router",
+    "search_mentions",
+]
 
 router = APIRouter(tags=["mentions"])
 
+ExportFormat = Literal["csv", "jsonl"]
+QueryText = Annotated[str, Query(max_length=1000, description="Query language text")]
+
+MENTION_COLUMNS = (
+    "id", "published_at", "collected_at", "source", "source_domain", "kind", "url",
+    "parent_id", "brand", "author", "author_handle", "author_url", "author_followers", "lang",
+    "title", "text", "rating", "rating_best", "rating_worst", "sentiment", "sentiment_score",
+    "corrected_by", "nps_class", "nps_estimated", "advocate_score", "persona",
+    "matched_terms", "likes", "replies", "reposts", "views",
+)
+# Rows per chunk of a streamed export: few enough to keep memory flat, enough that the
+# per-chunk cost (a thread hop, a socket write) does not dominate.
+_EXPORT_CHUNK = 500
+
+
+def mention_filters(
+    brand: str | None = None,
+    source: str | None = None,
+    sentiment: Literal["positive", "neutral", "negative"] | None = None,
+    lang: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Filters:
+    """The filter parameters /mentions and /mentions/export share."""
+    return Filters(brand=brand, source=source, sentiment=sentiment, lang=lang,
+                   since=since, until=until)
+
+
+FiltersDep = Annotated[Filters, Depends(mention_filters)]
 
 
 def search_mentions(store: MentionStore, q: str = "", filters: Filters = NO_FILTERS, *,
@@ -30,22 +73,79 @@ def search_mentions(store: MentionStore, q: str = "", filters: Filters = NO_FILT
 def get_mentions(
     store: StoreDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(max_length=1000, description="Query language text")] = "",
-    brand: str | None = None,
-    source: str | None = None,
-    sentiment: Literal["positive", "neutral", "negative"] | None = None,
-    lang: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    filters: FiltersDep,
+    q: QueryText = "",
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1)] = 20,
 ) -> SearchOut:
     if size > settings.max_page_size:
         raise HTTPException(400, f"size must be at most {settings.max_page_size}")
-    filters = Filters(brand=brand, source=source, sentiment=sentiment, lang=lang,
-                      since=since, until=until)
     return search_mentions(store, q, filters, sort=sort, page=page, size=size)
+
+
+def _text(value: object) -> str:
+    # Only text from the page can start a formula; numbers we wrote (-0.9) stay numbers.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    return str(value)
+
+
+def mention_cells(m: Mention) -> list[str]:
+    """One CSV row, in MENTION_COLUMNS order; text cells neutralised for spreadsheets."""
+    rating, sentiment, advocate = m.rating, m.sentiment, m.advocate
+    values: tuple[object, ...] = (
+        m.id, m.published_at.isoformat() if m.published_at else None,
+        m.collected_at.isoformat(), m.source, m.source_domain, m.kind, m.url, m.parent_id,
+        m.brand, m.author.name, m.author.handle, m.author.url, m.author.followers, m.lang,
+        m.title, m.text, rating.value if rating else None, rating.best if rating else None,
+        rating.worst if rating else None, sentiment.label if sentiment else None,
+        sentiment.score if sentiment else None, sentiment.corrected_by if sentiment else None,
+        m.nps_class, m.nps_estimated, advocate.score if advocate else None,
+        advocate.persona if advocate else None, " | ".join(m.matched_terms),
+        m.engagement.likes, m.engagement.replies, m.engagement.reposts, m.engagement.views,
+    )
+    return [_text(v) for v in values]
+
+
+def export_chunks(mentions: Iterable[Mention], fmt: ExportFormat) -> Iterator[str]:
+    """The export as text chunks of a few hundred rows: CSV with a header, or JSON lines
+    shaped like `GET /mentions/{id}`. Holds one chunk at a time, whatever the total."""
+    if fmt not in ("csv", "jsonl"):
+        raise ValueError(f"format must be csv or jsonl, got {fmt!r}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer) if fmt == "csv" else None
+    if writer:
+        writer.writerow(MENTION_COLUMNS)
+    for rows, m in enumerate(mentions, 1):
+        if writer:
+            writer.writerow(mention_cells(m))
+        else:
+            buffer.write(MentionOut.of(m).model_dump_json() + "\n")
+        if rows % _EXPORT_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+# Declared before /mentions/{mention_id}, which would otherwise take "export" for an id.
+@router.get("/mentions/export", response_class=StreamingResponse,
+            dependencies=[require("analyst")],
+            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+def export_mentions(store: StoreDep, filters: FiltersDep, q: QueryText = "",
+                    format: ExportFormat = "csv") -> StreamingResponse:
+    """Every match, oldest first, streamed: CSV (spreadsheet-safe) or JSON lines."""
+    # store.export parses the query now, so a bad one is a 400 before any row is sent.
+    chunks = export_chunks(store.export(q, filters), format)
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(chunks, media_type=f"{media}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="mentions.{format}"'})
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionOut)
