@@ -325,6 +325,33 @@ def export() -> None:
     """Export data for other tools (CSV for spreadsheets and CRMs, JSONL)."""
 
 
+@export.command("mentions")
+@click.argument("query", default="")
+@click.option("--brand")
+@click.option("--source")
+@click.option("--sentiment", type=click.Choice(["positive", "neutral", "negative"]))
+@click.option("--lang")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: stdout).")
+def export_mentions(query: str, brand: str | None, source: str | None, sentiment: str | None,
+                    lang: str | None, fmt: str, db: Path | None, output: TextIO) -> None:
+    """Every mention matching QUERY (the query language), oldest first, streamed: CSV
+    (spreadsheet-safe) or JSON lines, as `GET /mentions/export` serves them."""
+    from api.mentions import export_chunks
+    from index.backend import Filters
+
+    filters = Filters(brand=brand, source=source, sentiment=sentiment, lang=lang)
+    try:
+        with _store(db) as store:
+            for chunk in export_chunks(store.export(query, filters), fmt):  # type: ignore[arg-type]
+                output.write(chunk)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @export.command("advocates")
 @click.option("--brand", required=True, help="Brand whose advocates to export.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",

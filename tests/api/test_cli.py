@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -98,3 +100,17 @@ def test_correct_relabels_and_unknown_id_exits_1(db: Path, mentions: list[Mentio
     code, _, err = run("correct", "nope", "--label", "neutral", "--by", "ann", "--db", str(db))
     assert code == 1
     assert "no mention with id 'nope'" in err
+
+
+def test_export_mentions_streams_the_matches_as_the_api_does(db: Path,
+                                                            mentions: list[Mention]) -> None:
+    code, out, err = run("export", "mentions", "battery OR 电池", "--db", str(db),
+                         "--brand", "acme")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["id"] for r in rows] == [mentions[0].id, mentions[1].id, mentions[2].id]
+    code, out, _ = run("export", "mentions", "--db", str(db), "--format", "jsonl",
+                       "--sentiment", "neutral")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [mentions[4].id]
+    code, _, err = run("export", "mentions", "(battery", "--db", str(db))
+    assert code == 1 and "position" in err
