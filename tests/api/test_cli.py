@@ -85,7 +85,7 @@ def test_extract_a_saved_page_without_network() -> None:
 
 
 def test_extract_a_feed_needs_a_watchlist(tmp_path: Path) -> None:
-    feed = FIXTURES / "feed" / sorted(p.name for p in (FIXTURES / "feed").iterdir())[0]
+    feed = min(p for p in (FIXTURES / "feed").iterdir() if p.is_file())
     code, _, err = run("extract", str(feed), "--url", "https://news.example/feed.xml")
     assert code == 2
     assert "--watchlist" in err
