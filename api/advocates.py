@@ -8,20 +8,19 @@ routes below call the same functions.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Annotated, Literal, TextIO
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import StoreDep, require
+from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
 from index.backend import Filters, MentionStore
 from index.record import Mention
 from sentiment.advocates import Post, assess_author
@@ -34,13 +33,11 @@ __all__ = [
     "NpsRow",
     "brand_mentions",
     "find_leads",
-    "neutralise_cell",
+    "lead_chunks",
     "nps_report",
     "router",
-    "write_leads",
 ]
 
-Format = Literal["csv", "jsonl"]
 Period = Literal["day", "week", "month", "all"]
 
 LEAD_COLUMNS = ("author", "profile_url", "source", "persona", "score", "signals", "mentions",
@@ -129,35 +126,17 @@ def find_leads(store: MentionStore, brand: str, classifier: PersonaClassifier, *
     return sorted(leads, key=lambda lead: (-lead.score, lead.author))
 
 
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula: a leading ' before = + - @ tab CR."""
-    return "'" + value if value.startswith(_RISKY_START) else value
-
-
 def _cells(lead: Lead) -> list[str]:
     row = lead.model_dump(mode="json")
     return [neutralise_cell(" | ".join(v) if isinstance(v, list) else "" if v is None else str(v))
             for v in (row[c] for c in LEAD_COLUMNS)]
 
 
-def write_leads(leads: Iterable[Lead], out: TextIO, fmt: Format) -> int:
-    """Write leads as CSV (with a header, spreadsheet-safe) or JSONL; returns how many."""
-    if fmt not in ("csv", "jsonl"):
-        raise ValueError(f"format must be csv or jsonl, got {fmt!r}")
-    writer = csv.writer(out) if fmt == "csv" else None
-    if writer:
-        writer.writerow(LEAD_COLUMNS)
-    count = 0
-    for lead in leads:
-        if writer:
-            writer.writerow(_cells(lead))
-        else:
-            out.write(json.dumps(lead.model_dump(mode="json"), ensure_ascii=False) + "\n")
-        count += 1
-    return count
+def lead_chunks(leads: Iterable[Lead], fmt: ExportFormat) -> Iterator[str]:
+    """Leads as CSV (with a header, spreadsheet-safe) or JSONL text chunks."""
+    return export_chunks(
+        leads, fmt, columns=LEAD_COLUMNS, cells=_cells,
+        json_line=lambda lead: json.dumps(lead.model_dump(mode="json"), ensure_ascii=False))
 
 
 class NpsCountsOut(BaseModel):
@@ -233,16 +212,15 @@ def get_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
     return find_leads(store, brand, classifier, min_score=min_score)[:limit]
 
 
-@router.get("/advocates/export", response_class=Response, dependencies=[require("analyst")],
+@router.get("/advocates/export", response_class=StreamingResponse,
+            dependencies=[require("analyst")],
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
-                     format: Format = "csv", min_score: MinScore = 0.5) -> Response:
-    buffer = io.StringIO()
-    write_leads(find_leads(store, brand, classifier, min_score=min_score), buffer, format)
-    media = "text/csv" if format == "csv" else "application/x-ndjson"
-    name = f"advocates-{_squash(brand) or 'brand'}.{format}"
-    return Response(buffer.getvalue(), media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                     format: ExportFormat = "csv",
+                     min_score: MinScore = 0.5) -> StreamingResponse:
+    leads = find_leads(store, brand, classifier, min_score=min_score)
+    return export_response(lead_chunks(leads, format), format,
+                           f"advocates-{_squash(brand) or 'brand'}")
 
 
 @router.get("/reports/nps", response_model=list[NpsRow])

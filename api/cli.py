@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,15 +50,44 @@ def main() -> None:
     and search them."""
 
 
+class _Since(click.ParamType):
+    """`2026-01-01` (UTC), `2026-01-01T12:00:00+01:00` or a duration back from now (`30d`)."""
+
+    name = "date|duration"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        from api.alerts.config import AlertConfigError, parse_duration
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.now(UTC) - parse_duration(value)
+        except AlertConfigError:
+            pass
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(f"{value!r} is neither a date like 2026-01-01 nor a duration like 30d",
+                      param, ctx)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        if when > datetime.now(UTC):
+            self.fail(f"{value!r} is in the future", param, ctx)
+        return when.astimezone(UTC)
+
+
 @main.command()
 @click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 @click.option("--model", help="Sentiment model name or path.")
 @click.option("--allow-private", is_flag=True,
               help="Allow loopback and private addresses (tests and the demo).")
+@click.option("--since", type=_Since(),
+              help="Backfill: page sources that page by time back to this date or duration "
+                   "(2026-01-01, 30d), past what earlier crawls saw.")
 @click.option("--log-level", default="WARNING", show_default=True)
 def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_private: bool,
-          log_level: str) -> None:
+          since: datetime | None, log_level: str) -> None:
     """Crawl every source of the watchlist once, score and index what is found."""
     from dataclasses import asdict
 
@@ -74,6 +103,7 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_priv
         "MENTIONWATCH_DB": str(settings.db),
         "MENTIONWATCH_MODEL": settings.model,
         "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": allow_private,
+        "MENTIONWATCH_SINCE": since.isoformat() if since else None,
         "LOG_LEVEL": log_level,
     })
     for spider, spider_stats in stats.items():
@@ -340,13 +370,13 @@ def export_mentions(query: str, brand: str | None, source: str | None, sentiment
                     lang: str | None, fmt: str, db: Path | None, output: TextIO) -> None:
     """Every mention matching QUERY (the query language), oldest first, streamed: CSV
     (spreadsheet-safe) or JSON lines, as `GET /mentions/export` serves them."""
-    from api.mentions import export_chunks
+    from api.mentions import mention_chunks
     from index.backend import Filters
 
     filters = Filters(brand=brand, source=source, sentiment=sentiment, lang=lang)
     try:
         with _store(db) as store:
-            for chunk in export_chunks(store.export(query, filters), fmt):  # type: ignore[arg-type]
+            for chunk in mention_chunks(store.export(query, filters), fmt):  # type: ignore[arg-type]
                 output.write(chunk)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -365,7 +395,7 @@ def export_mentions(query: str, brand: str | None, source: str | None, sentiment
 def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, rules: bool,
                      output: TextIO) -> None:
     """Advocate leads of a brand: author, persona, score, signals, evidence, approach."""
-    from api.advocates import find_leads, write_leads
+    from api.advocates import find_leads, lead_chunks
     from sentiment.persona import load_persona_classifier
 
     classifier = load_persona_classifier("rules" if rules else "e5")
@@ -374,8 +404,9 @@ def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, ru
             leads = find_leads(store, brand, classifier, min_score=min_score)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    count = write_leads(leads, output, fmt)  # type: ignore[arg-type]
-    click.echo(f"{count} advocates of {brand}", err=True)
+    for chunk in lead_chunks(leads, fmt):  # type: ignore[arg-type]
+        output.write(chunk)
+    click.echo(f"{len(leads)} advocates of {brand}", err=True)
 
 
 @main.command()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Annotated, Literal
@@ -12,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.advocates import neutralise_cell
 from api.deps import SettingsDep, StoreDep, require
+from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
 from api.models import HitOut, MentionOut, SearchOut
 from index.backend import NO_FILTERS, Filters, MentionStore, Sort
 from index.record import Mention
@@ -22,15 +20,14 @@ __all__ = [
     "MENTION_COLUMNS",
     "SentimentCorrection",
     "correct_sentiment",
-    "export_chunks",
     "mention_cells",
+    "mention_chunks",
     "router",
     "search_mentions",
 ]
 
 router = APIRouter(tags=["mentions"])
 
-ExportFormat = Literal["csv", "jsonl"]
 QueryText = Annotated[str, Query(max_length=1000, description="Query language text")]
 
 MENTION_COLUMNS = (
@@ -40,9 +37,6 @@ MENTION_COLUMNS = (
     "corrected_by", "nps_class", "nps_estimated", "advocate_score", "persona",
     "matched_terms", "likes", "replies", "reposts", "views",
 )
-# Rows per chunk of a streamed export: few enough to keep memory flat, enough that the
-# per-chunk cost (a thread hop, a socket write) does not dominate.
-_EXPORT_CHUNK = 500
 
 
 def mention_filters(
@@ -112,26 +106,10 @@ def mention_cells(m: Mention) -> list[str]:
     return [_text(v) for v in values]
 
 
-def export_chunks(mentions: Iterable[Mention], fmt: ExportFormat) -> Iterator[str]:
-    """The export as text chunks of a few hundred rows: CSV with a header, or JSON lines
-    shaped like `GET /mentions/{id}`. Holds one chunk at a time, whatever the total."""
-    if fmt not in ("csv", "jsonl"):
-        raise ValueError(f"format must be csv or jsonl, got {fmt!r}")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer) if fmt == "csv" else None
-    if writer:
-        writer.writerow(MENTION_COLUMNS)
-    for rows, m in enumerate(mentions, 1):
-        if writer:
-            writer.writerow(mention_cells(m))
-        else:
-            buffer.write(MentionOut.of(m).model_dump_json() + "\n")
-        if rows % _EXPORT_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+def mention_chunks(mentions: Iterable[Mention], fmt: ExportFormat) -> Iterator[str]:
+    """Mentions as CSV (MENTION_COLUMNS) or JSON lines shaped like `GET /mentions/{id}`."""
+    return export_chunks(mentions, fmt, columns=MENTION_COLUMNS, cells=mention_cells,
+                         json_line=lambda m: MentionOut.of(m).model_dump_json())
 
 
 # Declared before /mentions/{mention_id}, which would otherwise take "export" for an id.
@@ -142,10 +120,7 @@ def export_mentions(store: StoreDep, filters: FiltersDep, q: QueryText = "",
                     format: ExportFormat = "csv") -> StreamingResponse:
     """Every match, oldest first, streamed: CSV (spreadsheet-safe) or JSON lines."""
     # store.export parses the query now, so a bad one is a 400 before any row is sent.
-    chunks = export_chunks(store.export(q, filters), format)
-    media = "text/csv" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(chunks, media_type=f"{media}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="mentions.{format}"'})
+    return export_response(mention_chunks(store.export(q, filters), format), format, "mentions")
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionOut)

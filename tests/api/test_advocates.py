@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import sentiment.persona
-from api.advocates import LEAD_COLUMNS, find_leads, neutralise_cell, nps_report
+from api.advocates import LEAD_COLUMNS, find_leads, nps_report
 from api.app import create_app
 from api.cli import main
+from api.export import neutralise_cell
 from api.settings import Settings
 from crawlers.extract.feed import extract_entries
 from crawlers.extract.schemaorg import extract_reviews

@@ -1,0 +1,58 @@
+"""Exports for spreadsheets and other tools: CSV that a spreadsheet cannot run, or JSON
+lines, produced in chunks so that any number of rows streams in constant memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Literal, TypeVar
+
+from fastapi.responses import StreamingResponse
+
+__all__ = ["ExportFormat", "export_chunks", "export_response", "neutralise_cell"]
+
+ExportFormat = Literal["csv", "jsonl"]
+Row = TypeVar("Row")
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+# Rows per chunk: few enough to keep memory flat, enough that the per-chunk cost (a
+# thread hop, a socket write) does not dominate.
+CHUNK_ROWS = 500
+
+
+def neutralise_cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula: a leading ' before = + - @ tab CR."""
+    return "'" + value if value.startswith(_RISKY_START) else value
+
+
+def export_chunks(rows: Iterable[Row], fmt: ExportFormat, *, columns: Sequence[str],
+                  cells: Callable[[Row], list[str]], json_line: Callable[[Row], str],
+                  chunk_rows: int = CHUNK_ROWS) -> Iterator[str]:
+    """`rows` as text chunks: CSV with a `columns` header and `cells` per row (they must
+    be neutralised already), or one `json_line` per row. Holds one chunk at a time."""
+    if fmt not in ("csv", "jsonl"):
+        raise ValueError(f"format must be csv or jsonl, got {fmt!r}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer) if fmt == "csv" else None
+    if writer:
+        writer.writerow(columns)
+    for count, row in enumerate(rows, 1):
+        if writer:
+            writer.writerow(cells(row))
+        else:
+            buffer.write(json_line(row) + "\n")
+        if count % chunk_rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def export_response(chunks: Iterator[str], fmt: ExportFormat, filename: str) -> StreamingResponse:
+    """A download of `chunks` as `filename`.<fmt>."""
+    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    return StreamingResponse(chunks, media_type=f"{media}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
