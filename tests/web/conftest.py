@@ -110,6 +110,23 @@ ALERT = Alert(rule="acme-negative", type="negative_spike", subject="Acme", field
               summary="1 negative mention of Acme on 7 October", sentiment="negative", z=4.5)
 
 
+WATCHLIST = """\
+[[brands]]
+name = "Acme"
+terms = ["Acme"]
+
+[[brands]]
+name = "Zephyr"
+terms = ["Zephyr"]
+
+[[alerts]]
+name = "acme-negative"
+type = "negative_spike"
+brands = ["Acme"]
+min_count = 3
+"""
+
+
 def _record_alert(db: Path) -> None:
     store, state = SqliteStore(db), AlertState(db)
     state.record(ALERT, payload(ALERT, explain(store, ALERT)), [], datetime.now(UTC))
@@ -146,8 +163,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                              "2026-10-12T10:00:00+00:00", "2026-10-12T10:00:05+00:00",
                              1, 0, 0, 0, 3, 1, "finished"))
 
+    watchlist = db.with_name("mentionwatch.toml")
+    watchlist.write_text(WATCHLIST, encoding="utf-8")
     sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db)), log_level="warning"))
+    app = create_app(Settings(db=db, watchlist=watchlist))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -292,6 +292,18 @@ def test_alert_history_explains_each_alert(page: Page, site: Site) -> None:
     expect(page.locator("#alerts-error")).to_have_text("")
 
 
+def test_a_rule_shows_what_it_would_have_fired(page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="#alerts")
+    row = page.locator("#alert-rules tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("acme-negative")
+    expect(row).to_contain_text("min_count 3")
+    row.get_by_role("button").click()
+    expect(page.locator("#dry-run-title")).to_contain_text("acme-negative")
+    # The seeded mentions are weeks older than the month looked at: nothing fires.
+    expect(page.locator("#dry-run li")).to_have_text(["Nothing would have fired."])
+
+
 @pytest.mark.parametrize("view", ["search", "timeline", "sources"])
 def test_no_horizontal_overflow_on_a_390px_phone(browser: Any, site: Site, view: str,
                                                  tmp_path: Path) -> None:

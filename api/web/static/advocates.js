@@ -29,6 +29,9 @@ async function show() {
     showError($("advocates-error"), "Choose a brand: leads are per brand.");
     return;
   }
+  // The server reads every text of the brand's authors with the persona model, loaded on
+  // the first request: that one takes seconds, so say what is happening.
+  $("advocates-status").textContent = `Finding ${brand}'s advocates…`;
   try {
     const leads = await (await fetchApi("/advocates", { params: { brand } })).json();
     const persona = $("a-persona").value;
@@ -40,8 +43,9 @@ async function show() {
     ]);
     if (!shown.length) showError($("advocates-error"), "No advocate leads for this choice.");
   } catch (error) {
-    showError($("advocates-error"), error.status === 404
-      ? "This server has no advocate routes yet." : error);
+    showError($("advocates-error"), error);
+  } finally {
+    $("advocates-status").textContent = "";
   }
 }
 

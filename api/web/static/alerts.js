@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { clear, el, formatTime, safeHref, showError, table } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
-const DRY_RUN_DAYS = 14;
+const DRY_RUN_DAYS = 30;  // "what would have fired last month"
 
 function counts(pairs) {
   return pairs.map(([name, n]) => `${name} (${n})`).join(", ");
@@ -36,6 +36,11 @@ export function alertItem(alert, raisedAt = null) {
     why?.examples?.length ? el("ul", { class: "examples" }, why.examples.map(example)) : null);
 }
 
+function subject(rule) {
+  if (rule.options.by === "source") return "every source";
+  return rule.brands.length ? rule.brands.join(", ") : "every brand";
+}
+
 async function dryRun(rule) {
   const title = $("dry-run-title");
   title.hidden = false;
@@ -55,18 +60,18 @@ export async function initAlerts() {
   try {
     const history = await api("/alerts");
     clear($("alert-history")).append(...(history.length
-      ? history.map((stored) => alertItem(stored.alert ?? stored, stored.created_at))
+      ? history.map((stored) => alertItem(stored.alert, stored.created_at))
       : [el("li", { class: "quiet-alert" }, "No alert has fired.")]));
   } catch (error) {
-    showError($("alerts-error"), error.status === 404
-      ? "This server has no alert routes yet." : error);
+    showError($("alerts-error"), error);
     return;
   }
   try {
     const rules = await api("/alerts/rules");
     table($("alert-rules").tBodies[0], rules, (rule) => [
-      rule.name, rule.type, [rule.field, (rule.brands ?? []).join(", ")].filter(Boolean).join(": "),
-      el("code", {}, JSON.stringify(rule.options ?? {})),
+      rule.name, rule.type, subject(rule),
+      el("code", {}, Object.entries(rule.options).filter(([name]) => name !== "by")
+        .map(([name, value]) => `${name} ${value}`).join(", ")),
       el("button", { type: "button", class: "quiet", onclick: () => dryRun(rule) },
          "What would have fired?"),
     ]);
