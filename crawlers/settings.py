@@ -16,6 +16,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Items of one response processed at once. Scrapy's 100 starts 100 tasks per response,
+# which cost more than reading a page of reviews; one sentiment batch (32) still fills.
+CONCURRENT_ITEMS = 32
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
@@ -29,6 +32,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's retry, made to wait for Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryAfterMiddleware": 550,
+}
+SPIDER_MIDDLEWARES = {
+    "crawlers.resume.ResumeMiddleware": 10,  # next to the engine: sees the final output
 }
 EXTENSIONS = {
     "crawlers.coverage.CoverageExtension": 500,
@@ -56,3 +62,10 @@ MENTIONWATCH_MAX_PAGES = 10
 MENTIONWATCH_RETRY_AFTER_MAX = 120.0
 # Stop paging a source at the first page an earlier crawl saw entirely (crawlers/state.py).
 MENTIONWATCH_INCREMENTAL = True
+# Backfill (`crawl --since`): an ISO 8601 UTC time. Sources that page by time keep paging,
+# past pages an earlier crawl saw, until they reach mentions older than it.
+MENTIONWATCH_SINCE = None
+# Pages read per API or listing source in a backfill (instead of MENTIONWATCH_MAX_PAGES).
+MENTIONWATCH_BACKFILL_MAX_PAGES = 100
+# Keep the crawl frontier in the index file, so a killed crawl resumes (crawlers/resume.py).
+MENTIONWATCH_RESUME = True

@@ -2,8 +2,8 @@
 
 Kept in the index's own SQLite file: `crawl_seen` (source key, mention id) and `crawl_mark`
 (source key, newest `published_at` seen: the high-water mark). What a crawl sees is
-written only when it ends, so a crawl that dies leaves the state as it was and the next one
-fetches those pages again.
+written only when it ends, so a crawl that dies leaves the state as it was; the next one
+resumes it (`crawlers.resume`) and notes what the dead crawl had read as its own.
 """
 
 from __future__ import annotations
@@ -36,29 +36,36 @@ class CrawlState:
         self._db.executescript(_SCHEMA)
         self._pending: dict[str, dict[str, datetime | None]] = {}
 
-    def all_seen(self, source: str, mentions: Iterable[Mention]) -> bool:
-        """True when an earlier crawl saw every one of these (and there is at least one)."""
-        ids = list(dict.fromkeys(m.id for m in mentions))
-        if not ids:
-            return False
-        found = 0
-        for start in range(0, len(ids), _BATCH):
-            chunk = ids[start:start + _BATCH]
-            marks = ",".join("?" * len(chunk))
-            found += self._db.execute(
-                f"SELECT COUNT(*) FROM crawl_seen WHERE source = ? AND mention_id IN ({marks})",
-                [source, *chunk]).fetchone()[0]
-        return found == len(ids)
-
     def high_water(self, source: str) -> datetime | None:
         """The newest `published_at` an earlier crawl of this source saw."""
         row = self._db.execute("SELECT newest FROM crawl_mark WHERE source = ?",
                                (source,)).fetchone()
         return datetime.fromisoformat(row[0]) if row else None
 
+    def seen_ids(self, source: str, ids: Iterable[str]) -> set[str]:
+        """Which of these ids an earlier crawl of this source saw."""
+        unique = list(dict.fromkeys(ids))
+        seen: set[str] = set()
+        for start in range(0, len(unique), _BATCH):
+            chunk = unique[start:start + _BATCH]
+            marks = ",".join("?" * len(chunk))
+            seen.update(row[0] for row in self._db.execute(
+                f"SELECT mention_id FROM crawl_seen WHERE source = ? AND mention_id IN ({marks})",
+                [source, *chunk]))
+        return seen
+
+    def all_seen(self, source: str, mentions: Iterable[Mention]) -> bool:
+        """True when an earlier crawl saw every one of these (and there is at least one)."""
+        ids = {m.id for m in mentions}
+        return bool(ids) and self.seen_ids(source, ids) == ids
+
     def note(self, source: str, mentions: Iterable[Mention]) -> None:
         """Remember these as seen once `commit` is called."""
         self._pending.setdefault(source, {}).update((m.id, m.published_at) for m in mentions)
+
+    def note_ids(self, source: str, ids: Iterable[str]) -> None:
+        """Remember these ids (of things other than mentions) as seen once `commit` is called."""
+        self._pending.setdefault(source, {}).update(dict.fromkeys(ids))
 
     def commit(self) -> None:
         with self._db:

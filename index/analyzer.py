@@ -38,6 +38,11 @@ _CJK_RANGES = (
 )
 _CJK, _WORD = "cjk", "word"
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+# ASCII letters lowercased, digits kept, every other ASCII character a space: on ASCII text,
+# `translate` and `split` give _ASCII_WORD's matches lowercased, twice as fast as the regex.
+_ASCII_FOLD = str.maketrans({
+    chr(code): chr(code).lower() if chr(code).isalnum() else " " for code in range(128)
+})
 # ASCII, CJK Unified Ideographs (unchanged by NFKC) and punctuation that NFKC leaves a
 # separator: a text of these alone splits into ASCII words and runs of Han characters.
 _PLAIN_HAN_TEXT = re.compile(
@@ -110,7 +115,7 @@ def tokens(text: str) -> list[str]:
     """The index terms of `text`, in order."""
     # What _spans gives, without offsets, for the texts indexing mostly sees: 5x faster.
     if text.isascii():
-        return _ASCII_WORD.findall(text.lower())
+        return text.translate(_ASCII_FOLD).split()
     if _PLAIN_HAN_TEXT.fullmatch(text):
         found: list[str] = []
         for run in _HAN_OR_ASCII_WORD.findall(text.lower()):

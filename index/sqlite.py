@@ -9,8 +9,9 @@ can write while the API reads, from separate processes.
 as JSON; `mentions_fts` indexes the analyzer's tokens of title + text + brand, joined by
 spaces. FTS5's unicode61 tokenizer then only splits on those spaces (its `categories` and
 `remove_diacritics` are set to keep each analyzer token whole and unchanged), so a Chinese
-term, analysed into bigrams, is matched as a phrase of bigrams. Triggers keep `mentions_fts`
-in step with every write to `mentions`, whoever makes it.
+term, analysed into bigrams, is matched as a phrase of bigrams. The store writes
+`mentions_fts` itself with every insert and update of `mentions` (see `_write`); a trigger
+removes a deleted row's terms, whoever deletes it.
 
 The index's second column, `tags`, holds one token per brand, made of a private-use
 character and a hash of the brand: the analyzer drops private-use characters from queries,
@@ -29,7 +30,6 @@ import math
 import os
 import sqlite3
 import threading
-import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +38,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
 from functools import reduce
 from itertools import pairwise
+from json.encoder import encode_basestring
 from types import TracebackType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -58,6 +59,7 @@ from index.backend import (
 )
 from index.corrections import apply_correction, check_correction
 from index.errors import BackendUnavailable, QueryError, StoreError
+from index.keys import handle_key, key, lang_key
 from index.query import (
     And,
     Field,
@@ -76,7 +78,9 @@ from index.significance import MIN_FOREGROUND, is_content_term
 
 __all__ = ["SqliteStore"]
 
-_VERSION = 2  # PRAGMA user_version of the schema below; 0 is the first, without tags
+# PRAGMA user_version of the schema below; 0 is the first, without tags, and 2 had triggers
+# for inserts and updates.
+_VERSION = 3
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
     -- An explicit INTEGER PRIMARY KEY: the FTS index refers to rows by rowid, and VACUUM
@@ -105,15 +109,6 @@ _SCHEMA = (
     tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
 )""",
     "CREATE VIRTUAL TABLE IF NOT EXISTS mentions_vocab USING fts5vocab (mentions_fts, 'row')",
-    """CREATE TRIGGER IF NOT EXISTS mentions_fts_insert AFTER INSERT ON mentions BEGIN
-    INSERT INTO mentions_fts (rowid, terms, tags) VALUES (new.seq, new.terms, new.tags);
-END""",
-    """CREATE TRIGGER IF NOT EXISTS mentions_fts_update AFTER UPDATE OF terms, tags ON mentions
-BEGIN
-    INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags)
-        VALUES ('delete', old.seq, old.terms, old.tags);
-    INSERT INTO mentions_fts (rowid, terms, tags) VALUES (new.seq, new.terms, new.tags);
-END""",
     """CREATE TRIGGER IF NOT EXISTS mentions_fts_delete AFTER DELETE ON mentions BEGIN
     INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags)
         VALUES ('delete', old.seq, old.terms, old.tags);
@@ -136,16 +131,23 @@ _FROM_VERSION_0 = (
     "DROP INDEX mentions_brand",
     "ALTER TABLE mentions RENAME TO mentions_v0",
 )
+_FROM_VERSION_2 = (
+    "DROP TRIGGER mentions_fts_insert",
+    "DROP TRIGGER mentions_fts_update",
+)
 
 _COLUMNS = (
     "id", "source", "source_domain", "brand", "lang", "sentiment", "rating", "published_at",
     "author_name", "author_handle", "terms", "tags", "record",
 )
-_UPSERT = (
-    f"INSERT INTO mentions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
-    f"ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[1:])
+_TERMS, _TAGS = _COLUMNS.index("terms"), _COLUMNS.index("tags")
+_INSERT = (
+    f"INSERT INTO mentions (seq, {', '.join(_COLUMNS)})"
+    f" VALUES (?, {', '.join('?' for _ in _COLUMNS)})"
 )
+_UPDATE = f"UPDATE mentions SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])} WHERE id = ?"
+# The first column, named after the table, is FTS5's command: 'delete' an entry, NULL add one.
+_INDEX = "INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags) VALUES (?, ?, ?, ?)"
 _IDS = "SELECT value FROM json_each(?)"
 _FTS_MATCH = "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?"
 # bm25 of the text only: the tags column weighs 0.
@@ -162,23 +164,11 @@ _EXPORT_BATCH = 500
 # --- what is stored and what is compared: the same keys on both sides ---------------------
 
 
-def _key(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip().casefold()
-
-
-def _lang_key(value: str) -> str:
-    return _key(value).replace("_", "-")
-
-
-def _handle_key(value: str) -> str:
-    return _key(value).removeprefix("@")
-
-
 _TAG = "\ue000"  # private use: kept by the FTS tokenizer, dropped from queries by the analyzer
 
 
 def _brand_tag(brand: str) -> str:
-    return _TAG + "b" + hashlib.blake2b(_key(brand).encode(), digest_size=8).hexdigest()
+    return _TAG + "b" + hashlib.blake2b(key(brand).encode(), digest_size=8).hexdigest()
 
 
 _Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate)
@@ -188,41 +178,112 @@ _PARTS: dict[type, tuple[str, ...]] = {
 }
 
 
-def _plain(value: object) -> object:
-    """json.dumps' hook: what `Mention.to_dict` makes of a record's parts, without the deep
-    copy of `dataclasses.asdict` (40% of an upsert's time); tuples are lists to json."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    names = _PARTS.get(type(value))
-    if names is None:
-        raise TypeError(f"not part of a mention record: {value!r}")
-    data = {name: getattr(value, name) for name in names}
-    if isinstance(value, Rating):
-        data["normalized"] = round(value.normalized, 4)
-    return data
+# `Mention.to_dict()` as compact JSON, written out by hand: json.dumps spends 250 ns on each
+# of a record's 40-odd keys and values, and this takes half its time (a tenth of an upsert).
+# tests/index/test_sqlite.py checks that it stays what json.dumps makes of `to_dict()`.
+_RECORD = (
+    '{"id":%s,"source":%s,"source_domain":%s,"kind":%s,"url":%s,"text":%s,"author":%s,'
+    '"collected_at":%s,"content_hash":%s,"published_at":%s,"title":%s,"lang":%s,'
+    '"parent_id":%s,"rating":%s,"engagement":%s,"brand":%s,"matched_terms":%s,"sentiment":%s,'
+    '"nps_class":%s,"nps_estimated":%s,"advocate":%s}'
+)
+_AUTHOR = '{"name":%s,"handle":%s,"url":%s,"followers":%s,"verified":%s}'
+_RATING = '{"value":%r,"best":%r,"worst":%r,"normalized":%r}'
+_ENGAGEMENT = '{"likes":%s,"replies":%s,"reposts":%s,"score":%s,"views":%s}'
+_SENTIMENT = '{"label":%s,"score":%r,"confidence":%r,"model":%s,"corrected_by":%s}'
+_ADVOCATE = '{"score":%r,"persona":%s,"signals":%s}'
+
+
+def _text_or_null(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _number_or_null(value: float | None) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _texts(values: tuple[str, ...]) -> str:
+    return "[" + ",".join(map(encode_basestring, values)) + "]"
+
+
+def _moment(value: datetime | None) -> str:
+    return "null" if value is None else f'"{value.isoformat()}"'  # digits and -:+.T only
 
 
 def _dump(mention: Mention) -> str:
-    return json.dumps(mention, default=_plain, ensure_ascii=False, separators=(",", ":"))
+    m, a, e = mention, mention.author, mention.engagement
+    r, s, adv = m.rating, m.sentiment, m.advocate
+    return _RECORD % (
+        encode_basestring(m.id), encode_basestring(m.source),
+        encode_basestring(m.source_domain), encode_basestring(m.kind),
+        encode_basestring(m.url), encode_basestring(m.text),
+        _AUTHOR % (encode_basestring(a.name), _text_or_null(a.handle), _text_or_null(a.url),
+                   _number_or_null(a.followers), "true" if a.verified else "false"),
+        _moment(m.collected_at), encode_basestring(m.content_hash), _moment(m.published_at),
+        _text_or_null(m.title), _text_or_null(m.lang), _text_or_null(m.parent_id),
+        "null" if r is None else _RATING % (r.value, r.best, r.worst, round(r.normalized, 4)),
+        _ENGAGEMENT % tuple(map(_number_or_null, (e.likes, e.replies, e.reposts, e.score,
+                                                    e.views))),
+        _text_or_null(m.brand), _texts(m.matched_terms),
+        "null" if s is None else _SENTIMENT % (
+            encode_basestring(s.label), s.score, s.confidence, encode_basestring(s.model),
+            _text_or_null(s.corrected_by)),
+        _text_or_null(m.nps_class), "true" if m.nps_estimated else "false",
+        "null" if adv is None else _ADVOCATE % (
+            adv.score, _text_or_null(adv.persona), _texts(adv.signals)),
+    )
 
 
 def _row(mention: Mention) -> tuple[object, ...]:
     searchable = "\n".join(part for part in (mention.title, mention.text, mention.brand) if part)
     return (
         mention.id,
-        _key(mention.source),
-        _key(mention.source_domain),
-        _key(mention.brand) if mention.brand else None,
-        _lang_key(mention.lang) if mention.lang else None,
+        key(mention.source),
+        key(mention.source_domain),
+        key(mention.brand) if mention.brand else None,
+        lang_key(mention.lang) if mention.lang else None,
         mention.sentiment.label if mention.sentiment else None,
         round(mention.rating.normalized, 4) if mention.rating else None,
         mention.published_at.timestamp() if mention.published_at else None,
-        _key(mention.author.name),
-        _handle_key(mention.author.handle) if mention.author.handle else None,
+        key(mention.author.name),
+        handle_key(mention.author.handle) if mention.author.handle else None,
         " ".join(tokens(searchable)),
         _brand_tag(mention.brand) if mention.brand else "",
         _dump(mention),
     )
+
+
+def _write(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> int:
+    """Insert or update rows made by `_row` (distinct ids) and their entries in the text
+    index, inside the caller's write transaction; returns how many were new.
+
+    The store writes the index itself rather than by triggers: a trigger makes each row's
+    statement a savepoint, at which FTS5 flushes its pending terms into a new segment, so
+    every mention became a segment to merge (ingest took 1.5x as long). For the same reason
+    entries go in ascending rowid order: FTS5 flushes whenever a rowid is lower than the
+    last one written, or the same one added twice."""
+    rows = list(rows)
+    stored = {
+        mention_id: (seq, terms, tags)
+        for mention_id, seq, terms, tags in db.execute(
+            f"SELECT id, seq, terms, tags FROM mentions WHERE id IN ({_IDS}) ORDER BY seq",
+            (json.dumps([row[0] for row in rows]),),
+        )
+    }
+    (last,) = db.execute("SELECT ifnull(max(seq), 0) FROM mentions").fetchone()
+    changed = {row[0]: row for row in rows if row[0] in stored}
+    new = [(seq, *row) for seq, row in enumerate(
+        (row for row in rows if row[0] not in stored), start=last + 1)]
+    db.executemany(_UPDATE, [(*row[1:], row[0]) for row in changed.values()])
+    db.executemany(_INSERT, new)
+    entries: list[tuple[str | None, int, object, object]] = []
+    for mention_id, (seq, terms, tags) in stored.items():  # in rowid order
+        row = changed[mention_id]
+        if (row[_TERMS], row[_TAGS]) != (terms, tags):  # a re-crawl's text is mostly the same
+            entries += [("delete", seq, terms, tags), (None, seq, row[_TERMS], row[_TAGS])]
+    entries += [(None, row[0], row[1 + _TERMS], row[1 + _TAGS]) for row in new]
+    db.executemany(_INDEX, entries)
+    return len(new)
 
 
 def _restored(cls: type[_Part], data: dict[str, Any]) -> _Part:
@@ -238,9 +299,9 @@ def _restored(cls: type[_Part], data: dict[str, Any]) -> _Part:
 def _restored_mention(data: dict[str, Any]) -> Mention:
     data["author"] = _restored(Author, data["author"])
     data["engagement"] = _restored(Engagement, data["engagement"])
-    for key, cls in (("rating", Rating), ("sentiment", Sentiment)):
-        if data[key] is not None:
-            data[key] = _restored(cls, data[key])
+    for name, cls in (("rating", Rating), ("sentiment", Sentiment)):
+        if data[name] is not None:
+            data[name] = _restored(cls, data[name])
     if data["advocate"] is not None:
         data["advocate"]["signals"] = tuple(data["advocate"]["signals"])
         data["advocate"] = _restored(Advocate, data["advocate"])
@@ -320,11 +381,11 @@ def _field(field: Field) -> tuple[str, list[object]]:
     # Column names and operators come from these patterns, never from the query text.
     match field:
         case Field("brand" | "source" | "sentiment" as name, ":", str(value)):
-            return f"m.{name} = ?", [_key(value)]
+            return f"m.{name} = ?", [key(value)]
         case Field("author", ":", str(value)):
-            return "(m.author_name = ? OR m.author_handle = ?)", [_key(value), _handle_key(value)]
+            return "(m.author_name = ? OR m.author_handle = ?)", [key(value), handle_key(value)]
         case Field("lang", ":", str(value)):
-            lang = _lang_key(value)  # zh matches zh and zh-hans, not zhx
+            lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return "(m.lang = ? OR substr(m.lang, 1, ?) = ?)", [lang, len(lang) + 1, lang + "-"]
         case Field("rating", op, float() | int() as stars) if op in _RATING_OPS:
             # Stored and compared at the same 4 decimals, so rating=4 equals 0.8 exactly.
@@ -453,12 +514,13 @@ def _migrate(db: sqlite3.Connection) -> None:
         (version,) = db.execute("PRAGMA user_version").fetchone()
         tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
         old = version == 0 and bool(tables)
-        for statement in (_FROM_VERSION_0 if old else ()) + _SCHEMA:
+        steps = _FROM_VERSION_0 if old else _FROM_VERSION_2 if version == 2 else ()
+        for statement in steps + _SCHEMA:
             db.execute(statement)
         if old:
             records = db.execute("SELECT record FROM mentions_v0")
             while batch := records.fetchmany(1000):
-                db.executemany(_UPSERT, [_row(_load(record)) for (record,) in batch])
+                _write(db, [_row(_load(record)) for (record,) in batch])
             db.execute("DROP TABLE mentions_v0")
         db.execute("COMMIT")
     except BaseException:
@@ -532,21 +594,16 @@ class SqliteStore:
         given = {mention.id: mention for mention in mentions}  # the last of an id wins
         if not given:
             return 0
-        rows = [_row(mention) for mention in given.values()]
-        ids = json.dumps(list(given))
+        rows = {mention_id: _row(mention) for mention_id, mention in given.items()}
         with self._transaction("cannot write mentions", write=True) as db:
-            (existing,) = db.execute(
-                f"SELECT count(*) FROM mentions WHERE id IN ({_IDS})", (ids,)
-            ).fetchone()
-            db.executemany(_UPSERT, rows)
             corrected = db.execute(
-                f"SELECT id, label, by FROM corrections WHERE id IN ({_IDS})", (ids,)
+                f"SELECT id, label, by FROM corrections WHERE id IN ({_IDS})",
+                (json.dumps(list(given)),),
             ).fetchall()
-            db.executemany(_UPSERT, [
-                _row(apply_correction(given[mention_id], label, by))
-                for mention_id, label, by in corrected
-            ])
-        return len(given) - int(existing)
+            for mention_id, label, by in corrected:
+                rows[mention_id] = _row(apply_correction(given[mention_id], label, by))
+            new = _write(db, rows.values())
+        return new
 
     def get(self, mention_id: str) -> Mention | None:
         with self._transaction("cannot read a mention") as db:
@@ -689,7 +746,7 @@ class SqliteStore:
         )
         with self._transaction("cannot count field values") as db:
             rows = db.execute(sql, [*params, size]).fetchall()
-        return [Bucket(key, count) for key, count in rows]
+        return [Bucket(value, count) for value, count in rows]
 
     def significant_terms(
         self,
@@ -784,7 +841,7 @@ class SqliteStore:
                 " at = excluded.at",
                 (mention_id, label, by, datetime.now(UTC).isoformat()),
             )
-            db.executemany(_UPSERT, [_row(corrected)])
+            _write(db, [_row(corrected)])
         return corrected
 
     def corrections(self) -> Iterator[tuple[Mention, str]]:

@@ -54,7 +54,7 @@ _URL = r"^https?://\S+$"
 # Per source type: the keys it needs (a set of alternatives: at least one of them) and the
 # other keys it may have. `url` on an API source replaces its public base URL.
 _KEYS: dict[str, tuple[tuple[frozenset[str], ...], frozenset[str]]] = {
-    "schemaorg": ((frozenset({"url"}),), frozenset({"scope"})),
+    "schemaorg": ((frozenset({"url"}),), frozenset({"scope", "sitemap"})),
     "feed": ((frozenset({"url"}),), frozenset()),
     "reddit": ((frozenset({"query", "subreddit"}),), frozenset({"url"})),
     "hackernews": ((), frozenset({"query", "url"})),
@@ -80,6 +80,9 @@ class Source(_Strict):
     url: str | None = Field(default=None, pattern=_URL)
     # schemaorg: links under this URL prefix are followed; defaults to the directory of `url`.
     scope: str | None = None
+    # schemaorg: a sitemap, sitemap index (gzipped or not) or robots.txt listing sitemaps;
+    # its pages under the scope are crawled too.
+    sitemap: str | None = Field(default=None, pattern=_URL)
     query: str | None = Field(default=None, min_length=1)  # reddit, hackernews search
     subreddit: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{2,21}$")
     tag: str | None = Field(default=None, pattern=r"^\w+$")  # mastodon hashtag, without '#'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,22 +20,38 @@ if TYPE_CHECKING:
 
     from index.watchlist import Brand
 
-__all__ = ["SOURCE", "extract_entries"]
+__all__ = ["SOURCE", "FeedEntry", "entry_mention", "extract_entries", "read_entries"]
 
 SOURCE = "feed"
 
 # RSS `<author>` is "email (Name)"; feedparser's own split fails on long TLDs (".example").
 _EMAIL_AND_NAME = re.compile(r"\s*\S+@\S+\s+\((?P<name>[^()]+)\)\s*")
+# A feed entry is only a summary of its article when it has no full content (RSS
+# `content:encoded`, Atom `<content>`) and its description is missing or trails off: an
+# ellipsis ("…", "[…]" as WordPress writes) or a "Read more" link. A short description that
+# ends its sentence is taken as the whole item: news feeds with one-paragraph items are
+# common, and fetching their links would index unrelated pages (a shop's front page).
+_TRAILS_OFF = re.compile(r"(?:…|\.{3}|\b(?:read more|continue reading)\b)[\s\W]*$",
+                         re.IGNORECASE)
 
 
-def extract_entries(
-    body: bytes, url: str, brands: Sequence[Brand], *, collected_at: datetime | None = None
-) -> Iterator[Mention]:
-    """One mention per entry whose title or text names a brand: the first matching brand in
-    watchlist order, with all of its terms found, so the id stays one per entry.
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One feed entry, read but not yet matched against brands."""
 
-    Entries without text keep their title as text; relative links resolve against `url`.
-    """
+    native_id: str | None
+    url: str  # the entry's link, absolute; the feed's URL when it has none
+    title: str
+    text: str  # plain text of the full content, else of the summary, else the title
+    summary_only: bool  # the text is a summary: the article at `url` holds the rest
+    author: Author
+    published_at: datetime | None
+    declared_lang: str | None
+
+
+def read_entries(body: bytes, url: str) -> list[FeedEntry]:
+    """Every entry of an RSS or Atom feed that has a title or text; relative links resolve
+    against `url`. Junk or an empty body gives no entries, never an error."""
     # A BytesIO, never the bytes themselves: given a string, feedparser may open it as a
     # URL or a file path.
     parsed = feedparser.parse(
@@ -44,32 +61,79 @@ def extract_entries(
         sanitize_html=False,  # the text is reduced to plain text anyway
     )
     feed_lang = parsed.feed.get("language")
-    collected = collected_at or datetime.now(UTC)
+    entries = []
     for entry in parsed.entries:
         title = html_to_text(entry.get("title", ""))
-        detail = (entry.get("content") or [None])[0] or entry.get("summary_detail") or {}
-        text = html_to_text(detail.get("value", "")) or title
-        if not text:
+        content = (entry.get("content") or [None])[0]
+        detail = content or entry.get("summary_detail") or {}
+        text = html_to_text(detail.get("value", ""))
+        if not (text or title):
             continue
-        match = _first_match(brands, f"{title}\n{text}")
-        if match is None:
-            continue
-        brand, terms = match
-        yield Mention.create(
-            source=SOURCE,
+        link = absolute_url(url, entry.get("link"))
+        entries.append(FeedEntry(
             native_id=entry.get("id") or entry.get("link"),
-            kind="article",
-            url=absolute_url(url, entry.get("link")) or url,
-            text=text,
+            url=link or url,
+            title=title,
+            text=text or title,
+            # A link into part of a page (`#news`) is not an article of its own.
+            summary_only=bool(link) and "#" not in entry.get("link", "") and content is None
+            and _is_summary(text),
             author=_author(entry, url),
-            published_at=parse_date(entry.get("published_parsed") or entry.get("updated_parsed")),
-            collected_at=collected,
-            title=title or None,
+            published_at=parse_date(entry.get("published_parsed")
+                                    or entry.get("updated_parsed")),
             # Atom's xml:lang reaches the entry's content; RSS has only the channel's.
-            lang=detect_lang(text, detail.get("language") or feed_lang),
-            brand=brand.name,
-            matched_terms=terms,
-        )
+            declared_lang=detail.get("language") or feed_lang,
+        ))
+    return entries
+
+
+def entry_mention(entry: FeedEntry, brands: Sequence[Brand], *, collected_at: datetime,
+                  article: str | None = None) -> Mention | None:
+    """The entry as an article mention when its title or text (the linked `article`'s main
+    text, when given) names a brand: the first matching brand in watchlist order, with all
+    of its terms found, so the id stays one per entry. None when no brand is named."""
+    text = _without_heading(article, entry.title) if article else entry.text
+    match = _first_match(brands, f"{entry.title}\n{text}")
+    if match is None:
+        return None
+    brand, terms = match
+    return Mention.create(
+        source=SOURCE,
+        native_id=entry.native_id,
+        kind="article",
+        url=entry.url,
+        text=text,
+        author=entry.author,
+        published_at=entry.published_at,
+        collected_at=collected_at,
+        title=entry.title or None,
+        lang=detect_lang(text, entry.declared_lang),
+        brand=brand.name,
+        matched_terms=terms,
+    )
+
+
+def extract_entries(
+    body: bytes, url: str, brands: Sequence[Brand], *, collected_at: datetime | None = None
+) -> Iterator[Mention]:
+    """One mention per entry naming a brand, from the feed alone (no article fetched).
+
+    Entries without text keep their title as text; relative links resolve against `url`.
+    """
+    collected = collected_at or datetime.now(UTC)
+    for entry in read_entries(body, url):
+        if mention := entry_mention(entry, brands, collected_at=collected):
+            yield mention
+
+
+def _without_heading(article: str, title: str) -> str:
+    """The article's text without its headline when that repeats the entry's title."""
+    first, _, rest = article.partition("\n")
+    return rest.strip() if title and first.strip() == title and rest.strip() else article
+
+
+def _is_summary(text: str) -> bool:
+    return not text or _TRAILS_OFF.search(text[-40:]) is not None
 
 
 def _response_headers(body: bytes, url: str) -> dict[str, str]:

@@ -3,12 +3,22 @@ schema.org spider follows to reach every page of reviews."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
+
+from lxml import etree
 
 from crawlers.extract.markup import absolute_url, parse_html
 
-__all__ = ["PageLinks", "extract_links"]
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+__all__ = ["PageLinks", "extract_links", "links_of"]
+
+# Compiled once: every crawled page runs them.
+_BASE_HREF = etree.XPath("string(//base/@href)")
+_REL_LINKS = etree.XPath("//link[@rel][@href] | //a[@rel][@href]")
+_HREFS = etree.XPath("//a/@href")
 
 
 class PageLinks(NamedTuple):
@@ -20,9 +30,12 @@ def extract_links(body: bytes, url: str, *, encoding: str | None = None) -> Page
     """The page's next-page link and its links to the same host and port, in page order;
     `<base href>` is honoured, the page itself and non-http(s) links are left out."""
     root = parse_html(body, encoding)
-    if root is None:
-        return PageLinks(None, ())
-    base = absolute_url(url, root.xpath("string(//base/@href)")) or url
+    return PageLinks(None, ()) if root is None else links_of(root, url)
+
+
+def links_of(root: HtmlElement, url: str) -> PageLinks:
+    """`extract_links` of an already parsed page."""
+    base = absolute_url(url, _BASE_HREF(root)) or url
     site = urlsplit(url).netloc.lower()
 
     def same_site(href: str | None) -> str | None:
@@ -32,13 +45,13 @@ def extract_links(body: bytes, url: str, *, encoding: str | None = None) -> Page
     next_url = next(
         (
             link
-            for el in root.xpath("//link[@rel][@href] | //a[@rel][@href]")
+            for el in _REL_LINKS(root)
             if "next" in el.get("rel", "").lower().split() and (link := same_site(el.get("href")))
         ),
         None,
     )
     page = url.partition("#")[0]
     links = dict.fromkeys(
-        link for href in root.xpath("//a/@href") if (link := same_site(href)) and link != page
+        link for href in _HREFS(root) if (link := same_site(href)) and link != page
     )
     return PageLinks(next_url, tuple(links))

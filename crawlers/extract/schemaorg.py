@@ -20,7 +20,7 @@ from lxml import etree
 
 from crawlers.extract.dates import parse_date
 from crawlers.extract.language import detect_lang, language_tag
-from crawlers.extract.links import PageLinks, extract_links
+from crawlers.extract.links import PageLinks, extract_links, links_of
 from crawlers.extract.markup import absolute_url, html_to_text, parse_html
 from crawlers.extract.rating import infer_rating
 from index.record import Author, Mention, Rating, RecordError
@@ -28,7 +28,8 @@ from index.record import Author, Mention, Rating, RecordError
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["SOURCE", "OnError", "PageLinks", "extract_links", "extract_reviews"]
+__all__ = ["SOURCE", "OnError", "PageLinks", "extract_links", "extract_page",
+           "extract_reviews"]
 
 SOURCE = "schemaorg"
 
@@ -69,10 +70,31 @@ def extract_reviews(
     `encoding` (e.g. the HTTP header's) wins over the page's own declaration. A broken
     JSON-LD block or microdata tree loses only itself, reported through `on_error`.
     """
-    report = on_error or _warn
+    root = parse_html(body, encoding)
+    if root is not None:
+        yield from _reviews_of(root, url, brand, collected_at, on_error or _warn)
+
+
+def extract_page(
+    body: bytes,
+    url: str,
+    *,
+    brand: str | None = None,
+    collected_at: datetime | None = None,
+    encoding: str | None = None,
+    on_error: OnError | None = None,
+) -> tuple[list[Mention], PageLinks]:
+    """`extract_reviews` and `extract_links` of one page, parsing it once (a crawl's hot
+    path: parsing is a good part of the work on a page)."""
     root = parse_html(body, encoding)
     if root is None:
-        return
+        return [], PageLinks(None, ())
+    reviews = list(_reviews_of(root, url, brand, collected_at, on_error or _warn))
+    return reviews, links_of(root, url)
+
+
+def _reviews_of(root: HtmlElement, url: str, brand: str | None,
+                collected_at: datetime | None, report: OnError) -> Iterator[Mention]:
     every = list(_walk(_structured_items(root, url, report)))
     nodes = {n["@id"]: n for n in every if isinstance(n.get("@id"), str) and _has_content(n)}
     reviews = [_resolve(n, nodes) for n in every if _types(n) & _REVIEW_TYPES]

@@ -24,10 +24,11 @@ class HackerNewsSpider(PagedSpider):
     next_page = staticmethod(next_page)
 
     def first_urls(self, brand: Brand, source: Source) -> list[str]:
-        # Only what is newer than the last crawl's newest hit: the search is ordered by time.
-        newest = self.high_water(brand, source)
+        # Only what is newer than the last crawl's newest hit (the search is ordered by
+        # time), or in a backfill, than `since`; paging back keeps that filter.
+        after = self.since or self.high_water(brand, source)
         return [search_url(source.url or BASE_URL, source.query or brand.name,
-                           since=int(newest.timestamp()) - 1 if newest else None)]
+                           since=int(after.timestamp()) - 1 if after else None)]
 
     def extract(self, response: Response, brand: Brand, source: Source,
                 on_error: OnError) -> Iterator[Mention]:

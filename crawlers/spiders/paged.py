@@ -4,11 +4,15 @@ extractor per page, then the next page, up to MENTIONWATCH_MAX_PAGES per source.
 Incremental (MENTIONWATCH_INCREMENTAL): paging stops at the first page whose mentions an
 earlier crawl of the same source all saw (`crawlers.state`). A mention counts as seen once
 it has passed every pipeline, so one that failed on the way is looked for again next time.
+
+Backfill (MENTIONWATCH_SINCE): pages already seen do not stop paging; the first page that
+holds a mention published before that time does, or MENTIONWATCH_BACKFILL_MAX_PAGES.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import scrapy
@@ -17,8 +21,6 @@ from scrapy import signals
 from crawlers.state import CrawlState
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
@@ -27,7 +29,12 @@ if TYPE_CHECKING:
     from index.record import Mention
     from index.watchlist import Brand, Source
 
-__all__ = ["PagedSpider"]
+__all__ = ["PagedSpider", "reaches_back_to"]
+
+
+def reaches_back_to(mentions: Iterable[Mention], since: datetime) -> bool:
+    """True when a page goes back past `since`: one of its mentions is older."""
+    return any(m.published_at is not None and m.published_at < since for m in mentions)
 
 
 class PagedSpider(scrapy.Spider):
@@ -58,6 +65,7 @@ class PagedSpider(scrapy.Spider):
         self.targets = list(targets)
         self.asked = [self.state_key(b, s) for b, s in self.targets]  # for coverage
         self.state: CrawlState | None = None
+        self.since: datetime | None = None  # backfill to this time (MENTIONWATCH_SINCE)
         self._keys: dict[str, str] = {}  # mention id -> state key, until it is scraped
 
     def first_urls(self, brand: Brand, source: Source) -> Iterable[str]:
@@ -79,6 +87,10 @@ class PagedSpider(scrapy.Spider):
         return self.state.high_water(self.state_key(brand, source)) if self.state else None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if since := self.settings.get("MENTIONWATCH_SINCE"):
+            self.since = datetime.fromisoformat(since)
+            if self.since.tzinfo is None:  # times are UTC throughout
+                self.since = self.since.replace(tzinfo=UTC)
         if self.settings.getbool("MENTIONWATCH_INCREMENTAL"):
             self.state = CrawlState(self.settings["MENTIONWATCH_DB"])
         for brand, source in self.targets:
@@ -101,15 +113,27 @@ class PagedSpider(scrapy.Spider):
         mentions = list(self.extract(response, brand, source, self.count_unreadable))
         yield from mentions
         following = self.next_url(response)
-        if self.state is not None:
-            key = self.state_key(brand, source)
-            if following and self.state.all_seen(key, mentions):
-                assert self.crawler.stats is not None
-                self.crawler.stats.inc_value("mentionwatch/incremental/caught_up")
+        assert self.crawler.stats is not None
+        key = self.state_key(brand, source)
+        if self.since is not None:
+            if following and reaches_back_to(mentions, self.since):
+                self.crawler.stats.inc_value("mentionwatch/backfill/reached_since")
                 following = None
+        elif following and self.state is not None and self.state.all_seen(key, mentions):
+            self.crawler.stats.inc_value("mentionwatch/incremental/caught_up")
+            following = None
+        if self.state is not None:
             self._keys.update((m.id, key) for m in mentions)
-        if following and page < self.settings.getint("MENTIONWATCH_MAX_PAGES"):
+        max_pages = self.settings.getint("MENTIONWATCH_BACKFILL_MAX_PAGES" if self.since
+                                         else "MENTIONWATCH_MAX_PAGES")
+        if following and page < max_pages:
             yield self.page_request(following, brand, source, page + 1)
+
+    def note_resumed(self, request: scrapy.Request, mentions: list[Mention]) -> None:
+        """A page a killed crawl read (`crawlers.resume`): its mentions count as seen."""
+        if self.state is not None:
+            brand, source = request.cb_kwargs["brand"], request.cb_kwargs["source"]
+            self.state.note(self.state_key(brand, source), mentions)
 
     def item_scraped(self, item: Mention) -> None:
         key = self._keys.pop(item.id, None)

@@ -8,7 +8,8 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawlers.extract.schemaorg import extract_links, extract_reviews
+from crawlers.extract.schemaorg import extract_page
+from crawlers.extract.sitemap import read_sitemap
 from index.watchlist import Brand, Source
 
 __all__ = ["SchemaOrgSpider"]
@@ -24,10 +25,33 @@ class SchemaOrgSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.targets = list(targets)
         self.asked = [source.url for _, source in self.targets]
+        # URLs already followed: most links on a page (navigation, related products) were
+        # followed before, and building a Request only for the dupefilter to drop it cost
+        # more than reading the page's reviews. The dupefilter still catches the rest.
+        self._followed: set[str] = set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for brand, source in self.targets:
             yield scrapy.Request(source.page_url, cb_kwargs={"brand": brand, "source": source})
+            if source.sitemap:
+                yield scrapy.Request(source.sitemap, callback=self.parse_sitemap,
+                                     cb_kwargs={"brand": brand, "source": source})
+
+    def parse_sitemap(self, response: Response, brand: Brand, source: Source
+                      ) -> Iterator[scrapy.Request]:
+        """A sitemap's pages under the source's scope; an index's (or robots.txt's)
+        sitemaps, wherever they are: they only list pages."""
+        links = read_sitemap(response.body, response.url)
+        if links is None:
+            self._count_error("sitemap", f"not a sitemap: {response.url}")
+            return
+        for url in links.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap,
+                                 cb_kwargs={"brand": brand, "source": source})
+        for url in links.pages:
+            if url.startswith(source.follow_prefix) and url not in self._followed:
+                self._followed.add(url)
+                yield scrapy.Request(url, cb_kwargs={"brand": brand, "source": source})
 
     def _count_error(self, reason: str, detail: str) -> None:
         """A part of a page that could not be read is counted and logged; the crawl goes on."""
@@ -36,11 +60,12 @@ class SchemaOrgSpider(scrapy.Spider):
         self.logger.warning("unreadable %s: %s", reason, detail)
 
     def parse(self, response: Response, brand: Brand, source: Source) -> Iterator[Any]:
-        encoding = getattr(response, "encoding", None)
-        for mention in extract_reviews(response.body, response.url, brand=brand.name,
-                                       encoding=encoding, on_error=self._count_error):
+        mentions, (next_page, links) = extract_page(
+            response.body, response.url, brand=brand.name,
+            encoding=getattr(response, "encoding", None), on_error=self._count_error)
+        for mention in mentions:
             yield mention.with_(matched_terms=brand.match(f"{mention.title or ''} {mention.text}"))
-        next_page, links = extract_links(response.body, response.url, encoding=encoding)
         for url in [next_page, *links]:
-            if url and url.startswith(source.follow_prefix):
+            if url and url.startswith(source.follow_prefix) and url not in self._followed:
+                self._followed.add(url)
                 yield response.follow(url, cb_kwargs={"brand": brand, "source": source})

@@ -95,10 +95,10 @@ class ReplayServer:
         self.httpd.server_close()
 
 
-def run_crawl(watchlist: Path, db: Path) -> dict[str, dict[str, int]]:
+def run_crawl(watchlist: Path, db: Path, **settings: Any) -> dict[str, dict[str, int]]:
     overrides = {"MENTIONWATCH_DB": str(db), "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": True,
                  "MENTIONWATCH_SENTIMENT_ENABLED": False, "AUTOTHROTTLE_ENABLED": False,
-                 "LOG_LEVEL": "WARNING"}
+                 "LOG_LEVEL": "WARNING", **settings}
     done = subprocess.run([sys.executable, "-c", RUN, str(watchlist), json.dumps(overrides)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.extract.feed import extract_entries
+from crawlers.extract.feed import entry_mention, extract_entries, read_entries
 from index.record import Mention, mention_id
 from index.watchlist import Brand
 
@@ -159,3 +159,31 @@ def test_truncated_feed_keeps_what_it_could_read() -> None:
 
 def test_no_brands_no_mentions() -> None:
     assert _entries("rss-news.xml", brands=()) == []
+
+
+def test_entries_that_are_only_a_summary_of_their_article() -> None:
+    body = (FEEDS / "summaries.xml").read_bytes()
+    entries = read_entries(body, "https://ledger.example/feed.xml")
+    assert [(e.url, e.summary_only) for e in entries] == [
+        ("https://ledger.example/articles/holiday-phones.html", True),  # ends "[…]"
+        ("https://ledger.example/articles/vacuums.html", True),  # ends "…"
+        ("https://ledger.example/articles/recall.html", True),  # ends "Read more"
+        ("https://ledger.example/articles/hands-on.html", True),  # no description at all
+        ("https://ledger.example/articles/repair-desk.html", False),  # has content:encoded
+    ]
+    # A complete short description is the whole item (news feeds of one-paragraph items).
+    assert not any(e.summary_only for e in read_entries(
+        (FEEDS / "rss-news.xml").read_bytes(), "https://feeds.example/rss-news.xml"))
+
+
+def test_brands_are_matched_in_the_article_text_when_given() -> None:
+    body = (FEEDS / "summaries.xml").read_bytes()
+    phones = read_entries(body, "https://ledger.example/feed.xml")[0]
+    assert entry_mention(phones, (ACME,), collected_at=COLLECTED) is None  # summary: no brand
+    article = "Three phones for the holidays\nThe Acme Phone X lasted two days.\nBuy it."
+    mention = entry_mention(phones, (ACME, ZEPHYR), collected_at=COLLECTED, article=article)
+    assert mention is not None
+    # The headline repeating the title is not kept in the text.
+    assert (mention.brand, mention.title, mention.text, mention.author.name, mention.id) == (
+        "Acme", "Three phones for the holidays", "The Acme Phone X lasted two days.\nBuy it.",
+        "Maya Ortiz", mention_id("feed", "ledger-301"))

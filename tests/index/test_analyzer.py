@@ -99,7 +99,10 @@ def test_long_text_without_a_match_shows_its_start() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["It's Acme-X1_2 (c) 2026!", "snake_case__x  9am\tTAB\nnew", "~!@#$%^&*()"]
+    "text", [
+        "It's Acme-X1_2 (c) 2026!", "snake_case__x  9am\tTAB\nnew", "~!@#$%^&*()",
+        "".join(map(chr, range(128))) * 2,  # every ASCII character, a separator or a letter
+    ]
 )
 def test_plain_ascii_fast_path_agrees_with_the_general_one(text: str) -> None:
     # A trailing non-ASCII word sends the same text down the general path.

@@ -9,14 +9,16 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import index
 from index.errors import BackendUnavailable, StoreError
-from index.record import Mention
+from index.record import Advocate, Author, Engagement, Mention, Rating
 from index.sqlite import SqliteStore
 
 
@@ -223,10 +225,92 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(corpus["zh_battery"].id) == corpus["zh_battery"]
         assert store.count("电池 brand:acme") == 1  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_v0'"
                           ).fetchall() == []
+
+
+def test_the_stored_record_is_the_mention_as_json(
+    path: Path, corpus: dict[str, Mention], make_mention: Callable[..., Mention]
+) -> None:
+    # Readers of the file (the sqlite3 shell, json_extract) see what to_dict() promises.
+    full = make_mention(
+        "full", 'Quotes " and \\ back\nslash, 电池 \u2028', title="T", lang="zh-Hans",
+        parent_id="p", published=datetime(2026, 10, 1, 8, 30, 15, 250000, tzinfo=UTC),
+        rating=Rating(7.5, 10, 0), engagement=Engagement(1, 0, None, -2, 10**12),
+        brand="Acme", matched_terms=("Acme", "艾克美"), nps_class="passive",
+        nps_estimated=True, advocate=Advocate(0.75, None, ("recommends",)),
+    ).with_(author=Author("Ann", handle="@ann", url="https://a.example/ann", followers=0,
+                          verified=True))
+    mentions = [*corpus.values(), full, make_mention("bare", "x")]
+    with SqliteStore(path) as store:
+        store.upsert(mentions)
+        corrected = store.correct_sentiment(full.id, "negative", "ana")
+    assert corrected is not None
+    with sqlite3.connect(path) as db:
+        stored = dict(db.execute("SELECT id, record FROM mentions"))
+    assert stored == {
+        m.id: json.dumps(m.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        for m in [*mentions[:-2], corrected, mentions[-1]]
+    }
+
+
+def _index_agrees_with_rows(db: sqlite3.Connection) -> bool:
+    """Whether every term's document count in the FTS index is what the rows hold: a stale
+    entry, or a missing one, changes some term's count."""
+    rows: Counter[str] = Counter()
+    for terms, tags in db.execute("SELECT terms, tags FROM mentions"):
+        rows.update(set(f"{terms} {tags}".split()))
+    return dict(db.execute("SELECT term, doc FROM mentions_vocab")) == dict(rows)
+
+
+def test_the_text_index_follows_every_kind_of_write(
+    store: SqliteStore, raw: sqlite3.Connection, corpus: dict[str, Mention],
+    make_mention: Callable[..., Mention],
+) -> None:
+    assert _index_agrees_with_rows(raw)
+    first, rewritten = corpus["acme_battery"], corpus["zh_battery"]
+    store.correct_sentiment(first.id, "negative", "ana")
+    store.upsert([
+        first.with_(text="The hinge squeaks"),  # corrected and changed
+        rewritten.with_(title=None),  # unchanged text: no new index entries
+        make_mention("brand_new", "a brand new battery review", brand="Globex"),
+        rewritten.with_(text="电池 again", brand="Globex"),  # the last of an id wins
+    ])
+    store.delete([corpus["acme_noon"].id])
+    raw.execute("DELETE FROM mentions WHERE id = ?", (corpus["spam"].id,))  # from outside
+    assert _index_agrees_with_rows(raw)
+    assert store.count("squeaks sentiment:negative") == 1
+    assert store.count("brand:globex 电池") == 1
+
+
+def test_a_file_of_the_previous_schema_drops_its_write_triggers(
+    store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
+) -> None:
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:  # back to version 2
+        db.executescript("""
+            CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+                INSERT INTO mentions_fts (rowid, terms, tags)
+                    VALUES (new.seq, new.terms, new.tags);
+            END;
+            CREATE TRIGGER mentions_fts_update AFTER UPDATE OF terms, tags ON mentions BEGIN
+                INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags)
+                    VALUES ('delete', old.seq, old.terms, old.tags);
+                INSERT INTO mentions_fts (rowid, terms, tags)
+                    VALUES (new.seq, new.terms, new.tags);
+            END;
+            PRAGMA user_version = 2;
+        """)
+    with SqliteStore(path) as again:
+        again.upsert([make_mention("after", "written after the upgrade, battery")])
+        assert again.count("battery") == 3
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                          ).fetchall() == [("mentions_fts_delete",)]
+        assert _index_agrees_with_rows(db)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
