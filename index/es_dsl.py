@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from index.analyzer import tokens
+from index.analyzer import fold_chinese, tokens
 from index.errors import QueryError
 from index.keys import handle_key, key, lang_key
 from index.query import And, Field, MatchAll, Node, Not, Or, Phrase, Term, positive_leaves
@@ -72,7 +72,7 @@ def document(mention: Mention) -> dict[str, Any]:
         "source_domain": mention.source_domain,
         "kind": mention.kind,
         "brand": key(mention.brand) if mention.brand else None,
-        "brand_name": mention.brand,
+        "brand_name": fold_chinese(mention.brand) if mention.brand else None,
         "lang": lang_key(mention.lang) if mention.lang else None,
         "sentiment": mention.sentiment.label if mention.sentiment else None,
         "corrected": bool(mention.sentiment and mention.sentiment.corrected_by),
@@ -82,8 +82,11 @@ def document(mention: Mention) -> dict[str, Any]:
         "author_name": key(mention.author.name),
         "author_handle": handle_key(mention.author.handle) if mention.author.handle else None,
         "content_hash": mention.content_hash,
-        "title": mention.title,
-        "text": mention.text,
+        # Traditional Chinese folded to Simplified here and in queries, as the shared
+        # analyzer does: Elasticsearch has no such filter built in. Hits are read from
+        # `record` and highlighted by the shared highlighter, so nobody sees the folding.
+        "title": fold_chinese(mention.title) if mention.title else None,
+        "text": fold_chinese(mention.text),
         "record": mention.to_dict(),
     }
 
@@ -110,7 +113,8 @@ def _text(node: Term | Phrase) -> Query:
         # A term analysed into several tokens (a Chinese word's bigrams, `e-mail`) must
         # match them in order, like a phrase: the same as the SQLite store.
         kind = "phrase"
-    return {"multi_match": {"query": node.text, "type": kind, "fields": list(TEXT_FIELDS)}}
+    return {"multi_match": {"query": fold_chinese(node.text), "type": kind,
+                            "fields": list(TEXT_FIELDS)}}
 
 
 def _field(field: Field) -> Query:

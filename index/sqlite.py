@@ -78,9 +78,9 @@ from index.significance import MIN_FOREGROUND, is_content_term
 
 __all__ = ["SqliteStore"]
 
-# PRAGMA user_version of the schema below; 0 is the first, without tags, and 2 had triggers
-# for inserts and updates.
-_VERSION = 3
+# PRAGMA user_version of the schema below; 0 is the first, without tags, 2 had triggers for
+# inserts and updates, and 3 analysed Traditional Chinese apart from Simplified.
+_VERSION = 4
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
     -- An explicit INTEGER PRIMARY KEY: the FTS index refers to rows by rowid, and VACUUM
@@ -121,19 +121,17 @@ END""",
 )""",
     f"PRAGMA user_version = {_VERSION}",
 )
-# Version 0 had no tags; its rows are re-read from their records into the new tables.
-_FROM_VERSION_0 = (
-    "DROP TRIGGER mentions_fts_insert",
-    "DROP TRIGGER mentions_fts_update",
-    "DROP TRIGGER mentions_fts_delete",
-    "DROP TABLE mentions_fts",
-    "DROP INDEX mentions_published",
-    "DROP INDEX mentions_brand",
-    "ALTER TABLE mentions RENAME TO mentions_v0",
-)
-_FROM_VERSION_2 = (
-    "DROP TRIGGER mentions_fts_insert",
-    "DROP TRIGGER mentions_fts_update",
+# An older file's rows are re-read from their records into the new tables: the records
+# are the truth, the other columns and the text index what this version makes of them.
+_REBUILD = (
+    "DROP TRIGGER IF EXISTS mentions_fts_insert",
+    "DROP TRIGGER IF EXISTS mentions_fts_update",
+    "DROP TRIGGER IF EXISTS mentions_fts_delete",
+    "DROP TABLE IF EXISTS mentions_vocab",
+    "DROP TABLE IF EXISTS mentions_fts",
+    "DROP INDEX IF EXISTS mentions_published",
+    "DROP INDEX IF EXISTS mentions_brand",
+    "ALTER TABLE mentions RENAME TO mentions_old",
 )
 
 _COLUMNS = (
@@ -513,15 +511,14 @@ def _migrate(db: sqlite3.Connection) -> None:
         # Read again under the write lock: another process may have migrated it meanwhile.
         (version,) = db.execute("PRAGMA user_version").fetchone()
         tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
-        old = version == 0 and bool(tables)
-        steps = _FROM_VERSION_0 if old else _FROM_VERSION_2 if version == 2 else ()
-        for statement in steps + _SCHEMA:
+        old = bool(tables) and version < _VERSION
+        for statement in (_REBUILD if old else ()) + _SCHEMA:
             db.execute(statement)
         if old:
-            records = db.execute("SELECT record FROM mentions_v0")
+            records = db.execute("SELECT record FROM mentions_old")
             while batch := records.fetchmany(1000):
                 _write(db, [_row(_load(record)) for (record,) in batch])
-            db.execute("DROP TABLE mentions_v0")
+            db.execute("DROP TABLE mentions_old")
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -38,7 +38,7 @@ def test_normalisation(text: str, expected: list[str]) -> None:
     ("text", "expected"),
     [
         ("电池很耐用", ["电池", "池很", "很耐", "耐用"]),
-        ("電池續航很好", ["電池", "池續", "續航", "航很", "很好"]),  # Traditional
+        ("電池續航很好", ["电池", "池续", "续航", "航很", "很好"]),  # Traditional, folded
         ("Acme手机电池", ["acme", "手机", "机电", "电池"]),
         ("电池，很好！", ["电池", "很好"]),
         ("好", ["好"]),  # a lone character stays a unigram

@@ -223,11 +223,11 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
     with SqliteStore(path) as store:
         assert store.count() == len(corpus)
         assert store.get(corpus["zh_battery"].id) == corpus["zh_battery"]
-        assert store.count("电池 brand:acme") == 1  # re-indexed from the records
+        assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_v0'"
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
 
 
@@ -285,6 +285,27 @@ def test_the_text_index_follows_every_kind_of_write(
     assert store.count("brand:globex 电池") == 1
 
 
+def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
+    store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
+) -> None:
+    traditional = make_mention("hant", "電池續航很好")
+    store.upsert([traditional])
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:  # as version 3 analysed it
+        db.execute("UPDATE mentions SET terms = '電池 池續 續航 航很 很好' WHERE id = ?",
+                   (traditional.id,))
+        db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
+        db.execute("PRAGMA user_version = 3")
+        assert db.execute("SELECT count(*) FROM mentions_fts WHERE mentions_fts MATCH '電池'"
+                          ).fetchone() == (1,)
+    with SqliteStore(path) as again:
+        assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
+        assert again.get(traditional.id) == traditional
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert _index_agrees_with_rows(db)
+
+
 def test_a_file_of_the_previous_schema_drops_its_write_triggers(
     store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
 ) -> None:
@@ -307,7 +328,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 3
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -327,7 +348,7 @@ def test_a_brand_filter_with_text_ranks_like_the_text_alone(
     alone = {hit.mention.id: hit.score for hit in store.search("battery OR 电池").hits}
     with_brand = store.search("battery OR 电池", index.Filters(brand="ACME")).hits
     assert {hit.mention.id for hit in with_brand} == {
-        corpus[key].id for key in ("acme_battery", "acme_noon", "zh_battery")}
+        corpus[key].id for key in ("acme_battery", "acme_noon", "zh_battery", "zh_hant_battery")}
     assert all(hit.score == pytest.approx(alone[hit.mention.id]) for hit in with_brand)
     (tag,) = raw.execute("SELECT tags FROM mentions WHERE brand = 'acme' LIMIT 1").fetchone()
     assert store.count(f'"{tag}"') == 0  # no query can name a tag
