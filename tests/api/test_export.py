@@ -52,7 +52,7 @@ def test_query_and_filters_narrow_the_export(client: TestClient) -> None:
     by_query = _rows(client.get("/mentions/export", params={"q": "battery"}).text)
     assert [r["author"] for r in by_query] == ["author 1", "author 2"]
     by_lang = _rows(client.get("/mentions/export", params={"q": "电池", "lang": "zh"}).text)
-    assert [r["lang"] for r in by_lang] == ["zh-Hans"]
+    assert [r["lang"] for r in by_lang] == ["zh-Hans", "zh-Hant"]
     by_filter = _rows(client.get("/mentions/export",
                                  params={"brand": "Zephyr", "since": "2026-10-01"}).text)
     assert [r["author"] for r in by_filter] == ["author 5"]
