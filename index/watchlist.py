@@ -201,7 +201,11 @@ class _AlertOptions(_Strict):
 class _SpikeOptions(_AlertOptions):
     baseline_days: int = Field(default=14, ge=7, le=28)
     min_count: int = Field(default=5, ge=1)
-    z: float = Field(default=4.0, gt=0)  # robust z-score (median/MAD) to exceed
+    # Chance of at least the observed count under Poisson noise around the baseline, at most.
+    p: float = Field(default=1e-3, gt=0, lt=1)
+    # And a robust z-score (median/MAD, never below Poisson noise) of at least this: guards
+    # a subject noisier than Poisson, where `p` alone would fire too often.
+    z: float = Field(default=3.0, gt=0)
     ratio: float = Field(default=2.0, ge=1)  # and this multiple of the baseline
     seasonal: bool = True  # baseline from the same hour of day, scaled by day of week
 

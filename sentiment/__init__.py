@@ -12,6 +12,14 @@ when a scorer is loaded.
 
 from __future__ import annotations
 
+import os
+
+# torch's OpenMP (libgomp) keeps idle threads spinning; when other processes share the
+# cores, a spinning thread takes the time its sibling needs and a 2-thread forward pass ran
+# 3-7x slower (docs/BENCHMARKS.md). libgomp reads this once, when torch loads, which is
+# after this package is imported; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from sentiment.errors import ModelLoadError, SentimentError
 from sentiment.result import Label, SentimentResult
 from sentiment.scorer import DEFAULT_MODEL, Scorer, load_scorer

@@ -10,6 +10,7 @@ cooldown; the runner applies the same cooldown across runs from the alert histor
 
 from __future__ import annotations
 
+import math
 import statistics
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ __all__ = [
     "Series",
     "SubjectField",
     "VolumeSpike",
+    "poisson_tail",
     "rule_for",
 ]
 
@@ -43,7 +45,11 @@ HOUR = timedelta(hours=1)
 SubjectField = Literal["brand", "source"]
 # 1.4826 * MAD estimates the standard deviation of normal data.
 _MAD_TO_SD = 1.4826
-_SPIKE_WINDOWS = (1, 3)  # hours a spike is judged over: one alone, and three summed
+_SPIKE_WINDOWS = (1, 2, 3)  # hours a spike is judged over: one alone, or two or three summed
+_TRIM = 0.2  # share of the highest and of the lowest past hours a baseline leaves out
+# The least rate (per hour) a baseline is taken to be: against a rate of 0, any count would
+# be infinitely unlikely; 4 where there is never anything still passes, 3 does not.
+_MIN_RATE = 0.25
 _PSEUDO = 10.0  # pseudo-mentions steadying a quiet brand's day weights
 
 
@@ -92,6 +98,35 @@ class _Finding:
     baseline: float
     z: float | None = None
     hours: int = 1  # the window's length
+    p: float | None = None
+
+
+def poisson_tail(k: int, rate: float) -> float:
+    """P(X >= k) for X ~ Poisson(rate): how unlikely `k` or more is when `rate` is usual."""
+    if k <= 0:
+        return 1.0
+    if rate <= 0:
+        return 0.0
+    # Sum the terms from k up; past the mean each is smaller than the one before.
+    term = math.exp(k * math.log(rate) - rate - math.lgamma(k + 1))
+    total, j = 0.0, k
+    while term > total * 1e-12:
+        total += term
+        j += 1
+        term *= rate / j
+        if j > rate and term == 0.0:
+            break
+    return min(total, 1.0)
+
+
+def _trimmed_mean(values: Sequence[float]) -> float:
+    """The mean without the highest and lowest `_TRIM` of values: an earlier spike in the
+    baseline does not raise it, and, unlike a median, it does not round a rate of 0.6 an
+    hour down to 0 or up to 1."""
+    ordered = sorted(values)
+    cut = int(len(ordered) * _TRIM)
+    kept = ordered[cut:len(ordered) - cut]
+    return sum(kept) / len(kept)
 
 
 def _busy(day: Sequence[int]) -> float:
@@ -171,10 +206,12 @@ class AlertRule(ABC):
 
 
 class _Spike(AlertRule):
-    """An hour far above its baseline: robust z-score >= `z`, at least `ratio` times the
-    baseline and at least `min_count`. The baseline is the median of the same hour of day
+    """An hour (or two or three summed) far above its baseline: at least `min_count`, at
+    least `ratio` times the baseline, at most a chance of `p` under Poisson noise around it
+    and a robust z-score >= `z`. The baseline is the trimmed mean of the same hour of day
     over the last 7 to `baseline_days` days, each day scaled by how busy it was, times how
-    busy this day of the week usually is (`seasonal`); else the median of every hour."""
+    busy this day of the week usually is (`seasonal`); else the trimmed mean of every
+    hour. The spread (for z) is the median absolute deviation from the median."""
 
     options: NegativeSpikeOptions | VolumeSpikeOptions
     _what: ClassVar[str]
@@ -203,7 +240,7 @@ class _Spike(AlertRule):
         if not o.seasonal:
             past = values[i - n * 24:i]
             median = statistics.median(past)
-            return median, statistics.median(abs(v - median) for v in past)
+            return _trimmed_mean(past), statistics.median(abs(v - median) for v in past)
         # Day k is the calendar day k days ago; its weight is how busy it was against the
         # mean day, with a few pseudo-mentions added so a quiet brand's noise does not
         # swing it.
@@ -222,12 +259,12 @@ class _Spike(AlertRule):
                                                           strict=True)]
         median = statistics.median(scaled)
         spread = statistics.median(abs(v - median) for v in scaled)
-        return median * today, spread * today
+        return _trimmed_mean(scaled) * today, spread * today
 
     def _judge(self, values: list[int], usual: list[tuple[float, float]],
                i: int) -> _Finding | None:
-        """The hour i alone, else the three hours ending at i: a burst spread over a few
-        hours is as real as one packed into one, and too thin per hour to show."""
+        """The hour i alone, else the two or three hours ending at i: a burst spread over
+        a few hours is as real as one packed into one, and too thin per hour to show."""
         o = self.options
         for hours in _SPIKE_WINDOWS:
             first = i + 1 - hours
@@ -235,20 +272,25 @@ class _Spike(AlertRule):
             if first < 8 * 24 or observed < o.min_count:
                 continue
             baseline = sum(usual[j][0] for j in range(first, i + 1))
+            if observed < o.ratio * max(baseline, 1.0):
+                continue
+            # Counts are Poisson: how unlikely this many is when the baseline is the rate.
+            p = poisson_tail(observed, max(baseline, _MIN_RATE * hours))
             spread = sum((_MAD_TO_SD * usual[j][1]) ** 2 for j in range(first, i + 1)) ** 0.5
-            # Counts are at least Poisson-noisy: never trust a spread below sqrt(baseline).
-            sd = max(spread, baseline ** 0.5, 1.0)
-            z = (observed - baseline) / sd
-            if z >= o.z and observed >= o.ratio * max(baseline, 1.0):
-                return _Finding(first, observed, baseline, z, hours)
+            # Never trust a spread below Poisson noise, sqrt(baseline).
+            z = (observed - baseline) / max(spread, baseline ** 0.5, 1.0)
+            if p <= o.p and z >= o.z:
+                return _Finding(first, observed, baseline, z, hours, p)
         return None
 
     def _summary(self, subject: str, finding: _Finding) -> str:
         times = finding.observed / finding.baseline if finding.baseline else None
         ratio = f"{times:.1f}x, " if times else ""
         hours = "an hour" if finding.hours == 1 else f"{finding.hours} hours"
+        p = finding.p or 0.0
+        chance = "p < 1e-9" if p < 1e-9 else f"p {p:.1g}"
         return (f"{subject}: {finding.observed:g} {self._what} in {hours}, usually "
-                f"{finding.baseline:.1f} ({ratio}z {finding.z:.1f})")
+                f"{finding.baseline:.1f} ({ratio}z {finding.z:.1f}, {chance})")
 
 
 class NegativeSpike(_Spike):

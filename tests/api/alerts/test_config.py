@@ -65,8 +65,8 @@ type = "flatline"
     assert [type(c.rule) for c in rules] == [NegativeSpike, VolumeSpike, NegativeShare, Flatline]
     neg, vol, share, flat = rules
     assert neg.brands == ("Acme",) and vol.brands == ("Acme", "Zephyr")
-    assert (neg.rule.options.z, neg.rule.options.min_count, vol.rule.options.min_count) == (
-        4.0, 5, 20)
+    assert (neg.rule.options.p, neg.rule.options.min_count, vol.rule.options.min_count) == (
+        1e-3, 5, 20)
     assert [type(n) for n in neg.notifiers.values()] == [WebhookNotifier, EmailNotifier]
     assert list(neg.notifiers) == ["neg.notify[0]", "neg.notify[1]"]
     assert share.rule.options.level == 0.6

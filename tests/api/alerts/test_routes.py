@@ -65,7 +65,7 @@ def test_history_lists_the_explained_alert_and_its_deliveries(client, setup) -> 
 def test_rules_show_options_and_hide_webhook_paths(client, webhook) -> None:
     [rule] = client.get("/alerts/rules").json()
     assert (rule["name"], rule["type"], rule["brands"]) == ("acme-negative", "negative_spike", [])
-    assert (rule["options"]["z"], rule["options"]["min_count"]) == (4.0, 5)
+    assert (rule["options"]["p"], rule["options"]["min_count"]) == (1e-3, 5)
     host = webhook.url.split("/")[2]
     assert rule["notify"] == [{"type": "webhook", "target": host},
                               {"type": "email", "target": "oncall@example.com"}]

@@ -3,12 +3,13 @@ under test. Noise is a fixed repeating pattern, so each expectation is exact."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 
-from api.alerts.rules import HOUR, NegativeSpike, Series
+from api.alerts.rules import HOUR, NegativeSpike, Series, poisson_tail
 from index.watchlist import NegativeSpikeOptions
 
 BASE_DAYS = 14
@@ -111,3 +112,65 @@ def test_a_series_with_a_gap_is_refused(make_series) -> None:
     broken = Series("Acme", "brand", [*series.buckets[:10], *series.buckets[11:]])
     with pytest.raises(ValueError, match="not hourly"):
         rule().evaluate(broken, series.buckets[-1].start)
+
+
+def test_poisson_tail_is_the_chance_of_that_many_or_more() -> None:
+    assert poisson_tail(0, 3.0) == 1.0
+    assert poisson_tail(1, 2.0) == pytest.approx(1 - math.exp(-2))
+    # 3 or more against a usual 1: 1 - e^-1 (1 + 1 + 1/2), about 8%: no reason to alert.
+    assert poisson_tail(3, 1.0) == pytest.approx(1 - math.exp(-1) * 2.5)
+    assert poisson_tail(5, 0.0) == 0.0
+    assert 0 < poisson_tail(400, 100.0) < 1e-50
+
+
+def test_the_summary_says_how_unlikely_the_count_is(make_series, end: End) -> None:
+    big = make_series([*baseline(), 25])
+    [alert] = rule().evaluate(big, end(big))
+    assert alert.summary.endswith(", p < 1e-9)")
+    small = make_series([*baseline(), 11])
+    [alert] = rule().evaluate(small, end(small))
+    assert alert.summary.startswith("Acme: 11 negative mentions in an hour, usually 3.")
+    assert alert.summary.endswith(", p 0.0003)")
+
+
+def test_a_two_hour_burst_too_thin_for_one_hour_alerts_summed(make_series, end: End) -> None:
+    # 9 against about 3 could be noise (p 0.004); 9 and 9 against 6 is not.
+    one = make_series([*baseline(), 9])
+    assert rule().evaluate(one, end(one)) == []
+    series = make_series([*baseline(), 9, 9])
+    [alert] = rule().evaluate(series, end(series))
+    burst = series.buckets[BASE_DAYS * 24].start
+    assert (alert.window_start, alert.window_end, alert.observed) == (burst, burst + 2 * HOUR, 18)
+    assert "18 negative mentions in 2 hours" in alert.summary
+
+
+def test_an_earlier_spike_does_not_raise_the_baseline(make_series, end: End) -> None:
+    history = baseline()
+    history[(BASE_DAYS - 3) * 24] = 60  # three days ago at this hour: a spike (alerted then)
+    series = make_series([*history, 12])
+    alerts = rule().evaluate(series, end(series))
+    assert alerts[-1].observed == 12
+    assert 2.5 <= alerts[-1].baseline <= 3.5
+
+
+def test_a_quiet_brand_keeps_its_fractional_rate(make_series, end: End) -> None:
+    # About one negative every two hours: the baseline says so instead of rounding to 0 or 1.
+    series = make_series([*baseline(pattern=[1, 0, 1, 0, 0, 1, 0]), 7])
+    [alert] = rule().evaluate(series, end(series))
+    assert 0.3 <= alert.baseline <= 0.6
+
+
+def test_an_hour_that_swings_by_day_needs_the_robust_z_too(make_series, end: End) -> None:
+    # This hour holds 0 or 20 negatives from one day to the next: 40 is unlikely for a
+    # Poisson count around 10, but not for this hour.
+    day = [3] * 24
+    days = [[*day[:14], 20 * (d % 2), *day[15:]] for d in range(BASE_DAYS)]
+    series = make_series([n for d in days for n in d] + [3] * 14 + [40])
+    last = series.buckets[-1].start
+
+    def fired_last_hour(spike: NegativeSpike) -> list[float]:
+        return [a.observed for a in spike.evaluate(series, end(series))
+                if a.window_start == last]
+
+    assert fired_last_hour(rule()) == []
+    assert fired_last_hour(rule(z=1.0)) == [40]
