@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal, TypeVar
+from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
 
@@ -52,7 +54,12 @@ def export_chunks(rows: Iterable[Row], fmt: ExportFormat, *, columns: Sequence[s
 
 
 def export_response(chunks: Iterator[str], fmt: ExportFormat, filename: str) -> StreamingResponse:
-    """A download of `chunks` as `filename`.<fmt>."""
+    """A download of `chunks` as `filename`.<fmt>; a name beyond ASCII (a brand in Chinese)
+    goes in RFC 6266's `filename*`, with an ASCII `filename` for older clients."""
     media = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    return StreamingResponse(chunks, media_type=f"{media}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "export"
+    disposition = f'attachment; filename="{plain}.{fmt}"'
+    if plain != filename:
+        disposition += f"; filename*=UTF-8''{quote(filename)}.{fmt}"
+    return StreamingResponse(chunks, media_type=f"{media}; charset=utf-8",
+                             headers={"Content-Disposition": disposition})

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.export import export_response
 from api.keys import KeyStore
 from api.mentions import MENTION_COLUMNS
 from index.record import Author, Mention, Rating, Sentiment
@@ -188,3 +189,14 @@ def test_export_of_100k_mentions_streams_in_constant_memory(
     assert last_id == _many(EXPORTED - 1, 1)[0].id
     # Buffering the export would hold ~50 MB of CSV and far more as Mention objects.
     assert growth < 50 * 2**20, f"the server's peak RSS grew by {growth / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize(("name", "disposition"), [
+    ("mentions", 'attachment; filename="mentions.csv"'),
+    ("advocates-艾克美", "attachment; filename=\"advocates.csv\"; "
+                         "filename*=UTF-8''advocates-%E8%89%BE%E5%85%8B%E7%BE%8E.csv"),
+    ("Ā", "attachment; filename=\"export.csv\"; filename*=UTF-8''%C4%80.csv"),
+])
+def test_a_download_name_beyond_ascii_is_encoded(name: str, disposition: str) -> None:
+    response = export_response(iter(["a\n"]), "csv", name)
+    assert response.headers["content-disposition"] == disposition

@@ -58,7 +58,9 @@ async function exportCsv() {
   }
   try {
     const response = await fetchApi("/advocates/export", { params: { brand, format: "csv" } });
-    const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1]
+    const header = response.headers.get("Content-Disposition") ?? "";
+    const encoded = /filename\*=UTF-8''([^;]+)/.exec(header)?.[1];
+    const name = (encoded ? decodeURIComponent(encoded) : /filename="([^"]+)"/.exec(header)?.[1])
       ?? "advocates.csv";
     const url = URL.createObjectURL(await response.blob());
     const link = el("a", { href: url, download: name });
