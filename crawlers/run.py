@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ from scrapy.settings import Settings
 
 from crawlers import settings as default_settings
 from crawlers.spiders.appstore import AppStoreSpider
-from crawlers.spiders.bluesky import BlueskySpider
+from crawlers.spiders.bluesky import BlueskySpider, check_logins
 from crawlers.spiders.feed import FeedSpider
 from crawlers.spiders.googleplay import GooglePlaySpider
 from crawlers.spiders.hackernews import HackerNewsSpider
@@ -50,8 +51,10 @@ def run_crawl(watchlist: Watchlist, overrides: Mapping[str, Any] | None = None
     """Crawl every source of the watchlist once; returns each spider's Scrapy stats.
 
     Blocks until done. Twisted's reactor cannot be restarted, so call this at most once
-    per process.
+    per process. Raises MissingCredentials (a WatchlistError) before any request when a
+    source's login is not in the environment.
     """
+    check_logins((s for b in watchlist.brands for s in b.sources), os.environ)
     feeds = sorted({s.page_url for b in watchlist.brands for s in b.sources if s.type == "feed"})
     process = CrawlerProcess(crawl_settings(overrides))
     crawlers: list[Crawler] = []

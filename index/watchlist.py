@@ -61,7 +61,8 @@ _KEYS: dict[str, tuple[tuple[frozenset[str], ...], frozenset[str]]] = {
     "mastodon": ((frozenset({"instance"}), frozenset({"tag"})), frozenset()),
     "appstore": ((frozenset({"app_id"}),), frozenset({"country", "url"})),
     "trustpilot": ((frozenset({"company"}),), frozenset({"url"})),
-    "bluesky": ((frozenset({"actor"}),), frozenset({"url"})),
+    "bluesky": ((frozenset({"actor", "query"}),),
+                frozenset({"url", "identifier_env", "password_env"})),
     "googleplay": ((frozenset({"app_id"}),), frozenset({"country", "lang", "url"})),
 }
 
@@ -83,7 +84,7 @@ class Source(_Strict):
     # schemaorg: a sitemap, sitemap index (gzipped or not) or robots.txt listing sitemaps;
     # its pages under the scope are crawled too.
     sitemap: str | None = Field(default=None, pattern=_URL)
-    query: str | None = Field(default=None, min_length=1)  # reddit, hackernews search
+    query: str | None = Field(default=None, min_length=1)  # reddit, hackernews, bluesky search
     subreddit: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{2,21}$")
     tag: str | None = Field(default=None, pattern=r"^\w+$")  # mastodon hashtag, without '#'
     instance: str | None = Field(default=None, pattern=_URL)  # mastodon server
@@ -91,6 +92,10 @@ class Source(_Strict):
     country: str = Field(default="us", pattern=r"^[a-z]{2}$")  # appstore, googleplay
     lang: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")  # googleplay
     actor: str | None = Field(default=None, min_length=1)  # bluesky handle or DID
+    # bluesky search: the names of the environment variables holding the account's handle
+    # and app password, never the secrets themselves.
+    identifier_env: str | None = Field(default=None, pattern=r"^\w+$")
+    password_env: str | None = Field(default=None, pattern=r"^\w+$")
     company: str | None = Field(default=None, pattern=r"^[\w.-]+$")  # trustpilot domain
 
     @model_validator(mode="after")
@@ -105,7 +110,22 @@ class Source(_Strict):
         if extra := sorted(given - allowed):
             raise ValueError(f"{', '.join(f'`{k}`' for k in extra)} does not apply to a "
                              f"{self.type} source")
+        if self.type == "bluesky":
+            self._bluesky_search_login()
         return self
+
+    def _bluesky_search_login(self) -> None:
+        # Search needs an account; a feed does not, so its login would be a mistake.
+        login = (self.identifier_env, self.password_env)
+        if self.actor and self.query:
+            raise ValueError("a bluesky source takes `actor` or `query`, not both")
+        if self.query and not all(login):
+            raise ValueError("a bluesky source with `query` needs `identifier_env` and "
+                             "`password_env` (environment variables holding a handle and "
+                             "an app password)")
+        if self.actor and any(login):
+            raise ValueError("`identifier_env`, `password_env` apply to a bluesky `query` "
+                             "source only")
 
     @property
     def page_url(self) -> str:

@@ -1,5 +1,7 @@
 """Bluesky posts from an account's public feed (`app.bsky.feed.getAuthorFeed` on the public
-AppView; search needs an account since 2025), paged with `cursor`.
+AppView) or from search (`app.bsky.feed.searchPosts`, which needs an account since 2025:
+a session from `com.atproto.server.createSession` on the account's server), paged with
+`cursor`.
 
 A post is known by its `at://` uri; a repost (`reason` of type `reasonRepost`) carries the
 original post, which is what is kept. Follower counts need another call and are not fetched.
@@ -7,6 +9,8 @@ original post, which is what is kept. Follower counts need another call and are 
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -22,10 +26,17 @@ if TYPE_CHECKING:
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
-__all__ = ["BASE_URL", "SOURCE", "extract_feed", "feed_url", "next_page"]
+__all__ = [
+    "BASE_URL", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session", "extract_feed",
+    "extract_search", "feed_url", "login_body", "next_page", "read_session", "search_url",
+    "session_url", "xrpc_error",
+]
 
 SOURCE = "bluesky"
 BASE_URL = "https://public.api.bsky.app"
+# Search needs a session, which the account's server gives and which it proxies to the
+# AppView; bsky.social hosts most accounts (`url` names another server).
+SEARCH_BASE_URL = "https://bsky.social"
 _APP = "https://bsky.app"
 _PAGE_SIZE = 100  # the API's largest page
 
@@ -35,52 +46,115 @@ def feed_url(base: str, actor: str) -> str:
                        limit=_PAGE_SIZE)
 
 
+def search_url(base: str, query: str) -> str:
+    return with_params(f"{base.rstrip('/')}/xrpc/app.bsky.feed.searchPosts", q=query,
+                       sort="latest", limit=_PAGE_SIZE)
+
+
+def session_url(base: str, method: str) -> str:
+    """`com.atproto.server.<method>`: createSession or refreshSession."""
+    return f"{base.rstrip('/')}/xrpc/com.atproto.server.{method}"
+
+
+def login_body(identifier: str, password: str) -> bytes:
+    return json.dumps({"identifier": identifier, "password": password}).encode()
+
+
+class LoginFailed(ValueError):
+    """Raised by `read_session` for a createSession/refreshSession answer without tokens."""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    access: str  # `accessJwt`: the search requests' bearer token, short-lived
+    refresh: str  # `refreshJwt`: only for refreshSession
+
+    def __repr__(self) -> str:  # tokens are secrets: keep them out of logs
+        return "Session(...)"
+
+
+def xrpc_error(body: bytes) -> str:
+    """An XRPC error answer's `error` and `message` ("ExpiredToken: Token has expired");
+    empty when the body is not one."""
+    data = load_json(body, "", on_error=lambda *_: None)
+    if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+        return ""
+    message = data.get("message")
+    return f"{data['error']}: {message}" if isinstance(message, str) else data["error"]
+
+
+def read_session(body: bytes, url: str) -> Session:
+    """The tokens of a session answer; LoginFailed, saying why, for anything else."""
+    data = load_json(body, url, on_error=lambda *_: None)
+    access, refresh = (data.get(k) if isinstance(data, dict) else None
+                       for k in ("accessJwt", "refreshJwt"))
+    if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
+        raise LoginFailed(f"{url}: no session ({xrpc_error(body) or 'unexpected answer'})")
+    return Session(access=access, refresh=refresh)
+
+
 def extract_feed(
     body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
     on_error: OnError | None = None,
 ) -> Iterator[Mention]:
     """Each post of the feed naming the brand, reposts as the original post."""
-    items = items_at(load_json(body, url, on_error), ("feed",), url, on_error)
+    return _extract(body, url, brand, "feed", collected_at, on_error)
+
+
+def extract_search(
+    body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
+    on_error: OnError | None = None,
+) -> Iterator[Mention]:
+    """Each post of a searchPosts page naming the brand (search matches handles too)."""
+    return _extract(body, url, brand, "posts", collected_at, on_error)
+
+
+def _extract(body: bytes, url: str, brand: Brand, key: str, collected_at: datetime | None,
+             on_error: OnError | None) -> Iterator[Mention]:
+    # A feed item wraps its post view (beside the repost `reason`); search gives the views.
+    items = items_at(load_json(body, url, on_error), (key,), url, on_error)
     collected = collected_at or datetime.now(UTC)
+    return build_each(items, url, lambda item: _mention(item["post"] if key == "feed" else item,
+                                                        brand, collected), on_error)
 
-    def build(item: dict[str, Any]) -> Mention | None:
-        post = item["post"]
-        record = post["record"]
-        text = (record.get("text") or "").strip()
-        terms = brand.match(text)
-        if not terms:
-            return None
-        author = post["author"]
-        handle = author.get("handle") or author["did"]
-        profile = f"{_APP}/profile/{quote(handle)}"
-        parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-        langs = record.get("langs") or [None]
-        return Mention.create(
-            source=SOURCE,
-            native_id=post["uri"],
-            kind="comment" if parent else "post",
-            url=f"{profile}/post/{post['uri'].rsplit('/', 1)[-1]}",
-            text=text,
-            author=Author(name=author.get("displayName") or handle, handle=f"@{handle}",
-                          url=profile),
-            published_at=parse_date(record.get("createdAt")),
-            collected_at=collected,
-            lang=detect_lang(text, langs[0]),
-            parent_id=mention_id(SOURCE, parent) if parent else None,
-            engagement=Engagement(likes=as_int(post.get("likeCount")),
-                                  replies=as_int(post.get("replyCount")),
-                                  reposts=as_int(post.get("repostCount"))),
-            brand=brand.name,
-            matched_terms=terms,
-        )
 
-    return build_each(items, url, build, on_error)
+def _mention(post: dict[str, Any], brand: Brand, collected: datetime) -> Mention | None:
+    """A post view (`app.bsky.feed.defs#postView`) as a mention, if it names the brand."""
+    record = post["record"]
+    text = (record.get("text") or "").strip()
+    terms = brand.match(text)
+    if not terms:
+        return None
+    author = post["author"]
+    handle = author.get("handle") or author["did"]
+    profile = f"{_APP}/profile/{quote(handle)}"
+    parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
+    langs = record.get("langs") or [None]
+    return Mention.create(
+        source=SOURCE,
+        native_id=post["uri"],
+        kind="comment" if parent else "post",
+        url=f"{profile}/post/{post['uri'].rsplit('/', 1)[-1]}",
+        text=text,
+        author=Author(name=author.get("displayName") or handle, handle=f"@{handle}",
+                      url=profile),
+        published_at=parse_date(record.get("createdAt")),
+        collected_at=collected,
+        lang=detect_lang(text, langs[0]),
+        parent_id=mention_id(SOURCE, parent) if parent else None,
+        engagement=Engagement(likes=as_int(post.get("likeCount")),
+                              replies=as_int(post.get("replyCount")),
+                              reposts=as_int(post.get("repostCount"))),
+        brand=brand.name,
+        matched_terms=terms,
+    )
 
 
 def next_page(body: bytes, url: str) -> str | None:
-    """The same feed from `cursor`; None when the page has no cursor or no posts."""
+    """The same feed or search from `cursor`; None when the page has no cursor or no posts
+    (search answers a cursor on its last page too)."""
     data = load_json(body, url, on_error=lambda *_: None)
-    if not isinstance(data, dict) or not data.get("feed"):
+    if not isinstance(data, dict) or not (data.get("feed") or data.get("posts")):
         return None
     cursor = data.get("cursor")
     return with_params(url, cursor=cursor) if isinstance(cursor, str) and cursor else None

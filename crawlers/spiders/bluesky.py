@@ -1,32 +1,193 @@
-"""Bluesky: an account's public posts and reposts that name a brand."""
+"""Bluesky: an account's public posts and reposts that name a brand (`actor`), or posts
+found by search (`query`), which needs an account.
+
+Search logs in once per source with the handle and app password from the environment
+variables the watchlist names, and sends the access token only with its search requests.
+The token is added by `BlueskySessionMiddleware` as a request leaves for the network, so
+the resumable frontier (`crawlers.resume`), which keeps requests in the index file, never
+holds a secret. An expired token (401 ExpiredToken) is refreshed once per request.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from crawlers.extract.bluesky import BASE_URL, extract_feed, feed_url, next_page
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+
+from crawlers.extract.bluesky import (
+    BASE_URL,
+    SEARCH_BASE_URL,
+    LoginFailed,
+    Session,
+    extract_feed,
+    extract_search,
+    feed_url,
+    login_body,
+    next_page,
+    read_session,
+    search_url,
+    session_url,
+    xrpc_error,
+)
 from crawlers.spiders.paged import PagedSpider
+from index.watchlist import WatchlistError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
     from index.watchlist import Brand, Source
 
-__all__ = ["BlueskySpider"]
+__all__ = ["BlueskySessionMiddleware", "BlueskySpider", "MissingCredentials", "check_logins",
+           "login_of"]
+
+_SESSION = "mentionwatch_bluesky_session"  # request meta: the source whose token it needs
+_REFRESHED = "mentionwatch_bluesky_refreshed"  # request meta: already retried after refresh
+
+
+class MissingCredentials(WatchlistError):
+    """Raised by `login_of` (and so by `crawlers.run.run_crawl`, before any request) when an
+    environment variable a bluesky search source names is not set."""
+
+
+def login_of(source: Source, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The (handle, app password) a bluesky search source names, from `environ`."""
+    assert source.identifier_env and source.password_env  # the watchlist requires both
+    values = []
+    for key, name in (("identifier_env", source.identifier_env),
+                      ("password_env", source.password_env)):
+        if not environ.get(name):
+            raise MissingCredentials(f"bluesky search {source.query!r}: environment variable "
+                                     f"{name} ({key}) is not set")
+        values.append(environ[name])
+    return values[0], values[1]
+
+
+def check_logins(sources: Iterable[Source], environ: Mapping[str, str]) -> None:
+    """MissingCredentials for the first bluesky search source whose login is not set."""
+    for source in sources:
+        if source.type == "bluesky" and source.query:
+            login_of(source, environ)
 
 
 class BlueskySpider(PagedSpider):
     name = "bluesky"
     next_page = staticmethod(next_page)
 
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        settings.set("DOWNLOADER_MIDDLEWARES", {
+            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
+            # After PrivateAddressMiddleware (50): a refused address never sees the token.
+            f"{__name__}.BlueskySessionMiddleware": 60,
+        }, priority="spider")  # the runner's own settings would replace a project one
+
+    def __init__(self, targets: Iterable[tuple[Brand, Source]] = (),
+                 environ: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(list(targets), **kwargs)
+        env = os.environ if environ is None else environ
+        self._logins = {self.state_key(b, s): (s, login_of(s, env))
+                        for b, s in self.targets if s.query}
+        self._sessions: dict[str, Session] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
     def first_urls(self, brand: Brand, source: Source) -> list[str]:
-        assert source.actor  # the watchlist requires it
+        if source.query:
+            return [search_url(source.url or SEARCH_BASE_URL, source.query)]
+        assert source.actor  # the watchlist requires one of them
         return [feed_url(source.url or BASE_URL, source.actor)]
+
+    def page_request(self, url: str, brand: Brand, source: Source, page: int,
+                     **options: Any) -> scrapy.Request:
+        if source.query:
+            # The 401 of an expired token comes to `parse`, to refresh it.
+            options["meta"] = {**options.get("meta", {}), _SESSION: self.state_key(brand, source),
+                               "handle_httpstatus_list": [401]}
+        return super().page_request(url, brand, source, page, **options)
 
     def extract(self, response: Response, brand: Brand, source: Source,
                 on_error: OnError) -> Iterator[Mention]:
-        return extract_feed(response.body, response.url, brand, on_error=on_error)
+        read = extract_search if source.query else extract_feed
+        return read(response.body, response.url, brand, on_error=on_error)
+
+    async def parse(self, response: Response, brand: Brand, source: Source,  # type: ignore[override]
+                    page: int) -> AsyncIterator[Any]:
+        if response.status != 401:
+            for output in super().parse(response, brand, source, page):
+                yield output
+            return
+        key = response.meta[_SESSION]
+        error = xrpc_error(response.body)
+        if error.startswith("ExpiredToken") and not response.meta.get(_REFRESHED):
+            if await self._refresh(key):
+                yield self.page_request(response.url, brand, source, page, dont_filter=True,
+                                        meta={_REFRESHED: True})
+            return
+        self.count_unreadable("login", f"{response.url}: 401 {error}")
+
+    async def session(self, key: str) -> Session:
+        """The source's session, logging in the first time; IgnoreRequest when it cannot."""
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            if key not in self._sessions:
+                source, (identifier, password) = self._logins[key]
+                url = session_url(source.url or SEARCH_BASE_URL, "createSession")
+                self._sessions[key] = await self._open(url, body=login_body(identifier, password),
+                                                       headers={"Content-Type": "application/json"})
+            return self._sessions[key]
+
+    async def _refresh(self, key: str) -> bool:
+        source, _ = self._logins[key]
+        url = session_url(source.url or SEARCH_BASE_URL, "refreshSession")
+        stale = self._sessions.pop(key)
+        try:
+            self._sessions[key] = await self._open(
+                url, headers={"Authorization": f"Bearer {stale.refresh}"})
+        except IgnoreRequest:
+            return False
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("mentionwatch/bluesky/refreshed")
+        return True
+
+    async def _open(self, url: str, **options: Any) -> Session:
+        """POST a createSession or refreshSession; a refusal is counted, logged and raised
+        as IgnoreRequest. The request is downloaded here, never scheduled, so it is not
+        kept in the frontier."""
+        request = scrapy.Request(url, method="POST", dont_filter=True, **options)
+        assert self.crawler.engine is not None
+        response = await self.crawler.engine.download_async(request)
+        try:
+            return read_session(response.body, f"{url} ({response.status})")
+        except LoginFailed as exc:
+            self.count_unreadable("login", str(exc))
+            self.logger.error("Bluesky login failed: %s", exc)
+            raise IgnoreRequest(str(exc)) from exc
+
+
+class BlueskySessionMiddleware:
+    """Downloader middleware: puts the source's access token on each search request as it
+    leaves, logging in first if needed."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BlueskySessionMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: scrapy.Request) -> None:
+        key = request.meta.get(_SESSION)
+        spider = self.crawler.spider
+        if key is None or not isinstance(spider, BlueskySpider):
+            return
+        session = await spider.session(key)
+        request.headers["Authorization"] = f"Bearer {session.access}"

@@ -8,6 +8,7 @@ process). Sentiment is off: it is not the point here, and loading the model is s
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -51,6 +52,7 @@ class ReplayServer:
         self.routes = routes
         self.received: list[tuple[float, str]] = []
         self.posted: list[str] = []  # POST bodies, in order
+        self.authorized: list[tuple[str, str]] = []  # (path, Authorization header), in order
         self._lock = threading.Lock()
         server = self
 
@@ -63,6 +65,8 @@ class ReplayServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.received.append((time.monotonic(), self.path))
+                    if auth := self.headers.get("Authorization"):
+                        server.authorized.append((self.path, auth))
                     replies = server.routes.get(self.path, [Reply(404)])
                     reply = replies.pop(0) if len(replies) > 1 else replies[0]
                 body = (PAGES / reply.file).read_bytes() if reply.file else b""
@@ -100,7 +104,8 @@ def run_crawl(watchlist: Path, db: Path, **settings: Any) -> dict[str, dict[str,
                  "MENTIONWATCH_SENTIMENT_ENABLED": False, "AUTOTHROTTLE_ENABLED": False,
                  "LOG_LEVEL": "WARNING", **settings}
     done = subprocess.run([sys.executable, "-c", RUN, str(watchlist), json.dumps(overrides)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **BLUESKY_LOGIN})
     assert done.returncode == 0, done.stderr
     stats: dict[str, dict[str, int]] = json.loads(done.stdout)
     return stats
@@ -111,6 +116,10 @@ HN_SEARCH = "/api/v1/search_by_date?query=Acme&tags=%28story%2Ccomment%29&hitsPe
 MASTODON_TAG = "/api/v1/timelines/tag/acme?limit=40"
 APPSTORE = "/gb/rss/customerreviews/page={}/id=1555550101/sortby=mostrecent/json"
 BLUESKY = "/xrpc/app.bsky.feed.getAuthorFeed?actor=ann.bsky.social&limit=100"
+BLUESKY_SEARCH = "/xrpc/app.bsky.feed.searchPosts?q=Acme&sort=latest&limit=100"
+BLUESKY_LOGIN = {"ACME_BSKY_HANDLE": "acme-watch.bsky.social",
+                 "ACME_BSKY_PASSWORD": "abcd-efgh-ijkl-mnop"}
+BLUESKY_SESSION = "/xrpc/com.atproto.server.{}Session"
 PLAY = "/_/PlayStoreUi/data/batchexecute?rpcids=UsvDTd&hl={}&gl=us"
 
 ROUTES = {
@@ -137,6 +146,12 @@ ROUTES = {
     "/review/acme.example?page=2": [Reply(file="trustpilot/no-next-data.html")],
     BLUESKY: [Reply(file="bluesky/feed-page1.json")],
     BLUESKY + "&cursor=2026-11-19T15%3A00%3A00.000Z": [Reply(file="bluesky/feed-end.json")],
+    BLUESKY_SESSION.format("create"): [Reply(file="bluesky/session-created.json")],
+    BLUESKY_SESSION.format("refresh"): [Reply(file="bluesky/session-refreshed.json")],
+    BLUESKY_SEARCH: [Reply(401, file="bluesky/expired-token.json"),
+                     Reply(file="bluesky/search-page1.json")],
+    BLUESKY_SEARCH + "&cursor=25": [Reply(file="bluesky/search-page2.json")],
+    BLUESKY_SEARCH + "&cursor=50": [Reply(file="bluesky/search-truncated.json")],
     PLAY.format("en"): [Reply(file="googleplay/reviews-page1.txt"),
                         Reply(file="googleplay/reviews-last.txt")],
     PLAY.format("de"): [Reply(file="googleplay/format-changed.txt")],
@@ -148,6 +163,8 @@ SOURCES = [  # (type, keys) of each watched source; `url`/`instance` is the loop
     ("appstore", 'app_id = "1555550101"\ncountry = "gb"'),
     ("trustpilot", 'company = "acme.example"'), ("trustpilot", 'company = "blocked.example"'),
     ("bluesky", 'actor = "ann.bsky.social"'),
+    ("bluesky", 'query = "Acme"\nidentifier_env = "ACME_BSKY_HANDLE"\n'
+                'password_env = "ACME_BSKY_PASSWORD"'),
     ("googleplay", 'app_id = "com.acme.remote"'),
     ("googleplay", 'app_id = "com.acme.remote"\nlang = "de"'),
 ]
@@ -167,6 +184,7 @@ class Crawled:
     second: dict[str, dict[str, int]]
     received: tuple[list[str], list[str]]
     posted: list[str]
+    authorized: list[tuple[str, str]]
     retry_wait: float
     mentions: list[Mention]
 
@@ -180,13 +198,14 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
         first = run_crawl(tmp / "mentionwatch.toml", tmp / "mentions.db")
         received_first, server.received = server.received, []
         posted = list(server.posted)
+        authorized = list(server.authorized)
         second = run_crawl(tmp / "mentionwatch.toml", tmp / "mentions.db")
         with SqliteStore(tmp / "mentions.db") as store:
             mentions = [h.mention for h in store.search("", size=100, sort="newest").hits]
     hn = [when for when, path in received_first if path == HN_SEARCH]
     yield Crawled(first, second, (sorted(p for _, p in received_first),
                                   sorted(p for _, p in server.received)),
-                  posted, hn[1] - hn[0], mentions)
+                  posted, authorized, hn[1] - hn[0], mentions)
 
 
 def _summary(stats: dict[str, dict[str, int]]) -> dict[str, tuple[int, int, dict[str, int]]]:
@@ -206,7 +225,8 @@ def test_first_crawl_reads_every_page_and_counts_what_it_could_not_read(
         "mastodon": (3, 3, {"json": 1}),  # #acmephone was truncated, #gone a 404
         "appstore": (4, 4, {"item": 1}),
         "trustpilot": (2, 2, {"item": 1, "next_data": 1}),
-        "bluesky": (2, 2, {"item": 1}),
+        # feed: 2 (1 unreadable post); search: 3 over 2 pages, its third page truncated
+        "bluesky": (5, 5, {"item": 1, "json": 1}),
         "googleplay": (2, 2, {"googleplay_format": 1}),  # page 2 repeats Tomás
     }
     assert crawled.first["reddit"]["retry/reason_count/500 Internal Server Error"] == 3
@@ -231,11 +251,13 @@ def test_every_page_is_fetched_once_then_only_new_pages(crawled: Crawled) -> Non
         APPSTORE.format(1), APPSTORE.format(2), APPSTORE.format(3),
         "/review/acme.example", "/review/acme.example?page=2",
         BLUESKY, BLUESKY + "&cursor=2026-11-19T15%3A00%3A00.000Z",
+        BLUESKY_SESSION.format("create"), BLUESKY_SEARCH, BLUESKY_SESSION.format("refresh"),
+        BLUESKY_SEARCH, BLUESKY_SEARCH + "&cursor=25", BLUESKY_SEARCH + "&cursor=50",
         PLAY.format("en"), PLAY.format("en"), PLAY.format("de"),
     ])
     # Google Play pages differ by the token in the body, which the fragment never leaves.
     tokens = [json.loads(json.loads(b.removeprefix("f.req="))[0][0][1])[2][2][2]
-              for b in crawled.posted]
+              for b in crawled.posted if b.startswith("f.req=")]
     assert sorted(tokens, key=str) == sorted(
         [None, None, "Cp0BCpoBKpcBCAESkgEKJEN0cmxEZW1vVG9rZW4"], key=str)
     # Second crawl: each source's first page is all seen already, so paging stops there;
@@ -245,8 +267,8 @@ def test_every_page_is_fetched_once_then_only_new_pages(crawled: Crawled) -> Non
         "/r/acme/comments.json?raw_json=1&limit=100",
         HN_SEARCH + "&numericFilters=created_at_i%3E1795168799", MASTODON_TAG,
         "/api/v1/timelines/tag/acmephone?limit=40", "/api/v1/timelines/tag/gone?limit=40",
-        APPSTORE.format(1), "/review/acme.example", BLUESKY, PLAY.format("en"),
-        PLAY.format("de"),
+        APPSTORE.format(1), "/review/acme.example", BLUESKY, BLUESKY_SESSION.format("create"),
+        BLUESKY_SEARCH, PLAY.format("en"), PLAY.format("de"),
     ])
     assert {k: v[1] for k, v in _summary(crawled.second).items()} == dict.fromkeys(
         crawled.second, 0)
@@ -259,10 +281,40 @@ def test_mentions_are_indexed_once_with_source_kind_and_brand(crawled: Crawled) 
     assert counts == {
         ("reddit", "post"): 3, ("reddit", "comment"): 1, ("hackernews", "post"): 2,
         ("hackernews", "comment"): 1, ("mastodon", "post"): 2, ("mastodon", "comment"): 1,
-        ("appstore", "review"): 4, ("trustpilot", "review"): 2, ("bluesky", "post"): 1,
-        ("bluesky", "comment"): 1, ("googleplay", "review"): 2,
+        ("appstore", "review"): 4, ("trustpilot", "review"): 2, ("bluesky", "post"): 3,
+        ("bluesky", "comment"): 2, ("googleplay", "review"): 2,
     }
     assert {m.brand for m in crawled.mentions} == {"Acme"}
     assert all(m.sentiment is None for m in crawled.mentions)  # sentiment was off
     ratings = sorted(m.rating.value for m in crawled.mentions if m.rating)
     assert ratings == [1, 1, 2, 2, 4, 5, 5, 5]
+
+
+def test_bluesky_search_logs_in_and_sends_its_token_with_search_requests_only(
+        crawled: Crawled) -> None:
+    logins = [json.loads(b) for b in crawled.posted if b.startswith("{")]
+    assert logins == [{"identifier": "acme-watch.bsky.social",
+                       "password": "abcd-efgh-ijkl-mnop"}]
+    # The first token had expired: refreshed once with the refresh token, then the page
+    # asked again and the next pages sent with the new token.
+    one = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-one.sig1"
+    two = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-two.sig3"
+    refresh = "eyJ0eXAiOiJyZWZyZXNoK2p3dCIsImFsZyI6IkVTMjU2SyJ9.refresh-one.sig2"
+    assert crawled.authorized == [
+        (BLUESKY_SEARCH, f"Bearer {one}"),
+        (BLUESKY_SESSION.format("refresh"), f"Bearer {refresh}"),
+        (BLUESKY_SEARCH, f"Bearer {two}"),
+        (BLUESKY_SEARCH + "&cursor=25", f"Bearer {two}"),
+        (BLUESKY_SEARCH + "&cursor=50", f"Bearer {two}"),
+    ]
+    assert crawled.first["bluesky"]["mentionwatch/bluesky/refreshed"] == 1
+    found = {m.text: (m.kind, m.lang, m.author.handle) for m in crawled.mentions
+             if m.source == "bluesky"
+             and m.author.handle not in {"@ann.bsky.social", "@bo.example.com"}}
+    assert found == {
+        "Two weeks with the Acme Phone X: battery easily lasts two days.":
+            ("post", "en", "@cat.bsky.social"),
+        "Acme 的客服很快就回复了，推荐！": ("post", "zh-Hans", "@dan.example.org"),
+        "@cat.bsky.social mine too, the acme charger is great":
+            ("comment", "en", "@eve.example.net"),
+    }

@@ -3,7 +3,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawlers.extract.bluesky import extract_feed, feed_url, next_page
+import pytest
+
+from crawlers.extract.bluesky import (
+    LoginFailed,
+    extract_feed,
+    extract_search,
+    feed_url,
+    next_page,
+    read_session,
+    search_url,
+    xrpc_error,
+)
 from index.record import Author, Engagement, Mention, mention_id
 from index.watchlist import Brand
 
@@ -57,3 +68,36 @@ def test_truncated_body_is_reported() -> None:
     errors: list[tuple[str, str]] = []
     assert _posts("truncated.json", errors) == []
     assert [r for r, _ in errors] == ["json"]
+
+
+SEARCH = search_url("https://bsky.social", "Acme")
+
+
+def test_search_pages_give_posts_naming_the_brand_then_stop_at_a_truncated_page() -> None:
+    errors: list[tuple[str, str]] = []
+    page1 = list(extract_search((PAGES / "search-page1.json").read_bytes(), SEARCH, ACME,
+                                collected_at=COLLECTED,
+                                on_error=lambda r, d: errors.append((r, d))))
+    # The account named acme.bsky.social matched the search but its text names no brand.
+    assert [(m.author.handle, m.kind, m.lang) for m in page1] == [
+        ("@cat.bsky.social", "post", "en"), ("@dan.example.org", "post", "zh-Hans")]
+    assert SEARCH == ("https://bsky.social/xrpc/app.bsky.feed.searchPosts"
+                      "?q=Acme&sort=latest&limit=100")
+    assert next_page((PAGES / "search-page1.json").read_bytes(), SEARCH) == SEARCH + "&cursor=25"
+    truncated = (PAGES / "search-truncated.json").read_bytes()
+    assert list(extract_search(truncated, SEARCH, ACME,
+                               on_error=lambda r, d: errors.append((r, d)))) == []
+    assert next_page(truncated, SEARCH) is None
+    assert [r for r, _ in errors] == ["json"]
+
+
+def test_session_tokens_and_why_a_login_failed() -> None:
+    session = read_session((PAGES / "session-created.json").read_bytes(), "u")
+    assert session.access.endswith(".access-one.sig1")
+    assert session.refresh.endswith(".refresh-one.sig2")
+    assert "access-one" not in repr(session)  # never in a log line
+    with pytest.raises(LoginFailed, match="AuthenticationRequired: Invalid identifier"):
+        read_session((PAGES / "login-refused.json").read_bytes(), "u")
+    assert xrpc_error((PAGES / "expired-token.json").read_bytes()) == (
+        "ExpiredToken: Token has expired")
+    assert xrpc_error(b"<html>") == ""
