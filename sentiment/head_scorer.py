@@ -4,6 +4,7 @@ combined with a character n-gram model (a weighted product of their probabilitie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, load_ngrams
 from sentiment.result import SentimentResult
 from sentiment.scorer import score_texts
 
-__all__ = ["E5HeadScorer", "load_default_scorer"]
+__all__ = ["E5HeadScorer", "load_default_scorer", "load_heads"]
 
 
 class E5HeadScorer:
@@ -42,8 +43,25 @@ class E5HeadScorer:
         return log_linear(probabilities, self.ngrams.probabilities(texts), self.ngrams.weight)
 
 
-def load_default_scorer(name: str, *, batch_size: int) -> E5HeadScorer:
-    """Build (if needed) and load the e5 checkpoint, then the committed head and n-grams."""
+def load_heads(directory: Path | None = None) -> tuple[LinearHead, NgramModel]:
+    """The head and n-gram model in ``directory`` (as ``mentionwatch model refit`` writes
+    them: ``e5-small.json``, ``char-ngrams.npz``), else the committed ones.
+
+    Raises ``FileNotFoundError`` naming the missing file.
+    """
+    if directory is None:
+        return load_head(DEFAULT_HEAD), load_ngrams(DEFAULT_NGRAMS)
+    head, ngrams = directory / DEFAULT_HEAD.name, directory / DEFAULT_NGRAMS.name
+    for path in (head, ngrams):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: a heads directory needs "
+                                    f"{DEFAULT_HEAD.name} and {DEFAULT_NGRAMS.name}")
+    return load_head(head), load_ngrams(ngrams)
+
+
+def load_default_scorer(name: str, *, batch_size: int, heads: Path | None = None) -> E5HeadScorer:
+    """Build (if needed) and load the e5 checkpoint, then the head and n-grams of ``heads``
+    (a directory written by ``mentionwatch model refit``), else the committed ones."""
+    head, ngrams = load_heads(heads)  # first: a wrong directory fails before the slow part
     encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size)
-    ngrams = load_ngrams(DEFAULT_NGRAMS)
-    return E5HeadScorer(encoder, load_head(DEFAULT_HEAD), name=name, ngrams=ngrams)
+    return E5HeadScorer(encoder, head, name=name, ngrams=ngrams)

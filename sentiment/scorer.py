@@ -9,6 +9,8 @@ from sentiment.errors import ModelLoadError
 from sentiment.result import SentimentResult, empty_result, from_probabilities
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
 __all__ = ["DEFAULT_MODEL", "Scorer", "load_scorer", "score_texts"]
@@ -49,12 +51,16 @@ def score_texts(
     return results
 
 
-def load_scorer(model: str | None = None, *, batch_size: int = 32) -> Scorer:
+def load_scorer(
+    model: str | None = None, *, batch_size: int = 32, heads: Path | None = None
+) -> Scorer:
     """Load a scorer, offline.
 
     ``None`` or ``"e5-small-head"``: the default e5 model and head (its checkpoint is
-    built into the cache on first use). Anything else: a local path or an already cached
-    Hugging Face hub name of an ``AutoModelForSequenceClassification`` checkpoint.
+    built into the cache on first use), with the head and n-grams of ``heads`` when given
+    (a directory written by ``mentionwatch model refit``). Anything else: a local path or
+    an already cached Hugging Face hub name of an ``AutoModelForSequenceClassification``
+    checkpoint (``heads`` does not apply to it).
 
     Raises :class:`ModelLoadError` naming the model and the reason when it cannot load.
     """
@@ -67,7 +73,7 @@ def load_scorer(model: str | None = None, *, batch_size: int = 32) -> Scorer:
         if name == DEFAULT_MODEL:
             from sentiment.head_scorer import load_default_scorer
 
-            return load_default_scorer(name, batch_size=batch_size)
+            return load_default_scorer(name, batch_size=batch_size, heads=heads)
         from sentiment.classifier import ClassifierScorer
 
         return ClassifierScorer(name, batch_size=batch_size)

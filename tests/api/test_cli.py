@@ -114,3 +114,17 @@ def test_export_mentions_streams_the_matches_as_the_api_does(db: Path,
     assert [json.loads(line)["id"] for line in out.splitlines()] == [mentions[4].id]
     code, _, err = run("export", "mentions", "(battery", "--db", str(db))
     assert code == 1 and "position" in err
+
+
+def test_crawl_names_a_missing_login_variable_before_crawling(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    monkeypatch.delenv("MW_TEST_BSKY_PASSWORD", raising=False)
+    monkeypatch.setenv("MW_TEST_BSKY_HANDLE", "acme.example")
+    watchlist = tmp_path / "w.toml"
+    watchlist.write_text(
+        '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n[[brands.sources]]\ntype = "bluesky"\n'
+        'query = "Acme"\nidentifier_env = "MW_TEST_BSKY_HANDLE"\n'
+        'password_env = "MW_TEST_BSKY_PASSWORD"\n')
+    code, _, err = run("crawl", "--watchlist", str(watchlist), "--db", str(tmp_path / "m.db"))
+    assert code == 1
+    assert "MW_TEST_BSKY_PASSWORD" in err and "Traceback" not in err
