@@ -58,6 +58,8 @@ MENTIONWATCH_INDEX_BATCH_SIZE = 200
 MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES = False
 # Pages read per watched API or listing source (Reddit, Hacker News, Mastodon, ...) per crawl.
 MENTIONWATCH_MAX_PAGES = 10
+# Bluesky threads (replies of posts naming a brand) read per crawl; the rest wait for the next.
+MENTIONWATCH_BLUESKY_MAX_THREADS = 50
 # Longest Retry-After (seconds) a retry waits for; a longer one gives that request up.
 MENTIONWATCH_RETRY_AFTER_MAX = 120.0
 # Stop paging a source at the first page an earlier crawl saw entirely (crawlers/state.py).

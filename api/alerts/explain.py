@@ -12,6 +12,9 @@ from index.backend import Filters, MentionStore
 
 __all__ = ["Example", "Explanation", "explain", "payload", "subject_filters"]
 
+#: Fewest baseline mentions that significant terms are measured against.
+MIN_BACKGROUND = 30
+
 
 @dataclass(frozen=True, slots=True)
 class Example:
@@ -50,6 +53,10 @@ def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int 
                       sentiment=alert.sentiment)
     baseline = _filters(alert, since=alert.baseline_start, until=alert.window_start,
                         sentiment=None)
+    if store.count(filters=baseline) < MIN_BACKGROUND:
+        # Against a handful of mentions no term can stand out (each seems as common there
+        # as in the window): compare with the subject's whole history instead.
+        baseline = _filters(alert, since=None, until=alert.window_start, sentiment=None)
     if alert.type == "flatline":
         shown = _filters(alert, since=alert.baseline_start, until=alert.window_end,
                          sentiment=None)

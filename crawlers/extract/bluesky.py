@@ -3,6 +3,13 @@ AppView) or from search (`app.bsky.feed.searchPosts`, which needs an account sin
 a session from `com.atproto.server.createSession` on the account's server), paged with
 `cursor`.
 
+Threads (`app.bsky.feed.getPostThread`, two levels of replies) are read for the posts that
+name a brand and have replies (`thread_roots`). A reply is kept when it names the brand, or
+when it answers the brand post directly: it is about that post even when it does not repeat
+the name, as Reddit keeps every comment of a brand's own subreddit. Deeper replies must name
+the brand themselves. Blocked and deleted posts in a thread (`#blockedPost`,
+`#notFoundPost`) are left out without an error.
+
 A post is known by its `at://` uri; a repost (`reason` of type `reasonRepost`) carries the
 original post, which is what is kept. Follower counts need another call and are not fetched.
 """
@@ -12,11 +19,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from crawlers.extract.dates import parse_date
-from crawlers.extract.jsonapi import as_int, build_each, items_at, load_json, with_params
+from crawlers.extract.jsonapi import (
+    as_int,
+    build_each,
+    items_at,
+    load_json,
+    warn,
+    with_params,
+)
 from crawlers.extract.language import detect_lang
 from index.record import Author, Engagement, Mention, mention_id
 
@@ -27,9 +41,9 @@ if TYPE_CHECKING:
     from index.watchlist import Brand
 
 __all__ = [
-    "BASE_URL", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session", "extract_feed",
-    "extract_search", "feed_url", "login_body", "next_page", "read_session", "search_url",
-    "session_url", "xrpc_error",
+    "BASE_URL", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session", "ThreadRoot",
+    "extract_feed", "extract_search", "extract_thread", "feed_url", "login_body", "next_page",
+    "read_session", "search_url", "session_url", "thread_roots", "thread_url", "xrpc_error",
 ]
 
 SOURCE = "bluesky"
@@ -39,6 +53,7 @@ BASE_URL = "https://public.api.bsky.app"
 SEARCH_BASE_URL = "https://bsky.social"
 _APP = "https://bsky.app"
 _PAGE_SIZE = 100  # the API's largest page
+_THREAD_POST = "app.bsky.feed.defs#threadViewPost"  # not #blockedPost nor #notFoundPost
 
 
 def feed_url(base: str, actor: str) -> str:
@@ -49,6 +64,12 @@ def feed_url(base: str, actor: str) -> str:
 def search_url(base: str, query: str) -> str:
     return with_params(f"{base.rstrip('/')}/xrpc/app.bsky.feed.searchPosts", q=query,
                        sort="latest", limit=_PAGE_SIZE)
+
+
+def thread_url(base: str, uri: str) -> str:
+    """A post's replies and theirs (`depth=2`), without the posts above it."""
+    return with_params(f"{base.rstrip('/')}/xrpc/app.bsky.feed.getPostThread", uri=uri,
+                       depth=2, parentHeight=0)
 
 
 def session_url(base: str, method: str) -> str:
@@ -109,21 +130,84 @@ def extract_search(
     return _extract(body, url, brand, "posts", collected_at, on_error)
 
 
+class ThreadRoot(NamedTuple):
+    """A post whose thread is worth reading: it names the brand and has replies."""
+
+    uri: str
+    replies: int  # its `replyCount` when found
+
+    @property
+    def seen_id(self) -> str:
+        """What an incremental crawl remembers: a new reply changes it, so it is read again."""
+        return f"thread {self.uri} {self.replies}"
+
+
+def thread_roots(body: bytes, url: str, brand: Brand) -> list[ThreadRoot]:
+    """The posts of a feed or search page that name the brand and have replies. Unreadable
+    pages and posts give none: `extract_feed`/`extract_search` report them."""
+    data = load_json(body, url, on_error=lambda *_: None)
+    key = "feed" if isinstance(data, dict) and "feed" in data else "posts"
+    roots = []
+    for item in items_at(data, (key,), url, on_error=lambda *_: None):
+        try:
+            post = _post_view(item, key)
+            replies = as_int(post.get("replyCount")) or 0
+            if replies and brand.match(post["record"].get("text") or ""):
+                roots.append(ThreadRoot(post["uri"], replies))
+        except (KeyError, TypeError, AttributeError):
+            continue
+    return roots
+
+
+def extract_thread(
+    body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
+    on_error: OnError | None = None,
+) -> Iterator[Mention]:
+    """The replies of a getPostThread answer that name the brand or answer its post
+    directly, each a comment under the post it answers."""
+    data = load_json(body, url, on_error)
+    thread = data.get("thread") if isinstance(data, dict) else None
+    if not isinstance(thread, dict):
+        if data is not None:
+            (on_error or warn)("shape", f"{url}: no thread")
+        return iter(())
+    collected = collected_at or datetime.now(UTC)
+    return build_each(_replies(thread, 1), url,
+                      lambda reply: _mention(reply[1]["post"], brand, collected,
+                                             match=reply[0] > 1), on_error)
+
+
+def _replies(node: dict[str, Any], depth: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(depth, node) of each readable reply below `node`, depth first."""
+    replies = node.get("replies")
+    for reply in replies if isinstance(replies, list) else ():
+        if isinstance(reply, dict) and reply.get("$type") == _THREAD_POST:
+            yield depth, reply
+            yield from _replies(reply, depth + 1)
+
+
 def _extract(body: bytes, url: str, brand: Brand, key: str, collected_at: datetime | None,
              on_error: OnError | None) -> Iterator[Mention]:
-    # A feed item wraps its post view (beside the repost `reason`); search gives the views.
     items = items_at(load_json(body, url, on_error), (key,), url, on_error)
     collected = collected_at or datetime.now(UTC)
-    return build_each(items, url, lambda item: _mention(item["post"] if key == "feed" else item,
-                                                        brand, collected), on_error)
+    return build_each(items, url, lambda item: _mention(_post_view(item, key), brand, collected),
+                      on_error)
 
 
-def _mention(post: dict[str, Any], brand: Brand, collected: datetime) -> Mention | None:
-    """A post view (`app.bsky.feed.defs#postView`) as a mention, if it names the brand."""
+def _post_view(item: dict[str, Any], key: str) -> dict[str, Any]:
+    # A feed item wraps its post view (beside the repost `reason`); search gives the views.
+    post: dict[str, Any] = item["post"] if key == "feed" else item
+    return post
+
+
+def _mention(post: dict[str, Any], brand: Brand, collected: datetime, *,
+             match: bool = True) -> Mention | None:
+    """A post view (`app.bsky.feed.defs#postView`) as a mention, if it names the brand
+    (or, without `match`, if it has any text)."""
     record = post["record"]
     text = (record.get("text") or "").strip()
     terms = brand.match(text)
-    if not terms:
+    if not text or (match and not terms):
         return None
     author = post["author"]
     handle = author.get("handle") or author["did"]

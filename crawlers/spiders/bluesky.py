@@ -6,6 +6,11 @@ variables the watchlist names, and sends the access token only with its search r
 The token is added by `BlueskySessionMiddleware` as a request leaves for the network, so
 the resumable frontier (`crawlers.resume`), which keeps requests in the index file, never
 holds a secret. An expired token (401 ExpiredToken) is refreshed once per request.
+
+Each page's posts that name the brand and have replies lead to their thread (on the public
+AppView for a feed, with the search's own server and token for a search), at most
+MENTIONWATCH_BLUESKY_MAX_THREADS per crawl; the rest wait for a later crawl. Incremental: a
+thread read by an earlier crawl is read again only once its post's reply count changes.
 """
 
 from __future__ import annotations
@@ -23,14 +28,18 @@ from crawlers.extract.bluesky import (
     SEARCH_BASE_URL,
     LoginFailed,
     Session,
+    ThreadRoot,
     extract_feed,
     extract_search,
+    extract_thread,
     feed_url,
     login_body,
     next_page,
     read_session,
     search_url,
     session_url,
+    thread_roots,
+    thread_url,
     xrpc_error,
 )
 from crawlers.spiders.paged import PagedSpider
@@ -100,6 +109,7 @@ class BlueskySpider(PagedSpider):
                         for b, s in self.targets if s.query}
         self._sessions: dict[str, Session] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._threads: set[str] = set()  # post uris whose thread this crawl asked for
 
     def first_urls(self, brand: Brand, source: Source) -> list[str]:
         if source.query:
@@ -109,11 +119,23 @@ class BlueskySpider(PagedSpider):
 
     def page_request(self, url: str, brand: Brand, source: Source, page: int,
                      **options: Any) -> scrapy.Request:
+        return super().page_request(url, brand, source, page,
+                                    **self._signed(brand, source, options))
+
+    def thread_request(self, root: ThreadRoot, brand: Brand, source: Source,
+                       **options: Any) -> scrapy.Request:
+        base = source.url or (SEARCH_BASE_URL if source.query else BASE_URL)
+        return scrapy.Request(thread_url(base, root.uri), callback=self.parse_thread,
+                              cb_kwargs={"brand": brand, "source": source, "root": root},
+                              **self._signed(brand, source, options))
+
+    def _signed(self, brand: Brand, source: Source, options: dict[str, Any]) -> dict[str, Any]:
+        """Request options naming the search source's session, for its token."""
         if source.query:
-            # The 401 of an expired token comes to `parse`, to refresh it.
+            # The 401 of an expired token comes to the callback, to refresh it.
             options["meta"] = {**options.get("meta", {}), _SESSION: self.state_key(brand, source),
                                "handle_httpstatus_list": [401]}
-        return super().page_request(url, brand, source, page, **options)
+        return options
 
     def extract(self, response: Response, brand: Brand, source: Source,
                 on_error: OnError) -> Iterator[Mention]:
@@ -122,18 +144,73 @@ class BlueskySpider(PagedSpider):
 
     async def parse(self, response: Response, brand: Brand, source: Source,  # type: ignore[override]
                     page: int) -> AsyncIterator[Any]:
-        if response.status != 401:
-            for output in super().parse(response, brand, source, page):
-                yield output
-            return
-        key = response.meta[_SESSION]
-        error = xrpc_error(response.body)
-        if error.startswith("ExpiredToken") and not response.meta.get(_REFRESHED):
-            if await self._refresh(key):
+        if response.status == 401:
+            if await self._refreshed(response):
                 yield self.page_request(response.url, brand, source, page, dont_filter=True,
                                         meta={_REFRESHED: True})
             return
+        for output in super().parse(response, brand, source, page):
+            yield output
+        for root in self._unread(thread_roots(response.body, response.url, brand), brand,
+                                 source):
+            yield self.thread_request(root, brand, source)
+
+    async def parse_thread(self, response: Response, brand: Brand, source: Source,
+                           root: ThreadRoot) -> AsyncIterator[Any]:
+        if response.status == 401:
+            if await self._refreshed(response):
+                yield self.thread_request(root, brand, source, dont_filter=True,
+                                          meta={_REFRESHED: True})
+            return
+        unreadable: list[str] = []
+
+        def on_error(reason: str, detail: str) -> None:
+            unreadable.append(reason)
+            self.count_unreadable(reason, detail)
+
+        mentions = list(extract_thread(response.body, response.url, brand, on_error=on_error))
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("mentionwatch/bluesky/threads_read")
+        if self.state is not None:
+            key = self.state_key(brand, source)
+            self._keys.update((m.id, key) for m in mentions)
+            if not {"json", "shape"} & set(unreadable):  # a thread not read is asked again
+                self.state.note_ids(key, [root.seen_id])
+        for mention in mentions:
+            yield mention
+
+    def _unread(self, roots: list[ThreadRoot], brand: Brand, source: Source
+                ) -> list[ThreadRoot]:
+        """The threads to ask for: not asked already in this crawl, not read unchanged by
+        an earlier one, and within MENTIONWATCH_BLUESKY_MAX_THREADS."""
+        roots = [r for r in roots if r.uri not in self._threads]
+        if self.state is not None:
+            seen = self.state.seen_ids(self.state_key(brand, source), [r.seen_id for r in roots])
+            roots = [r for r in roots if r.seen_id not in seen]
+        room = max(self.settings.getint("MENTIONWATCH_BLUESKY_MAX_THREADS") - len(self._threads),
+                   0)
+        assert self.crawler.stats is not None
+        if len(roots) > room:
+            self.crawler.stats.inc_value("mentionwatch/bluesky/threads_over_limit",
+                                         len(roots) - room)
+        self._threads.update(r.uri for r in roots[:room])
+        return roots[:room]
+
+    def note_resumed(self, request: scrapy.Request, mentions: list[Mention]) -> None:
+        """A page or thread a killed crawl read (`crawlers.resume`) counts as read."""
+        super().note_resumed(request, mentions)
+        if self.state is not None and "root" in request.cb_kwargs:
+            key = self.state_key(request.cb_kwargs["brand"], request.cb_kwargs["source"])
+            self.state.note_ids(key, [request.cb_kwargs["root"].seen_id])
+
+    async def _refreshed(self, response: Response) -> bool:
+        """After a 401: True when the token had expired and is refreshed, so the request
+        is to be sent again; otherwise the refusal is counted."""
+        error = xrpc_error(response.body)
+        if error.startswith("ExpiredToken") and not response.meta.get(_REFRESHED):
+            return await self._refresh(response.meta[_SESSION])
         self.count_unreadable("login", f"{response.url}: 401 {error}")
+        return False
 
     async def session(self, key: str) -> Session:
         """The source's session, logging in the first time; IgnoreRequest when it cannot."""

@@ -120,6 +120,11 @@ BLUESKY_SEARCH = "/xrpc/app.bsky.feed.searchPosts?q=Acme&sort=latest&limit=100"
 BLUESKY_LOGIN = {"ACME_BSKY_HANDLE": "acme-watch.bsky.social",
                  "ACME_BSKY_PASSWORD": "abcd-efgh-ijkl-mnop"}
 BLUESKY_SESSION = "/xrpc/com.atproto.server.{}Session"
+BLUESKY_THREAD = ("/xrpc/app.bsky.feed.getPostThread?uri=at%3A%2F%2Fdid%3Aplc%3A{}"
+                  "%2Fapp.bsky.feed.post%2F{}&depth=2&parentHeight=0")
+CAMERA_THREAD = BLUESKY_THREAD.format("ann4example2q7hz5vbe3fd", "3lbq2xk7fds2a")
+SUPPORT_THREAD = BLUESKY_THREAD.format("bo7example9k2ld8wq0xa1m", "3lbpzzz9xyz2k")
+SEARCH_THREAD = BLUESKY_THREAD.format("cat3example5m1vw8ke2rz", "3lcaaa1qwe22k")
 PLAY = "/_/PlayStoreUi/data/batchexecute?rpcids=UsvDTd&hl={}&gl=us"
 
 ROUTES = {
@@ -144,7 +149,12 @@ ROUTES = {
     APPSTORE.format(3): [Reply(file="appstore/page3-empty.json")],
     "/review/acme.example": [Reply(file="trustpilot/acme-page1.html")],
     "/review/acme.example?page=2": [Reply(file="trustpilot/no-next-data.html")],
-    BLUESKY: [Reply(file="bluesky/feed-page1.json")],
+    # By the second crawl the camera post has one more reply: its thread is read again.
+    BLUESKY: [Reply(file="bluesky/feed-page1.json"),
+              Reply(file="bluesky/feed-page1-new-reply.json")],
+    CAMERA_THREAD: [Reply(file="bluesky/thread-camera.json")],
+    SUPPORT_THREAD: [Reply(file="bluesky/thread-support.json")],
+    SEARCH_THREAD: [Reply(file="bluesky/thread-search.json")],
     BLUESKY + "&cursor=2026-11-19T15%3A00%3A00.000Z": [Reply(file="bluesky/feed-end.json")],
     BLUESKY_SESSION.format("create"): [Reply(file="bluesky/session-created.json")],
     BLUESKY_SESSION.format("refresh"): [Reply(file="bluesky/session-refreshed.json")],
@@ -225,8 +235,9 @@ def test_first_crawl_reads_every_page_and_counts_what_it_could_not_read(
         "mastodon": (3, 3, {"json": 1}),  # #acmephone was truncated, #gone a 404
         "appstore": (4, 4, {"item": 1}),
         "trustpilot": (2, 2, {"item": 1, "next_data": 1}),
-        # feed: 2 (1 unreadable post); search: 3 over 2 pages, its third page truncated
-        "bluesky": (5, 5, {"item": 1, "json": 1}),
+        # feed: 2 (1 unreadable post); search: 3 over 2 pages, its third page truncated;
+        # threads: 3 replies under the camera post, 1 under the search hit
+        "bluesky": (9, 9, {"item": 1, "json": 1}),
         "googleplay": (2, 2, {"googleplay_format": 1}),  # page 2 repeats Tomás
     }
     assert crawled.first["reddit"]["retry/reason_count/500 Internal Server Error"] == 3
@@ -253,6 +264,7 @@ def test_every_page_is_fetched_once_then_only_new_pages(crawled: Crawled) -> Non
         BLUESKY, BLUESKY + "&cursor=2026-11-19T15%3A00%3A00.000Z",
         BLUESKY_SESSION.format("create"), BLUESKY_SEARCH, BLUESKY_SESSION.format("refresh"),
         BLUESKY_SEARCH, BLUESKY_SEARCH + "&cursor=25", BLUESKY_SEARCH + "&cursor=50",
+        CAMERA_THREAD, SUPPORT_THREAD, SEARCH_THREAD,
         PLAY.format("en"), PLAY.format("en"), PLAY.format("de"),
     ])
     # Google Play pages differ by the token in the body, which the fragment never leaves.
@@ -267,8 +279,8 @@ def test_every_page_is_fetched_once_then_only_new_pages(crawled: Crawled) -> Non
         "/r/acme/comments.json?raw_json=1&limit=100",
         HN_SEARCH + "&numericFilters=created_at_i%3E1795168799", MASTODON_TAG,
         "/api/v1/timelines/tag/acmephone?limit=40", "/api/v1/timelines/tag/gone?limit=40",
-        APPSTORE.format(1), "/review/acme.example", BLUESKY, BLUESKY_SESSION.format("create"),
-        BLUESKY_SEARCH, PLAY.format("en"), PLAY.format("de"),
+        APPSTORE.format(1), "/review/acme.example", BLUESKY, CAMERA_THREAD,
+        BLUESKY_SESSION.format("create"), BLUESKY_SEARCH, PLAY.format("en"), PLAY.format("de"),
     ])
     assert {k: v[1] for k, v in _summary(crawled.second).items()} == dict.fromkeys(
         crawled.second, 0)
@@ -282,7 +294,7 @@ def test_mentions_are_indexed_once_with_source_kind_and_brand(crawled: Crawled) 
         ("reddit", "post"): 3, ("reddit", "comment"): 1, ("hackernews", "post"): 2,
         ("hackernews", "comment"): 1, ("mastodon", "post"): 2, ("mastodon", "comment"): 1,
         ("appstore", "review"): 4, ("trustpilot", "review"): 2, ("bluesky", "post"): 3,
-        ("bluesky", "comment"): 2, ("googleplay", "review"): 2,
+        ("bluesky", "comment"): 6, ("googleplay", "review"): 2,
     }
     assert {m.brand for m in crawled.mentions} == {"Acme"}
     assert all(m.sentiment is None for m in crawled.mentions)  # sentiment was off
@@ -300,13 +312,18 @@ def test_bluesky_search_logs_in_and_sends_its_token_with_search_requests_only(
     one = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-one.sig1"
     two = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-two.sig3"
     refresh = "eyJ0eXAiOiJyZWZyZXNoK2p3dCIsImFsZyI6IkVTMjU2SyJ9.refresh-one.sig2"
-    assert crawled.authorized == [
+    assert crawled.authorized[:3] == [
         (BLUESKY_SEARCH, f"Bearer {one}"),
         (BLUESKY_SESSION.format("refresh"), f"Bearer {refresh}"),
         (BLUESKY_SEARCH, f"Bearer {two}"),
+    ]
+    # The search hit's thread goes to the search server with the token, in any order with
+    # the next pages; the feed's threads (public AppView) go without one.
+    assert sorted(crawled.authorized[3:]) == sorted([
         (BLUESKY_SEARCH + "&cursor=25", f"Bearer {two}"),
         (BLUESKY_SEARCH + "&cursor=50", f"Bearer {two}"),
-    ]
+        (SEARCH_THREAD, f"Bearer {two}"),
+    ])
     assert crawled.first["bluesky"]["mentionwatch/bluesky/refreshed"] == 1
     found = {m.text: (m.kind, m.lang, m.author.handle) for m in crawled.mentions
              if m.source == "bluesky"
@@ -317,4 +334,43 @@ def test_bluesky_search_logs_in_and_sends_its_token_with_search_requests_only(
         "Acme 的客服很快就回复了，推荐！": ("post", "zh-Hans", "@dan.example.org"),
         "@cat.bsky.social mine too, the acme charger is great":
             ("comment", "en", "@eve.example.net"),
+        "Acme should put this sensor in the Mini too.": ("comment", "en", "@eve.example.net"),
+        "同感，我的也是两天一充。": ("comment", "zh-Hans", "@dan.example.org"),
     }
+
+
+def test_bluesky_threads_give_replies_under_their_post(crawled: Crawled) -> None:
+    by_id = {m.id: m for m in crawled.mentions if m.source == "bluesky"}
+    parents = {m.text: by_id[m.parent_id].author.handle for m in by_id.values()
+               if m.parent_id in by_id}
+    # Direct replies are kept, deeper ones only when they name the brand: Cat's "nice"
+    # under Bo's question is not; blocked and deleted replies are skipped, not errors.
+    assert parents == {
+        "Which lens did you shoot these with?": "@ann.bsky.social",
+        "The stock one, Acme's night mode does the rest.": "@bo.example.com",
+        "Acme should put this sensor in the Mini too.": "@ann.bsky.social",
+        "同感，我的也是两天一充。": "@cat.bsky.social",
+    }
+    assert crawled.first["bluesky"]["mentionwatch/bluesky/threads_read"] == 3
+    # Second crawl: only the thread whose reply count changed, and it has nothing new.
+    assert crawled.second["bluesky"]["mentionwatch/bluesky/threads_read"] == 1
+
+
+def test_bluesky_threads_per_crawl_are_bounded(tmp_path: Path) -> None:
+    feed = 'type = "bluesky"\nactor = "ann.bsky.social"\n'
+    routes = {BLUESKY: [Reply(file="bluesky/feed-page1.json")],
+              BLUESKY + "&cursor=2026-11-19T15%3A00%3A00.000Z": [
+                  Reply(file="bluesky/feed-end.json")],
+              CAMERA_THREAD: [Reply(file="bluesky/thread-camera.json")],
+              SUPPORT_THREAD: [Reply(file="bluesky/thread-support.json")]}
+    with ReplayServer(routes) as server:
+        (tmp_path / "mentionwatch.toml").write_text(
+            f'[[brands]]\nname = "Acme"\nterms = ["Acme"]\n[[brands.sources]]\n'
+            f'url = "{server.url}"\n{feed}', encoding="utf-8")
+        stats = run_crawl(tmp_path / "mentionwatch.toml", tmp_path / "mentions.db",
+                          MENTIONWATCH_BLUESKY_MAX_THREADS=1)
+        received = [p for _, p in server.received]
+    # The first thread of the page is read; Bo's waits for the next crawl.
+    assert CAMERA_THREAD in received and SUPPORT_THREAD not in received
+    assert stats["bluesky"]["mentionwatch/bluesky/threads_over_limit"] == 1
+    assert stats["bluesky"]["item_scraped_count"] == 2 + 3
