@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawlers.signals import index_written
 from index.record import Mention, Sentiment
 from index.stores import open_configured
 from sentiment import SentimentResult, load_scorer
@@ -21,6 +22,7 @@ from sentiment.nps import nps_from_rating, nps_from_sentiment
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
     from index.backend import MentionStore
@@ -124,19 +126,23 @@ class SentimentPipeline:
 
 class IndexPipeline:
     """Writes mentions to the store in batches; a mention counts as acknowledged once its
-    batch is committed, and the last partial batch is written when the spider closes."""
+    batch is committed (then `index_written` is sent), and the last partial batch is written
+    when the spider closes."""
 
-    def __init__(self, store: MentionStore, stats: StatsCollector, batch_size: int) -> None:
+    def __init__(self, store: MentionStore, stats: StatsCollector, batch_size: int,
+                 signals: SignalManager) -> None:
         self.store = store
         self.stats = stats
         self.batch_size = batch_size
+        self.signals = signals
         self._batch: list[Mention] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         settings = crawler.settings
         store = open_configured(settings.get("MENTIONWATCH_DB"))
-        return cls(store, _stats(crawler), settings.getint("MENTIONWATCH_INDEX_BATCH_SIZE"))
+        return cls(store, _stats(crawler), settings.getint("MENTIONWATCH_INDEX_BATCH_SIZE"),
+                   crawler.signals)
 
     def process_item(self, item: Mention) -> Mention:
         self._batch.append(item)
@@ -149,6 +155,7 @@ class IndexPipeline:
         new = self.store.upsert(batch)
         self.stats.inc_value("mentionwatch/indexed/new", new)
         self.stats.inc_value("mentionwatch/indexed/updated", len(batch) - new)
+        self.signals.send_catch_log(index_written)
 
     def close_spider(self) -> None:
         if self._batch:

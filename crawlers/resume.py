@@ -2,12 +2,17 @@
 
 Scrapy's JOBDIR writes its request queue only when a crawl closes cleanly: after a kill -9
 the queue is gone while part of its seen-requests file is not, so the next run would skip
-pages it never read. The frontier is kept in the index's SQLite file instead, one
-transaction per parsed page (`crawl_frontier`: job, request fingerprint, the request,
-done, the ids of the mentions its page gave):
+pages it never read. The frontier is kept in the index's SQLite file instead
+(`crawl_frontier`: job, request fingerprint, the request, done, the ids of the mentions
+its page gave):
 
 - a start request is recorded when it is issued; the requests a page leads to are recorded
   in the transaction that marks that page done, with its mention ids;
+- parsed pages are written together, in one transaction, each time the index commits a
+  batch of mentions (`index_written`), and at least once a second: marking a page done
+  sooner buys nothing, as a page whose mentions are not in the index is asked for again
+  anyway. A kill loses at most the marks of the pages parsed since the last write, and
+  those pages are read again;
 - the next crawl of the same job (same spider, same sources) asks again for every request
   not done, and for every done one whose mentions are not all in the index (they were
   waiting for an index batch when the process died); the rest are skipped;
@@ -25,12 +30,14 @@ import hashlib
 import json
 import pickle
 import sqlite3
+import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.request import request_from_dict
 
+from crawlers.signals import index_written
 from index.record import Mention
 from index.stores import open_configured
 
@@ -43,6 +50,12 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 __all__ = ["Frontier", "ResumeMiddleware"]
+
+# Longest a parsed page waits for an index commit before its mark is written anyway.
+_WRITE_EVERY = 1.0  # seconds
+
+#: A parsed page: its request's fingerprint, its mentions' ids, the requests it led to.
+Page = tuple[str, list[str], list[tuple[str, bytes]]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS crawl_frontier (
@@ -83,15 +96,17 @@ class Frontier:
             self._db.execute("BEGIN IMMEDIATE")
             self._insert(job, requests)
 
-    def mark_done(self, job: str, fingerprint: str, mention_ids: list[str],
-                  following: Iterable[tuple[str, bytes]]) -> None:
-        """One page parsed: its mentions, and the requests it led to, in one transaction."""
+    def mark_done(self, job: str, pages: Iterable[Page]) -> None:
+        """Pages parsed, in the order they were: the requests each led to, then its
+        mentions, all in one transaction."""
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._insert(job, following)
-            self._db.execute(
-                "UPDATE crawl_frontier SET done = 1, mentions = ? WHERE job = ? AND "
-                "fingerprint = ?", (json.dumps(mention_ids), job, fingerprint))
+            for fingerprint, mention_ids, following in pages:
+                # In order: a page may be one that an earlier page of the list led to.
+                self._insert(job, following)
+                self._db.execute(
+                    "UPDATE crawl_frontier SET done = 1, mentions = ? WHERE job = ? AND "
+                    "fingerprint = ?", (json.dumps(mention_ids), job, fingerprint))
 
     def clear(self, job: str) -> None:
         self._db.execute("DELETE FROM crawl_frontier WHERE job = ?", (job,))
@@ -115,6 +130,9 @@ class ResumeMiddleware:
         self.job = ""
         self._skip: set[str] = set()  # done pages whose mentions are all indexed
         self._known: set[str] = set()  # every request of the job at resume time
+        self._parsed: list[Page] = []  # not written yet
+        self._parsed_since = 0.0  # monotonic time of the oldest of them
+        self._closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ResumeMiddleware:
@@ -122,6 +140,7 @@ class ResumeMiddleware:
             raise NotConfigured
         middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.write, signal=index_written)
         return middleware
 
     def _fingerprint(self, request: Request) -> str:
@@ -196,8 +215,17 @@ class ResumeMiddleware:
                 mention_ids.append(item.id)
             yield item
         assert response.request is not None
-        self.frontier.mark_done(self.job, self._fingerprint(response.request), mention_ids,
-                                following)
+        if not self._parsed:
+            self._parsed_since = time.monotonic()
+        self._parsed.append((self._fingerprint(response.request), mention_ids, following))
+        if time.monotonic() - self._parsed_since >= _WRITE_EVERY:
+            self.write()
+
+    def write(self) -> None:
+        """Mark the pages parsed since the last write done, in one transaction."""
+        if self._parsed and not self._closed:
+            parsed, self._parsed = self._parsed, []
+            self.frontier.mark_done(self.job, parsed)
 
     async def process_spider_output_async(self, response: Response,
                                           result: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -208,4 +236,7 @@ class ResumeMiddleware:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason == "finished":
             self.frontier.clear(self.job)
+        else:
+            self.write()  # a stopped crawl resumes after its last parsed page
+        self._closed = True
         self.frontier.close()

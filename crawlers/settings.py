@@ -26,15 +26,24 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# No log record is made for a message below LOG_LEVEL (one per page and per mention).
+LOG_FORMATTER = "crawlers.logformatter.LevelLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.PrivateAddressMiddleware": 50,
     # Scrapy's retry, made to wait for Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryAfterMiddleware": 550,
+    # Off, as it costs every request a call: no spider sets HTTPAUTH_* or http_user
+    # (Bluesky sends its own Authorization header).
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
 SPIDER_MIDDLEWARES = {
     "crawlers.resume.ResumeMiddleware": 10,  # next to the engine: sees the final output
+    # Off, as it costs every request and mention a pass: with no DEPTH_LIMIT, depth is
+    # only a stat nobody reads. (RefererMiddleware stays: the redirect middlewares warn
+    # at every crawl without it.)
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
 EXTENSIONS = {
     "crawlers.coverage.CoverageExtension": 500,

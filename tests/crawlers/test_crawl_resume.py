@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from crawlers.resume import Frontier
 from index.sqlite import SqliteStore
 from tests.crawlers.test_crawl_sources import RUN
 
@@ -154,3 +155,16 @@ def test_a_finished_crawl_clears_its_frontier_and_the_next_starts_fresh(
     # Incremental again: the first page is all seen, so paging stops there.
     assert site.pages == [0]
     assert "mentionwatch/resume/skipped" not in stats
+
+
+def test_pages_written_together_keep_their_order(tmp_path: Path) -> None:
+    # One write holds a page and the page it led to: both end up done, with their mentions.
+    frontier = Frontier(tmp_path / "frontier.db")
+    frontier.add("job", [("start", b"start request")])
+    frontier.mark_done("job", [("start", ["m1"], [("next", b"next request")]),
+                               ("next", ["m2", "m3"], [("last", b"last request")])])
+    pending, done = frontier.load("job")
+    frontier.close()
+    assert pending == [b"last request"]
+    assert done == {"start": (b"start request", ["m1"]),
+                    "next": (b"next request", ["m2", "m3"])}
