@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from api.keys import KeyStore
 from api.mentions import MENTION_COLUMNS
 from index.record import Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
+from tests.loopback import free_port
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -117,13 +117,6 @@ def _many(first: int, count: int) -> list[Mention]:
     ) for n in range(first, first + count)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _peak_rss(pid: int) -> int:
     """A process's peak resident memory so far, in bytes (Linux: VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -142,7 +135,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
     keys = KeyStore(db)
     key = keys.create("analyst", "export test")
     keys.close()
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--db", str(db),
                                 "--port", str(port)])
     url = f"http://127.0.0.1:{port}"

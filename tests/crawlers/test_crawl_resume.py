@@ -10,10 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +21,7 @@ import pytest
 from crawlers.resume import Frontier
 from index.sqlite import SqliteStore
 from tests.crawlers.test_crawl_sources import RUN
+from tests.loopback import Loopback, Reply
 
 PAGES, PER_PAGE, DELAY = 40, 5, 0.1
 SETTINGS = {"MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": True, "MENTIONWATCH_SENTIMENT_ENABLED": False,
@@ -45,30 +44,19 @@ class SlowTimeline:
 
     def __init__(self) -> None:
         self.pages: list[int] = []
-        server = self
+        self.server = Loopback(self._answer)
+        self.url = self.server.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                page = int(parse_qs(urlsplit(self.path).query).get("max_id", ["0"])[0])
-                server.pages.append(page)
-                time.sleep(DELAY)
-                first = (PAGES - page) * PER_PAGE
-                body = json.dumps([_status(first - i) for i in range(PER_PAGE)]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                if page + 1 < PAGES:
-                    self.send_header("Link", f"<{server.url}/api/v1/timelines/tag/acme?limit=40"
-                                             f'&max_id={page + 1}>; rel="next"')
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def _answer(self, path: str) -> Reply:
+        page = int(parse_qs(urlsplit(path).query).get("max_id", ["0"])[0])
+        self.pages.append(page)
+        time.sleep(DELAY)
+        first = (PAGES - page) * PER_PAGE
+        headers = {"Content-Type": "application/json"}
+        if page + 1 < PAGES:
+            headers["Link"] = (f"<{self.url}/api/v1/timelines/tag/acme?limit=40"
+                               f'&max_id={page + 1}>; rel="next"')
+        return 200, headers, json.dumps([_status(first - i) for i in range(PER_PAGE)]).encode()
 
 
 def _crawl(watchlist: Path, db: Path) -> subprocess.Popen[str]:
@@ -123,8 +111,7 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
            "resumed": _indexed(killed), "resumed_pages": list(site.pages), "stats": stats,
            "frontier_after": _frontier_rows(killed), "killed_db": killed, "site": site,
            "watchlist": watchlist}
-    site.httpd.shutdown()
-    site.httpd.server_close()
+    site.server.close()
 
 
 def test_a_killed_crawl_resumes_without_losing_or_duplicating(resumed: dict[str, Any]) -> None:

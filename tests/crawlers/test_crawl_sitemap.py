@@ -4,9 +4,7 @@ product pages under the source's scope. Pure reading, then a real crawl on loopb
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from crawlers.extract.sitemap import SitemapLinks, read_sitemap
 from index.sqlite import SqliteStore
 from index.watchlist import WatchlistError, load_watchlist
 from tests.crawlers.test_crawl_sources import PAGES, run_crawl
+from tests.loopback import Loopback, Reply
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
@@ -59,36 +58,16 @@ def test_sitemap_is_a_schemaorg_key_only(tmp_path: Path) -> None:
         load_watchlist(path)
 
 
-class Site:
-    """Serves `routes` (path -> (content type, body with {base} filled in)); 404 else."""
-
-    def __init__(self, routes: dict[str, tuple[str, bytes]]) -> None:
-        self.received: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.received.append(self.path)
-                kind, body = routes.get(self.path, ("text/html", b""))
-                self.send_response(200 if self.path in routes else 404)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str], Any, Any]]:
     tmp = tmp_path_factory.mktemp("sitemap")
     routes: dict[str, tuple[str, bytes]] = {}
-    site = Site(routes)
+
+    def answer(path: str) -> Reply:
+        kind, body = routes.get(path, ("text/html", b""))
+        return 200 if path in routes else 404, {"Content-Type": kind}, body
+
+    site = Loopback(answer)
     base = site.url
     product = (PAGES / "schemaorg" / "product-no-best-rating.html").read_bytes()
     routes.update({
@@ -116,8 +95,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str
     with SqliteStore(tmp / "m.db") as store:
         mentions = [h.mention for h in store.search("", size=100).hits]
     yield site.received, stats, mentions
-    site.httpd.shutdown()
-    site.httpd.server_close()
+    site.close()
 
 
 def test_pages_listed_in_sitemaps_under_the_scope_are_crawled(

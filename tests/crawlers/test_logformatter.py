@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
 
 from crawlers.bench import BRAND, generate_site
 from crawlers.logformatter import LevelLogFormatter
+from tests.loopback import Loopback
 
 RUN = """
 import json, sys
@@ -35,23 +33,10 @@ print(json.dumps({k: v for k, v in stats.items() if isinstance(v, int)}))
 def site() -> Iterator[str]:
     files = generate_site(8).files  # page 6 repeats a review of page 5
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = files.get(self.path, b"")
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with Loopback(lambda path: (200 if path in files else 404,
+                                {"Content-Type": "text/html; charset=utf-8"},
+                                files.get(path, b""))) as server:
+        yield server.url
 
 
 def crawl(site: str, tmp_path: Path, level: str) -> tuple[dict[str, int], str]:

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,6 +140,26 @@ def _ask_for_leads(url: str, key: str) -> None:
               timeout=120)
 
 
+@contextmanager
+def serve_app(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port; yields its URL."""
+    sock = _free_socket()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
 @dataclass(frozen=True)
 class Site:
     url: str
@@ -165,26 +186,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
     watchlist = db.with_name("mentionwatch.toml")
     watchlist.write_text(WATCHLIST, encoding="utf-8")
-    sock = _free_socket()
-    app = create_app(Settings(db=db, watchlist=watchlist))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    # The advocate leads load a persona model on first use; ask for them now, while the
-    # other tests run, rather than have one test wait for it.
-    warm = threading.Thread(target=_ask_for_leads, args=(url, analyst), daemon=True)
-    warm.start()
-    yield Site(url, db, analyst, viewer)
-    warm.join(timeout=120)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(Settings(db=db, watchlist=watchlist)) as url:
+        # The advocate leads load a persona model on first use; ask for them now, while the
+        # other tests run, rather than have one test wait for it.
+        warm = threading.Thread(target=_ask_for_leads, args=(url, analyst), daemon=True)
+        warm.start()
+        yield Site(url, db, analyst, viewer)
+        warm.join(timeout=120)
 
 
 @pytest.fixture(scope="session")

@@ -7,20 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
-from api.app import create_app
 from api.keys import KeyStore
 from api.settings import Settings
-from tests.web.conftest import _free_socket
+from tests.loopback import Loopback
+from tests.web.conftest import serve_app
 
 # A review body is HTML, so its tags are dropped at extraction; markup written as entities
 # is text and survives it: that is what must reach the page as text.
@@ -46,45 +42,26 @@ def _page() -> str:
             f'<body><h1>Acme Charger</h1></body></html>')
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The crawled index behind the real app: (app URL, analyst key)."""
     tmp = tmp_path_factory.mktemp("hostile")
-    site = tmp / "site"
-    site.mkdir()
-    (site / "charger.html").write_text(_page(), encoding="utf-8")
-    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
-    pages = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
-    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    files = {"/charger.html": _page().encode(), "/robots.txt": b"User-agent: *\nAllow: /\n"}
     watchlist, db = tmp / "mentionwatch.toml", tmp / "mentionwatch.db"
-    watchlist.write_text(f'[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n[[brands.sources]]\n'
-                         f'type = "schemaorg"\nurl = "http://127.0.0.1:'
-                         f'{pages.server_address[1]}/charger.html"\n')
-    try:
+    with Loopback(lambda path: (200 if path in files else 404,
+                                {"Content-Type": "text/html; charset=utf-8"},
+                                files.get(path, b""))) as pages:
+        watchlist.write_text(f'[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n'
+                             f'[[brands.sources]]\ntype = "schemaorg"\n'
+                             f'url = "{pages.url}/charger.html"\n')
         subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
                         "--db", str(db), "--allow-private"],
                        capture_output=True, text=True, timeout=300, check=True)
-    finally:
-        pages.shutdown()
-        pages.server_close()
     keys = KeyStore(db)
     key = keys.create("analyst", "hostile page test")
     keys.close()
-    sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(db=db)), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started and thread.is_alive():
-        thread.join(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", key
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(Settings(db=db)) as url:
+        yield url, key
 
 
 def test_crawled_hostile_review_is_shown_as_text(served: tuple[str, str], browser: Any) -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from api.alerts.rules import HOUR, Series
 from index.backend import TimeBucket
 from index.record import Author, Mention, Sentiment
 from index.sqlite import SqliteStore
+from tests.loopback import free_port
 
 START = datetime(2026, 9, 7, tzinfo=UTC)  # a Monday, midnight
 
@@ -65,22 +65,16 @@ class SmtpCapture:
                 for e in self.envelopes]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture()
-def free_port() -> int:
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
     """A loopback port nothing listens on."""
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture()
 def smtp_server() -> Iterator[tuple[SmtpCapture, int]]:
     capture = SmtpCapture()
-    port = _free_port()
+    port = free_port()
     controller = Controller(capture, hostname="127.0.0.1", port=port)
     controller.start()
     try:
