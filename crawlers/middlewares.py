@@ -12,7 +12,6 @@ punish.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 from datetime import UTC, datetime
@@ -23,22 +22,17 @@ from urllib.parse import urlsplit
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawlers.addresses import is_public_address
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["PrivateAddressMiddleware", "RetryAfterMiddleware", "is_public_address",
-           "retry_after_seconds"]
+__all__ = ["PrivateAddressMiddleware", "RetryAfterMiddleware", "retry_after_seconds"]
 
 _log = logging.getLogger(__name__)
-
-
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-                or ip.is_multicast or ip.is_unspecified)
 
 
 class PrivateAddressMiddleware:

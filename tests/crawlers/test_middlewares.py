@@ -7,16 +7,20 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.test import get_crawler
 
-from crawlers.middlewares import PrivateAddressMiddleware, is_public_address
+from crawlers.addresses import is_public_address
+from crawlers.middlewares import PrivateAddressMiddleware
 
 
 @pytest.mark.parametrize(
     ("address", "public"),
     [("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.10", False), ("169.254.1.1", False),
      ("::1", False), ("fe80::1", False), ("0.0.0.0", False), ("93.184.216.34", True),
-     ("2606:4700::1111", True)],
+     ("2606:4700::1111", True), ("100.64.0.1", False), ("::ffff:127.0.0.1", False),
+     ("2002:7f00:1::", False), ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),
+     ("64:ff9b::7f00:1", False), ("64:ff9b::a00:1", False), ("224.0.0.1", False),
+     ("64:ff9b::808:808", True), ("2002:808:808::1", True)],
 )
-def test_private_loopback_and_link_local_are_not_public(address: str, public: bool) -> None:
+def test_only_global_unicast_addresses_are_public(address: str, public: bool) -> None:
     assert is_public_address(address) is public
 
 

@@ -1,0 +1,79 @@
+"""Where mentionwatch may send a request: http(s) URLs of hosts whose addresses are global.
+
+A watched site, a sitemap, a redirect or an admin's webhook URL is untrusted: it could point
+the crawler or a notifier at the machine it runs on (`file:`, loopback), its network (private
+ranges, carrier-grade NAT 100.64.0.0/10 where some clouds keep their metadata service), or
+smuggle such an address inside an IPv6 one (IPv4-mapped, 6to4, Teredo, NAT64). The standard
+library's `is_global` knows the IANA special-purpose registries; the embedded IPv4 address is
+unwrapped and judged too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+__all__ = ["ALLOWED_SCHEMES", "UnsafeURL", "check_url", "is_public_address"]
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+class UnsafeURL(ValueError):
+    """Raised by `check_url` for a URL mentionwatch must never request."""
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    embedded = [ip.ipv4_mapped, ip.sixtofour]
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)  # (server, client)
+    if any(ip in net for net in _NAT64):
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [v4 for v4 in embedded if v4 is not None]
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast address, and for an IPv6 address only when every
+    IPv4 address it embeds is one too."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(is_public_address(str(v4)) for v4 in _embedded_ipv4(ip))
+    return True
+
+
+def _check_hostname(host: str, url: str) -> None:
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UnsafeURL(f"malformed host name {host!r}: {url!r}") from None
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(0 < len(label) <= 63 for label in labels):
+        raise UnsafeURL(f"malformed host name {host!r}: {url!r}")
+
+
+def check_url(url: str, *, allow_private: bool = False) -> str:
+    """The URL's host, after checking it is an http(s) URL with a well-formed host; raises
+    `UnsafeURL` naming what is wrong. An IP literal host must be public unless
+    `allow_private` (tests, the loopback demo); a name is resolved by the caller, which
+    judges each address it connects to with `is_public_address`."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise UnsafeURL(f"not a valid URL: {url!r} ({exc})") from None
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise UnsafeURL(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}: "
+                        f"{url!r}")
+    if not host:
+        raise UnsafeURL(f"URL has no host: {url!r}")
+    try:
+        literal = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        _check_hostname(host, url)
+        return host
+    if not allow_private and not is_public_address(str(literal)):
+        raise UnsafeURL(f"{host} is a private, loopback or otherwise non-global address: {url!r}")
+    return host

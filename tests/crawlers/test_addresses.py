@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+
+from crawlers.addresses import UnsafeURL, check_url
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [("file:///etc/passwd", "only http and https"), ("data:,hello", "only http and https"),
+     ("ftp://example.com/x", "only http and https"), ("http:///path", "no host"),
+     ("http://a..b/hook", "malformed host"), ("http://100.64.0.1/", "non-global"),
+     ("http://[64:ff9b::7f00:1]/", "non-global"), ("http://[::1]:8000/", "non-global"),
+     ("http://[::1/", "not a valid URL")],
+)
+def test_unsafe_urls_are_refused_naming_the_problem(url: str, problem: str) -> None:
+    with pytest.raises(UnsafeURL, match=problem):
+        check_url(url)
+
+
+def test_public_and_allowed_private_urls_give_their_host() -> None:
+    assert check_url("https://hooks.slack.com/services/T/B/X") == "hooks.slack.com"
+    assert check_url("http://bücher.example/") == "bücher.example"
+    assert check_url("http://127.0.0.1:8765/", allow_private=True) == "127.0.0.1"
+    with pytest.raises(UnsafeURL, match="only http and https"):
+        check_url("file:///etc/passwd", allow_private=True)
