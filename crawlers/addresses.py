@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-__all__ = ["ALLOWED_SCHEMES", "UnsafeURL", "check_url", "is_public_address"]
+__all__ = ["ALLOWED_SCHEMES", "UnsafeURL", "check_url", "is_allowed_address", "is_public_address"]
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
@@ -54,11 +54,18 @@ def _check_hostname(host: str, url: str) -> None:
         raise UnsafeURL(f"malformed host name {host!r}: {url!r}")
 
 
-def check_url(url: str, *, allow_private: bool = False) -> str:
+def is_allowed_address(address: str, *, allow_loopback: bool = False) -> bool:
+    """`is_public_address`, or a loopback address when `allow_loopback` (tests and the demo
+    serve on 127.0.0.1; nothing else private is ever allowed)."""
+    if allow_loopback and ipaddress.ip_address(address.split("%", 1)[0]).is_loopback:
+        return True
+    return is_public_address(address)
+
+
+def check_url(url: str, *, allow_loopback: bool = False) -> str:
     """The URL's host, after checking it is an http(s) URL with a well-formed host; raises
-    `UnsafeURL` naming what is wrong. An IP literal host must be public unless
-    `allow_private` (tests, the loopback demo); a name is resolved by the caller, which
-    judges each address it connects to with `is_public_address`."""
+    `UnsafeURL` naming what is wrong. An IP literal host must pass `is_allowed_address`; a
+    name is resolved by the caller, which judges each address it connects to the same way."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -74,6 +81,6 @@ def check_url(url: str, *, allow_private: bool = False) -> str:
     except ValueError:
         _check_hostname(host, url)
         return host
-    if not allow_private and not is_public_address(str(literal)):
+    if not is_allowed_address(str(literal), allow_loopback=allow_loopback):
         raise UnsafeURL(f"{host} is a private, loopback or otherwise non-global address: {url!r}")
     return host

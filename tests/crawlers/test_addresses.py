@@ -18,9 +18,11 @@ def test_unsafe_urls_are_refused_naming_the_problem(url: str, problem: str) -> N
         check_url(url)
 
 
-def test_public_and_allowed_private_urls_give_their_host() -> None:
+def test_public_and_allowed_loopback_urls_give_their_host() -> None:
     assert check_url("https://hooks.slack.com/services/T/B/X") == "hooks.slack.com"
     assert check_url("http://bücher.example/") == "bücher.example"
-    assert check_url("http://127.0.0.1:8765/", allow_private=True) == "127.0.0.1"
-    with pytest.raises(UnsafeURL, match="only http and https"):
-        check_url("file:///etc/passwd", allow_private=True)
+    assert check_url("http://127.0.0.1:8765/", allow_loopback=True) == "127.0.0.1"
+    assert check_url("http://[::1]:8765/", allow_loopback=True) == "::1"
+    for url in ("file:///etc/passwd", "http://100.64.0.1/", "http://10.0.0.1/"):
+        with pytest.raises(UnsafeURL):
+            check_url(url, allow_loopback=True)
