@@ -527,9 +527,10 @@ class _Duration(click.ParamType):
 def _alert_rules(watchlist: Path | None) -> Any:
     from api.alerts.config import AlertConfigError, configured_rules
 
-    path = _settings(watchlist=watchlist).watchlist
+    settings = _settings(watchlist=watchlist)
+    path = settings.watchlist
     try:
-        rules = configured_rules(load_watchlist(path))
+        rules = configured_rules(load_watchlist(path), allow_loopback=settings.allow_loopback)
     except (WatchlistError, AlertConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     if not rules:

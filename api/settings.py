@@ -28,3 +28,6 @@ class Settings(BaseSettings):
     auth: bool = Field(True, description="Require API keys. Off only for trusted local use: "
                        "`serve --get` turns it off, as its caller can read the file anyway.")
     max_page_size: int = Field(100, description="Largest `size` a search may ask for.")
+    allow_loopback: bool = Field(False, description="Let alert notifiers (webhook, SMTP) "
+                                 "reach loopback addresses: for tests and the demo only; no "
+                                 "other private address is ever allowed.")

@@ -196,13 +196,16 @@ class WebhookNotifier(_Strict):
 
 
 class EmailNotifier(_Strict):
-    """Mails the alert through an SMTP server (`smtp://host:port`, `smtps://` for TLS)."""
+    """Mails the alert through an SMTP server (`smtp://host:port` with STARTTLS, or
+    `smtps://` and port 465 with TLS from the start)."""
 
     type: Literal["email"]
     smtp: str = Field(pattern=r"^smtps?://[\w.-]+(:\d{1,5})?/?$")
     sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     to: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = Field(min_length=1)
-    starttls: bool = False
+    starttls: bool = True
+    # Log in over a connection without TLS: only for a server that cannot do TLS.
+    allow_plaintext_auth: bool = False
     username: str | None = None
     # The name of the environment variable holding the password: never the password itself.
     password_env: str | None = Field(default=None, pattern=r"^\w+$")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from api.alerts.notifiers import Notifier, notifier_for
+from api.alerts.notifiers import Notifier, notifier_for, refusal
 from api.alerts.rules import AlertRule, SubjectField, rule_for
 from index.watchlist import Watchlist
 
@@ -41,9 +41,11 @@ class ConfiguredRule:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
 
 
-def configured_rules(watchlist: Watchlist) -> list[ConfiguredRule]:
-    """The watchlist's alert rules; raises AlertConfigError for a repeated rule name or a
-    brand the watchlist does not watch."""
+def configured_rules(watchlist: Watchlist, *,
+                     allow_loopback: bool = False) -> list[ConfiguredRule]:
+    """The watchlist's alert rules; raises AlertConfigError for a repeated rule name, a
+    brand the watchlist does not watch, or a notifier that must not be used (a webhook URL
+    the address guard refuses: loopback passes only with `allow_loopback`)."""
     known = {b.name.casefold(): b.name for b in watchlist.brands}
     seen: set[str] = set()
     configured = []
@@ -55,13 +57,17 @@ def configured_rules(watchlist: Watchlist) -> list[ConfiguredRule]:
         if unknown:
             raise AlertConfigError(f"alerts[{n}].brands: not brands of the watchlist: "
                                    f"{', '.join(unknown)}")
+        for i, target in enumerate(options.notify):
+            if problem := refusal(target, allow_loopback=allow_loopback):
+                raise AlertConfigError(f"alerts[{n}].notify[{i}].{problem}")
         brands = tuple(known[b.casefold()] for b in options.brands) or tuple(known.values())
         by_source = options.type == "flatline" and options.by == "source"
         configured.append(ConfiguredRule(
             rule=rule_for(options),
             by="source" if by_source else "brand",
             brands=None if by_source else brands,
-            notifiers={f"{options.name}.notify[{i}]": notifier_for(target)
+            notifiers={f"{options.name}.notify[{i}]":
+                       notifier_for(target, allow_loopback=allow_loopback)
                        for i, target in enumerate(options.notify)},
         ))
     return configured

@@ -6,22 +6,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel
 
 from api.alerts.config import AlertConfigError, configured_rules
 from api.alerts.manage import delete_rule, put_rule
+from api.alerts.notifiers import redact_url
 from api.alerts.runner import AlertRunner
 from api.alerts.state import AlertState
 from api.deps import SettingsDep, StoreDep, require
 from index.watchlist import (
     AlertOptions,
-    EmailNotifier,
     Notifier,
     Watchlist,
     WatchlistError,
+    WebhookNotifier,
     load_watchlist,
 )
 
@@ -50,17 +50,14 @@ class StoredAlertOut(BaseModel):
     deliveries: list[DeliveryOut]
 
 
-class NotifierOut(BaseModel):
-    type: str
-    target: str  # the mail recipients, or the webhook's host: its path is often a secret
-
-
 class RuleOut(BaseModel):
     name: str
     type: str
     brands: list[str]  # empty: every brand of the watchlist
     options: dict[str, Any]  # every option, defaults included
-    notify: list[NotifierOut]
+    # As in the file, but a webhook URL shows only its scheme and host (`redact_url`): its
+    # path and password are often the secret. Sent back unchanged, it keeps the stored URL.
+    notify: list[dict[str, Any]]
 
     @classmethod
     def of(cls, rule: AlertOptions) -> RuleOut:
@@ -69,10 +66,11 @@ class RuleOut(BaseModel):
                    notify=[_notifier(n) for n in rule.notify])
 
 
-def _notifier(notifier: Notifier) -> NotifierOut:
-    if isinstance(notifier, EmailNotifier):
-        return NotifierOut(type="email", target=", ".join(notifier.to))
-    return NotifierOut(type="webhook", target=urlsplit(notifier.url).netloc)
+def _notifier(notifier: Notifier) -> dict[str, Any]:
+    shown = notifier.model_dump(mode="json")
+    if isinstance(notifier, WebhookNotifier):
+        shown["url"] = redact_url(notifier.url)
+    return shown
 
 
 def _watchlist(settings: SettingsDep) -> Watchlist | None:
@@ -124,7 +122,7 @@ def save_rule(name: RuleName, rule: Annotated[AlertOptions, Body()], settings: S
     if rule.name != name:
         raise HTTPException(400, f"the body names rule {rule.name!r}, the path {name!r}")
     try:
-        replaced = put_rule(settings.watchlist, rule)
+        replaced = put_rule(settings.watchlist, rule, allow_loopback=settings.allow_loopback)
     except (WatchlistError, AlertConfigError) as exc:
         raise HTTPException(400, str(exc)) from None
     response.status_code = 200 if replaced else 201
@@ -135,7 +133,7 @@ def save_rule(name: RuleName, rule: Annotated[AlertOptions, Body()], settings: S
 def remove_rule(name: RuleName, settings: SettingsDep) -> None:
     """Remove the rule from the watchlist file; its alert history is kept."""
     try:
-        removed = delete_rule(settings.watchlist, name)
+        removed = delete_rule(settings.watchlist, name, allow_loopback=settings.allow_loopback)
     except (WatchlistError, AlertConfigError) as exc:
         raise HTTPException(400, str(exc)) from None
     if not removed:
@@ -144,7 +142,8 @@ def remove_rule(name: RuleName, settings: SettingsDep) -> None:
 
 @router.get("/test", response_model=list[dict[str, Any]], dependencies=[require("viewer")])
 def dry_run(rule: str, since: datetime, store: StoreDep, state: StateDep,
-            watchlist: WatchlistDep, until: datetime | None = None) -> list[dict[str, Any]]:
+            watchlist: WatchlistDep, settings: SettingsDep,
+            until: datetime | None = None) -> list[dict[str, Any]]:
     """The explained alerts `rule` would have raised in [since, until), whatever the
     history and cooldowns say; nothing is kept or sent."""
     until = _utc(until) if until else datetime.now(UTC)
@@ -154,7 +153,8 @@ def dry_run(rule: str, since: datetime, store: StoreDep, state: StateDep,
     if until - since > MAX_DRY_RUN:
         raise HTTPException(400, f"a dry run covers at most {MAX_DRY_RUN.days} days")
     try:
-        configured = configured_rules(watchlist) if watchlist else []
+        configured = (configured_rules(watchlist, allow_loopback=settings.allow_loopback)
+                      if watchlist else [])
     except AlertConfigError as exc:
         raise HTTPException(500, f"the server's alert rules are invalid: {exc}") from None
     if rule not in {c.rule.name for c in configured}:

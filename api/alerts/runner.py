@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -119,32 +119,43 @@ class AlertRunner:
         self._deliver(now, report)
         return report
 
+    def _attempt(self, notifier_name: str, data: dict[str, Any]) -> str | None:
+        """Send `data` by one notifier: None when delivered, else why not. Whatever a
+        notifier raises is its own failure: it must not stop the others, nor the pass."""
+        notifier = self._notifiers.get(notifier_name)
+        if notifier is None:
+            return "notifier no longer configured"
+        try:
+            notifier.send(data)
+        except NotifyError as exc:
+            return str(exc)
+        except Exception as exc:
+            log.exception("notifier %s failed unexpectedly", notifier_name)
+            return f"unexpected {type(exc).__name__}"
+        return None
+
     def _deliver(self, now: datetime, report: PassReport) -> None:
         due = self.state.due(now)
         if not due:
             return
-
-        def attempt(notifier_name: str, data: dict[str, Any]) -> str | None:
-            notifier = self._notifiers.get(notifier_name)
-            if notifier is None:
-                return "notifier no longer configured"
-            try:
-                notifier.send(data)
-            except NotifyError as exc:
-                return str(exc)
-            return None
-
         with ThreadPoolExecutor(max_workers=min(8, len(due))) as pool:
-            futures = [pool.submit(attempt, name, data) for _, name, data in due]
-            outcomes = [f.result() for f in futures]
-        for (alert_id, name, data), error in zip(due, outcomes, strict=True):
-            if error is None:
-                self.state.delivered(alert_id, name)
-                report.sent.append(f"{data['key']} -> {name}")
-            else:
-                log.warning("delivery of %s by %s failed: %s", data["key"], name, error)
-                self.state.failed(alert_id, name, error, now)
-                report.failed.append(f"{data['key']} -> {name}: {error}")
+            futures = {pool.submit(self._attempt, name, data): (alert_id, name, data)
+                       for alert_id, name, data in due}
+            # Each outcome is kept as soon as it is known, so a delivery made is never
+            # made again, whatever happens to the others.
+            for future in as_completed(futures):
+                alert_id, name, data = futures[future]
+                self._keep(alert_id, name, data, future.result(), now, report)
+
+    def _keep(self, alert_id: int, name: str, data: dict[str, Any], error: str | None,
+              now: datetime, report: PassReport) -> None:
+        if error is None:
+            self.state.delivered(alert_id, name)
+            report.sent.append(f"{data['key']} -> {name}")
+        else:
+            log.warning("delivery of %s by %s failed: %s", data["key"], name, error)
+            self.state.failed(alert_id, name, error, now)
+            report.failed.append(f"{data['key']} -> {name}: {error}")
 
 
 def run_every(runner: AlertRunner, every: timedelta, on_pass: Callable[[PassReport], None],
@@ -157,6 +168,9 @@ def run_every(runner: AlertRunner, every: timedelta, on_pass: Callable[[PassRepo
         except StoreError as exc:
             # The store may be busy or briefly unreadable; the next pass catches up.
             log.error("alert pass failed: %s", exc)
+        except Exception:
+            # A daemon that stops alerting is worse than one that logs a bug and goes on.
+            log.exception("alert pass failed")
         sleep(max(0.0, every.total_seconds() - (time.monotonic() - started)))
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import ipaddress
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +15,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from api.alerts.rules import HOUR, Series
 from index.backend import TimeBucket
@@ -50,11 +56,47 @@ def end() -> Callable[[Series], datetime]:
     return end_of
 
 
+@pytest.fixture(autouse=True)
+def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' webhook and SMTP servers listen on 127.0.0.1."""
+    monkeypatch.setenv("MENTIONWATCH_ALLOW_LOOPBACK", "true")
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mentionwatch test")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
 class SmtpCapture:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every mail it receives."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every mail it receives and every
+    login attempted (AUTH PLAIN or LOGIN, accepted)."""
 
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
+        self.logins: list[tuple[bytes, bytes]] = []
+
+    def __call__(self, server: object, session: object, envelope: object, mechanism: str,
+                 auth_data: object) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        self.logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=True)
 
     async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
         self.envelopes.append(envelope)
@@ -71,11 +113,11 @@ def free_port_fixture() -> int:
     return free_port()
 
 
-@pytest.fixture()
-def smtp_server() -> Iterator[tuple[SmtpCapture, int]]:
+def _smtp(**options: Any) -> Iterator[tuple[SmtpCapture, int]]:
     capture = SmtpCapture()
     port = free_port()
-    controller = Controller(capture, hostname="127.0.0.1", port=port)
+    controller = Controller(capture, hostname="127.0.0.1", port=port, authenticator=capture,
+                            **options)
     controller.start()
     try:
         yield capture, port
@@ -83,23 +125,43 @@ def smtp_server() -> Iterator[tuple[SmtpCapture, int]]:
         controller.stop()
 
 
+@pytest.fixture()
+def smtp_server(certificate: tuple[Path, Path],
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SmtpCapture, int]]:
+    """An SMTP server that offers STARTTLS (and AUTH only after it), with a certificate
+    the notifier trusts: OpenSSL reads its trusted certificates from $SSL_CERT_FILE."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    yield from _smtp(tls_context=context, require_starttls=True)
+
+
+@pytest.fixture()
+def plaintext_smtp() -> Iterator[tuple[SmtpCapture, int]]:
+    """An SMTP server without TLS that takes AUTH in the clear, as some do."""
+    yield from _smtp(auth_require_tls=False)
+
+
 class WebhookReceiver:
-    """A real HTTP server on 127.0.0.1 that keeps every JSON body POSTed to it and answers
-    `status` (set it to 500 to play a broken Slack)."""
+    """A real HTTP server on 127.0.0.1 that keeps every JSON body POSTed to it, and its
+    headers, and answers `status` with `answer` (set it to 500 to play a broken Slack)."""
 
     def __init__(self) -> None:
         self.bodies: list[Any] = []
+        self.headers: list[dict[str, str]] = []
         self.status = 200
+        self.answer = b"ok"
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers["Content-Length"])
                 receiver.bodies.append(json.loads(self.rfile.read(length)))
+                receiver.headers.append(dict(self.headers))
                 self.send_response(receiver.status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.answer)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -106,3 +106,22 @@ def test_a_watchlist_without_rules_is_an_error(tmp_path: Path) -> None:
                                        "--db", str(tmp_path / "d.db")])
     assert result.exit_code == 1
     assert "w.toml: no [[alerts]] rules to run" in result.stderr
+
+
+def test_an_odd_webhook_url_is_refused_naming_it(files, webhook) -> None:
+    db, watchlist = files
+    watchlist.write_text(watchlist.read_text().replace(webhook.url, "http://a..b/hook"))
+    result = CliRunner().invoke(main, ["alerts", "run", "--once", "--db", str(db),
+                                       "--watchlist", str(watchlist)])
+    assert result.exit_code == 1  # a clear error, not a traceback
+    assert "alerts[0].notify[0].url: malformed host name 'a..b'" in result.stderr
+
+
+def test_loopback_notifiers_need_the_setting(files, webhook, monkeypatch) -> None:
+    db, watchlist = files
+    monkeypatch.delenv("MENTIONWATCH_ALLOW_LOOPBACK")
+    result = CliRunner().invoke(main, ["alerts", "run", "--once", "--db", str(db),
+                                       "--watchlist", str(watchlist)])
+    assert result.exit_code == 1
+    assert "alerts[0].notify[0].url: 127.0.0.1 is a private, loopback" in result.stderr
+    assert webhook.bodies == []

@@ -1,13 +1,13 @@
-"""Notifiers: the webhook's exact Slack JSON (captured with httpx.MockTransport) and mail
-through a real SMTP server on 127.0.0.1. Mention text is hostile here on purpose."""
+"""Notifiers: the webhook's exact Slack JSON to a real HTTP receiver and mail through a real
+SMTP server (STARTTLS with a test certificate, or plaintext) on 127.0.0.1; the address guard
+and TLS rules. Mention text is hostile here on purpose."""
 
 from __future__ import annotations
 
-import json
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from api.alerts.explain import Example, Explanation, payload
@@ -16,7 +16,6 @@ from api.alerts.rules import Alert
 from index.watchlist import EmailNotifier as EmailOptions
 from index.watchlist import WebhookNotifier as WebhookOptions
 
-HOOK = "https://hooks.example/services/T1/B2/x"
 ALERT = Alert(
     rule="acme-negative", type="negative_spike", subject="Acme", field="brand",
     window_start=datetime(2026, 11, 2, 10, tzinfo=UTC),
@@ -40,19 +39,25 @@ def alert() -> dict[str, Any]:
     return payload(ALERT, EXPLANATION)
 
 
-def test_webhook_posts_slack_json(alert: dict[str, Any]) -> None:
-    seen: list[httpx.Request] = []
+def _webhook(url: str, *, allow_loopback: bool = True) -> WebhookNotifier:
+    return WebhookNotifier(WebhookOptions(type="webhook", url=url),
+                           allow_loopback=allow_loopback)
 
-    def slack(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, text="ok")
 
-    WebhookNotifier(WebhookOptions(type="webhook", url=HOOK),
-                    transport=httpx.MockTransport(slack)).send(alert)
-    assert [(r.method, str(r.url)) for r in seen] == [("POST", HOOK)]
-    assert seen[0].headers["content-type"] == "application/json"
+def _email(port: int, **options: Any) -> EmailNotifier:
+    return EmailNotifier(EmailOptions(type="email", smtp=f"smtp://127.0.0.1:{port}",
+                                      sender="mentionwatch@example.com",
+                                      to=("oncall@example.com",), **options),
+                         allow_loopback=True)
+
+
+def test_webhook_posts_slack_json(alert: dict[str, Any], webhook) -> None:
+    _webhook(webhook.url).send(alert)
+    host = webhook.url.split("/")[2]
+    assert [(h["Host"], h["Content-Type"]) for h in webhook.headers] == [
+        (host, "application/json")]
     summary = "Acme: 15 negative mentions in an hour, usually 1.5 (10.0x, z 11.0)"
-    assert json.loads(seen[0].content) == {
+    assert webhook.bodies == [{
         "text": f"mentionwatch alert: {summary}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*{summary}*"}},
@@ -68,20 +73,88 @@ def test_webhook_posts_slack_json(alert: dict[str, Any]) -> None:
             {"type": "section", "text": {"type": "mrkdwn", "text": (
                 "<https://shop.example/r/2%7Cx%3E|feed> \n>Second\n>line")}},
         ],
-    }
+    }]
 
 
-def test_webhook_failure_is_a_notify_error(alert: dict[str, Any]) -> None:
-    down = httpx.MockTransport(lambda request: httpx.Response(500, text="no"))
-    with pytest.raises(NotifyError, match="HTTP 500"):
-        WebhookNotifier(WebhookOptions(type="webhook", url=HOOK), transport=down).send(alert)
+def test_webhook_failure_is_a_notify_error_keeping_nothing_of_the_answer(
+        alert: dict[str, Any], webhook, free_port: int) -> None:
+    webhook.status, webhook.answer = 500, b"internal: db password hunter2"
+    with pytest.raises(NotifyError) as failed:
+        _webhook(webhook.url).send(alert)
+    assert str(failed.value) == "webhook 127.0.0.1: HTTP 500"
+    with pytest.raises(NotifyError, match=r"webhook 127\.0\.0\.1: ConnectError"):
+        _webhook(f"http://127.0.0.1:{free_port}/hook").send(alert)
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
 
-    with pytest.raises(NotifyError, match=r"hooks\.example"):
-        WebhookNotifier(WebhookOptions(type="webhook", url=HOOK),
-                        transport=httpx.MockTransport(refuse)).send(alert)
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_webhook_on_loopback_needs_the_setting(alert, webhook, host: str) -> None:
+    url = webhook.url.replace("127.0.0.1", host)
+    with pytest.raises(NotifyError, match="non-global address"):
+        _webhook(url, allow_loopback=False).send(alert)
+    assert webhook.bodies == []  # refused before connecting
+    _webhook(url).send(alert)
+    assert len(webhook.bodies) == 1
+
+
+def test_a_webhook_connects_to_the_address_it_checked(alert, webhook, monkeypatch) -> None:
+    """A name resolving to an allowed address when checked and to another one afterwards
+    (DNS rebinding) is connected to at the checked one, with its name as the Host."""
+    answers = iter(["127.0.0.1", "127.0.0.2", "127.0.0.2"])
+    asked: list[str] = []
+
+    def rebinding(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != "hooks.test":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    _webhook(webhook.url.replace("127.0.0.1", "hooks.test")).send(alert)
+    assert asked == ["hooks.test"]
+    assert webhook.headers[0]["Host"] == webhook.url.split("/")[2].replace("127.0.0.1",
+                                                                           "hooks.test")
+
+
+def test_an_smtp_server_on_loopback_needs_the_setting(alert, smtp_server) -> None:
+    capture, port = smtp_server
+    options = EmailOptions(type="email", smtp=f"smtp://127.0.0.1:{port}",
+                           sender="mentionwatch@example.com", to=("oncall@example.com",))
+    with pytest.raises(NotifyError, match="non-global address"):
+        EmailNotifier(options).send(alert)
+    assert capture.envelopes == []
+
+
+def test_email_logs_in_over_starttls_by_default(alert, smtp_server, monkeypatch) -> None:
+    capture, port = smtp_server
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    _email(port, username="mentionwatch", password_env="TEST_SMTP_PASSWORD").send(alert)
+    assert capture.logins == [(b"mentionwatch", b"s3cret")]
+    assert len(capture.envelopes) == 1
+
+
+def test_credentials_never_go_to_a_server_without_tls(alert, plaintext_smtp,
+                                                      monkeypatch) -> None:
+    capture, port = plaintext_smtp
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    login = {"username": "mentionwatch", "password_env": "TEST_SMTP_PASSWORD"}
+    with pytest.raises(NotifyError, match="the server offers no STARTTLS"):
+        _email(port, **login).send(alert)
+    with pytest.raises(NotifyError, match="never sent over a connection without TLS"):
+        _email(port, starttls=False, **login).send(alert)
+    assert capture.logins == [] and capture.envelopes == []
+    _email(port, starttls=False).send(alert)  # no credentials: plain mail is allowed
+    _email(port, starttls=False, allow_plaintext_auth=True, **login).send(alert)
+    assert capture.logins == [(b"mentionwatch", b"s3cret")]
+    assert len(capture.envelopes) == 2
+
+
+def test_an_untrusted_certificate_is_refused(alert, smtp_server, monkeypatch) -> None:
+    capture, port = smtp_server
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(NotifyError, match="CERTIFICATE_VERIFY_FAILED"):
+        _email(port, starttls=True).send(alert)
+    assert capture.envelopes == []
 
 
 def test_email_is_delivered_by_smtp_with_escaped_html(smtp_server, alert) -> None:
@@ -89,7 +162,7 @@ def test_email_is_delivered_by_smtp_with_escaped_html(smtp_server, alert) -> Non
     options = EmailOptions(type="email", smtp=f"smtp://127.0.0.1:{port}",
                            sender="mentionwatch@example.com",
                            to=("oncall@example.com", "pr@example.com"))
-    EmailNotifier(options).send(alert)
+    EmailNotifier(options, allow_loopback=True).send(alert)
     assert [e.rcpt_tos for e in capture.envelopes] == [["oncall@example.com", "pr@example.com"]]
     message = capture.messages()[0]
     assert message["Subject"] == (
@@ -106,16 +179,12 @@ def test_email_is_delivered_by_smtp_with_escaped_html(smtp_server, alert) -> Non
 def test_a_summary_cannot_inject_mail_headers(smtp_server, alert) -> None:
     capture, port = smtp_server
     alert["summary"] = "Acme\r\nBcc: victim@example.com"
-    options = EmailOptions(type="email", smtp=f"smtp://127.0.0.1:{port}",
-                           sender="mentionwatch@example.com", to=("oncall@example.com",))
-    EmailNotifier(options).send(alert)
+    _email(port).send(alert)
     message = capture.messages()[0]
     assert message["Bcc"] is None
     assert message["Subject"] == "[mentionwatch] Acme Bcc: victim@example.com"
 
 
 def test_an_unreachable_smtp_server_is_a_notify_error(alert, free_port: int) -> None:
-    options = EmailOptions(type="email", smtp=f"smtp://127.0.0.1:{free_port}",
-                           sender="mentionwatch@example.com", to=("oncall@example.com",))
     with pytest.raises(NotifyError, match=r"email via 127\.0\.0\.1"):
-        EmailNotifier(options).send(alert)
+        _email(free_port).send(alert)

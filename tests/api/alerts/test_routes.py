@@ -3,9 +3,11 @@ a real runner pass, rules read from and edited in the file, and the dry run."""
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +17,7 @@ from api.alerts.runner import open_runner
 from api.app import create_app
 from api.keys import ROLES, KeyStore
 from api.settings import Settings
-from index.watchlist import load_watchlist
+from index.watchlist import load_watchlist, parse_watchlist
 from tests.api.alerts.conftest import WATCHLIST, SmtpCapture, WebhookReceiver, seed
 
 NOW = datetime(2026, 11, 2, 10, 40, tzinfo=UTC)
@@ -51,7 +53,8 @@ def client(setup: tuple[Path, Path], keys: dict[str, str]) -> Iterator[TestClien
 def test_history_lists_the_explained_alert_and_its_deliveries(client, setup) -> None:
     db, watchlist = setup
     assert client.get("/alerts").json() == []
-    with open_runner(db, configured_rules(load_watchlist(watchlist))) as runner:
+    rules = configured_rules(load_watchlist(watchlist), allow_loopback=True)
+    with open_runner(db, rules) as runner:
         runner.run_once(NOW)
     [stored] = client.get("/alerts").json()
     alert = stored["alert"]
@@ -62,14 +65,81 @@ def test_history_lists_the_explained_alert_and_its_deliveries(client, setup) -> 
     assert client.get("/alerts", params={"rule": "other"}).json() == []
 
 
-def test_rules_show_options_and_hide_webhook_paths(client, webhook) -> None:
+def _body(shown: dict[str, Any]) -> dict[str, Any]:
+    """The PUT body of a rule as GET shows it."""
+    return {"name": shown["name"], "type": shown["type"], "brands": shown["brands"],
+            **shown["options"], "notify": shown["notify"]}
+
+
+def test_rules_show_options_and_no_webhook_secret(client, setup, webhook, keys) -> None:
+    _, watchlist = setup
+    host = webhook.url.split("/")[2]
+    secret_url = f"http://hook-user:hunter2@{host}/hook/T0/B0/XXXX?token=t0ken"
+    watchlist.write_text(watchlist.read_text().replace(webhook.url, secret_url))
     [rule] = client.get("/alerts/rules").json()
     assert (rule["name"], rule["type"], rule["brands"]) == ("acme-negative", "negative_spike", [])
     assert (rule["options"]["p"], rule["options"]["min_count"]) == (1e-3, 5)
-    host = webhook.url.split("/")[2]
-    assert rule["notify"] == [{"type": "webhook", "target": host},
-                              {"type": "email", "target": "oncall@example.com"}]
-    assert "/hook" not in client.get("/alerts/rules").text
+    assert rule["notify"][0] == {"type": "webhook", "url": f"http://{host}/\N{HORIZONTAL ELLIPSIS}"}
+    assert rule["notify"][1]["to"] == ["oncall@example.com"]
+    client.headers["X-API-Key"] = keys["admin"]
+    for response in (client.get("/alerts/rules"),
+                     client.put("/alerts/rules/acme-negative",
+                                json={**_body(rule), "min_count": 6})):
+        assert response.status_code == 200
+        for secret in ("hook-user", "hunter2", "/hook", "XXXX", "t0ken"):
+            assert secret not in response.text
+    # The rule sent back as shown kept its URL; only min_count changed.
+    [saved] = load_watchlist(watchlist).alerts
+    assert saved.notify[0].url == secret_url and saved.min_count == 6
+    new_url = f"http://{host}/hook/new"
+    replaced = client.put("/alerts/rules/acme-negative", json={
+        **_body(rule), "notify": [{"type": "webhook", "url": new_url}]})
+    assert replaced.status_code == 200
+    assert load_watchlist(watchlist).alerts[0].notify[0].url == new_url
+
+
+def test_a_redacted_url_standing_for_no_stored_url_is_refused(client, setup, keys) -> None:
+    _, watchlist = setup
+    before = watchlist.read_bytes()
+    client.headers["X-API-Key"] = keys["admin"]
+    response = client.put("/alerts/rules/other", json={
+        "name": "other", "type": "negative_share",
+        "notify": [{"type": "webhook", "url": "https://hooks.slack.com/\N{HORIZONTAL ELLIPSIS}"}]})
+    assert response.status_code == 400
+    assert "notify[0].url" in response.json()["error"]["message"]
+    assert watchlist.read_bytes() == before
+
+
+def test_editing_rules_keeps_the_file_mode_and_every_other_byte(client, setup, keys,
+                                                               webhook) -> None:
+    _, watchlist = setup
+    watchlist.write_text(watchlist.read_text() + "\n# the end\n")
+    watchlist.chmod(0o644)
+    original = watchlist.read_bytes()
+    client.headers["X-API-Key"] = keys["admin"]
+    rule = {"name": "acme-share", "type": "negative_share", "level": 0.7}
+    for _ in range(3):
+        assert client.put("/alerts/rules/acme-share", json=rule).status_code in (200, 201)
+        text = watchlist.read_bytes()
+        assert text.startswith(original)
+        assert text[len(original):] == (b'\n[[alerts]]\nname = "acme-share"\n'
+                                        b'type = "negative_share"\nlevel = 0.7\n')
+        assert stat.S_IMODE(watchlist.stat().st_mode) == 0o644
+    assert client.delete("/alerts/rules/acme-share").status_code == 204
+    assert watchlist.read_bytes() == original
+    # Out and back in: the rule moves to the end, nothing else changes.
+    [shown] = [r for r in client.get("/alerts/rules").json() if r["name"] == "acme-negative"]
+    start = original.index(b"[[alerts]]")
+    assert client.delete("/alerts/rules/acme-negative").status_code == 204
+    assert watchlist.read_bytes() == original[:start].rstrip(b"\n") + b"\n# the end\n"
+    # Deleted, its URL is forgotten: it comes back whole.
+    body = {**_body(shown), "notify": [{**shown["notify"][0], "url": webhook.url},
+                                       *shown["notify"][1:]]}
+    assert client.put("/alerts/rules/acme-negative", json=body).status_code == 201
+    after = watchlist.read_bytes()
+    assert after.startswith(original[:start].rstrip(b"\n") + b"\n# the end\n\n[[alerts]]")
+    assert load_watchlist(watchlist).alerts == parse_watchlist(original.decode()).alerts
+    assert stat.S_IMODE(watchlist.stat().st_mode) == 0o644
 
 
 def test_dry_run_shows_what_would_have_fired(client, setup) -> None:
@@ -107,6 +177,14 @@ def test_admins_add_replace_and_remove_rules_in_the_file(client, setup, keys) ->
     ({"name": "x", "type": "negative_share", "level": 2}, "level"),
     ({"name": "x", "type": "spike"}, "type"),
     ({"name": "y", "type": "flatline"}, "the body names rule 'y', the path 'x'"),
+    ({"name": "x", "type": "flatline", "notify": [{"type": "webhook", "url": "http://a..b/hook"}]},
+     "notify[0].url: malformed host name 'a..b'"),
+    ({"name": "x", "type": "flatline", "notify": [{"type": "webhook", "url": "http://10.0.0.1/"}]},
+     "notify[0].url: 10.0.0.1 is a private"),
+    ({"name": "x", "type": "flatline", "notify": [{
+        "type": "email", "smtp": "smtp://mail.example.com", "starttls": False,
+        "username": "u", "sender": "a@example.com", "to": ["b@example.com"]}]},
+     "notify[0].starttls: a username is never sent over a connection without TLS"),
 ])
 def test_a_bad_rule_is_refused_and_the_file_kept(client, setup, keys, rule, problem) -> None:
     _, watchlist = setup

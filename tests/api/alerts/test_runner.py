@@ -3,14 +3,18 @@ reviews, delivering to a real HTTP receiver and a real SMTP server on 127.0.0.1.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from api.alerts.config import AlertConfigError, configured_rules
-from api.alerts.runner import open_runner, run_every
+from api.alerts.config import AlertConfigError, ConfiguredRule, configured_rules
+from api.alerts.notifiers import WebhookNotifier
+from api.alerts.runner import PassReport, open_runner, run_every
 from index.watchlist import Watchlist
+from index.watchlist import WebhookNotifier as WebhookOptions
 from tests.api.alerts.conftest import WATCHLIST, seed
 
 NOW = datetime(2026, 11, 2, 10, 40, tzinfo=UTC)
@@ -23,6 +27,10 @@ def watchlist(webhook_url: str, smtp_port: int) -> Watchlist:
     return Watchlist.model_validate(tomllib.loads(text))
 
 
+def configured(webhook_url: str, smtp_port: int) -> list[ConfiguredRule]:
+    return configured_rules(watchlist(webhook_url, smtp_port), allow_loopback=True)
+
+
 @pytest.fixture()
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "mentionwatch.db"
@@ -32,7 +40,7 @@ def db(tmp_path: Path) -> Path:
 
 def test_a_burst_raises_one_explained_alert_once(db, webhook, smtp_server) -> None:
     capture, port = smtp_server
-    rules = configured_rules(watchlist(webhook.url, port))
+    rules = configured(webhook.url, port)
     with open_runner(db, rules) as runner:
         report = runner.run_once(NOW)
         again = runner.run_once(NOW + timedelta(minutes=5))
@@ -55,10 +63,10 @@ def test_a_burst_raises_one_explained_alert_once(db, webhook, smtp_server) -> No
 
 def test_a_restart_does_not_send_again(db, webhook, smtp_server) -> None:
     capture, port = smtp_server
-    rules = configured_rules(watchlist(webhook.url, port))
+    rules = configured(webhook.url, port)
     with open_runner(db, rules) as runner:
         runner.run_once(NOW)
-    with open_runner(db, configured_rules(watchlist(webhook.url, port))) as runner:
+    with open_runner(db, configured(webhook.url, port)) as runner:
         report = runner.run_once(NOW + timedelta(hours=1))
         history = runner.state.history()
     assert (report.raised, report.sent) == ([], [])
@@ -70,7 +78,7 @@ def test_a_restart_does_not_send_again(db, webhook, smtp_server) -> None:
 def test_a_failing_notifier_is_retried_and_blocks_nothing(db, webhook, smtp_server) -> None:
     capture, port = smtp_server
     webhook.status = 500
-    rules = configured_rules(watchlist(webhook.url, port))
+    rules = configured(webhook.url, port)
     with open_runner(db, rules) as runner:
         first = runner.run_once(NOW)
         assert len(capture.envelopes) == 1  # the mail went out although the webhook failed
@@ -90,7 +98,7 @@ def test_a_failing_notifier_is_retried_and_blocks_nothing(db, webhook, smtp_serv
 def test_a_notifier_that_keeps_failing_is_given_up(db, webhook, smtp_server) -> None:
     _, port = smtp_server
     webhook.status = 503
-    rules = configured_rules(watchlist(webhook.url, port))
+    rules = configured(webhook.url, port)
     with open_runner(db, rules) as runner:
         moment = NOW
         for _ in range(8):
@@ -103,7 +111,7 @@ def test_a_notifier_that_keeps_failing_is_given_up(db, webhook, smtp_server) -> 
 
 def test_dry_run_shows_without_keeping_or_sending(db, webhook, smtp_server) -> None:
     capture, port = smtp_server
-    with open_runner(db, configured_rules(watchlist(webhook.url, port))) as runner:
+    with open_runner(db, configured(webhook.url, port)) as runner:
         found = runner.dry_run("acme-negative", NOW - timedelta(days=2), NOW)
         assert runner.state.history() == []
         with pytest.raises(AlertConfigError, match=r"no alert rule named 'nope'.*acme-negative"):
@@ -121,8 +129,52 @@ def test_run_every_passes_on_a_schedule(db, webhook, smtp_server) -> None:
         if len(naps) == 2:
             raise KeyboardInterrupt  # how a person stops `alerts run --every`
 
-    with open_runner(db, configured_rules(watchlist(webhook.url, port))) as runner, \
+    with open_runner(db, configured(webhook.url, port)) as runner, \
             pytest.raises(KeyboardInterrupt):
         run_every(runner, timedelta(minutes=5), reports.append, sleep=nap)
     assert len(reports) == 2
     assert all(0 < s <= 300 for s in naps)
+
+
+class Exploding:
+    """A notifier failing in a way no notifier plans for."""
+
+    def send(self, alert: dict[str, Any]) -> None:
+        raise KeyError("boom")
+
+
+def test_a_broken_notifier_stops_neither_the_others_nor_the_daemon(db, webhook,
+                                                                   smtp_server) -> None:
+    """`http://a..b/hook` made httpx raise UnicodeError: every pass crashed, and the good
+    deliveries stayed pending and were sent again on every retry."""
+    capture, port = smtp_server
+    [rule] = configured(webhook.url, port)
+    odd = WebhookNotifier(WebhookOptions(type="webhook", url="http://a..b/hook"),
+                          allow_loopback=True)
+    rule = replace(rule, notifiers={"acme-negative.odd": odd, **rule.notifiers,
+                                    "acme-negative.exploding": Exploding()})
+    with open_runner(db, [rule]) as runner:
+        for minutes in (0, 5, 30, 90):
+            runner.run_once(NOW + timedelta(minutes=minutes))
+        reports: list[PassReport] = []
+        naps: list[float] = []
+
+        def nap(seconds: float) -> None:
+            naps.append(seconds)
+            if len(naps) == 3:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            run_every(runner, timedelta(minutes=5), reports.append, sleep=nap)
+        deliveries = {d.notifier: d for d in runner.state.deliveries(
+            runner.state.history()[0].id)}
+    assert len(reports) == 3  # the daemon went on
+    assert len(webhook.bodies) == len(capture.envelopes) == 1
+    assert [(d.status, d.attempts) for d in (deliveries["acme-negative.notify[0]"],
+                                             deliveries["acme-negative.notify[1]"])] == [
+        ("sent", 1), ("sent", 1)]
+    odd_delivery, exploding = (deliveries["acme-negative.odd"],
+                               deliveries["acme-negative.exploding"])
+    assert odd_delivery.attempts >= 3 and "malformed host name 'a..b'" in (
+        odd_delivery.last_error or "")
+    assert exploding.attempts >= 3 and exploding.last_error == "unexpected KeyError"
