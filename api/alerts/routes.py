@@ -118,7 +118,8 @@ def rules(watchlist: WatchlistDep) -> list[RuleOut]:
 def save_rule(name: RuleName, rule: Annotated[AlertOptions, Body()], settings: SettingsDep,
               response: Response) -> RuleOut:
     """Add the rule, or replace the rule of that name, in the watchlist file; the body is
-    the rule as in the file (`type` and its options; defaults may be left out)."""
+    the rule as in the file (`type` and its options; defaults may be left out). A webhook
+    `url` sent back as GET shows it (`https://host/…`) keeps the stored URL."""
     if rule.name != name:
         raise HTTPException(400, f"the body names rule {rule.name!r}, the path {name!r}")
     try:
