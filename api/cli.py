@@ -80,13 +80,13 @@ class _Since(click.ParamType):
 @click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 @click.option("--model", help="Sentiment model name or path.")
-@click.option("--allow-private", is_flag=True,
+@click.option("--allow-loopback", is_flag=True,
               help="Allow loopback and private addresses (tests and the demo).")
 @click.option("--since", type=_Since(),
               help="Backfill: page sources that page by time back to this date or duration "
                    "(2026-01-01, 30d), past what earlier crawls saw.")
 @click.option("--log-level", default="WARNING", show_default=True)
-def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_private: bool,
+def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loopback: bool,
           since: datetime | None, log_level: str) -> None:
     """Crawl every source of the watchlist once, score and index what is found."""
     from dataclasses import asdict
@@ -101,7 +101,7 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_priv
             "MENTIONWATCH_DB": str(settings.db),
             "MENTIONWATCH_MODEL": settings.model,
             "MENTIONWATCH_HEADS": str(settings.heads) if settings.heads else None,
-            "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": allow_private,
+            "MENTIONWATCH_ALLOW_LOOPBACK": allow_loopback,
             "MENTIONWATCH_SINCE": since.isoformat() if since else None,
             "LOG_LEVEL": log_level,
         })
@@ -490,7 +490,7 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
         click.echo(f"demo site at {site.url}; crawling it (watchlist: {watchlist})", err=True)
         # A separate process: Twisted's reactor can run only once per process.
         subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
-                        "--db", str(db), "--allow-private"], check=True)
+                        "--db", str(db), "--allow-loopback"], check=True)
     keys = KeyStore(db)
     key = keys.create("analyst", "demo")
     keys.close()

@@ -21,7 +21,12 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 
 
 class UnsafeURL(ValueError):
-    """Raised by `check_url` for a URL mentionwatch must never request."""
+    """Raised by `check_url` for a URL mentionwatch must never request; `reason` (`scheme`,
+    `host` or `private_address`) says which check it failed, for counting."""
+
+    def __init__(self, message: str, reason: str = "private_address") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
@@ -48,10 +53,10 @@ def _check_hostname(host: str, url: str) -> None:
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        raise UnsafeURL(f"malformed host name {host!r}: {url!r}") from None
+        raise UnsafeURL(f"malformed host name {host!r}: {url!r}", "host") from None
     labels = ascii_host.rstrip(".").split(".")
     if len(ascii_host) > 253 or not all(0 < len(label) <= 63 for label in labels):
-        raise UnsafeURL(f"malformed host name {host!r}: {url!r}")
+        raise UnsafeURL(f"malformed host name {host!r}: {url!r}", "host")
 
 
 def is_allowed_address(address: str, *, allow_loopback: bool = False) -> bool:
@@ -70,12 +75,12 @@ def check_url(url: str, *, allow_loopback: bool = False) -> str:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as exc:
-        raise UnsafeURL(f"not a valid URL: {url!r} ({exc})") from None
+        raise UnsafeURL(f"not a valid URL: {url!r} ({exc})", "host") from None
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         raise UnsafeURL(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}: "
-                        f"{url!r}")
+                        f"{url!r}", "scheme")
     if not host:
-        raise UnsafeURL(f"URL has no host: {url!r}")
+        raise UnsafeURL(f"URL has no host: {url!r}", "host")
     try:
         literal = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

@@ -57,7 +57,7 @@ BENCH_SETTINGS: dict[str, Any] = {
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS": 16,  # Scrapy's defaults, as `scrapy bench` runs with
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": True,
+    "MENTIONWATCH_ALLOW_LOOPBACK": True,
     # The transformer is measured by `bench sentiment`; here it would be the whole figure.
     "MENTIONWATCH_SENTIMENT_ENABLED": False,
     "LOG_LEVEL": "ERROR",

@@ -1,8 +1,9 @@
-"""Downloader middlewares: keep the crawler off private networks, honour Retry-After.
+"""Downloader middlewares: keep the crawler to public http(s) sites, honour Retry-After.
 
-A watchlist URL that resolves to a loopback, private or link-local address could make the
-crawler probe the machine it runs on or its network; such requests are refused unless
-MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES is on (tests and the loopback demo set it).
+A watched site is untrusted: its links, redirects, sitemaps and robots.txt could point the
+crawler at local files (`file:`), its own machine (loopback) or its network (private
+ranges, cloud metadata services). Every request, whatever it came from, passes the address
+guard first; the resolver (crawlers/resolver.py) vets the address each connection uses.
 
 A 429 or 503 that says when to come back (`Retry-After`) is retried no sooner than that;
 Scrapy's own retry would ask again at once, which rate-limited APIs (Reddit, Mastodon)
@@ -12,17 +13,19 @@ punish.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Self
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, NoReturn, Self
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.error import DNSLookupError
 
-from crawlers.addresses import is_public_address
+from crawlers.addresses import UnsafeURL, check_url, is_allowed_address
+from crawlers.resolver import RefusedAddress
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -30,38 +33,76 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["PrivateAddressMiddleware", "RetryAfterMiddleware", "retry_after_seconds"]
+__all__ = ["AddressGuardMiddleware", "RetryAfterMiddleware", "retry_after_seconds"]
 
 _log = logging.getLogger(__name__)
 
 
-class PrivateAddressMiddleware:
-    def __init__(self, stats: StatsCollector) -> None:
+class AddressGuardMiddleware:
+    """Refuses, before any connection, a request for anything but an http(s) URL of a host
+    whose address is global (or loopback, with MENTIONWATCH_ALLOW_LOOPBACK: tests and the
+    demo). Each refusal is counted (`mentionwatch/refused/<reason>`: `scheme`, `host`,
+    `private_address`) and logged with its URL. A response from a peer that is not allowed
+    (a name that changed its answer, under a resolver other than ours) is dropped too, and a
+    response over DOWNLOAD_MAXSIZE, which Scrapy cancels, is counted (`refused/too_large`)."""
+
+    def __init__(self, stats: StatsCollector, *, allow_loopback: bool) -> None:
         self.stats = stats
-        self._verdicts: dict[str, bool] = {}
+        self.allow_loopback = allow_loopback
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
-        if crawler.settings.getbool("MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES"):
-            raise NotConfigured
+    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(crawler.stats,
+                   allow_loopback=crawler.settings.getbool("MENTIONWATCH_ALLOW_LOOPBACK"))
 
     async def process_request(self, request: Request) -> None:
-        host = urlsplit(request.url).hostname or ""
-        if host not in self._verdicts:
-            self._verdicts[host] = await self._resolves_public(host)
-        if not self._verdicts[host]:
-            self.stats.inc_value("mentionwatch/refused/private_address")
-            raise IgnoreRequest(f"{host} resolves to a private or loopback address: {request.url}")
-
-    @staticmethod
-    async def _resolves_public(host: str) -> bool:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except socket.gaierror:
-            return True  # unresolvable: let the downloader report the DNS error itself
-        return all(is_public_address(str(info[4][0])) for info in infos)
+            host = check_url(request.url, allow_loopback=self.allow_loopback)
+            await self._check_resolved(host, request.url)
+        except UnsafeURL as exc:
+            self._refuse(exc.reason, str(exc))
+
+    async def _check_resolved(self, host: str, url: str) -> None:
+        """Refuses a host name whose address is not allowed. The resolver's cache keeps the
+        answer, so the connection uses this very answer (and our resolver vets it again)."""
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+            return  # an address: check_url judged it
+        except ValueError:
+            pass
+        from twisted.internet import reactor
+
+        try:
+            address = await maybe_deferred_to_future(reactor.resolve(host))
+        except RefusedAddress:
+            address = None
+        except DNSLookupError:
+            return  # unresolvable: the downloader reports the DNS error itself
+        if address is None or not is_allowed_address(address, allow_loopback=self.allow_loopback):
+            raise UnsafeURL(f"{host} resolves to a private, loopback or otherwise non-global "
+                            f"address: {url!r}")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        peer = response.ip_address
+        # Through a proxy the peer is the proxy: the target's address is the proxy's to judge.
+        if peer is not None and not request.meta.get("proxy") and not is_allowed_address(
+                str(peer), allow_loopback=self.allow_loopback):
+            self._refuse("private_address", f"{request.url} was answered from {peer}, a "
+                                            "private, loopback or otherwise non-global address")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        # Scrapy's HTTP handler cancels a download only when it exceeds DOWNLOAD_MAXSIZE (it
+        # has logged that, with the URL); timeouts are another error.
+        if isinstance(exception, DownloadCancelledError):
+            self.stats.inc_value("mentionwatch/refused/too_large")
+            raise IgnoreRequest(f"larger than DOWNLOAD_MAXSIZE: {request.url}")
+
+    def _refuse(self, reason: str, message: str) -> NoReturn:
+        self.stats.inc_value(f"mentionwatch/refused/{reason}")
+        _log.warning("refused: %s", message)
+        raise IgnoreRequest(message)
 
 
 def retry_after_seconds(value: str | bytes | None, now: datetime) -> float | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.asyncio import call_later
 
 from crawlers import settings as default_settings
 from crawlers.spiders.appstore import AppStoreSpider
@@ -22,6 +25,8 @@ from crawlers.spiders.trustpilot import TrustpilotSpider
 from index.watchlist import Watchlist
 
 if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
     from crawlers.spiders.paged import PagedSpider
 
 # Source types crawled by a spider that takes (brand, source) targets.
@@ -37,6 +42,34 @@ _TARGET_SPIDERS: dict[str, type[SchemaOrgSpider | PagedSpider]] = {
 }
 
 __all__ = ["crawl_settings", "run_crawl"]
+
+_log = logging.getLogger(__name__)
+
+
+class _Process(CrawlerProcess):
+    """Scrapy's process, but a stop ends within MENTIONWATCH_STOP_TIMEOUT seconds.
+
+    Scrapy's stop (the first SIGTERM or Ctrl-C) waits for every request already under way, a
+    wait a slow or hostile server stretches as long as it likes. Past the timeout the stop is
+    forced, as a second signal would: the index has every batch it committed, and the
+    frontier (crawlers/resume.py) makes the next crawl ask for whatever was left.
+    """
+
+    _deadline_set = False
+
+    def stop(self) -> Deferred[Any]:
+        if self.crawlers and not self._deadline_set:
+            self._deadline_set = True
+            call_later(self.settings.getfloat("MENTIONWATCH_STOP_TIMEOUT"), self._force_stop)
+        return super().stop()
+
+    def _force_stop(self) -> None:
+        from twisted.internet import reactor
+
+        _log.warning("the crawl did not stop within MENTIONWATCH_STOP_TIMEOUT seconds: "
+                     "forcing it; the next crawl resumes what was left")
+        with suppress(RuntimeError):  # stopped meanwhile
+            reactor.stop()
 
 
 def crawl_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -56,7 +89,7 @@ def run_crawl(watchlist: Watchlist, overrides: Mapping[str, Any] | None = None
     """
     check_logins((s for b in watchlist.brands for s in b.sources), os.environ)
     feeds = sorted({s.page_url for b in watchlist.brands for s in b.sources if s.type == "feed"})
-    process = CrawlerProcess(crawl_settings(overrides))
+    process = _Process(crawl_settings(overrides))
     crawlers: list[Crawler] = []
     for source_type, spider in _TARGET_SPIDERS.items():
         targets = [(b, s) for b in watchlist.brands for s in b.sources if s.type == source_type]

@@ -19,7 +19,17 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # Items of one response processed at once. Scrapy's 100 starts 100 tasks per response,
 # which cost more than reading a page of reviews; one sentiment batch (32) still fills.
 CONCURRENT_ITEMS = 32
+# Every request ends within DOWNLOAD_TIMEOUT seconds and every response is cut at
+# DOWNLOAD_MAXSIZE bytes (counted as mentionwatch/refused/too_large): a hostile site cannot
+# hold the crawl or its memory. Sitemaps unpack to at most MAX_SITEMAP_BYTES on top.
 DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Only http(s) is ever fetched: the handlers for local files, data:, S3 and FTP are off (the
+# address guard refuses those URLs first; this holds even if it were bypassed).
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
+# Vets every DNS answer a connection uses (crawlers/resolver.py).
+TWISTED_DNS_RESOLVER = "crawlers.resolver.GuardedResolver"
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -30,7 +40,7 @@ LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawlers.logformatter.LevelLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.middlewares.PrivateAddressMiddleware": 50,
+    "crawlers.middlewares.AddressGuardMiddleware": 50,  # first: before robots.txt is asked
     # Scrapy's retry, made to wait for Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryAfterMiddleware": 550,
@@ -63,8 +73,13 @@ MENTIONWATCH_SENTIMENT_BATCH_SIZE = 32
 # Seconds a mention waits for its sentiment batch to fill before it is scored anyway.
 MENTIONWATCH_SENTIMENT_MAX_WAIT = 0.5
 MENTIONWATCH_INDEX_BATCH_SIZE = 200
-# Loopback, private and link-local addresses are refused unless this is on (tests, demo).
-MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES = False
+# Loopback addresses (127.0.0.0/8, ::1) are allowed when this is on (tests and the demo serve
+# on 127.0.0.1). Private, link-local, carrier-grade NAT and other non-global addresses are
+# refused even then.
+MENTIONWATCH_ALLOW_LOOPBACK = False
+# Seconds a stopped crawl (SIGTERM, Ctrl-C) waits for running requests before it is forced
+# to end; what was indexed stays and the next crawl resumes the rest (crawlers/resume.py).
+MENTIONWATCH_STOP_TIMEOUT = 5.0
 # Pages read per watched API or listing source (Reddit, Hacker News, Mastodon, ...) per crawl.
 MENTIONWATCH_MAX_PAGES = 10
 # Bluesky threads (replies of posts naming a brand) read per crawl; the rest wait for the next.

@@ -25,7 +25,7 @@ from index.sqlite import SqliteStore
 def crawl(watchlist: Path, db: Path) -> dict[str, dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist), "--db",
-         str(db), "--allow-private"],
+         str(db), "--allow-loopback"],
         capture_output=True, text=True, timeout=300, check=True)
     return {s["source"]: s for s in map(json.loads, done.stdout.splitlines())}
 

@@ -100,7 +100,7 @@ class ReplayServer:
 
 
 def run_crawl(watchlist: Path, db: Path, **settings: Any) -> dict[str, dict[str, int]]:
-    overrides = {"MENTIONWATCH_DB": str(db), "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": True,
+    overrides = {"MENTIONWATCH_DB": str(db), "MENTIONWATCH_ALLOW_LOOPBACK": True,
                  "MENTIONWATCH_SENTIMENT_ENABLED": False, "AUTOTHROTTLE_ENABLED": False,
                  "LOG_LEVEL": "WARNING", **settings}
     done = subprocess.run([sys.executable, "-c", RUN, str(watchlist), json.dumps(overrides)],

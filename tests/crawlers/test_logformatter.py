@@ -41,7 +41,7 @@ def site() -> Iterator[str]:
 
 def crawl(site: str, tmp_path: Path, level: str) -> tuple[dict[str, int], str]:
     settings = {"LOG_LEVEL": level, "MENTIONWATCH_DB": str(tmp_path / f"{level}.db"),
-                "MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": True, "ROBOTSTXT_OBEY": False,
+                "MENTIONWATCH_ALLOW_LOOPBACK": True, "ROBOTSTXT_OBEY": False,
                 "AUTOTHROTTLE_ENABLED": False, "MENTIONWATCH_SENTIMENT_ENABLED": False}
     done = subprocess.run([sys.executable, "-c", RUN, site, json.dumps(settings)],
                           capture_output=True, text=True, timeout=120)

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 import asyncio
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import HtmlResponse
+from scrapy.resolver import dnscache
 from scrapy.utils.test import get_crawler
+from twisted.internet.testing import MemoryReactorClock
 
 from crawlers.addresses import is_public_address
-from crawlers.middlewares import PrivateAddressMiddleware
+from crawlers.middlewares import AddressGuardMiddleware
+from crawlers.resolver import GuardedResolver, RefusedAddress
+
+if TYPE_CHECKING:
+    from scrapy.statscollectors import StatsCollector
+    from twisted.python.failure import Failure
 
 
 @pytest.mark.parametrize(
@@ -24,17 +34,75 @@ def test_only_global_unicast_addresses_are_public(address: str, public: bool) ->
     assert is_public_address(address) is public
 
 
-def test_loopback_urls_are_refused_and_counted() -> None:
-    crawler = get_crawler(settings_dict={"MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": False})
-    crawler.stats.open_spider()  # type: ignore[union-attr]
-    mw = PrivateAddressMiddleware.from_crawler(crawler)
-    for url in ("http://127.0.0.1:8765/", "http://localhost/x", "http://[::1]/"):
-        with pytest.raises(IgnoreRequest, match="private or loopback"):
-            asyncio.run(mw.process_request(Request(url)))
-    assert crawler.stats.get_value("mentionwatch/refused/private_address") == 3  # type: ignore[union-attr]
+def _guard(*, allow_loopback: bool) -> tuple[AddressGuardMiddleware, StatsCollector]:
+    crawler = get_crawler(settings_dict={"MENTIONWATCH_ALLOW_LOOPBACK": allow_loopback})
+    assert crawler.stats is not None
+    crawler.stats.open_spider()
+    return AddressGuardMiddleware.from_crawler(crawler), crawler.stats
 
 
-def test_switched_off_by_the_test_setting() -> None:
-    crawler = get_crawler(settings_dict={"MENTIONWATCH_ALLOW_PRIVATE_ADDRESSES": True})
-    with pytest.raises(NotConfigured):
-        PrivateAddressMiddleware.from_crawler(crawler)
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "data:text/plain,hi", "ftp://127.0.0.1/x",
+                                 "s3://bucket/key", "gopher://127.0.0.1:70/"])
+def test_only_http_and_https_are_requested_even_with_loopback_allowed(url: str) -> None:
+    guard, stats = _guard(allow_loopback=True)
+    with pytest.raises(IgnoreRequest, match="only http and https URLs are allowed"):
+        asyncio.run(guard.process_request(Request(url)))
+    assert stats.get_value("mentionwatch/refused/scheme") == 1
+
+
+@pytest.mark.parametrize(("url", "allow_loopback", "reason"), [
+    ("http://127.0.0.1:8765/", False, "private_address"),
+    ("http://[::1]/", False, "private_address"),
+    ("http://100.64.0.1/", True, "private_address"),  # loopback only: private stays refused
+    ("http://10.1.2.3/", True, "private_address"),
+    ("http://[::ffff:10.0.0.1]/", True, "private_address"),
+    ("http://a..b/", True, "host"),
+])
+def test_private_addresses_and_bad_hosts_are_refused_and_counted(
+        url: str, allow_loopback: bool, reason: str) -> None:
+    guard, stats = _guard(allow_loopback=allow_loopback)
+    with pytest.raises(IgnoreRequest):
+        asyncio.run(guard.process_request(Request(url)))
+    assert stats.get_value(f"mentionwatch/refused/{reason}") == 1
+
+
+def test_loopback_is_allowed_by_the_test_setting() -> None:
+    guard, _ = _guard(allow_loopback=True)
+    for url in ("http://127.0.0.1:8765/", "http://[::1]/"):
+        assert asyncio.run(guard.process_request(Request(url))) is None
+
+
+def test_a_response_from_a_private_peer_is_dropped() -> None:
+    guard, stats = _guard(allow_loopback=True)
+    request = Request("http://shop.example/")
+    good = HtmlResponse(request.url, request=request, ip_address=IPv4Address("127.0.0.1"))
+    assert guard.process_response(request, good) is good
+    rebound = HtmlResponse(request.url, request=request, ip_address=IPv4Address("10.0.0.7"))
+    with pytest.raises(IgnoreRequest, match=r"answered from 10\.0\.0\.7"):
+        guard.process_response(request, rebound)
+    assert stats.get_value("mentionwatch/refused/private_address") == 1
+
+
+def test_a_download_cut_at_the_size_cap_is_counted() -> None:
+    guard, stats = _guard(allow_loopback=False)
+    with pytest.raises(IgnoreRequest):
+        guard.process_exception(Request("http://shop.example/big"), DownloadCancelledError())
+    assert stats.get_value("mentionwatch/refused/too_large") == 1
+
+
+def test_the_resolver_refuses_a_private_answer_even_from_its_cache() -> None:
+    # A name whose answer changed to a private address since it was last checked.
+    dnscache["rebound.example"] = "10.0.0.7"
+    dnscache["loopback.example"] = "127.0.0.1"
+    dnscache["public.example"] = "93.184.216.34"
+    resolver = GuardedResolver(MemoryReactorClock(), cache_size=10000, timeout=1.0)
+    failures: list[Failure] = []
+    resolver.getHostByName("rebound.example").addErrback(failures.append)
+    resolver.getHostByName("loopback.example").addErrback(failures.append)
+    assert [f.check(RefusedAddress) for f in failures] == [RefusedAddress, RefusedAddress]
+    assert "resolves to 10.0.0.7" in str(failures[0].value)
+    answers: list[str] = []
+    resolver.getHostByName("public.example").addCallback(answers.append)
+    resolver.allow_loopback = True
+    resolver.getHostByName("loopback.example").addCallback(answers.append)
+    assert answers == ["93.184.216.34", "127.0.0.1"]

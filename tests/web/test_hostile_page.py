@@ -55,7 +55,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
                              f'[[brands.sources]]\ntype = "schemaorg"\n'
                              f'url = "{pages.url}/charger.html"\n')
         subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
-                        "--db", str(db), "--allow-private"],
+                        "--db", str(db), "--allow-loopback"],
                        capture_output=True, text=True, timeout=300, check=True)
     keys = KeyStore(db)
     key = keys.create("analyst", "hostile page test")

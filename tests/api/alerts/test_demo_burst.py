@@ -60,7 +60,7 @@ def test_a_burst_on_the_demo_data_raises_one_explained_alert(tmp_path: Path, web
     with DemoSite() as site:
         watchlist.write_text(demo_watchlist(site.url), encoding="utf-8")
         subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist",
-                        str(watchlist), "--db", str(db), "--allow-private"],
+                        str(watchlist), "--db", str(db), "--allow-loopback"],
                        capture_output=True, text=True, timeout=300, check=True)
     watchlist.write_text(_with_notifiers(watchlist.read_text(), webhook.url, port))
     args = ["alerts", "run", "--once", "--db", str(db), "--watchlist", str(watchlist)]
