@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,6 +20,7 @@ OnError = Callable[[str, str], None]
 body that is not JSON, "shape" for JSON that is not the expected structure, "item" for one
 unusable item. The default logs a warning."""
 
+_MAX_COUNT = 2**63 - 1
 _log = logging.getLogger(__name__)
 
 
@@ -36,13 +38,15 @@ def load_json(body: bytes, url: str, on_error: OnError | None = None) -> Any:
 
 
 def as_int(value: object) -> int | None:
-    """A count as sources send it (3, "3", 3.0); None for anything else or a negative."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, int | float) and value == value and value >= 0:
-        return int(value)
+    """A count as sources send it (3, "3", 3.0); None for anything else, a negative, or a
+    number past SQLite's integer range (no real count is: infinity, "9" * 5000)."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if text.isascii() and text.isdigit() and len(text) < 20 else None
+    elif isinstance(value, float):
+        value = int(value) if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT:
+        return value
     return None
 
 

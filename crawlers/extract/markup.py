@@ -7,9 +7,9 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding, to_unicode
 
-__all__ = ["absolute_url", "html_to_text", "parse_html"]
+__all__ = ["absolute_url", "decode_html", "html_to_text", "parse_html"]
 
 # Elements that start and end a line of text when rendered.
 _BLOCKS = (
@@ -20,15 +20,44 @@ _BLOCKS = (
 _SPACES = re.compile(r"[^\S\n]+")
 
 
+def decode_html(body: bytes, encoding: str | None = None) -> str:
+    """The page as text, never an error: a byte-order mark wins, then `encoding` (the HTTP
+    header's), then the page's own declaration, else UTF-8. Unknown names count as none;
+    bytes that do not decode become U+FFFD.
+
+    Declarations lie, so two of them are overruled: a body that is valid UTF-8 and not
+    ASCII is UTF-8 (a mislabelled page, not a coincidence), and UTF-16/32 without a BOM
+    on a body without NUL bytes is not UTF-16/32 (markup in those has NULs)."""
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding and bom:
+        return to_unicode(body[len(bom):], bom_encoding)
+    return to_unicode(body, _declared_encoding(body, encoding) or "utf-8")
+
+
+def _declared_encoding(body: bytes, encoding: str | None) -> str | None:
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return "utf-8"
+    for name in (encoding, html_body_declared_encoding(body)):
+        codec = resolve_encoding(name) if name else None
+        if codec and (b"\x00" in body or not codec.startswith(("utf-16", "utf-32"))):
+            return codec
+    return None
+
+
 def parse_html(body: bytes, encoding: str | None = None) -> lxml.html.HtmlElement | None:
-    """Parse a page; `encoding` (e.g. from the HTTP header) wins over the one the page
-    declares, else UTF-8. None for an empty or unparseable body."""
-    if not body.strip():
+    """Parse a page decoded by `decode_html`. None for an empty or unparseable body."""
+    text = decode_html(body, encoding)
+    if not text.strip():
         return None
-    declared = encoding or html_body_declared_encoding(body)
-    parser = lxml.html.HTMLParser(encoding=resolve_encoding(declared or "utf-8") or "utf-8")
+    # Handed back as UTF-8 bytes: lxml refuses text that holds an XML encoding declaration.
+    parser = lxml.html.HTMLParser(encoding="utf-8")
     try:
-        return lxml.html.fromstring(body, parser=parser)
+        return lxml.html.fromstring(text.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError):
         return None
 
