@@ -13,12 +13,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 if TYPE_CHECKING:
     from index.record import Mention
 
-__all__ = ["OnError", "as_int", "build_each", "items_at", "load_json", "warn", "with_params"]
+__all__ = ["MAX_ITEMS", "OnError", "as_int", "build_each", "items_at", "load_json", "warn",
+           "with_params"]
 
 OnError = Callable[[str, str], None]
 """Called with (reason, detail) for a page or item that could not be read: "json" for a
 body that is not JSON, "shape" for JSON that is not the expected structure, "item" for one
-unusable item. The default logs a warning."""
+unusable item, "too_many_items" for the items of a page past MAX_ITEMS. The default logs a
+warning."""
+
+# Items read per page: APIs send 100 at most; a hostile answer's 100,000 would take seconds.
+MAX_ITEMS = 1000
 
 _MAX_COUNT = 2**63 - 1
 _log = logging.getLogger(__name__)
@@ -77,8 +82,12 @@ def items_at(data: Any, path: tuple[str, ...], url: str, on_error: OnError | Non
 def build_each(items: Iterable[Any], url: str, build: Callable[[Any], Mention | None],
                on_error: OnError | None = None) -> Iterator[Mention]:
     """`build(item)` for each item, skipping the Nones; an item too malformed to build (a
-    missing key, a wrong type, a value the record refuses) is reported as "item" and skipped."""
+    missing key, a wrong type, a value the record refuses) is reported as "item" and skipped.
+    Items past MAX_ITEMS are not read, and reported as "too_many_items"."""
     for index, item in enumerate(items):
+        if index == MAX_ITEMS:
+            (on_error or warn)("too_many_items", f"{url}: items past {MAX_ITEMS} not read")
+            break
         try:
             mention = build(item)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

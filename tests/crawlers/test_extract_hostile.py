@@ -22,10 +22,22 @@ from crawlers.extract import (
     trustpilot,
 )
 from crawlers.extract.dates import EARLIEST, parse_date
+from crawlers.extract.jsonapi import MAX_ITEMS
+from crawlers.extract.markup import MAX_ATTRIBUTES, parse_html
+from crawlers.extract.schemaorg import MAX_REVIEWS
 from index.record import Mention
 from index.sqlite import SqliteStore
 from index.watchlist import Brand
-from tests.crawlers.hostile import BAD_TEXT, GOOD, Page, corpus
+from tests.crawlers.hostile import (
+    BAD_TEXT,
+    GOOD,
+    GOOD_DATE,
+    Page,
+    Review,
+    corpus,
+    many_attributes,
+    write,
+)
 
 ACME = Brand(name="Acme", terms=("Acme",))
 URL = "https://shop.example/p"
@@ -101,3 +113,33 @@ def test_dates_inside_the_sane_range_are_kept() -> None:
     assert parse_date("1990-01-01") == EARLIEST
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=12)
     assert parse_date(soon.isoformat()) == soon
+
+
+def test_an_element_with_50000_attributes_is_cut_and_counted() -> None:
+    """The 539 KB page that took seconds in libxml2: its excess attributes are not read."""
+    reported: list[tuple[str, str]] = []
+    body = many_attributes(50_000)
+    mentions, _ = schemaorg.extract_page(body, URL, on_error=lambda *r: reported.append(r))
+    assert sorted(m.text for m in mentions) == sorted(GOOD)
+    assert [reason for reason, _ in reported] == ["too_many_attributes"]
+    root = parse_html(body)
+    assert root is not None
+    assert max(len(element.attrib) for element in root.iter()) == MAX_ATTRIBUTES
+
+
+def test_reviews_past_the_cap_are_not_read_and_counted() -> None:
+    reported: list[tuple[str, str]] = []
+    reviews = [Review(f"Acme review {i}.", GOOD_DATE) for i in range(MAX_REVIEWS + 5)]
+    mentions = list(schemaorg.extract_reviews(write("schemaorg-jsonld", reviews).encode(), URL,
+                                              on_error=lambda *r: reported.append(r)))
+    assert [m.text for m in mentions] == [r.text for r in reviews[:MAX_REVIEWS]]
+    assert [reason for reason, _ in reported] == ["too_many_reviews"]
+
+
+def test_api_items_past_the_cap_are_not_read_and_counted() -> None:
+    reported: list[tuple[str, str]] = []
+    reviews = [Review(f"Acme post {i}.", GOOD_DATE) for i in range(MAX_ITEMS + 5)]
+    mentions = list(mastodon.extract_statuses(write("mastodon", reviews).encode(), URL, ACME,
+                                              on_error=lambda *r: reported.append(r)))
+    assert len(mentions) == MAX_ITEMS
+    assert [reason for reason, _ in reported] == ["too_many_items"]
