@@ -2,8 +2,8 @@
 general one (dateparser) is far too slow for every review on a page.
 
 Only dates a mention can have been written on are kept: from 1990-01-01 (before the web)
-to one day after now (clocks and time zones differ). Anything else, year 1, 9999 or an
-epoch in milliseconds read as seconds, is junk for sorting, histograms and alerts, and is
+to one day after now (clocks and time zones differ). Anything else (year 1, 9999, an epoch
+number out of range) is junk for sorting, histograms and alerts, and is
 dropped like a missing date.
 """
 

@@ -82,6 +82,8 @@ def parse_html(body: bytes, encoding: str | None = None, *,
 
 def _trim_attributes(html: str) -> tuple[str, int]:
     """`html` with each start tag cut after MAX_ATTRIBUTES attributes; how many were cut."""
+    if html.count("=") <= MAX_ATTRIBUTES:  # fast path: the regex costs 10 µs a KB
+        return html, 0
     trimmed = 0
 
     def trim(tag: re.Match[str]) -> str:
