@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import click
 
@@ -410,23 +411,39 @@ def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, ru
     click.echo(f"{len(leads)} advocates of {brand}", err=True)
 
 
+def _page_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--url must be one a page can have been saved from: the mentions link to it."""
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        ok = False
+    if not ok:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL with a host")
+    return value
+
+
 @main.command()
 @click.argument("file", type=click.File("rb"))
-@click.option("--url", required=True, help="The URL the file was saved from.")
+@click.option("--url", required=True, callback=_page_url,
+              help="The http(s) URL the file was saved from.")
 @click.option("--type", "kind", type=click.Choice(["auto", "schemaorg", "feed"]),
               default="auto", show_default=True)
 @click.option("--watchlist", type=click.Path(path_type=Path),
               help="Watchlist whose brand terms a feed's entries must match.")
 @click.option("--brand", help="Brand the page's reviews are about.")
 def extract(file: Any, url: str, kind: str, watchlist: Path | None, brand: str | None) -> None:
-    """Extract mentions from a saved page or feed, without network; JSONL on stdout."""
+    """Extract mentions from a saved page or feed, without network; JSONL on stdout.
+
+    Parts of the page that cannot be read are warned about on stderr and skipped."""
     from crawlers.extract.feed import extract_entries
+    from crawlers.extract.markup import decode_html
     from crawlers.extract.schemaorg import extract_reviews
 
     body: bytes = file.read()
-    if kind == "auto":
-        head = body[:512].lstrip().lower()
-        kind = "feed" if head.startswith((b"<?xml", b"<rss", b"<feed")) else "schemaorg"
+    if kind == "auto":  # decoded: a feed may be in UTF-16 or UTF-32
+        head = decode_html(body[:2048]).lstrip().lower()
+        kind = "feed" if head.startswith(("<?xml", "<rss", "<feed")) else "schemaorg"
     if kind == "feed":
         if watchlist is None:
             raise click.UsageError("--watchlist is needed to match feed entries to brands")
@@ -434,10 +451,12 @@ def extract(file: Any, url: str, kind: str, watchlist: Path | None, brand: str |
             brands = load_watchlist(watchlist).brands
         except WatchlistError as exc:
             raise click.ClickException(str(exc)) from exc
-        mentions = extract_entries(body, url, brands)
-    else:
-        mentions = extract_reviews(body, url, brand=brand)
-    for mention in mentions:
+    try:
+        found = list(extract_entries(body, url, brands) if kind == "feed"
+                     else extract_reviews(body, url, brand=brand))
+    except Exception as exc:  # extractors lose a field, not the page: this is a bug, told briefly
+        raise click.ClickException(f"{file.name}: cannot extract mentions: {exc!r}") from exc
+    for mention in found:
         _emit(mention.to_dict())
 
 

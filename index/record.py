@@ -50,6 +50,18 @@ def _require(ok: bool, message: str) -> None:
         raise RecordError(message)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(record: object, *names: str) -> None:
+    """Replace lone surrogates (JSON allows `"\\ud800"`) in these str fields with U+FFFD:
+    they cannot be encoded, so SQLite, JSON output and every UTF-8 writer would refuse them."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            object.__setattr__(record, name, _SURROGATE.sub("\ufffd", value))
+
+
 def _utc(value: datetime | None, name: str) -> datetime | None:
     if value is None:
         return None
@@ -67,6 +79,7 @@ class Author:
 
     def __post_init__(self) -> None:
         _require(self.followers is None or self.followers >= 0, "author.followers must be >= 0")
+        _scrub(self, "name", "handle", "url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +147,8 @@ def mention_id(source: str, native_id: str | None, *, url: str = "", author: str
     else:
         date = published_at.isoformat() if published_at else ""
         key = f"{source}\x1f{url}\x1f{author}\x1f{date}\x1f{text}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    # surrogatepass: a lone surrogate in a native id still gives an id, not an error.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -172,6 +186,7 @@ class Mention:
     advocate: Advocate | None = None
 
     def __post_init__(self) -> None:
+        _scrub(self, "url", "text", "title", "lang", "brand")
         _require(bool(self.id), "id is empty")
         _require(bool(self.source), "source is empty")
         _require(self.kind in _KINDS, f"kind {self.kind!r} not in {sorted(_KINDS)}")

@@ -7,7 +7,8 @@ makes no request of its own.
 from __future__ import annotations
 
 import trafilatura
-from w3lib.encoding import html_to_unicode
+
+from crawlers.extract.markup import decode_html
 
 __all__ = ["article_text"]
 
@@ -18,9 +19,7 @@ def article_text(body: bytes, url: str, *, encoding: str | None = None) -> str |
 
     `encoding` is the one the response declared (Scrapy's `response.encoding`).
     """
-    # w3lib: a BOM first, then the declared encoding (an unknown name falls through), then
-    # the page's own <meta charset>, then UTF-8.
-    html = html_to_unicode(f"text/html; charset={encoding}" if encoding else None, body)[1]
+    html = decode_html(body, encoding)
     if not html.strip():
         return None
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False,

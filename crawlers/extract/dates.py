@@ -1,18 +1,27 @@
 """Dates as sources write them, to aware UTC datetimes; hand-written parsers because a
-general one (dateparser) is far too slow for every review on a page."""
+general one (dateparser) is far too slow for every review on a page.
+
+Only dates a mention can have been written on are kept: from 1990-01-01 (before the web)
+to one day after now (clocks and time zones differ). Anything else (year 1, 9999, an epoch
+number out of range) is junk for sorting, histograms and alerts, and is
+dropped like a missing date.
+"""
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["parse_date"]
+__all__ = ["EARLIEST", "LATEST_AHEAD", "parse_date"]
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=1)  # how far after now a date may be
 
 _EPOCH = re.compile(r"\d{9,}(?:\.\d+)?")  # shorter digit runs are years or junk, not epochs
 _EPOCH_MS = 1e11  # seconds past this are in year 5138: the number is milliseconds
@@ -28,7 +37,15 @@ def parse_date(value: object) -> datetime | None:
     """An aware UTC datetime from ISO 8601 (a date alone is midnight UTC), RFC 822, epoch
     seconds or milliseconds, a `time.struct_time` in UTC (feedparser), or a few written
     forms ("2026年11月2日", "2026/11/02", "Nov 2, 2026", "2 November 2026").
-    Naive times are taken as UTC. None for anything else; never raises."""
+    Naive times are taken as UTC. None for anything else, and for a date outside
+    `EARLIEST` .. now + `LATEST_AHEAD`; never raises."""
+    parsed = _parse(value)
+    if parsed is None or not EARLIEST <= parsed <= datetime.now(UTC) + LATEST_AHEAD:
+        return None
+    return parsed
+
+
+def _parse(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return _utc(value)
     if isinstance(value, date):
@@ -44,8 +61,11 @@ def parse_date(value: object) -> datetime | None:
     return _iso(text) or _rfc822(text) or _written(text)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _utc(value: datetime) -> datetime | None:
+    """In UTC; None when that leaves datetime's range (year 1 at +05:00)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return _guard(lambda: value.astimezone(UTC))
 
 
 def _guard(build: Callable[[], datetime]) -> datetime | None:

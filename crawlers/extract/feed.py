@@ -33,6 +33,7 @@ _EMAIL_AND_NAME = re.compile(r"\s*\S+@\S+\s+\((?P<name>[^()]+)\)\s*")
 # common, and fetching their links would index unrelated pages (a shop's front page).
 _TRAILS_OFF = re.compile(r"(?:…|\.{3}|\b(?:read more|continue reading)\b)[\s\W]*$",
                          re.IGNORECASE)
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def read_entries(body: bytes, url: str) -> list[FeedEntry]:
     # A BytesIO, never the bytes themselves: given a string, feedparser may open it as a
     # URL or a file path.
     parsed = feedparser.parse(
-        io.BytesIO(body),
+        io.BytesIO(_CHAR_REF.sub(_valid_char_ref, body)),
         response_headers=_response_headers(body, url),
         resolve_relative_uris=False,  # only the entry link is used, and it is resolved
         sanitize_html=False,  # the text is reduced to plain text anyway
@@ -148,6 +149,15 @@ def _response_headers(body: bytes, url: str) -> dict[str, str]:
             return headers
         headers["content-type"] = "application/xml; charset=utf-8"
     return headers
+
+
+def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
+    """A character reference to a surrogate or past U+10FFFF as U+FFFD (as HTML reads it):
+    feedparser's loose parser raises on them and the whole feed would be lost."""
+    digits, base = (ref[1], 16) if ref[1] else (ref[2], 10)
+    if len(digits) > 8 or 0xD800 <= int(digits, base) <= 0xDFFF or int(digits, base) > 0x10FFFF:
+        return b"&#xFFFD;"
+    return ref[0]
 
 
 def _first_match(brands: Sequence[Brand], text: str) -> tuple[Brand, tuple[str, ...]] | None:

@@ -62,13 +62,16 @@ def _payload(body: bytes, url: str) -> list[Any]:
             break
         try:
             chunk, pos = decoder.raw_decode(text, pos)
-        except ValueError as exc:
-            raise PlayFormatChanged(f"{url}: unreadable chunk: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise PlayFormatChanged(f"{url}: unreadable chunk: {exc!r}") from exc
         for envelope in chunk if isinstance(chunk, list) else []:
             if isinstance(envelope, list) and envelope[:2] == ["wrb.fr", _RPC]:
                 if not isinstance(envelope[2], str):
                     raise PlayFormatChanged(f"{url}: {_RPC} reply is empty (request refused?)")
-                payload = json.loads(envelope[2])
+                try:
+                    payload = json.loads(envelope[2])
+                except (ValueError, RecursionError) as exc:
+                    raise PlayFormatChanged(f"{url}: unreadable {_RPC} reply: {exc!r}") from exc
                 if not isinstance(payload, list) or not payload:
                     raise PlayFormatChanged(f"{url}: {_RPC} reply is not a list")
                 return payload

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -12,13 +13,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 if TYPE_CHECKING:
     from index.record import Mention
 
-__all__ = ["OnError", "as_int", "build_each", "items_at", "load_json", "warn", "with_params"]
+__all__ = ["MAX_ITEMS", "OnError", "as_int", "build_each", "items_at", "load_json", "warn",
+           "with_params"]
 
 OnError = Callable[[str, str], None]
 """Called with (reason, detail) for a page or item that could not be read: "json" for a
 body that is not JSON, "shape" for JSON that is not the expected structure, "item" for one
-unusable item. The default logs a warning."""
+unusable item, "too_many_items" for the items of a page past MAX_ITEMS. The default logs a
+warning."""
 
+# Items read per page: APIs send 100 at most; a hostile answer's 100,000 would take seconds.
+MAX_ITEMS = 1000
+
+_MAX_COUNT = 2**63 - 1
 _log = logging.getLogger(__name__)
 
 
@@ -36,13 +43,15 @@ def load_json(body: bytes, url: str, on_error: OnError | None = None) -> Any:
 
 
 def as_int(value: object) -> int | None:
-    """A count as sources send it (3, "3", 3.0); None for anything else or a negative."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, int | float) and value == value and value >= 0:
-        return int(value)
+    """A count as sources send it (3, "3", 3.0); None for anything else, a negative, or a
+    number past SQLite's integer range (no real count is: infinity, "9" * 5000)."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = int(text) if text.isascii() and text.isdigit() and len(text) < 20 else None
+    elif isinstance(value, float):
+        value = int(value) if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_COUNT:
+        return value
     return None
 
 
@@ -73,8 +82,12 @@ def items_at(data: Any, path: tuple[str, ...], url: str, on_error: OnError | Non
 def build_each(items: Iterable[Any], url: str, build: Callable[[Any], Mention | None],
                on_error: OnError | None = None) -> Iterator[Mention]:
     """`build(item)` for each item, skipping the Nones; an item too malformed to build (a
-    missing key, a wrong type, a value the record refuses) is reported as "item" and skipped."""
+    missing key, a wrong type, a value the record refuses) is reported as "item" and skipped.
+    Items past MAX_ITEMS are not read, and reported as "too_many_items"."""
     for index, item in enumerate(items):
+        if index == MAX_ITEMS:
+            (on_error or warn)("too_many_items", f"{url}: items past {MAX_ITEMS} not read")
+            break
         try:
             mention = build(item)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

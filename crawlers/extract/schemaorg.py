@@ -28,14 +28,19 @@ from index.record import Author, Mention, Rating, RecordError
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["SOURCE", "OnError", "PageLinks", "extract_links", "extract_page",
+__all__ = ["MAX_REVIEWS", "SOURCE", "OnError", "PageLinks", "extract_links", "extract_page",
            "extract_reviews"]
 
 SOURCE = "schemaorg"
 
 OnError = Callable[[str, str], None]
 """Called with (reason, detail) for each part of a page that could not be read; reasons
-are "jsonld", "microdata" and "review". The default logs a warning."""
+are "jsonld", "microdata", "review", and "too_many_attributes" or "too_many_reviews" when
+a page's excess was left unread (`markup.MAX_ATTRIBUTES`, `MAX_REVIEWS`). The default logs
+a warning."""
+
+# Reviews read per page: real pages show tens; reading a hostile page's 100,000 took seconds.
+MAX_REVIEWS = 1000
 
 _REVIEW_TYPES = frozenset({"Review", "UserReview", "CriticReview", "EmployerReview"})
 _RATED_TYPES = _REVIEW_TYPES | {"AggregateRating"}
@@ -70,9 +75,10 @@ def extract_reviews(
     `encoding` (e.g. the HTTP header's) wins over the page's own declaration. A broken
     JSON-LD block or microdata tree loses only itself, reported through `on_error`.
     """
-    root = parse_html(body, encoding)
+    report = on_error or _warn
+    root = _parse(body, url, encoding, report)
     if root is not None:
-        yield from _reviews_of(root, url, brand, collected_at, on_error or _warn)
+        yield from _reviews_of(root, url, brand, collected_at, report)
 
 
 def extract_page(
@@ -86,11 +92,17 @@ def extract_page(
 ) -> tuple[list[Mention], PageLinks]:
     """`extract_reviews` and `extract_links` of one page, parsing it once (a crawl's hot
     path: parsing is a good part of the work on a page)."""
-    root = parse_html(body, encoding)
+    report = on_error or _warn
+    root = _parse(body, url, encoding, report)
     if root is None:
         return [], PageLinks(None, ())
-    reviews = list(_reviews_of(root, url, brand, collected_at, on_error or _warn))
+    reviews = list(_reviews_of(root, url, brand, collected_at, report))
     return reviews, links_of(root, url)
+
+
+def _parse(body: bytes, url: str, encoding: str | None, report: OnError) -> HtmlElement | None:
+    return parse_html(body, encoding,
+                      on_truncate=lambda reason, detail: report(reason, f"{url}: {detail}"))
 
 
 def _reviews_of(root: HtmlElement, url: str, brand: str | None,
@@ -98,6 +110,9 @@ def _reviews_of(root: HtmlElement, url: str, brand: str | None,
     every = list(_walk(_structured_items(root, url, report)))
     nodes = {n["@id"]: n for n in every if isinstance(n.get("@id"), str) and _has_content(n)}
     reviews = [_resolve(n, nodes) for n in every if _types(n) & _REVIEW_TYPES]
+    if len(reviews) > MAX_REVIEWS:
+        report("too_many_reviews", f"{url}: {len(reviews)} reviews, the first {MAX_REVIEWS} read")
+        del reviews[MAX_REVIEWS:]
     page = _Page(
         url=url,
         lang=root.get("lang") or root.get(_XML_LANG),

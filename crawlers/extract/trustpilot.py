@@ -40,14 +40,14 @@ def review_url(base: str, company: str) -> str:
 
 def _page_props(body: bytes, url: str, on_error: OnError) -> dict[str, Any] | None:
     """`props.pageProps` of the page; None, reported, when the page has none readable."""
-    root = parse_html(body)
+    root = parse_html(body, on_truncate=lambda reason, detail: on_error(reason, f"{url}: {detail}"))
     scripts = _NEXT_DATA(root) if root is not None else []
     if not scripts:
         on_error("next_data", f"{url}: no __NEXT_DATA__ script")
         return None
     try:
         props = json.loads(str(scripts[0]))["props"]["pageProps"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         on_error("json", f"{url}: __NEXT_DATA__: {exc!r}")
         return None
     if not isinstance(props, dict):
