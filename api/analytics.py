@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from api.deps import StoreDep
+from api.models import Instant
+from index.arguments import histogram_window
 from index.backend import Bucket, Filters, Interval, MentionStore, TermsField, TimeBucket
 from index.query import Field
 
@@ -71,16 +72,14 @@ Q = Annotated[str, Query(max_length=1000, description="Query language text")]
 
 
 @router.get("/histogram", response_model=list[TimeBucketOut])
-def histogram(store: StoreDep, since: datetime, until: datetime, q: Q = "",
+def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
               brand: str | None = None, source: str | None = None, lang: str | None = None,
               interval: Interval = "day", tz: str = "UTC") -> list[TimeBucketOut]:
     """Mentions per hour, day or week, stacked by sentiment; empty buckets included."""
-    if until <= since:
-        raise HTTPException(400, "until must be after since")
     try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise HTTPException(400, f"unknown time zone {tz!r}; use an IANA name") from None
+        histogram_window(interval, tz, since, until)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
     if (until - since) / _SPAN[interval] > _MAX_BUCKETS:
         raise HTTPException(400, f"at most {_MAX_BUCKETS} buckets: widen the interval")
     buckets = store.histogram(q, Filters(brand=brand, source=source, lang=lang),
@@ -90,8 +89,8 @@ def histogram(store: StoreDep, since: datetime, until: datetime, q: Q = "",
 
 @router.get("/top/{field}", response_model=list[BucketOut])
 def top(field: TermsField, store: StoreDep, q: Q = "", brand: str | None = None,
-        source: str | None = None, since: datetime | None = None,
-        until: datetime | None = None,
+        source: str | None = None, since: Instant | None = None,
+        until: Instant | None = None,
         size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
     """The most frequent sources, authors, languages... among the matches."""
     filters = Filters(brand=brand, source=source, since=since, until=until)
@@ -100,8 +99,8 @@ def top(field: TermsField, store: StoreDep, q: Q = "", brand: str | None = None,
 
 
 @router.get("/significant-terms", response_model=list[BucketOut])
-def significant_terms(store: StoreDep, since: datetime, until: datetime,
-                      baseline_since: datetime, q: Q = "", brand: str | None = None,
+def significant_terms(store: StoreDep, since: Instant, until: Instant,
+                      baseline_since: Instant, q: Q = "", brand: str | None = None,
                       sentiment: str | None = None,
                       size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
     """Terms unusually frequent in [since, until) against the brand's mentions in
@@ -113,8 +112,8 @@ def significant_terms(store: StoreDep, since: datetime, until: datetime,
 
 
 @router.get("/share-of-voice", response_model=list[ShareOut])
-def share_of_voice(store: StoreDep, q: Q = "", since: datetime | None = None,
-                   until: datetime | None = None) -> list[ShareOut]:
+def share_of_voice(store: StoreDep, q: Q = "", since: Instant | None = None,
+                   until: Instant | None = None) -> list[ShareOut]:
     """Each brand's share of all matching mentions."""
     buckets = store.terms("brand", q, Filters(since=since, until=until), size=100)
     total = sum(b.count for b in buckets) or 1

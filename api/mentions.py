@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep, StoreDep, require
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
-from api.models import HitOut, MentionOut, SearchOut
+from api.models import HitOut, Instant, MentionOut, SearchOut
 from index.backend import NO_FILTERS, Filters, MentionStore, Sort
 from index.record import Mention
 
@@ -44,8 +43,8 @@ def mention_filters(
     source: str | None = None,
     sentiment: Literal["positive", "neutral", "negative"] | None = None,
     lang: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> Filters:
     """The filter parameters /mentions and /mentions/export share."""
     return Filters(brand=brand, source=source, sentiment=sentiment, lang=lang,

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
+from index.arguments import aware
 from index.backend import Hit
 from index.record import Mention
 
-__all__ = ["ErrorOut", "HealthOut", "MentionOut", "SearchOut"]
+__all__ = ["ErrorOut", "HealthOut", "Instant", "MentionOut", "SearchOut"]
+
+#: A date-time parameter (ISO 8601 with or without an offset, or Unix seconds); naive means
+#: UTC, so every route compares and stores aware datetimes only.
+Instant = Annotated[datetime, AfterValidator(aware)]
 
 
 class AuthorOut(BaseModel):

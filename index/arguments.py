@@ -1,15 +1,30 @@
 """Checks of the arguments every `MentionStore` takes, so that each backend refuses the same
-bad input with the same message (a ValueError naming the argument and what it got)."""
+bad input with the same message (a ValueError naming the argument and what it got). The API
+runs the same checks on its parameters, so a bad one is a 4xx before any backend is asked."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from index.backend import Interval, Sort, TermsField
 
-__all__ = ["check_page", "check_size", "check_terms_field", "histogram_window"]
+__all__ = [
+    "aware",
+    "check_page",
+    "check_size",
+    "check_terms_field",
+    "histogram_window",
+    "time_zone",
+]
+
+# Histogram buckets start at local midnights (of Mondays for weeks) up to a week past either
+# end of the window, in zones up to 14 h from UTC: a window this far inside datetime's range
+# keeps every edge representable.
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=8)
+_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=8)
 
 
 def check_page(sort: str, page: int, size: int) -> None:
@@ -31,21 +46,40 @@ def check_terms_field(field: str) -> None:
         raise ValueError(f"field must be one of {get_args(TermsField)}, got {field!r}")
 
 
+def aware(moment: datetime) -> datetime:
+    """`moment` with a time zone: a naive one means UTC, as everywhere in mentionwatch, so a
+    naive and an aware bound of one window can be compared."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def time_zone(tz: str) -> ZoneInfo:
+    """The IANA time zone named `tz`. The name is looked up among the installed ones first:
+    `ZoneInfo` opens a file named after its argument, so a long name or a directory fails
+    with an OSError rather than a ValueError."""
+    if tz not in _zone_names():
+        shown = tz if len(tz) <= 40 else tz[:40] + "…"
+        raise ValueError(f"tz: unknown time zone {shown!r}: use an IANA name such as "
+                         f"'Europe/Berlin'")
+    return ZoneInfo(tz)
+
+
 def histogram_window(
     interval: str, tz: str, since: datetime, until: datetime
 ) -> tuple[ZoneInfo, datetime, datetime]:
     """The time zone, and [since, until) as aware datetimes (naive means UTC)."""
     if interval not in get_args(Interval):
         raise ValueError(f"interval must be one of {get_args(Interval)}, got {interval!r}")
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as "
-                         f"'Europe/Berlin'") from exc
-    since, until = (
-        moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-        for moment in (since, until)
-    )
+    zone = time_zone(tz)
+    since, until = aware(since), aware(until)
+    for name, moment in (("since", since), ("until", until)):
+        if not _EARLIEST <= moment <= _LATEST:
+            raise ValueError(f"{name} must be between {_EARLIEST.date()} and "
+                             f"{_LATEST.date()}, got {moment.isoformat()}")
     if since >= until:
         raise ValueError(f"since ({since.isoformat()}) must be before until "
                          f"({until.isoformat()})")

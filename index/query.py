@@ -15,7 +15,8 @@
                                       value times 5, so rating>=4 means normalized >= 0.8
                                       (a 4 on a 1..5 scale normalizes to 0.75: 3.75)
     published:2026-10-01..2026-10-31  UTC dates, both inclusive; either side may be open
-                                      (published:2026-10-01..), one date is one day
+                                      (published:2026-10-01..), one date is one day;
+                                      an end date is at most 9999-12-30
 
 NOT binds tighter than AND, AND tighter than OR: `a OR b c` is `a OR (b AND c)`. A word
 that has no letters or digits (`-`, `&`) is ignored. An empty query matches everything.
@@ -264,14 +265,18 @@ class _Lexer:
 
     def date_range(self, raw: str, at: int) -> DateRange:
         first, dots, last = raw.partition("..")
+        last_at = at + len(first) + len(dots)
         if not dots:
-            last = first  # one date is that whole day
+            last, last_at = first, at  # one date is that whole day
         if not (first or last):
             raise self.error(at, "a date as YYYY-MM-DD on at least one side of '..'")
         start = self.day(first, at)
-        end = self.day(last, at + len(first) + len(dots))
+        end = self.day(last, last_at)
         if start and end and start > end:
             raise self.error(at, "a start date on or before the end date", found=raw)
+        if end == date.max:
+            # The range ends where the next day starts, and datetime has no year 10000.
+            raise self.error(last_at, f"an end date before {date.max.isoformat()}", found=last)
         return (
             datetime.combine(start, time(), UTC) if start else None,
             datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from crawlers.coverage import SourceRun, record_run
@@ -27,6 +28,50 @@ def test_histogram_checks_its_window_and_time_zone(client: TestClient) -> None:
     too_many = client.get("/analytics/histogram",
                           params={**DAYS, "since": "2000-01-01T00:00:00Z", "interval": "hour"})
     assert too_many.status_code == 400
+
+
+def test_histogram_bounds_with_and_without_an_offset_mean_utc(client: TestClient) -> None:
+    expected = client.get("/analytics/histogram", params=DAYS).json()
+    assert sum(b["count"] for b in expected) == 5
+    mixed = [{**DAYS, "until": "2026-10-06T00:00:00"}, {**DAYS, "since": "2026-10-01T00:00:00"},
+             {**DAYS, "since": "2026-10-01"}, {**DAYS, "since": "1790812800"}]  # Unix seconds
+    for params in mixed:
+        answer = client.get("/analytics/histogram", params=params)
+        assert (answer.status_code, answer.json()) == (200, expected), params
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"since": "0001-01-01T00:00:00", "until": "0001-01-02T00:00:00"}, "since"),
+    ({"since": "0001-01-01T00:00:00", "until": "0001-01-08T00:00:00",
+      "tz": "America/New_York"}, "since"),
+    ({"since": "9999-12-30T00:00:00", "until": "9999-12-31T23:59:59"}, "since"),
+    ({"since": "9999-12-20T00:00:00Z", "until": "9999-12-31T23:59:59Z", "interval": "week"},
+     "until"),
+    ({**DAYS, "tz": "A" * 300}, "tz"),
+    ({**DAYS, "tz": "America"}, "tz"),  # a directory of zones, not a zone
+    ({**DAYS, "tz": ""}, "tz"),
+])
+def test_histogram_refuses_windows_and_zones_it_cannot_count(
+        client: TestClient, params: dict[str, str], named: str) -> None:
+    answer = client.get("/analytics/histogram", params=params)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["type"] == "http_error" and error["position"] is None
+    assert error["message"].startswith(f"{named}")
+
+
+@pytest.mark.parametrize("route", ["/mentions", "/mentions/export", "/analytics/histogram",
+                                   "/analytics/top/lang", "/analytics/significant-terms",
+                                   "/analytics/share-of-voice"])
+def test_a_day_with_no_day_after_is_a_query_error_on_every_query_route(
+        client: TestClient, route: str) -> None:
+    params = {**DAYS, "baseline_since": "2026-09-01T00:00:00Z", "q": "published:9999-12-31"}
+    answer = client.get(route, params=params)
+    assert answer.status_code == 400
+    assert answer.json() == {"error": {
+        "type": "query_error", "position": 10,
+        "message": "position 10: expected an end date before 9999-12-31 after 'published:', "
+                   "found '9999-12-31'"}}
 
 
 def test_top_values_and_share_of_voice(client: TestClient) -> None:

@@ -33,6 +33,13 @@ def test_search_bad_query_exits_1_with_the_position(db: Path) -> None:
     assert "position" in err
 
 
+def test_search_past_the_last_representable_day_is_a_clear_error(db: Path) -> None:
+    code, _, err = run("search", "published:9999-12-31", "--db", str(db))
+    assert code == 1
+    assert err == ("Error: position 10: expected an end date before 9999-12-31 after "
+                   "'published:', found '9999-12-31'\n")
+
+
 def test_serve_get_answers_one_request(db: Path) -> None:
     code, out, _ = run("serve", "--db", str(db), "--get", "/mentions?q=电池")
     assert code == 0

@@ -99,6 +99,11 @@ def test_terms_phrases_and_prefixes(text: str, expected: Node) -> None:
         ("published:2026-10-01..", Field("published", "..", (_day(10, 1), None))),
         ("published:..2026-10-31", Field("published", "..", (None, _day(11, 1)))),
         ("published:2026-10-05", Field("published", "..", (_day(10, 5), _day(10, 6)))),
+        # The edges of datetime's range: the first day, and the last as an open start.
+        ("published:0001-01-01", Field("published", "..", (datetime(1, 1, 1, tzinfo=UTC),
+                                                           datetime(1, 1, 2, tzinfo=UTC)))),
+        ("published:9999-12-31..", Field("published", "..",
+                                         (datetime(9999, 12, 31, tzinfo=UTC), None))),
         ("(brand:acme)", Field("brand", ":", "acme")),
         (
             "battery -brand:acme lang:zh-Hant",
@@ -144,6 +149,20 @@ def test_field_filters(text: str, expected: Node) -> None:
                              "of '..' after 'published:'"),
         ("published:2026-10-31..2026-10-01", 10, "position 10: expected a start date on or "
          "before the end date after 'published:', found '2026-10-31..2026-10-01'"),
+        # A range ends where the day after its end date starts: there is none after 9999-12-31.
+        ("published:9999-12-31", 10, "position 10: expected an end date before 9999-12-31 "
+                                     "after 'published:', found '9999-12-31'"),
+        ("published:9999-12-30..9999-12-31", 22, "position 22: expected an end date before "
+         "9999-12-31 after 'published:9999-12-30..', found '9999-12-31'"),
+        ("published:..9999-12-31", 12, "position 12: expected an end date before 9999-12-31 "
+                                       "after 'published:..', found '9999-12-31'"),
+        ("published:10000-01-01", 10, "position 10: expected a date as YYYY-MM-DD after "
+                                      "'published:', found '10000-01-01'"),
+        # Forms of other query languages are errors too, never a different meaning.
+        ("published>=9999-12-31", 9, "position 9: expected one of : after 'published', "
+                                     "found '>='"),
+        ("published:[2026-10-01 TO 2026-10-31]", 10, "position 10: expected a date as "
+         "YYYY-MM-DD after 'published:', found '[2026-10-01'"),
     ],
 )
 def test_errors_say_where_and_what_was_expected(text: str, position: int, message: str) -> None:
