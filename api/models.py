@@ -7,15 +7,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel
 
-from index.arguments import aware
+from index.arguments import as_utc
 from index.backend import Hit
 from index.record import Mention
 
 __all__ = ["ErrorOut", "HealthOut", "Instant", "MentionOut", "SearchOut"]
 
-#: A date-time parameter (ISO 8601 with or without an offset, or Unix seconds); naive means
-#: UTC, so every route compares and stores aware datetimes only.
-Instant = Annotated[datetime, AfterValidator(aware)]
+#: A date-time parameter (ISO 8601 with or without an offset, or Unix seconds) in UTC; naive
+#: means UTC, so every route compares aware datetimes only.
+Instant = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class AuthorOut(BaseModel):

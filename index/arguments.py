@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo, available_timezones
 from index.backend import Interval, Sort, TermsField
 
 __all__ = [
-    "aware",
+    "as_utc",
     "check_page",
     "check_size",
     "check_terms_field",
     "histogram_window",
     "time_zone",
+    "window",
 ]
 
 # Histogram buckets start at local midnights (of Mondays for weeks) up to a week past either
 # end of the window, in zones up to 14 h from UTC: a window this far inside datetime's range
 # keeps every edge representable.
-_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=8)
-_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=8)
+_BUCKET_REACH = timedelta(days=8)
 
 
 def check_page(sort: str, page: int, size: int) -> None:
@@ -46,10 +46,17 @@ def check_terms_field(field: str) -> None:
         raise ValueError(f"field must be one of {get_args(TermsField)}, got {field!r}")
 
 
-def aware(moment: datetime) -> datetime:
-    """`moment` with a time zone: a naive one means UTC, as everywhere in mentionwatch, so a
-    naive and an aware bound of one window can be compared."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive one means UTC, as everywhere in mentionwatch, so a naive and an
+    aware bound of one window can be compared. Raises ValueError for a moment that is outside
+    datetime's years 1 to 9999 once in UTC (`0001-01-01T00:00+14:00`)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is before year 1 or after year 9999 in UTC"
+                         ) from None
 
 
 @cache
@@ -68,19 +75,26 @@ def time_zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
 
-def histogram_window(
-    interval: str, tz: str, since: datetime, until: datetime
-) -> tuple[ZoneInfo, datetime, datetime]:
-    """The time zone, and [since, until) as aware datetimes (naive means UTC)."""
-    if interval not in get_args(Interval):
-        raise ValueError(f"interval must be one of {get_args(Interval)}, got {interval!r}")
-    zone = time_zone(tz)
-    since, until = aware(since), aware(until)
+def window(since: datetime, until: datetime, *, reach: timedelta) -> tuple[datetime, datetime]:
+    """[since, until) in UTC (naive means UTC), for a computation that looks up to `reach`
+    before `since` and after `until`: both must leave that much of datetime's range free."""
+    since, until = as_utc(since), as_utc(until)
+    earliest = datetime.min.replace(tzinfo=UTC) + reach
+    latest = datetime.max.replace(tzinfo=UTC) - reach
     for name, moment in (("since", since), ("until", until)):
-        if not _EARLIEST <= moment <= _LATEST:
-            raise ValueError(f"{name} must be between {_EARLIEST.date()} and "
-                             f"{_LATEST.date()}, got {moment.isoformat()}")
+        if not earliest <= moment <= latest:
+            raise ValueError(f"{name} must be between {earliest.date()} and {latest.date()}, "
+                             f"got {moment.isoformat()}")
     if since >= until:
         raise ValueError(f"since ({since.isoformat()}) must be before until "
                          f"({until.isoformat()})")
-    return zone, since, until
+    return since, until
+
+
+def histogram_window(
+    interval: str, tz: str, since: datetime, until: datetime
+) -> tuple[ZoneInfo, datetime, datetime]:
+    """The time zone, and [since, until) in UTC (naive means UTC)."""
+    if interval not in get_args(Interval):
+        raise ValueError(f"interval must be one of {get_args(Interval)}, got {interval!r}")
+    return (time_zone(tz), *window(since, until, reach=_BUCKET_REACH))

@@ -16,6 +16,8 @@ from api.alerts.notifiers import redact_url
 from api.alerts.runner import AlertRunner
 from api.alerts.state import AlertState
 from api.deps import SettingsDep, StoreDep, require
+from api.models import Instant
+from index.arguments import window
 from index.watchlist import (
     AlertOptions,
     Notifier,
@@ -32,6 +34,9 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 #: How far back a dry run may look: the rules' longest baseline is 28 days, and a longer
 #: look back would make one request judge months of hours.
 MAX_DRY_RUN = timedelta(days=92)
+# What a rule looks at around its window (a baseline of at most 28 days before, the hour
+# after): more than that, so a window at the edge of datetime's range is a 400.
+_HISTORY_REACH = timedelta(days=30)
 
 RuleName = Annotated[str, Path(pattern=r"^[\w.-]+$", max_length=100)]
 
@@ -142,15 +147,15 @@ def remove_rule(name: RuleName, settings: SettingsDep) -> None:
 
 
 @router.get("/test", response_model=list[dict[str, Any]], dependencies=[require("viewer")])
-def dry_run(rule: str, since: datetime, store: StoreDep, state: StateDep,
+def dry_run(rule: str, since: Instant, store: StoreDep, state: StateDep,
             watchlist: WatchlistDep, settings: SettingsDep,
-            until: datetime | None = None) -> list[dict[str, Any]]:
+            until: Instant | None = None) -> list[dict[str, Any]]:
     """The explained alerts `rule` would have raised in [since, until), whatever the
     history and cooldowns say; nothing is kept or sent."""
-    until = _utc(until) if until else datetime.now(UTC)
-    since = _utc(since)
-    if until <= since:
-        raise HTTPException(400, "until must be after since")
+    try:
+        since, until = window(since, until or datetime.now(UTC), reach=_HISTORY_REACH)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
     if until - since > MAX_DRY_RUN:
         raise HTTPException(400, f"a dry run covers at most {MAX_DRY_RUN.days} days")
     try:
@@ -161,7 +166,3 @@ def dry_run(rule: str, since: datetime, store: StoreDep, state: StateDep,
     if rule not in {c.rule.name for c in configured}:
         raise HTTPException(404, f"no alert rule named {rule!r}")
     return AlertRunner(store, state, configured).dry_run(rule, since, now=until)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

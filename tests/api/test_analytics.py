@@ -74,6 +74,17 @@ def test_a_day_with_no_day_after_is_a_query_error_on_every_query_route(
                    "found '9999-12-31'"}}
 
 
+@pytest.mark.parametrize("route", ["/mentions", "/analytics/top/lang",
+                                   "/analytics/share-of-voice"])
+def test_a_moment_outside_datetimes_years_in_utc_is_a_422_naming_it(
+        client: TestClient, route: str) -> None:
+    answer = client.get(route, params={"until": "9999-12-31T23:00:00-14:00"})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["message"] == (
+        "until: Value error, 9999-12-31T23:00:00-14:00 is before year 1 or after year 9999 in UTC")
+    assert client.get(route, params={"until": "9999-12-31T23:00:00"}).status_code == 200
+
+
 def test_top_values_and_share_of_voice(client: TestClient) -> None:
     langs = client.get("/analytics/top/lang").json()
     assert langs[0] == {"key": "en", "count": 3, "background": None, "score": None,

@@ -8,11 +8,15 @@ changes state (revoking keys, correcting a sentiment) cannot spoil the next.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from api.app import create_app
@@ -29,6 +33,47 @@ WITH_INPUT = [(m, p) for m, p in OPERATIONS
               if {"parameters", "requestBody"} & _SPEC["paths"][p][m.lower()].keys()]
 CASES = ([(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS]
          + [(m, p, GenerationMode.NEGATIVE) for m, p in WITH_INPUT])
+
+# The spec's own generators write RFC 3339 date-times with an offset, in plausible years, and
+# short free text: these reach what they miss (a naive bound beside an aware one, Unix
+# seconds, the first and last days datetime holds, long or odd zone names, date filters).
+_EDGE_DATES = st.sampled_from([date.min, date(1, 1, 2), date(9999, 12, 30), date.max])
+_DATES = st.one_of(_EDGE_DATES, st.dates()).map(date.isoformat)
+_EDGE_MOMENTS = st.sampled_from([datetime.min, datetime.max])
+_MOMENTS = st.one_of(
+    _EDGE_MOMENTS.map(datetime.isoformat),  # naive
+    st.tuples(_EDGE_MOMENTS, st.sampled_from(["Z", "+14:00", "-14:00"])).map(
+        lambda pair: pair[0].isoformat() + pair[1]),
+    st.datetimes().map(datetime.isoformat),
+    st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat),
+    _DATES,
+    st.integers(int(datetime.min.replace(tzinfo=UTC).timestamp()),
+                int(datetime.max.replace(tzinfo=UTC).timestamp())).map(str),  # Unix seconds
+)
+_ZONES = st.one_of(
+    st.sampled_from(sorted(available_timezones())),
+    st.sampled_from(["", "America", "../../etc/passwd", "A" * 300]),
+    st.text(max_size=300),
+)
+_QUERIES = st.tuples(st.sampled_from(["", "battery "]), _DATES | st.just(""),
+                     st.sampled_from(["", ".."]), _DATES | st.just("")).map(
+    lambda parts: f"{parts[0]}published:{parts[1]}{parts[2]}{parts[3]}")
+HOSTILE: dict[str, st.SearchStrategy[str]] = {
+    "since": _MOMENTS, "until": _MOMENTS, "baseline_since": _MOMENTS, "tz": _ZONES,
+    "q": _QUERIES,
+}
+
+
+def flatmap_query(context: schemathesis.HookContext,
+                  query: dict[str, Any] | None) -> st.SearchStrategy[dict[str, Any] | None]:
+    """The generated query with some of the parameters above, where the operation has them,
+    swapped for hostile values."""
+    declared = {p.name for p in context.operation.query} if context.operation else set()
+    hostile = {name: values for name, values in HOSTILE.items() if name in declared}
+    if not hostile:
+        return st.just(query)
+    return st.fixed_dictionaries({}, optional=hostile).map(
+        lambda swapped: {**(query or {}), **swapped})
 
 
 @pytest.fixture()
@@ -54,6 +99,7 @@ def test_generated_requests(request: pytest.FixtureRequest, db: Path, admin_key:
         # The real persona model, loaded once for the module rather than once per app.
         app.state.persona_classifier = request.getfixturevalue("persona_classifier")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.hook(flatmap_query)
 
     # derandomize: the same examples every run, so a failure here is never a fluke.
     @given(case=schema[path][method].as_strategy(mode))

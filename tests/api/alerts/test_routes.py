@@ -155,6 +155,18 @@ def test_dry_run_shows_what_would_have_fired(client, setup) -> None:
     assert too_long.status_code == 400
 
 
+@pytest.mark.parametrize(("params", "status", "named"), [
+    ({"since": "0001-01-01T00:00:00Z", "until": "0001-01-02T00:00:00"}, 400, "since"),
+    ({"since": "9999-12-30T00:00:00", "until": "9999-12-31T23:00:00Z"}, 400, "since"),
+    ({"since": "0001-01-01T00:00:00+14:00"}, 422, "since"),  # before year 1 in UTC
+])
+def test_dry_run_refuses_windows_at_the_edges_of_time(client, setup, params, status,
+                                                      named) -> None:
+    answer = client.get("/alerts/test", params={"rule": "acme-negative", **params})
+    assert answer.status_code == status
+    assert answer.json()["error"]["message"].startswith(named)
+
+
 def test_admins_add_replace_and_remove_rules_in_the_file(client, setup, keys) -> None:
     _, watchlist = setup
     rule = {"name": "acme-share", "type": "negative_share", "level": 0.7}
