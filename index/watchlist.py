@@ -15,13 +15,16 @@ source's type (`tag` on a reddit source); every error names the file line.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +32,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 __all__ = [
     "AlertOptions",
@@ -51,6 +55,37 @@ SourceType = Literal["schemaorg", "feed", "reddit", "hackernews", "mastodon", "a
                      "trustpilot", "bluesky", "googleplay"]
 
 _URL = r"^https?://\S+$"
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _http_url(url: str) -> str:
+    """`url` when it is an http(s) URL with a well-formed host: the scheme and host rule of
+    `crawlers.addresses.check_url`, which index/ may not import. Whether the host's addresses
+    may be requested is the crawler's to judge, on each connection."""
+    if any(char.isspace() for char in url):
+        raise ValueError("a URL has no spaces: escape them as %20")
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"must be an http or https URL, not {parts.scheme or 'no scheme'!r}")
+    if not host:
+        raise ValueError("the URL has no host")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        try:
+            labels = host.encode("idna").decode("ascii").rstrip(".").split(".")
+        except UnicodeError:
+            labels = [host]
+        if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
+            raise ValueError(f"malformed host name {host!r}") from None
+    return url
+
+
+HttpURL = Annotated[str, AfterValidator(_http_url)]
 # Per source type: the keys it needs (a set of alternatives: at least one of them) and the
 # other keys it may have. `url` on an API source replaces its public base URL.
 _KEYS: dict[str, tuple[tuple[frozenset[str], ...], frozenset[str]]] = {
@@ -78,16 +113,16 @@ class _Strict(BaseModel):
 class Source(_Strict):
     type: SourceType
     # The page or feed (schemaorg, feed); for an API source, its base URL if not the public one.
-    url: str | None = Field(default=None, pattern=_URL)
+    url: HttpURL | None = None
     # schemaorg: links under this URL prefix are followed; defaults to the directory of `url`.
-    scope: str | None = None
+    scope: HttpURL | None = None
     # schemaorg: a sitemap, sitemap index (gzipped or not) or robots.txt listing sitemaps;
     # its pages under the scope are crawled too.
-    sitemap: str | None = Field(default=None, pattern=_URL)
+    sitemap: HttpURL | None = None
     query: str | None = Field(default=None, min_length=1)  # reddit, hackernews, bluesky search
     subreddit: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{2,21}$")
     tag: str | None = Field(default=None, pattern=r"^\w+$")  # mastodon hashtag, without '#'
-    instance: str | None = Field(default=None, pattern=_URL)  # mastodon server
+    instance: HttpURL | None = None  # mastodon server
     app_id: str | None = Field(default=None, pattern=r"^[\w.]+$")  # appstore, googleplay
     country: str = Field(default="us", pattern=r"^[a-z]{2}$")  # appstore, googleplay
     lang: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")  # googleplay
@@ -294,6 +329,7 @@ _TAGS = frozenset(
 _HEADER = re.compile(r"^\s*\[\[\s*([\w.]+)\s*\]\]")
 _TABLE = re.compile(r"^\s*\[\s*([\w.]+)\s*\]")
 _KEY = re.compile(r"^\s*([\w-]+)\s*=")
+_STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|\'[^\']*\'|#.*')
 
 
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
@@ -350,19 +386,45 @@ def load_watchlist(path: str | Path) -> Watchlist:
     return parse_watchlist(text, str(path))
 
 
+def _deepest_line(text: str) -> int:
+    """The line where brackets and braces, counted outside strings and comments, nest
+    deepest: where a value too deeply nested for tomllib is."""
+    depth, deepest, line = 0, -1, 1
+    for number, text_line in enumerate(text.splitlines(), start=1):
+        for char in _STRINGS_AND_COMMENTS.sub("", text_line):
+            depth += (char in "[{") - (char in "]}")
+            if depth > deepest:
+                deepest, line = depth, number
+    return line
+
+
+def _real_problems(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """`errors` without a tuple's "should have at least 1 item" that only echoes its own items'
+    errors: pydantic counts the items that validated, so one bad brand also makes `brands`
+    too short."""
+    return [err for err in errors
+            if not (err["type"] == "too_short"
+                    and any(other["loc"][:len(err["loc"])] == err["loc"]
+                            and len(other["loc"]) > len(err["loc"]) for other in errors))]
+
+
 def parse_watchlist(text: str, origin: str = "watchlist") -> Watchlist:
     """Validate watchlist TOML text; errors name `origin`, the line and the problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise WatchlistError(f"{origin}: invalid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise WatchlistError(f"{origin}:{_deepest_line(text)}: invalid TOML: arrays or inline "
+                             f"tables nested too deeply") from None
     try:
         return Watchlist.model_validate(data)
     except ValidationError as exc:
         key_lines = _key_lines(text)
-        locs = [_without_tags(err["loc"]) for err in exc.errors()]
+        errors = _real_problems(exc.errors())
+        locs = [_without_tags(err["loc"]) for err in errors]
         problems = [
             f"{origin}:{_line_of(loc, key_lines)}: {_dotted(loc) or 'file'}: {err['msg']}"
-            for loc, err in zip(locs, exc.errors(), strict=True)
+            for loc, err in zip(locs, errors, strict=True)
         ]
         raise WatchlistError("\n".join(problems)) from None

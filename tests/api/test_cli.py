@@ -40,6 +40,16 @@ def test_search_past_the_last_representable_day_is_a_clear_error(db: Path) -> No
                    "'published:', found '9999-12-31'\n")
 
 
+def test_crawl_with_a_deeply_nested_watchlist_is_a_one_line_error(tmp_path: Path) -> None:
+    watchlist = tmp_path / "mentionwatch.toml"
+    watchlist.write_text('[[brands]]\nname = "Acme"\nterms = ' + "[" * 1000 + '"Acme"'
+                         + "]" * 1000 + "\n", encoding="utf-8")
+    code, _, err = run("crawl", "--watchlist", str(watchlist), "--db", str(tmp_path / "m.db"))
+    assert code == 1
+    assert err == (f"Error: {watchlist}:3: invalid TOML: arrays or inline tables nested too "
+                   "deeply\n")
+
+
 def test_serve_get_answers_one_request(db: Path) -> None:
     code, out, _ = run("serve", "--db", str(db), "--get", "/mentions?q=电池")
     assert code == 0
