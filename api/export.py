@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Literal, TypeVar
 from urllib.parse import quote
@@ -18,15 +19,32 @@ ExportFormat = Literal["csv", "jsonl"]
 Row = TypeVar("Row")
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
-_RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = frozenset("=+-@")
+# Leading characters that are themselves risky (OWASP, ASVS 1.2.10).
+_RISKY_START = ("\t", "\r", "\0")
+# Characters a spreadsheet may skip before a formula: control (NUL) and format (BOM, zero
+# width) characters; whitespace (space, NBSP, ideographic space) is found by str.isspace.
+_INVISIBLE = frozenset({"Cc", "Cf"})
 # Rows per chunk: few enough to keep memory flat, enough that the per-chunk cost (a
 # thread hop, a socket write) does not dominate.
 CHUNK_ROWS = 500
 
 
+def _first_visible(value: str) -> str:
+    """The first character that is not whitespace, control or format, in its compatibility
+    form (a full-width equals sign is =), or '' when there is none."""
+    for char in value:
+        if not (char.isspace() or unicodedata.category(char) in _INVISIBLE):
+            return unicodedata.normalize("NFKC", char)[:1]
+    return ""
+
+
 def neutralise_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula: a leading ' before = + - @ tab CR."""
-    return "'" + value if value.startswith(_RISKY_START) else value
+    """A cell a spreadsheet will not run as a formula: a leading ' before = + - @ (or their
+    full-width forms), also behind leading whitespace, NBSP, BOM, NUL or other invisible
+    characters, and before a leading tab, CR or NUL."""
+    risky = value.startswith(_RISKY_START) or _first_visible(value) in _FORMULA
+    return "'" + value if risky else value
 
 
 def export_chunks(rows: Iterable[Row], fmt: ExportFormat, *, columns: Sequence[str],

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from api.cli import main
 from api.export import export_response
 from api.keys import KeyStore
 from api.mentions import MENTION_COLUMNS
@@ -80,6 +82,49 @@ def test_csv_cells_cannot_run_as_formulas(client: TestClient, db: Path) -> None:
     assert len(rows) == 1
     assert (rows[0]["text"], rows[0]["title"], rows[0]["author"], rows[0]["author_handle"]) == (
         "'=HYPERLINK(\"https://evil.example\",\"click\")", "'+1 great", "'@everyone", "'-rm")
+
+
+# Cells a spreadsheet runs (or may run) as formulas: a formula character behind characters
+# it skips, or in its full-width form; and cells that look alike but are text.
+HOSTILE_CELLS = [" =1+1", "\xa0=1+1", "\ufeff=HYPERLINK(\"https://evil.example\")", "＝1+1",
+                 "＋1", "－1", "＠SUM(A1:A9)", "\0=1+1", "\0text", "\n=1+1", "\r\n@SUM(A1)",
+                 " \t -1", "\u3000=1", "\u200b=1", "\u2028+1", "\ufeff\xa0 ＝1"]
+HARMLESS_CELLS = ["Maya = fan", "  hello", "\ufeffhello", "１００ stars", "a-b", "'=quoted"]
+
+
+@pytest.fixture()
+def hostile_db(db: Path) -> Path:
+    """The seeded index plus one mention per cell above, as its title."""
+    with SqliteStore(db) as store:
+        store.upsert([Mention.create(
+            source="schemaorg", native_id=f"cell{n}", kind="review",
+            url=f"https://shop.example/c{n}", text=f"hostile cell {n}", title=cell,
+            author=Author(f"cell {n}"), brand="Acme",
+            published_at=datetime(2026, 10, 10, n, tzinfo=UTC))
+            for n, cell in enumerate(HOSTILE_CELLS + HARMLESS_CELLS)])
+    return db
+
+
+def _titles(csv_text: str) -> list[str]:
+    return [row["title"] for row in _rows(csv_text) if row["text"].startswith("hostile cell")]
+
+
+EXPECTED_TITLES = ["'" + cell for cell in HOSTILE_CELLS] + HARMLESS_CELLS
+
+
+def test_formulas_behind_invisible_or_full_width_characters_are_neutralised(
+        client: TestClient, hostile_db: Path) -> None:
+    exported = client.get("/mentions/export", params={"q": '"hostile cell"'})
+    assert exported.status_code == 200
+    assert _titles(exported.text) == EXPECTED_TITLES
+
+
+def test_the_cli_export_neutralises_the_same_cells(hostile_db: Path) -> None:
+    result = CliRunner().invoke(main, ["export", "mentions", '"hostile cell"',
+                                       "--db", str(hostile_db)])
+    assert result.exit_code == 0, result.output
+    # stdout_bytes: Result.stdout turns the CR LF inside a quoted cell into LF.
+    assert _titles(result.stdout_bytes.decode("utf-8")) == EXPECTED_TITLES
 
 
 def test_export_needs_the_analyst_role(anonymous: TestClient,
