@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import click
 
 from api.settings import Settings
+from index.arguments import as_utc
 from index.backend import MentionStore
 from index.errors import StoreError
 from index.watchlist import WatchlistError, load_watchlist
@@ -71,10 +72,13 @@ class _Since(click.ParamType):
         except ValueError:
             self.fail(f"{value!r} is neither a date like 2026-01-01 nor a duration like 30d",
                       param, ctx)
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        try:
+            when = as_utc(when)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
         if when > datetime.now(UTC):
             self.fail(f"{value!r} is in the future", param, ctx)
-        return when.astimezone(UTC)
+        return when
 
 
 @main.command()

@@ -124,6 +124,7 @@ def test_backfill_stops_at_the_first_page_older_than_since(
     ("yesterday", "'yesterday' is neither a date like 2026-01-01 nor a duration like 30d"),
     ("2999-01-01", "'2999-01-01' is in the future"),
     ("0d", "neither a date"),
+    ("0001-01-01T00:00:00+14:00", "is before year 1 or after year 9999 in UTC"),
 ])
 def test_a_bad_since_is_a_usage_error(since: str, message: str) -> None:
     result = CliRunner().invoke(main, ["crawl", "--since", since])
