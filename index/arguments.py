@@ -55,8 +55,8 @@ def as_utc(moment: datetime) -> datetime:
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        raise ValueError(f"{moment.isoformat()} is before year 1 or after year 9999 in UTC"
-                         ) from None
+        raise ValueError(
+            f"{moment.isoformat()} is before year 1 or after year 9999 in UTC") from None
 
 
 @cache
