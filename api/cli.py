@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import click
 
@@ -21,6 +20,7 @@ from api.settings import Settings
 from index.arguments import as_utc
 from index.backend import MentionStore
 from index.errors import StoreError
+from index.urls import BadURL, http_url_host
 from index.watchlist import WatchlistError, load_watchlist
 
 __all__ = ["main"]
@@ -418,12 +418,9 @@ def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, ru
 def _page_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """--url must be one a page can have been saved from: the mentions link to it."""
     try:
-        parts = urlsplit(value)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. a malformed IPv6 host
-        ok = False
-    if not ok:
-        raise click.BadParameter(f"{value!r} is not an http(s) URL with a host")
+        http_url_host(value)
+    except BadURL as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
     return value
 
 

@@ -11,11 +11,10 @@ unwrapped and judged too.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
 
-__all__ = ["ALLOWED_SCHEMES", "UnsafeURL", "check_url", "is_allowed_address", "is_public_address"]
+from index.urls import BadURL, http_url_host
 
-ALLOWED_SCHEMES = frozenset({"http", "https"})
+__all__ = ["UnsafeURL", "check_url", "is_allowed_address", "is_public_address"]
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
@@ -49,16 +48,6 @@ def is_public_address(address: str) -> bool:
     return True
 
 
-def _check_hostname(host: str, url: str) -> None:
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise UnsafeURL(f"malformed host name {host!r}: {url!r}", "host") from None
-    labels = ascii_host.rstrip(".").split(".")
-    if len(ascii_host) > 253 or not all(0 < len(label) <= 63 for label in labels):
-        raise UnsafeURL(f"malformed host name {host!r}: {url!r}", "host")
-
-
 def is_allowed_address(address: str, *, allow_loopback: bool = False) -> bool:
     """`is_public_address`, or a loopback address when `allow_loopback` (tests and the demo
     serve on 127.0.0.1; nothing else private is ever allowed)."""
@@ -68,23 +57,17 @@ def is_allowed_address(address: str, *, allow_loopback: bool = False) -> bool:
 
 
 def check_url(url: str, *, allow_loopback: bool = False) -> str:
-    """The URL's host, after checking it is an http(s) URL with a well-formed host; raises
-    `UnsafeURL` naming what is wrong. An IP literal host must pass `is_allowed_address`; a
-    name is resolved by the caller, which judges each address it connects to the same way."""
+    """The URL's host, after checking it is an http(s) URL with a well-formed host
+    (`index.urls`); raises `UnsafeURL` naming what is wrong. An IP literal host must pass
+    `is_allowed_address`; a name is resolved by the caller, which judges each address it
+    connects to the same way."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as exc:
-        raise UnsafeURL(f"not a valid URL: {url!r} ({exc})", "host") from None
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise UnsafeURL(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}: "
-                        f"{url!r}", "scheme")
-    if not host:
-        raise UnsafeURL(f"URL has no host: {url!r}", "host")
+        host = http_url_host(url)
+    except BadURL as exc:
+        raise UnsafeURL(f"{exc}: {url!r}", exc.reason) from None
     try:
         literal = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
-        _check_hostname(host, url)
         return host
     if not is_allowed_address(str(literal), allow_loopback=allow_loopback):
         raise UnsafeURL(f"{host} is a private, loopback or otherwise non-global address: {url!r}")

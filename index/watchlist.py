@@ -15,13 +15,11 @@ source's type (`tag` on a reddit source); every error names the file line.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, get_args
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails
+
+from index.urls import http_url_host
 
 __all__ = [
     "AlertOptions",
@@ -55,33 +55,12 @@ SourceType = Literal["schemaorg", "feed", "reddit", "hackernews", "mastodon", "a
                      "trustpilot", "bluesky", "googleplay"]
 
 _URL = r"^https?://\S+$"
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 def _http_url(url: str) -> str:
-    """`url` when it is an http(s) URL with a well-formed host: the scheme and host rule of
-    `crawlers.addresses.check_url`, which index/ may not import. Whether the host's addresses
+    """`url` when it is an http(s) URL with a well-formed host. Whether the host's addresses
     may be requested is the crawler's to judge, on each connection."""
-    if any(char.isspace() for char in url):
-        raise ValueError("a URL has no spaces: escape them as %20")
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname, parts.port
-    except ValueError as exc:
-        raise ValueError(f"not a valid URL ({exc})") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError(f"must be an http or https URL, not {parts.scheme or 'no scheme'!r}")
-    if not host:
-        raise ValueError("the URL has no host")
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        try:
-            labels = host.encode("idna").decode("ascii").rstrip(".").split(".")
-        except UnicodeError:
-            labels = [host]
-        if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
-            raise ValueError(f"malformed host name {host!r}") from None
+    http_url_host(url)
     return url
 
 

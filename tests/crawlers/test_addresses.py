@@ -7,11 +7,13 @@ from crawlers.addresses import UnsafeURL, check_url
 
 @pytest.mark.parametrize(
     ("url", "problem"),
-    [("file:///etc/passwd", "only http and https"), ("data:,hello", "only http and https"),
-     ("ftp://example.com/x", "only http and https"), ("http:///path", "no host"),
+    [("file:///etc/passwd", "must be an http or https URL"), ("data:,hello", "must be an http or https URL"),
+     ("ftp://example.com/x", "must be an http or https URL"), ("http:///path", "has no host"),
      ("http://a..b/hook", "malformed host"), ("http://100.64.0.1/", "non-global"),
      ("http://[64:ff9b::7f00:1]/", "non-global"), ("http://[::1]:8000/", "non-global"),
-     ("http://[::1/", "not a valid URL")],
+     ("http://[::1/", "not a valid URL"), ("http://a b/", "no spaces"),
+     ("http://shop.example:99999/", "Port out of range"),
+     ("http://-shop.example/", "malformed host")],
 )
 def test_unsafe_urls_are_refused_naming_the_problem(url: str, problem: str) -> None:
     with pytest.raises(UnsafeURL, match=problem):

@@ -105,7 +105,7 @@ def test_a_sitemap_index_naming_local_files_reads_none_and_ends(
     assert "/products/a.html" in shop.received  # the genuine sitemap still crawled
     assert stats["item_scraped_count"] == 3
     assert stats["mentionwatch/refused/scheme"] == 2
-    assert f"refused: only http and https URLs are allowed, not 'file': '{pipe}'" in log
+    assert f"refused: must be an http or https URL, not 'file': '{pipe}'" in log
 
 
 def test_a_robots_txt_sitemap_line_naming_a_local_file_is_refused(

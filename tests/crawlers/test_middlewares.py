@@ -45,7 +45,7 @@ def _guard(*, allow_loopback: bool) -> tuple[AddressGuardMiddleware, StatsCollec
                                  "s3://bucket/key", "gopher://127.0.0.1:70/"])
 def test_only_http_and_https_are_requested_even_with_loopback_allowed(url: str) -> None:
     guard, stats = _guard(allow_loopback=True)
-    with pytest.raises(IgnoreRequest, match="only http and https URLs are allowed"):
+    with pytest.raises(IgnoreRequest, match="must be an http or https URL"):
         asyncio.run(guard.process_request(Request(url)))
     assert stats.get_value("mentionwatch/refused/scheme") == 1
 
