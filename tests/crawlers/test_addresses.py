@@ -7,7 +7,8 @@ from crawlers.addresses import UnsafeURL, check_url
 
 @pytest.mark.parametrize(
     ("url", "problem"),
-    [("file:///etc/passwd", "must be an http or https URL"), ("data:,hello", "must be an http or https URL"),
+    [("file:///etc/passwd", "must be an http or https URL"),
+     ("data:,hello", "must be an http or https URL"),
      ("ftp://example.com/x", "must be an http or https URL"), ("http:///path", "has no host"),
      ("http://a..b/hook", "malformed host"), ("http://100.64.0.1/", "non-global"),
      ("http://[64:ff9b::7f00:1]/", "non-global"), ("http://[::1]:8000/", "non-global"),
