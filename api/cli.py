@@ -636,6 +636,28 @@ def bench_index(docs: int, runs: int, batch: int, seed: int, directory: Path | N
     _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, directory=directory))
 
 
+@bench.command("api")
+@click.option("--docs", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Synthetic mentions in the index (the corpus of `bench index`).")
+@click.option("--clients", type=click.IntRange(1), default=20, show_default=True,
+              help="Concurrent clients, each sending one request at a time.")
+@click.option("--seconds", type=click.FloatRange(0, min_open=True), default=30.0,
+              show_default=True, help="How long the clients send requests.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="Index file: reused when it exists (made with the same --docs), else "
+                   "made there and kept. Default: a temporary one.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def bench_api(docs: int, clients: int, seconds: float, db: Path | None, seed: int) -> None:
+    """A real `serve` on a synthetic index, loaded by concurrent clients with mixed search,
+    histogram, share of voice and export: requests/s, latency percentiles, errors, memory."""
+    from api.bench import run_bench
+
+    try:
+        _emit(run_bench(docs=docs, clients=clients, seconds=seconds, seed=seed, db=db))
+    except (RuntimeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @bench.command("crawl")
 @click.option("--pages", type=click.IntRange(1), default=2000, show_default=True,
               help="Product pages of the generated loopback site.")
