@@ -17,15 +17,19 @@ from api.deps import StoreDep, require
 from api.keys import KeyStore
 from api.models import ErrorOut, HealthOut
 from api.settings import Settings
-from index.errors import QueryError
+from index.errors import BackendUnavailable, QueryError
 from index.stores import open_configured
 
-__all__ = ["create_app"]
+__all__ = ["RETRY_AFTER_SECONDS", "create_app"]
+
+#: What a 503 (the store stayed busy or cannot be reached) tells the client to wait.
+RETRY_AFTER_SECONDS = 5
 
 
-def _error(status: int, kind: str, message: str, position: int | None = None) -> JSONResponse:
+def _error(status: int, kind: str, message: str, position: int | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"error": {"type": kind, "message": message, "position": position}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
                              403: {"model": ErrorOut}, 404: {"model": ErrorOut},
-                             422: {"model": ErrorOut}})
+                             422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
     app.state.settings = settings
     app.include_router(mentions.router, dependencies=[require("viewer")])
     app.include_router(analytics.router, dependencies=[require("viewer")])
@@ -60,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError) -> JSONResponse:
         return _error(400, "query_error", str(exc), exc.position)
+
+    @app.exception_handler(BackendUnavailable)
+    async def unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
+        return _error(503, "unavailable", str(exc),
+                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
