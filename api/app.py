@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from api import admin, advocates, analytics, mentions, sources
 from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
-from api.deps import StoreDep, require
+from api.deps import Labels, StoreDep, require
 from api.keys import KeyStore
 from api.models import ErrorOut, HealthOut
 from api.settings import Settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_configured(settings.db)
         app.state.keys = KeyStore(settings.db)
+        app.state.labels = Labels()
         try:
             yield
         finally:
