@@ -160,7 +160,7 @@ _EXPORT_BATCH = 500
 # Page caches: the writer's for FTS merges and big sorts; a reader's small, as there are
 # several (the OS caches the file for all of them) and a sort spills to disk beyond it.
 _WRITER_CACHE_KIB = 65536
-_READER_CACHE_KIB = 8192
+_READER_CACHE_KIB = 4096
 
 
 # --- what is stored and what is compared: the same keys on both sides ---------------------
@@ -583,7 +583,7 @@ class SqliteStore:
     to open from several processes at once."""
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 5.0,
-                 readers: int = 8) -> None:
+                 readers: int = 4) -> None:
         """Open or create the store at `path`; `timeout` is how long (seconds) a write
         waits for another write before raising BackendUnavailable; `readers` is how many
         reads may run at once (more wait for a free connection)."""

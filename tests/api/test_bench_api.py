@@ -39,6 +39,16 @@ def test_bench_api_loads_a_real_server_and_reports_every_route(tmp_path: Path) -
     assert json.loads(again.output)["index"] == {"built": False, "file": str(db)}
 
 
+def test_bench_api_serves_with_several_workers() -> None:
+    result = CliRunner().invoke(main, ["bench", "api", "--docs", "100", "--clients", "2",
+                                       "--seconds", "1", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["errors"] == {}
+    assert report["server"]["workers"] == 2
+    assert all(route["requests"] > 0 for route in report["routes"].values())
+
+
 def test_bench_api_refuses_an_index_of_another_size(tmp_path: Path) -> None:
     db = tmp_path / "bench.db"
     CliRunner().invoke(main, ["bench", "api", "--docs", "50", "--clients", "1", "--seconds",
