@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields
 from datetime import UTC, datetime, time, timedelta
-from functools import reduce
+from functools import partial, reduce
 from itertools import pairwise
 from json.encoder import encode_basestring
 from types import TracebackType
@@ -591,7 +591,7 @@ class SqliteStore:
         self._timeout = timeout
         self._lock = threading.Lock()  # the writer's
         with _translated(f"cannot open {self.path}"):
-            self._db = self._connect(_WRITER_CACHE_KIB)
+            self._db = self._connect()
             try:
                 # In WAL, NORMAL keeps every commit through a kill -9; only a power cut can
                 # lose the last few, and commits skip an fsync each.
@@ -601,24 +601,20 @@ class SqliteStore:
             except BaseException:
                 self._db.close()
                 raise
-        self._readers = _Readers(self._connect_reader, readers)
+        self._readers = _Readers(partial(self._connect, reader=True), readers)
 
-    def _connect(self, cache_kib: int) -> sqlite3.Connection:
+    def _connect(self, *, reader: bool = False) -> sqlite3.Connection:
         # isolation_level=None: transactions are begun explicitly, not by sqlite3.
         db = sqlite3.connect(
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
         try:
             db.execute("PRAGMA synchronous = NORMAL")
-            db.execute(f"PRAGMA cache_size = -{cache_kib}")
+            db.execute(f"PRAGMA cache_size = -{_READER_CACHE_KIB if reader else _WRITER_CACHE_KIB}")
+            db.execute(f"PRAGMA query_only = {int(reader)}")
         except BaseException:
             db.close()
             raise
-        return db
-
-    def _connect_reader(self) -> sqlite3.Connection:
-        db = self._connect(_READER_CACHE_KIB)
-        db.execute("PRAGMA query_only = 1")
         return db
 
     def __enter__(self) -> SqliteStore:
@@ -878,7 +874,7 @@ class SqliteStore:
 
     def _stream(self, statements: Iterable[str], params: list[object]) -> Iterator[Mention]:
         with _translated(f"cannot open {self.path}"):
-            db = self._connect(_READER_CACHE_KIB)
+            db = self._connect(reader=True)
         try:
             with _translated("cannot export mentions"):
                 db.execute("BEGIN")
