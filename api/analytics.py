@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from api.deps import StoreDep
+from api.deps import LabelsDep, StoreDep
 from api.models import Instant
 from index.arguments import histogram_window
 from index.backend import Bucket, Filters, Interval, MentionStore, TermsField, TimeBucket
@@ -88,13 +89,13 @@ def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
 
 
 @router.get("/top/{field}", response_model=list[BucketOut])
-def top(field: TermsField, store: StoreDep, q: Q = "", brand: str | None = None,
-        source: str | None = None, since: Instant | None = None,
+def top(field: TermsField, store: StoreDep, labels: LabelsDep, q: Q = "",
+        brand: str | None = None, source: str | None = None, since: Instant | None = None,
         until: Instant | None = None,
         size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
     """The most frequent sources, authors, languages... among the matches."""
     filters = Filters(brand=brand, source=source, since=since, until=until)
-    return [BucketOut.of(b, _label(store, field, b.key))
+    return [BucketOut.of(b, labels.get((field, b.key), partial(_label, store, field, b.key)))
             for b in store.terms(field, q, filters, size=size)]
 
 
@@ -112,11 +113,13 @@ def significant_terms(store: StoreDep, since: Instant, until: Instant,
 
 
 @router.get("/share-of-voice", response_model=list[ShareOut])
-def share_of_voice(store: StoreDep, q: Q = "", since: Instant | None = None,
+def share_of_voice(store: StoreDep, labels: LabelsDep, q: Q = "",
+                   since: Instant | None = None,
                    until: Instant | None = None) -> list[ShareOut]:
     """Each brand's share of all matching mentions."""
     buckets = store.terms("brand", q, Filters(since=since, until=until), size=100)
     total = sum(b.count for b in buckets) or 1
-    return [ShareOut(brand=_label(store, "brand", b.key) or b.key, key=b.key, count=b.count,
+    return [ShareOut(brand=labels.get(("brand", b.key), partial(_label, store, "brand", b.key))
+                     or b.key, key=b.key, count=b.count,
                      share=round(b.count / total, 4))
             for b in buckets]

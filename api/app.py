@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,19 +14,27 @@ from starlette.exceptions import HTTPException
 from api import admin, advocates, analytics, mentions, sources
 from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
-from api.deps import StoreDep, require
+from api.deps import Labels, StoreDep, require
 from api.keys import KeyStore
 from api.models import ErrorOut, HealthOut
 from api.settings import Settings
-from index.errors import QueryError
+from index.errors import BackendUnavailable, QueryError
 from index.stores import open_configured
 
-__all__ = ["create_app"]
+__all__ = ["RETRY_AFTER_SECONDS", "create_app"]
+
+#: What a 503 (the store stayed busy or cannot be reached) tells the client to wait.
+RETRY_AFTER_SECONDS = 5
+# Threads that run the (blocking) routes: enough to keep the store's read connections and
+# the cores busy. anyio's default of 40 only added GIL contention and memory: under 20
+# clients, 8 gave 15% more requests/s and a third less memory growth (docs/BENCHMARKS.md).
+_ROUTE_THREADS = 8
 
 
-def _error(status: int, kind: str, message: str, position: int | None = None) -> JSONResponse:
+def _error(status: int, kind: str, message: str, position: int | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"error": {"type": kind, "message": message, "position": position}}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,8 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = _ROUTE_THREADS
         app.state.store = open_configured(settings.db)
         app.state.keys = KeyStore(settings.db)
+        app.state.labels = Labels()
         try:
             yield
         finally:
@@ -44,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
                              403: {"model": ErrorOut}, 404: {"model": ErrorOut},
-                             422: {"model": ErrorOut}})
+                             422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
     app.state.settings = settings
     app.include_router(mentions.router, dependencies=[require("viewer")])
     app.include_router(analytics.router, dependencies=[require("viewer")])
@@ -60,6 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError) -> JSONResponse:
         return _error(400, "query_error", str(exc), exc.position)
+
+    @app.exception_handler(BackendUnavailable)
+    async def unavailable(request: Request, exc: BackendUnavailable) -> JSONResponse:
+        return _error(503, "unavailable", str(exc),
+                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

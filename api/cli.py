@@ -6,6 +6,7 @@ Errors exit 1; misuse (bad options) exits 2, as click does.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -467,20 +468,21 @@ def extract(file: Any, url: str, kind: str, watchlist: Path | None, brand: str |
               help="Watchlist file holding the alert rules.")
 @click.option("--host")
 @click.option("--port", type=int)
+@click.option("--workers", type=click.IntRange(1),
+              help="Server processes, each answering requests (default 1).")
 @click.option("--get", "get_path", metavar="PATH",
               help="Answer one GET request, print the JSON and exit (no server).")
 def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int | None,
-          get_path: str | None) -> None:
+          workers: int | None, get_path: str | None) -> None:
     """Serve the HTTP API and the dashboard (OpenAPI docs at /docs)."""
     from api.app import create_app
 
-    settings = _settings(db=db, watchlist=watchlist, host=host, port=port,
+    settings = _settings(db=db, watchlist=watchlist, host=host, port=port, workers=workers,
                          auth=False if get_path is not None else None)
-    app = create_app(settings)
     if get_path is not None:
         from fastapi.testclient import TestClient
 
-        with TestClient(app) as client:
+        with TestClient(create_app(settings)) as client:
             response = client.get(get_path)
         click.echo(json.dumps(response.json(), ensure_ascii=False, indent=2))
         if response.status_code >= 400:
@@ -488,7 +490,15 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
         return
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="warning")
+        return
+    # Each worker process builds its app from the environment: put the options there.
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"MENTIONWATCH_{name.upper()}"] = str(value)
+    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level="warning")
 
 
 @main.command()
@@ -655,6 +665,32 @@ def bench_index(docs: int, runs: int, batch: int, seed: int, directory: Path | N
     from index.bench import run_bench
 
     _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, directory=directory))
+
+
+@bench.command("api")
+@click.option("--docs", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Synthetic mentions in the index (the corpus of `bench index`).")
+@click.option("--clients", type=click.IntRange(1), default=20, show_default=True,
+              help="Concurrent clients, each sending one request at a time.")
+@click.option("--seconds", type=click.FloatRange(0, min_open=True), default=30.0,
+              show_default=True, help="How long the clients send requests.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="The server's processes (`serve --workers`).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="Index file: reused when it exists (made with the same --docs), else "
+                   "made there and kept. Default: a temporary one.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | None,
+              seed: int) -> None:
+    """A real `serve` on a synthetic index, loaded by concurrent clients with mixed search,
+    histogram, share of voice and export: requests/s, latency percentiles, errors, memory."""
+    from api.bench import run_bench
+
+    try:
+        _emit(run_bench(docs=docs, clients=clients, seconds=seconds, workers=workers, seed=seed,
+                         db=db))
+    except (RuntimeError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @bench.command("crawl")

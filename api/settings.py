@@ -25,6 +25,8 @@ class Settings(BaseSettings):
                                "the committed ones.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, description="Port `serve` listens on.")
+    workers: int = Field(1, ge=1, description="Processes `serve` answers requests with: one "
+                         "per core for throughput, as a process runs Python on one core.")
     auth: bool = Field(True, description="Require API keys. Off only for trusted local use: "
                        "`serve --get` turns it off, as its caller can read the file anyway.")
     max_page_size: int = Field(100, description="Largest `size` a search may ask for.")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -111,3 +113,25 @@ def test_a_sentiment_correction_is_kept_and_wins(
                       json={"label": "negative", "by": "a"}).status_code == 404
     bad = client.put(f"/mentions/{target}/sentiment", json={"label": "great", "by": "a"})
     assert bad.status_code == 422
+
+
+def test_a_write_that_waits_out_the_lock_is_a_503_with_retry_after(
+    client: TestClient, db: Path, mentions: list[Mention]
+) -> None:
+    path = f"/mentions/{mentions[0].id}/sentiment"
+    crawl = sqlite3.connect(db, isolation_level=None)  # another process writing a batch
+    crawl.execute("BEGIN IMMEDIATE")
+    try:
+        assert client.get("/mentions", params={"q": "battery"}).json()["total"] == 2
+        busy = client.put(path, json={"label": "negative", "by": "ann"})
+    finally:
+        crawl.execute("ROLLBACK")
+        crawl.close()
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "5"
+    error = busy.json()["error"]
+    assert (error["type"], error["position"]) == ("unavailable", None)
+    assert "cannot correct a mention: database is locked" in error["message"]
+    # Nothing was written, and the retry goes through.
+    assert client.get(f"/mentions/{mentions[0].id}").json()["sentiment"]["label"] == "positive"
+    assert client.put(path, json={"label": "negative", "by": "ann"}).status_code == 200

@@ -1,0 +1,311 @@
+"""`mentionwatch bench api`: a real `mentionwatch serve` over a synthetic index, loaded by
+concurrent clients with a mix of what analysts ask for, measured from outside.
+
+    >>> result = run_bench(docs=2000, clients=4, seconds=5)   # doctest: +SKIP
+    >>> sorted(result)
+    ['client_cpu_ms_per_request', 'clients', 'docs', 'errors', 'index', 'latency_ms',
+     'machine', 'requests', 'requests_per_second', 'routes', 'seconds', 'server', 'workload']
+
+The index is `index/bench.py`'s corpus (20 brands, 90 days, multilingual). Each client sends
+one request at a time, as soon as the previous one is answered, for `seconds`; each request
+is drawn (with a fixed seed per client) from:
+
+- search (40%): a product word (1 in 8 a Chinese one) with a brand filter and a 30-day
+  window, 1 in 5 newest first, top 20;
+- histogram (20%): one brand's mentions (half the time only negative ones) over 30 days,
+  hourly or daily;
+- share of voice (20%): every brand's share over a 30-day window, half the time of a word;
+- export (20%): one brand's mentions of one day as CSV (about 55 rows: a first page).
+
+A request counts from sending it to reading its whole body. Errors are counted by status
+(or by exception name when no answer came); the server's memory is read from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.keys import KeyStore
+from index.bench import BRANDS, DAYS, END, KEYWORDS, generate
+from index.sqlite import SqliteStore
+from index.stores import ELASTICSEARCH_URL
+
+__all__ = ["run_bench"]
+
+_ROOT = Path(__file__).resolve().parents[1]
+_CHINESE_KEYWORDS = ("电池", "屏幕", "客服", "快递")
+_WEIGHTS = {"search": 40, "histogram": 20, "share_of_voice": 20, "export": 20}
+_START_TIMEOUT = 60.0  # seconds for the server to answer /health
+_REQUEST_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    route: str
+    path: str
+    params: dict[str, str]
+
+
+def _window(rng: random.Random, days: float) -> dict[str, str]:
+    until = END - timedelta(days=rng.random() * (DAYS - days))
+    return {"since": (until - timedelta(days=days)).isoformat(), "until": until.isoformat()}
+
+
+def _draw(rng: random.Random) -> _Request:
+    """One request of the mix."""
+    route = rng.choices(list(_WEIGHTS), weights=list(_WEIGHTS.values()))[0]
+    brand = rng.choice(BRANDS)
+    if route == "search":
+        word = rng.choice(_CHINESE_KEYWORDS if rng.random() < 1 / 8 else KEYWORDS)
+        sort = "newest" if rng.random() < 0.2 else "relevance"
+        return _Request(route, "/mentions", {"q": word, "brand": brand, "sort": sort,
+                                             "size": "20", **_window(rng, 30)})
+    if route == "histogram":
+        return _Request(route, "/analytics/histogram", {
+            "brand": brand, "q": rng.choice(("", "sentiment:negative")),
+            "interval": rng.choice(("hour", "day")), **_window(rng, 30)})
+    if route == "share_of_voice":
+        return _Request(route, "/analytics/share-of-voice",
+                        {"q": rng.choice(("", *KEYWORDS)), **_window(rng, 30)})
+    return _Request(route, "/mentions/export", {"brand": brand, "format": "csv",
+                                                **_window(rng, 1)})
+
+
+# --- the index and the server --------------------------------------------------------------
+
+
+def _build(db: Path, docs: int, seed: int) -> dict[str, Any]:
+    """Make the index at `db`, or reuse the one there when it holds `docs` mentions."""
+    if db.exists():
+        with SqliteStore(db) as store:
+            held = store.count()
+        if held != docs:
+            raise ValueError(f"{db} holds {held} mentions, not {docs}: pass --docs {held} "
+                             "or another --db")
+        return {"built": False}
+    start = time.perf_counter()
+    with SqliteStore(db) as store:
+        for mentions in generate(docs, seed=seed):
+            store.upsert(mentions)
+    return {"built": True, "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _server(db: Path, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+    """`mentionwatch serve` on a free loopback port: (url, pid), once /health answers."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != ELASTICSEARCH_URL}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_ROOT), env.get("PYTHONPATH"))))
+    command = [sys.executable, "-m", "api.cli", "serve", "--db", str(db), "--host", "127.0.0.1",
+               "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as errors:
+        process = subprocess.Popen(command, env=env, stdout=errors, stderr=errors)
+    try:
+        _wait_until_up(url, process, log)
+        yield url, process.pid
+    finally:
+        process.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT
+    while True:
+        try:
+            httpx.get(f"{url}/health", timeout=1).raise_for_status()
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-5:])
+                raise RuntimeError(f"the server did not start; it said:\n{tail}") from None
+            time.sleep(0.2)
+
+
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's workers are child processes)."""
+    parents: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        parents[int(fields[1])].append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(current := todo.pop())
+        todo += parents.get(current, [])
+    return found
+
+
+def _memory(pid: int) -> dict[str, float]:
+    """Resident and peak resident memory (MiB) of the server, its workers added up."""
+    total = {"VmRSS": 0, "VmHWM": 0}
+    for one in _tree(pid):
+        try:
+            lines = Path(f"/proc/{one}/status").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            name, _, value = line.partition(":")
+            if name in total:
+                total[name] += int(value.split()[0])  # kB
+    return {"rss_mib": round(total["VmRSS"] / 1024, 1),
+            "peak_rss_mib": round(total["VmHWM"] / 1024, 1)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server and its workers so far."""
+    ticks = 0
+    for one in _tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# --- the load ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tally:
+    latencies: dict[str, list[float]]
+    errors: Counter[str]
+
+
+async def _send(client: httpx.AsyncClient, request: _Request, tally: _Tally) -> None:
+    start = time.perf_counter()
+    try:
+        response = await client.get(request.path, params=request.params)
+    except httpx.HTTPError as exc:
+        tally.errors[type(exc).__name__] += 1
+        return
+    tally.latencies[request.route].append((time.perf_counter() - start) * 1000)
+    if response.status_code >= 400:
+        tally.errors[str(response.status_code)] += 1
+
+
+async def _client(client: httpx.AsyncClient, rng: random.Random, until: float,
+                  tally: _Tally) -> None:
+    while time.monotonic() < until:
+        await _send(client, _draw(rng), tally)
+
+
+async def _load(url: str, key: str, clients: int, seconds: float, seed: int) -> _Tally:
+    tally = _Tally(defaultdict(list), Counter())
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, limits=limits,
+                                 timeout=_REQUEST_TIMEOUT) as client:
+        until = time.monotonic() + seconds
+        await asyncio.gather(*(_client(client, random.Random(seed * 1000 + n), until, tally)
+                               for n in range(clients)))
+    return tally
+
+
+def _warm_up(url: str, key: str, seed: int) -> None:
+    """One request of each route, so that first-call costs are not in the figures (and the
+    memory at start is the memory of a server that has answered each)."""
+    rng = random.Random(seed - 1)
+    seen: set[str] = set()
+    with httpx.Client(base_url=url, headers={"X-API-Key": key},
+                      timeout=_REQUEST_TIMEOUT) as client:
+        while len(seen) < len(_WEIGHTS):
+            request = _draw(rng)
+            if request.route not in seen:
+                client.get(request.path, params=request.params).raise_for_status()
+                seen.add(request.route)
+
+
+def _percentiles(laps: list[float]) -> dict[str, float]:
+    ordered = sorted(laps)
+
+    def rank(share: float) -> float:
+        return round(ordered[max(0, round(share * len(ordered)) - 1)], 1) if ordered else 0.0
+
+    return {"p50": rank(0.50), "p95": rank(0.95), "p99": rank(0.99),
+            "max": round(ordered[-1], 1) if ordered else 0.0}
+
+
+def _machine() -> dict[str, Any]:
+    return {"nproc": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+            "platform": platform.platform()}
+
+
+def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
+              workers: int = 1, seed: int = 0, db: Path | None = None) -> dict[str, Any]:
+    """Build (or reuse) the index, serve it, load it, and say what was measured. Without
+    `db` the index is made in a temporary directory and removed afterwards."""
+    if docs < 1 or clients < 1 or seconds <= 0 or workers < 1:
+        raise ValueError("docs, clients and workers must be >= 1 and seconds > 0, got "
+                         f"{docs}, {clients}, {workers} and {seconds}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = db or Path(tmp) / "bench.db"
+        index = _build(path, docs, seed)
+        keys = KeyStore(path)
+        key = keys.create("analyst", "mentionwatch bench api")
+        keys.close()
+        with _server(path, workers, Path(tmp) / "server.log") as (url, pid):
+            _warm_up(url, key, seed)
+            machine_before, memory_before = _machine(), _memory(pid)
+            cpu_before = _cpu_seconds(pid)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            tally = asyncio.run(_load(url, key, clients, seconds, seed))
+            elapsed, client_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            server_cpu = _cpu_seconds(pid) - cpu_before
+            memory_after, machine_after = _memory(pid), _machine()
+    laps = [lap for route in tally.latencies.values() for lap in route]
+    answered = len(laps)
+    return {
+        "docs": docs,
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests": answered + sum(v for k, v in tally.errors.items() if not k.isdigit()),
+        "requests_per_second": round(answered / elapsed, 1),
+        "latency_ms": _percentiles(laps),
+        "routes": {route: {"requests": len(tally.latencies[route]),
+                           **_percentiles(tally.latencies[route])} for route in _WEIGHTS},
+        "errors": dict(tally.errors),
+        "server": {"workers": workers, "start": memory_before, "end": memory_after,
+                   "rss_growth_mib": round(memory_after["rss_mib"] - memory_before["rss_mib"],
+                                           1),
+                   "cpu_ms_per_request": round(server_cpu * 1000 / max(answered, 1), 2)},
+        # The clients share the cores with the server: what they cost says what is left.
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / max(answered, 1), 2),
+        "machine": {**machine_after, "load_average_before": machine_before["load_average"]},
+        "index": {**index, "file": str(db) if db else None},
+        "workload": {"weights": _WEIGHTS, "seed": seed},
+    }
