@@ -83,7 +83,8 @@ def test_head_results_carry_probabilities_and_cues(
         "Zephyr recalls 12,000 charging docks, the company said on Tuesday.",
     ])
     assert guide.persona == "educator" and news.persona == "none"
-    assert abs(sum(guide.scores.values()) - 1) < 1e-6 and set(guide.scores) == set(LABELS)
+    # Five probabilities rounded to 4 places: their sum is 1 within 5 half-units.
+    assert abs(sum(guide.scores.values()) - 1) <= 2.5e-4 and set(guide.scores) == set(LABELS)
     assert guide.signals[0].startswith("educator p=") and "educator: how to" in guide.signals
 
 
