@@ -535,7 +535,7 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
         click.echo(f"\nDashboard: {api}/#key={key}\n"
                    f"API on {api} (OpenAPI docs at {api}/docs); Ctrl-C to stop.")
         serve.callback(db=db, watchlist=watchlist, host="127.0.0.1", port=port,  # type: ignore[misc]
-                       get_path=None)
+                       workers=None, get_path=None)
 
 
 
