@@ -72,7 +72,8 @@ class MentionOut(BaseModel):
     engagement: EngagementOut
     brand: str | None
     matched_terms: list[str]
-    sentiment: SentimentOut | None
+    sentiment: SentimentOut | None  # overall: the text and the rating, a correction wins
+    text_sentiment: SentimentOut | None  # the text model's own result
     nps_class: Literal["promoter", "passive", "detractor"] | None
     nps_estimated: bool
     advocate: AdvocateOut | None

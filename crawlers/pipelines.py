@@ -1,7 +1,8 @@
 """Item pipelines: each does one job to a `Mention` and hands it on.
 
-Dedupe drops a mention already seen in this crawl; Sentiment scores mentions in batches
-and sets the NPS class; Index writes them to the store in batches.
+Dedupe drops a mention already seen in this crawl; Sentiment scores mentions in batches,
+combines a review's text result with its rating and sets the NPS class; Index writes them
+to the store in batches.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from index.record import Mention, Sentiment
 from index.stores import open_configured
 from sentiment import SentimentResult, load_scorer
 from sentiment.nps import nps_from_rating, nps_from_sentiment
+from sentiment.rating import combine
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -63,15 +65,21 @@ class DedupePipeline:
         return item
 
 
+def _sentiment(result: SentimentResult) -> Sentiment:
+    return Sentiment(result.label, result.score, result.confidence, result.model)
+
+
 def enrich(mention: Mention, result: SentimentResult) -> Mention:
-    """Attach the model's sentiment and the NPS class: from the rating when there is one,
-    else estimated from the sentiment."""
-    sentiment = Sentiment(result.label, result.score, result.confidence, result.model)
-    if mention.rating is not None:
-        nps = nps_from_rating(mention.rating.value, mention.rating.best)
-        return mention.with_(sentiment=sentiment, nps_class=nps, nps_estimated=False)
-    return mention.with_(sentiment=sentiment, nps_class=nps_from_sentiment(result.label),
-                         nps_estimated=True)
+    """Attach the text model's result as `text_sentiment`, the overall sentiment (the text
+    and the rating together, `sentiment.rating.combine`) and the NPS class: from the rating
+    when there is one, else estimated from the sentiment."""
+    rating = mention.rating
+    overall = combine(result, rating.normalized if rating is not None else None)
+    scored = mention.with_(sentiment=_sentiment(overall), text_sentiment=_sentiment(result))
+    if rating is not None:
+        return scored.with_(nps_class=nps_from_rating(rating.value, rating.best),
+                            nps_estimated=False)
+    return scored.with_(nps_class=nps_from_sentiment(overall.label), nps_estimated=True)
 
 
 class SentimentPipeline:

@@ -227,6 +227,10 @@ class ElasticStore:
             for name in (index_name(self.prefix, None), self._corrections):
                 if not self._es.indices.exists(index=name):
                     self._es.options(ignore_status=400).indices.create(index=name)
+            # Indices made by an older template lack its newer fields (the mapping is
+            # strict): add them; adding a field never changes an existing one.
+            self._es.indices.put_mapping(index=self.alias,
+                                         properties=template["mappings"]["properties"])
 
     # --- helpers ---------------------------------------------------------------------------
 

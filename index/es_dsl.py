@@ -75,6 +75,7 @@ def document(mention: Mention) -> dict[str, Any]:
         "brand_name": fold_chinese(mention.brand) if mention.brand else None,
         "lang": lang_key(mention.lang) if mention.lang else None,
         "sentiment": mention.sentiment.label if mention.sentiment else None,
+        "text_sentiment": mention.text_sentiment.label if mention.text_sentiment else None,
         "corrected": bool(mention.sentiment and mention.sentiment.corrected_by),
         "rating": round(mention.rating.normalized, 4) if mention.rating else None,
         "published_at": mention.published_at.isoformat() if mention.published_at else None,
@@ -120,7 +121,7 @@ def _text(node: Term | Phrase) -> Query:
 def _field(field: Field) -> Query:
     # Field names and operators come from these patterns, never from the query text.
     match field:
-        case Field("brand" | "source" | "sentiment" as name, ":", str(value)):
+        case Field("brand" | "source" | "sentiment" | "text_sentiment" as name, ":", str(value)):
             return {"term": {name: key(value)}}
         case Field("author", ":", str(value)):
             return _any([{"term": {"author_name": key(value)}},

@@ -10,7 +10,11 @@
     brand:acme  brand:"Acme Corp"     brand, source, author (name or handle): exact,
     source:trustpilot  author:@alice  case-insensitive
     lang:zh                           a language and its variants: zh, zh-Hans, zh-Hant
-    sentiment:negative                positive, neutral or negative
+    sentiment:negative                positive, neutral or negative: the overall label (a
+                                      review's rating counts; a person's correction wins)
+    text_sentiment:negative           the text model's own label, rating and corrections
+                                      aside: `rating>=4 text_sentiment:negative` finds
+                                      4.5- and 5-star reviews that complain
     rating>=4                         ops >= <= > < = on 0..5: the rating's *normalized*
                                       value times 5, so rating>=4 means normalized >= 0.8
                                       (a 4 on a 1..5 scale normalizes to 0.75: 3.75)
@@ -52,7 +56,8 @@ __all__ = [
     "positive_leaves",
 ]
 
-FieldName = Literal["brand", "source", "author", "lang", "sentiment", "rating", "published"]
+FieldName = Literal["brand", "source", "author", "lang", "sentiment", "text_sentiment", "rating",
+                    "published"]
 Op = Literal[":", ">=", "<=", ">", "<", "=", ".."]
 #: `published` ranges are half-open UTC instants [start, end); None leaves a side open.
 DateRange = tuple[datetime | None, datetime | None]
@@ -92,8 +97,8 @@ class Not:
 @dataclass(frozen=True, slots=True)
 class Field:
     """A filter on a record field. `value` is a str for brand, source, author and lang
-    (op ':'), a sentiment label (op ':'), 0..5 stars as a float for rating, and a
-    `DateRange` for published (op '..')."""
+    (op ':'), a sentiment label for sentiment and text_sentiment (op ':'), 0..5 stars as a
+    float for rating, and a `DateRange` for published (op '..')."""
 
     name: FieldName
     op: Op
@@ -253,7 +258,7 @@ class _Lexer:
     def field_node(self, name: FieldName, op: Op, raw: str, at: int) -> Field:
         if name in _TEXT_FIELDS:
             return Field(name, op, raw)
-        if name == "sentiment":
+        if name in ("sentiment", "text_sentiment"):
             if raw.lower() not in _SENTIMENTS:
                 raise self.error(at, "positive, neutral or negative", found=raw)
             return Field(name, op, raw.lower())

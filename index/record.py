@@ -180,10 +180,11 @@ class Mention:
     engagement: Engagement = field(default_factory=Engagement)
     brand: str | None = None
     matched_terms: tuple[str, ...] = ()
-    sentiment: Sentiment | None = None
+    sentiment: Sentiment | None = None  # overall: from the text, and the rating if any
     nps_class: NpsClass | None = None
     nps_estimated: bool = False
     advocate: Advocate | None = None
+    text_sentiment: Sentiment | None = None  # the text model's own result, never corrected
 
     def __post_init__(self) -> None:
         _scrub(self, "url", "text", "title", "lang", "brand")
@@ -250,8 +251,9 @@ class Mention:
             d["engagement"] = Engagement(**(d.get("engagement") or {}))
             if d.get("rating"):
                 d["rating"] = Rating(**{k: d["rating"][k] for k in ("value", "best", "worst")})
-            if d.get("sentiment"):
-                d["sentiment"] = Sentiment(**d["sentiment"])
+            for name in ("sentiment", "text_sentiment"):
+                if d.get(name):
+                    d[name] = Sentiment(**d[name])
             if d.get("advocate"):
                 adv = d["advocate"]
                 d["advocate"] = Advocate(adv["score"], adv.get("persona"),

@@ -79,8 +79,10 @@ from index.significance import MIN_FOREGROUND, is_content_term
 __all__ = ["SqliteStore"]
 
 # PRAGMA user_version of the schema below; 0 is the first, without tags, 2 had triggers for
-# inserts and updates, and 3 analysed Traditional Chinese apart from Simplified.
-_VERSION = 4
+# inserts and updates, 3 analysed Traditional Chinese apart from Simplified, and 4 had no
+# text_sentiment (its records' sentiment was the text model's alone).
+_VERSION = 5
+_FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
     -- An explicit INTEGER PRIMARY KEY: the FTS index refers to rows by rowid, and VACUUM
@@ -92,6 +94,7 @@ _SCHEMA = (
     brand TEXT,
     lang TEXT,
     sentiment TEXT,         -- the corrected label when a person corrected it
+    text_sentiment TEXT,    -- the text model's own label, never corrected
     rating REAL,            -- Rating.normalized, 0..1
     published_at REAL,      -- epoch seconds
     author_name TEXT NOT NULL,
@@ -135,8 +138,8 @@ _REBUILD = (
 )
 
 _COLUMNS = (
-    "id", "source", "source_domain", "brand", "lang", "sentiment", "rating", "published_at",
-    "author_name", "author_handle", "terms", "tags", "record",
+    "id", "source", "source_domain", "brand", "lang", "sentiment", "text_sentiment", "rating",
+    "published_at", "author_name", "author_handle", "terms", "tags", "record",
 )
 _TERMS, _TAGS = _COLUMNS.index("terms"), _COLUMNS.index("tags")
 _INSERT = (
@@ -187,7 +190,7 @@ _RECORD = (
     '{"id":%s,"source":%s,"source_domain":%s,"kind":%s,"url":%s,"text":%s,"author":%s,'
     '"collected_at":%s,"content_hash":%s,"published_at":%s,"title":%s,"lang":%s,'
     '"parent_id":%s,"rating":%s,"engagement":%s,"brand":%s,"matched_terms":%s,"sentiment":%s,'
-    '"nps_class":%s,"nps_estimated":%s,"advocate":%s}'
+    '"nps_class":%s,"nps_estimated":%s,"advocate":%s,"text_sentiment":%s}'
 )
 _AUTHOR = '{"name":%s,"handle":%s,"url":%s,"followers":%s,"verified":%s}'
 _RATING = '{"value":%r,"best":%r,"worst":%r,"normalized":%r}'
@@ -212,9 +215,16 @@ def _moment(value: datetime | None) -> str:
     return "null" if value is None else f'"{value.isoformat()}"'  # digits and -:+.T only
 
 
+def _sentiment(s: Sentiment | None) -> str:
+    if s is None:
+        return "null"
+    return _SENTIMENT % (encode_basestring(s.label), s.score, s.confidence,
+                         encode_basestring(s.model), _text_or_null(s.corrected_by))
+
+
 def _dump(mention: Mention) -> str:
     m, a, e = mention, mention.author, mention.engagement
-    r, s, adv = m.rating, m.sentiment, m.advocate
+    r, adv = m.rating, m.advocate
     return _RECORD % (
         encode_basestring(m.id), encode_basestring(m.source),
         encode_basestring(m.source_domain), encode_basestring(m.kind),
@@ -226,13 +236,11 @@ def _dump(mention: Mention) -> str:
         "null" if r is None else _RATING % (r.value, r.best, r.worst, round(r.normalized, 4)),
         _ENGAGEMENT % tuple(map(_number_or_null, (e.likes, e.replies, e.reposts, e.score,
                                                     e.views))),
-        _text_or_null(m.brand), _texts(m.matched_terms),
-        "null" if s is None else _SENTIMENT % (
-            encode_basestring(s.label), s.score, s.confidence, encode_basestring(s.model),
-            _text_or_null(s.corrected_by)),
+        _text_or_null(m.brand), _texts(m.matched_terms), _sentiment(m.sentiment),
         _text_or_null(m.nps_class), "true" if m.nps_estimated else "false",
         "null" if adv is None else _ADVOCATE % (
             adv.score, _text_or_null(adv.persona), _texts(adv.signals)),
+        _sentiment(m.text_sentiment),
     )
 
 
@@ -245,6 +253,7 @@ def _row(mention: Mention) -> tuple[object, ...]:
         key(mention.brand) if mention.brand else None,
         lang_key(mention.lang) if mention.lang else None,
         mention.sentiment.label if mention.sentiment else None,
+        mention.text_sentiment.label if mention.text_sentiment else None,
         round(mention.rating.normalized, 4) if mention.rating else None,
         mention.published_at.timestamp() if mention.published_at else None,
         key(mention.author.name),
@@ -301,7 +310,7 @@ def _restored(cls: type[_Part], data: dict[str, Any]) -> _Part:
 def _restored_mention(data: dict[str, Any]) -> Mention:
     data["author"] = _restored(Author, data["author"])
     data["engagement"] = _restored(Engagement, data["engagement"])
-    for name, cls in (("rating", Rating), ("sentiment", Sentiment)):
+    for name, cls in (("rating", Rating), ("sentiment", Sentiment), ("text_sentiment", Sentiment)):
         if data[name] is not None:
             data[name] = _restored(cls, data[name])
     if data["advocate"] is not None:
@@ -382,7 +391,7 @@ def _text_part(node: Node) -> tuple[str | None, Node]:
 def _field(field: Field) -> tuple[str, list[object]]:
     # Column names and operators come from these patterns, never from the query text.
     match field:
-        case Field("brand" | "source" | "sentiment" as name, ":", str(value)):
+        case Field("brand" | "source" | "sentiment" | "text_sentiment" as name, ":", str(value)):
             return f"m.{name} = ?", [key(value)]
         case Field("author", ":", str(value)):
             return "(m.author_name = ? OR m.author_handle = ?)", [key(value), handle_key(value)]
@@ -502,6 +511,19 @@ def _translated(action: str) -> Iterator[None]:
         raise (BackendUnavailable if unavailable else StoreError)(f"{action}: {exc}") from exc
 
 
+def _upgraded(mention: Mention, version: int) -> Mention:
+    """A record of a file at schema `version` as this version writes it.
+
+    Before 5 a mention's sentiment was the text model's alone: it becomes `text_sentiment`
+    too, unless a person corrected it (the model's label is lost then; None). The overall
+    label of a rated review stays the text's until the mention is crawled again: the rule
+    that combines them (`sentiment.rating`) is above the index, which never imports it."""
+    sentiment = mention.sentiment
+    if version >= _FIRST_WITH_TEXT_SENTIMENT or sentiment is None or sentiment.corrected_by:
+        return mention
+    return mention.with_(text_sentiment=sentiment)
+
+
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring the file to `_VERSION` in one transaction (nothing to do when it is current)."""
     (version,) = db.execute("PRAGMA user_version").fetchone()
@@ -521,7 +543,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         if old:
             records = db.execute("SELECT record FROM mentions_old")
             while batch := records.fetchmany(1000):
-                _write(db, [_row(_load(record)) for (record,) in batch])
+                _write(db, [_row(_upgraded(_load(record), version)) for (record,) in batch])
             db.execute("DROP TABLE mentions_old")
         db.execute("COMMIT")
     except BaseException:

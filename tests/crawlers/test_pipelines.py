@@ -9,7 +9,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawlers.pipelines import DedupePipeline, SentimentPipeline, enrich
-from index.record import Author, Mention, Rating
+from index.record import Author, Mention, Rating, Sentiment
 from sentiment import SentimentResult
 
 
@@ -63,6 +63,16 @@ def test_nps_comes_from_the_rating_else_is_estimated() -> None:
     assert (ten.nps_class, ten.nps_estimated) == ("promoter", False)
     unrated = enrich(mention(3, "ok"), positive)
     assert (unrated.nps_class, unrated.nps_estimated) == ("promoter", True)
+
+
+def test_a_rated_review_gets_its_overall_sentiment_from_the_rating_and_keeps_the_texts() -> None:
+    polite = SentimentResult("positive", 0.8, 0.9, "m")
+    two_stars = enrich(mention(1, "Lovely staff, but it broke", Rating(2, 5, 1)), polite)
+    assert two_stars.sentiment == Sentiment("negative", -0.5, 1.0, "m+rating")
+    assert two_stars.text_sentiment == Sentiment("positive", 0.8, 0.9, "m")
+    assert (two_stars.nps_class, two_stars.nps_estimated) == ("detractor", False)
+    unrated = enrich(mention(2, "Lovely staff"), polite)
+    assert unrated.sentiment == unrated.text_sentiment == Sentiment("positive", 0.8, 0.9, "m")
 
 
 def test_dedupe_drops_a_repeated_id_and_counts_it() -> None:

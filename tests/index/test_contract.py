@@ -12,7 +12,7 @@ import pytest
 from index.backend import NO_FILTERS, Filters, MentionStore, TermsField, TimeBucket
 from index.errors import QueryError
 from index.query import parse
-from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment
+from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment, SentimentLabel
 from index.sqlite import SqliteStore
 
 MakeMention = Callable[..., Mention]
@@ -99,6 +99,7 @@ def test_every_field_round_trips_through_get_search_and_export(
         rating=Rating(9, 10, 0), engagement=Engagement(1, 2, 3, 4, 5),
         matched_terms=("Acme", "艾克美"), nps_class="promoter", nps_estimated=True,
         advocate=Advocate(0.75, "validator", ("recommends", "detailed")),
+        text_sentiment=Sentiment("negative", -0.25, 0.5, "text"),
     ).with_(author=Author("Ann", handle="@ann", url="https://a.example/ann", followers=12,
                           verified=True))
     store.upsert([full])
@@ -521,6 +522,35 @@ def test_export_streams_every_match_in_date_then_id_order(
 def test_export_of_a_bad_query_fails_at_once(seeded: MentionStore) -> None:
     with pytest.raises(QueryError):
         seeded.export("(battery")
+
+
+def test_text_sentiment_finds_what_the_text_says_beside_the_overall_label(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    def says(label: SentimentLabel) -> Sentiment:
+        return Sentiment(label, 0.0, 0.9, "test")
+
+    store.upsert([
+        # Five stars, overall positive, but the text complains.
+        make_mention("complains", "Five stars but the battery is awful", rating=Rating(5, 5, 1),
+                     sentiment="positive", text_sentiment=says("negative")),
+        make_mention("polite", "Lovely staff, shame it broke", rating=Rating(2, 5, 1),
+                     sentiment="negative", text_sentiment=says("positive")),
+        make_mention("angry", "The battery died", sentiment="negative",
+                     text_sentiment=says("negative")),
+        make_mention("unscored", "No model saw this battery"),
+    ])
+    assert _found(store, "text_sentiment:negative") == {"complains", "angry"}
+    assert _found(store, "rating>=4 text_sentiment:negative") == {"complains"}
+    assert _found(store, "sentiment:positive text_sentiment:NEGATIVE") == {"complains"}
+    assert _found(store, "battery -text_sentiment:negative") == {"unscored"}
+    # A person's correction changes the overall label, not what the text model said.
+    polite = make_mention("polite", "Lovely staff, shame it broke")
+    store.correct_sentiment(polite.id, "neutral", "ann")
+    assert _found(store, "text_sentiment:positive") == {"polite"}
+    assert _found(store, "sentiment:neutral") == {"polite"}
+    found = store.get(polite.id)
+    assert found is not None and found.text_sentiment == says("positive")
 
 
 # --- corrections ----------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_field_filters(text: str, expected: Node) -> None:
                         "after 'battery', found ')'"),
         ('"battery life', 13, "position 13: expected a closing '\"' after '\"battery life'"),
         ("foo:bar", 0, "position 0: expected a field name (author, brand, lang, published, "
-                       "rating, sentiment, source), found 'foo'"),
+                       "rating, sentiment, source, text_sentiment), found 'foo'"),
         ("brand:", 6, "position 6: expected a value after 'brand:'"),
         ("brand>=x", 5, "position 5: expected one of : after 'brand', found '>='"),
         ("rating:4", 6, "position 6: expected one of >= <= > < = after 'rating', found ':'"),

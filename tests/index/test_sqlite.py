@@ -266,10 +266,11 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
     old.close()
     with SqliteStore(path) as store:
         assert store.count() == len(corpus)
-        assert store.get(corpus["zh_battery"].id) == corpus["zh_battery"]
+        zh = corpus["zh_battery"]
+        assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert db.execute("PRAGMA user_version").fetchone() == (5,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -346,7 +347,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert db.execute("PRAGMA user_version").fetchone() == (5,)
         assert _index_agrees_with_rows(db)
 
 
@@ -372,10 +373,34 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 3
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (4,)
+        assert db.execute("PRAGMA user_version").fetchone() == (5,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
+
+
+def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_known(
+    store: SqliteStore, path: Path, corpus: dict[str, Mention]
+) -> None:
+    # Before version 5 a mention's sentiment was the text model's alone.
+    corrected = store.correct_sentiment(corpus["acme_noon"].id, "positive", "ann")
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:  # back to version 4
+        db.execute("ALTER TABLE mentions DROP COLUMN text_sentiment")
+        for mention_id, record in db.execute("SELECT id, record FROM mentions").fetchall():
+            old = {k: v for k, v in json.loads(record).items() if k != "text_sentiment"}
+            db.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), mention_id))
+        db.execute("PRAGMA user_version = 4")
+    with SqliteStore(path) as again:
+        rated = corpus["acme_battery"]
+        assert again.get(rated.id) == rated.with_(text_sentiment=rated.sentiment)
+        # A person's label is not the model's: the model's is unknown, the person's kept.
+        assert again.get(corrected.id) == corrected
+        assert again.count("text_sentiment:negative") == 1  # acme_screen; noon was corrected
+        assert again.count("text_sentiment:positive") == 4
+        assert again.count("-text_sentiment:positive") == len(corpus) - 4
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (5,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:

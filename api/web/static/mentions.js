@@ -22,6 +22,16 @@ function badge(sentiment) {
             sentiment.corrected_by ? el("small", {}, ` · corrected by ${sentiment.corrected_by}`) : null);
 }
 
+// What the text alone says, when the rating or a person made the overall label differ: a
+// 5-star review that complains shows "text: negative" beside its positive badge.
+function textSays(mention) {
+  const text = mention.text_sentiment;
+  if (!text || !mention.sentiment || text.label === mention.sentiment.label) return null;
+  return el("span", { class: `text-sentiment ${text.label}`,
+                      title: `the text alone: model ${text.model}, confidence ${Math.round(text.confidence * 100)}%` },
+            `text: ${text.label}`);
+}
+
 function corrector(mention, onCorrected) {
   const status = el("span", { class: "status", role: "status" });
   const current = mention.sentiment?.label;
@@ -51,6 +61,7 @@ export function mentionCard(mention, highlight = null) {
     const parts = [
       el("div", { class: "meta" },
          badge(m.sentiment),
+         textSays(m),
          m.rating ? stars(m.rating) : null,
          el("span", { class: "source" }, m.source),
          el("span", {}, m.source_domain),
