@@ -52,6 +52,7 @@ class Seed:
     url: str | None = None
     title: str | None = None
     author: str = "reviewer"
+    text_label: str | None = None  # the text model's, when the rating made the label differ
 
     def mention(self) -> Mention:
         score = {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[self.label]
@@ -63,6 +64,8 @@ class Seed:
             brand=self.brand, lang=self.lang,
             rating=Rating(self.stars, 5, 1) if self.stars else None,
             sentiment=Sentiment(self.label, score, 0.9, "test"),  # type: ignore[arg-type]
+            text_sentiment=Sentiment(self.text_label or self.label, 0.0, 0.9,  # type: ignore[arg-type]
+                                     "test"),
             nps_class=nps_from_rating(self.stars, 5) if self.stars
             else nps_from_sentiment(self.label),
             nps_estimated=not self.stars,
@@ -72,7 +75,8 @@ class Seed:
 SEEDS = [
     Seed("a1", 3, "The battery lasts two days, I recommend it.", "positive", stars=5),
     Seed("a2", 3, "Battery died after a week, very disappointed.", "negative", stars=1),
-    Seed("a3", 4, "The screen is fine, battery is average.", "neutral", stars=3),
+    Seed("a3", 4, "The screen is fine, battery is average.", "neutral", stars=3,
+         text_label="negative"),
     Seed("a4", 5, "这款手机的电池很耐用，强烈推荐", "positive", lang="zh-Hans", author="小王"),
     Seed("a5", 5, "電池續航很好，推薦給大家", "positive", lang="zh-Hant"),
     Seed("a6", 6, "Customer service never answered about the charger.", "neutral",

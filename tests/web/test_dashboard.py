@@ -95,9 +95,19 @@ def test_search_shows_results_with_highlights_source_stars_and_badges(page: Page
     expect(card.locator("mark")).to_have_text(["Battery", "died"])
     expect(card.locator(".badge")).to_have_text("negative")
     expect(card.locator(".stars")).to_have_text("★☆☆☆☆")
+    expect(card.locator(".text-sentiment")).to_have_count(0)  # the text agrees
     expect(card.locator(".source")).to_have_text("schemaorg")
     expect(card.get_by_role("link", name="Original")).to_have_attribute(
         "href", "https://shop.example/reviews/a2")
+
+
+def test_a_result_shows_what_its_text_says_when_the_rating_decided_otherwise(
+        page: Page, site: Site) -> None:
+    sign_in(page, site)
+    search(page, "screen average")
+    card = page.locator("#results .mention")
+    expect(card.locator(".badge")).to_have_text("neutral")
+    expect(card.locator(".text-sentiment")).to_have_text("text: negative")
 
 
 def test_filters_narrow_the_search(page: Page, site: Site) -> None:
