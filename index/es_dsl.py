@@ -16,7 +16,18 @@ from typing import Any
 from index.analyzer import fold_chinese, tokens
 from index.errors import QueryError
 from index.keys import handle_key, key, lang_key
-from index.query import And, Field, MatchAll, Node, Not, Or, Phrase, Term, positive_leaves
+from index.query import (
+    And,
+    Field,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Term,
+    positive_leaves,
+    stars_normalized,
+)
 from index.record import Mention
 from index.significance import STOPWORDS
 
@@ -130,10 +141,10 @@ def _field(field: Field) -> Query:
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return _any([{"term": {"lang": lang}}, {"prefix": {"lang": {"value": f"{lang}-"}}}])
         case Field("rating", "=", float() | int() as stars):
-            # Stored and compared at the same 4 decimals, so rating=4 equals 0.8 exactly.
-            return {"term": {"rating": round(stars / 5, 4)}}
+            # Stored and compared at the same 4 decimals, so rating=4 equals 0.75 exactly.
+            return {"term": {"rating": stars_normalized(stars)}}
         case Field("rating", op, float() | int() as stars) if op in _RANGE_OPS:
-            return {"range": {"rating": {_RANGE_OPS[op]: round(stars / 5, 4)}}}
+            return {"range": {"rating": {_RANGE_OPS[op]: stars_normalized(stars)}}}
         case Field("published", "..", (start, end)):
             bounds = {"gte": start, "lt": end}
             kept = {op: moment.isoformat() for op, moment in bounds.items() if moment is not None}

@@ -14,10 +14,9 @@
                                       review's rating counts; a person's correction wins)
     text_sentiment:negative           the text model's own label, rating and corrections
                                       aside: `rating>=4 text_sentiment:negative` finds
-                                      4.5- and 5-star reviews that complain
-    rating>=4                         ops >= <= > < = on 0..5: the rating's *normalized*
-                                      value times 5, so rating>=4 means normalized >= 0.8
-                                      (a 4 on a 1..5 scale normalizes to 0.75: 3.75)
+                                      4- and 5-star reviews that complain
+    rating>=4                         ops >= <= > < = on 1..5 stars, any scale read as
+                                      stars: rating>=4 takes 4-star reviews and an 8/10
     published:2026-10-01..2026-10-31  UTC dates, both inclusive; either side may be open
                                       (published:2026-10-01..), one date is one day;
                                       an end date is at most 9999-12-30
@@ -54,6 +53,7 @@ __all__ = [
     "highlight_terms",
     "parse",
     "positive_leaves",
+    "stars_normalized",
 ]
 
 FieldName = Literal["brand", "source", "author", "lang", "sentiment", "text_sentiment", "rating",
@@ -66,6 +66,13 @@ _TEXT_FIELDS: frozenset[str] = frozenset({"brand", "source", "author", "lang"})
 _FIELDS: frozenset[str] = frozenset(get_args(FieldName))
 _SENTIMENTS = ("positive", "neutral", "negative")
 _RATING_OPS = (">=", "<=", ">", "<", "=")
+
+
+def stars_normalized(stars: float) -> float:
+    """The normalized rating (0..1) that `stars` of 1..5 stand for, as stored (4 decimals):
+    `rating>=4` means what a 4-star review normalizes to, (4 - 1) / 4 = 0.75, on any scale
+    (an 8 of 0..10 is 0.8: 4.2 stars)."""
+    return round((stars - 1) / 4, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +270,8 @@ class _Lexer:
                 raise self.error(at, "positive, neutral or negative", found=raw)
             return Field(name, op, raw.lower())
         if name == "rating":
-            if not (_NUMBER.fullmatch(raw) and float(raw) <= 5):
-                raise self.error(at, "a rating from 0 to 5", found=raw)
+            if not (_NUMBER.fullmatch(raw) and 1 <= float(raw) <= 5):
+                raise self.error(at, "a rating from 1 to 5", found=raw)
             return Field(name, op, float(raw))
         return Field(name, "..", self.date_range(raw, at))
 

@@ -72,6 +72,7 @@ from index.query import (
     conjoin,
     highlight_terms,
     positive_leaves,
+    stars_normalized,
 )
 from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment
 from index.significance import MIN_FOREGROUND, is_content_term
@@ -399,8 +400,8 @@ def _field(field: Field) -> tuple[str, list[object]]:
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return "(m.lang = ? OR substr(m.lang, 1, ?) = ?)", [lang, len(lang) + 1, lang + "-"]
         case Field("rating", op, float() | int() as stars) if op in _RATING_OPS:
-            # Stored and compared at the same 4 decimals, so rating=4 equals 0.8 exactly.
-            return f"m.rating {op} ?", [round(stars / 5, 4)]
+            # Stored and compared at the same 4 decimals, so rating=4 equals 0.75 exactly.
+            return f"m.rating {op} ?", [stars_normalized(stars)]
         case Field("published", "..", (start, end)):
             bounds = [("m.published_at >= ?", start), ("m.published_at < ?", end)]
             kept = [(sql, moment.timestamp()) for sql, moment in bounds if moment is not None]

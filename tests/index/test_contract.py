@@ -183,12 +183,13 @@ def test_chinese_queries(seeded: MentionStore, query: str, expected: set[str]) -
         ("author:小王", {"zh_battery"}),
         ("sentiment:negative", {"acme_noon", "acme_screen"}),
         ("sentiment:neutral", {"globex_support"}),
-        # rating is normalized x 5: 4 of 5 stars on a 1..5 scale is 0.75, i.e. 3.75 < 4.
-        ("rating>=4", {"acme_battery", "zh_hant_battery"}),
-        ("rating=4", {"zh_hant_battery"}),
-        ("rating>3.7 rating<4", {"zh_battery"}),
-        ("rating<=1.25", {"acme_noon"}),
-        ("-rating>=4 lang:zh", {"zh_battery", "zh_tv"}),  # keeps the unrated
+        # Stars on any scale: 4 of 1..5 is 4 stars, 8 of 0..10 is 4.2, 2 of 1..5 is 2.
+        ("rating>=4", {"acme_battery", "zh_battery", "zh_hant_battery"}),
+        ("rating=4", {"zh_battery"}),
+        ("rating>4 rating<5", {"zh_hant_battery"}),
+        ("rating<=2", {"acme_noon"}),
+        ("rating<2", set()),
+        ("-rating>=4 lang:zh", {"zh_tv"}),  # keeps the unrated
         ("published:2026-10-01..2026-10-31",
          {"acme_battery", "acme_noon", "acme_screen", "zh_battery", "zh_tv", "zh_hant_battery"}),
         ("published:2026-11-01..", {"spam"}),

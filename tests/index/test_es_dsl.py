@@ -62,7 +62,7 @@ def test_compiled_query_shapes() -> None:
                                   "fields": ["title", "text", "brand_name"]}}],
         "filter": [
             {"bool": {"must_not": [{"term": {"brand": "acme"}}]}},
-            {"range": {"rating": {"gte": 0.8}}},
+            {"range": {"rating": {"gte": 0.75}}},
         ],
     }}
     assert compile_query(parse("published:2026-10-01")) == {"range": {"published_at": {

@@ -93,7 +93,7 @@ def test_terms_phrases_and_prefixes(text: str, expected: Node) -> None:
         ("rating>=4", Field("rating", ">=", 4.0)),
         ("rating<=2.5", Field("rating", "<=", 2.5)),
         ("rating>3", Field("rating", ">", 3.0)),
-        ("rating<1", Field("rating", "<", 1.0)),
+        ("rating<1.5", Field("rating", "<", 1.5)),
         ("rating=5", Field("rating", "=", 5.0)),
         ("published:2026-10-01..2026-10-31", Field("published", "..", (_day(10, 1), _day(11, 1)))),
         ("published:2026-10-01..", Field("published", "..", (_day(10, 1), None))),
@@ -137,8 +137,9 @@ def test_field_filters(text: str, expected: Node) -> None:
         ("brand:", 6, "position 6: expected a value after 'brand:'"),
         ("brand>=x", 5, "position 5: expected one of : after 'brand', found '>='"),
         ("rating:4", 6, "position 6: expected one of >= <= > < = after 'rating', found ':'"),
-        ("rating>=x", 8, "position 8: expected a rating from 0 to 5 after 'rating>=', found 'x'"),
-        ("rating>=6", 8, "position 8: expected a rating from 0 to 5 after 'rating>=', found '6'"),
+        ("rating>=x", 8, "position 8: expected a rating from 1 to 5 after 'rating>=', found 'x'"),
+        ("rating>=6", 8, "position 8: expected a rating from 1 to 5 after 'rating>=', found '6'"),
+        ("rating<0.5", 7, "position 7: expected a rating from 1 to 5 after 'rating<', found '0.5'"),
         ("sentiment:great", 10, "position 10: expected positive, neutral or negative after "
                                 "'sentiment:', found 'great'"),
         ("published:2026-13-01..", 10, "position 10: expected a date as YYYY-MM-DD after "
