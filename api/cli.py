@@ -736,6 +736,34 @@ def eval_sentiment(model: str | None, batch_size: int, as_json: bool) -> None:
                    f"accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}")
 
 
+@eval_.command("aspects")
+@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test",
+              show_default=True, help="Side of the labeled aspect set to score.")
+@click.option("--polarity", type=click.Choice(["lexicon", "model"]), default="lexicon",
+              show_default=True, help="What labels each aspect's clause.")
+@click.option("--model", help="Sentiment model name or path (with --polarity model).")
+def eval_aspects(split: str, polarity: str, model: str | None) -> None:
+    """Aspect extraction precision/recall/F1 and aspect polarity accuracy per language, on
+    the hand-labeled set in sentiment/aspect_data/, as JSON."""
+    from sentiment.aspect_evaluation import evaluate, load
+    from sentiment.aspects import lexicon_polarity, scorer_polarity
+
+    if polarity == "model":
+        from sentiment import load_scorer
+        from sentiment.errors import ModelLoadError
+
+        settings = _settings(model=model)
+        try:
+            labels = scorer_polarity(load_scorer(settings.model, heads=settings.heads))
+        except ModelLoadError as exc:
+            raise click.ClickException(str(exc)) from exc
+    else:
+        labels = lexicon_polarity
+    scores = evaluate(load(split), labels)  # type: ignore[arg-type]
+    _emit({"split": split, "polarity": polarity,
+           "languages": {lang: s.as_dict() for lang, s in scores.items()}})
+
+
 @bench.command("sentiment")
 @click.option("--model", help="Sentiment model name or path.")
 @click.option("--texts", "count", type=click.IntRange(1), default=640, show_default=True)
