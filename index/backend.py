@@ -30,7 +30,8 @@ __all__ = [
 
 Sort = Literal["relevance", "newest"]
 Interval = Literal["hour", "day", "week"]
-TermsField = Literal["brand", "source", "source_domain", "author", "lang", "sentiment"]
+#: `aspect` counts `Aspect.key`s ("battery:negative"): a mention counts once per aspect.
+TermsField = Literal["brand", "source", "source_domain", "author", "lang", "sentiment", "aspect"]
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -25,6 +25,7 @@ from index.query import (
     Or,
     Phrase,
     Term,
+    aspect_keys,
     positive_leaves,
     stars_normalized,
 )
@@ -57,6 +58,7 @@ TERMS_FIELDS: dict[str, str] = {
     "author": "author_name",
     "lang": "lang",
     "sentiment": "sentiment",
+    "aspect": "aspects",
 }
 #: `significance.is_content_term` as a Lucene regular expression (anchored, as Lucene's
 #: are) of the terms to exclude: one character, two ASCII letters or digits, a number, a
@@ -87,6 +89,7 @@ def document(mention: Mention) -> dict[str, Any]:
         "lang": lang_key(mention.lang) if mention.lang else None,
         "sentiment": mention.sentiment.label if mention.sentiment else None,
         "text_sentiment": mention.text_sentiment.label if mention.text_sentiment else None,
+        "aspects": [aspect.key for aspect in mention.aspects],
         "corrected": bool(mention.sentiment and mention.sentiment.corrected_by),
         "rating": round(mention.rating.normalized, 4) if mention.rating else None,
         "published_at": mention.published_at.isoformat() if mention.published_at else None,
@@ -140,6 +143,8 @@ def _field(field: Field) -> Query:
         case Field("lang", ":", str(value)):
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return _any([{"term": {"lang": lang}}, {"prefix": {"lang": {"value": f"{lang}-"}}}])
+        case Field("aspect", ":", str(value)):
+            return {"terms": {"aspects": list(aspect_keys(value))}}
         case Field("rating", "=", float() | int() as stars):
             # Stored and compared at the same 4 decimals, so rating=4 equals 0.75 exactly.
             return {"term": {"rating": stars_normalized(stars)}}

@@ -15,6 +15,13 @@
     text_sentiment:negative           the text model's own label, rating and corrections
                                       aside: `rating>=4 text_sentiment:negative` finds
                                       4- and 5-star reviews that complain
+    aspect:battery                    mentions that say something about an aspect (its
+    aspect:"battery life"             canonical English name, in any language: 电池 is
+                                      battery), whatever they say
+    aspect:battery:negative           ... that say something negative about it: the
+                                      aspect's own polarity, so "great phone, awful
+                                      battery" is found. `aspect:battery sentiment:negative`
+                                      means the mention's overall label, like any AND
     rating>=4                         ops >= <= > < = on 1..5 stars, any scale read as
                                       stars: rating>=4 takes 4-star reviews and an 8/10
     published:2026-10-01..2026-10-31  UTC dates, both inclusive; either side may be open
@@ -49,6 +56,7 @@ __all__ = [
     "Or",
     "Phrase",
     "Term",
+    "aspect_keys",
     "conjoin",
     "highlight_terms",
     "parse",
@@ -56,8 +64,8 @@ __all__ = [
     "stars_normalized",
 ]
 
-FieldName = Literal["brand", "source", "author", "lang", "sentiment", "text_sentiment", "rating",
-                    "published"]
+FieldName = Literal["brand", "source", "author", "lang", "sentiment", "text_sentiment", "aspect",
+                    "rating", "published"]
 Op = Literal[":", ">=", "<=", ">", "<", "=", ".."]
 #: `published` ranges are half-open UTC instants [start, end); None leaves a side open.
 DateRange = tuple[datetime | None, datetime | None]
@@ -66,6 +74,15 @@ _TEXT_FIELDS: frozenset[str] = frozenset({"brand", "source", "author", "lang"})
 _FIELDS: frozenset[str] = frozenset(get_args(FieldName))
 _SENTIMENTS = ("positive", "neutral", "negative")
 _RATING_OPS = (">=", "<=", ">", "<", "=")
+
+
+def aspect_keys(value: str) -> tuple[str, ...]:
+    """The stored `Aspect.key`s an `aspect:` filter's value matches: `battery:negative`
+    itself, or `battery` with each polarity."""
+    name, _, polarity = value.rpartition(":")
+    if name and polarity in _SENTIMENTS:
+        return (value,)
+    return tuple(f"{value}:{label}" for label in _SENTIMENTS)
 
 
 def stars_normalized(stars: float) -> float:
@@ -104,8 +121,9 @@ class Not:
 @dataclass(frozen=True, slots=True)
 class Field:
     """A filter on a record field. `value` is a str for brand, source, author and lang
-    (op ':'), a sentiment label for sentiment and text_sentiment (op ':'), 0..5 stars as a
-    float for rating, and a `DateRange` for published (op '..')."""
+    (op ':'), a sentiment label for sentiment and text_sentiment (op ':'), an aspect name
+    with an optional ':polarity' for aspect (op ':'), 0..5 stars as a float for rating,
+    and a `DateRange` for published (op '..')."""
 
     name: FieldName
     op: Op
@@ -254,6 +272,10 @@ class _Lexer:
         self.at = value_at = match.end()
         if self.text.startswith('"', value_at):
             raw = self.quoted()
+            if name == "aspect" and self.text.startswith(":", self.at):  # "battery life":negative
+                suffix = self.bare(self.at)
+                raw += suffix
+                self.at += len(suffix)
         else:
             raw = self.bare(value_at)
             self.at += len(raw)
@@ -269,11 +291,22 @@ class _Lexer:
             if raw.lower() not in _SENTIMENTS:
                 raise self.error(at, "positive, neutral or negative", found=raw)
             return Field(name, op, raw.lower())
+        if name == "aspect":
+            return Field(name, op, self.aspect(raw, at))
         if name == "rating":
             if not (_NUMBER.fullmatch(raw) and 1 <= float(raw) <= 5):
                 raise self.error(at, "a rating from 1 to 5", found=raw)
             return Field(name, op, float(raw))
         return Field(name, "..", self.date_range(raw, at))
+
+    def aspect(self, raw: str, at: int) -> str:
+        """`battery` or `battery:negative`, as stored: lowercase, one ':' at most."""
+        value = " ".join(raw.casefold().split())
+        name, colon, polarity = value.rpartition(":")
+        if colon and (not name or ":" in name or polarity not in _SENTIMENTS):
+            raise self.error(at, "an aspect name, optionally with :positive, :neutral or "
+                             ":negative", found=raw)
+        return value
 
     def date_range(self, raw: str, at: int) -> DateRange:
         first, dots, last = raw.partition("..")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "Advocate",
+    "Aspect",
     "Author",
     "Engagement",
     "Kind",
@@ -139,6 +140,27 @@ class Advocate:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Aspect:
+    """What a mention says about one aspect (battery, price, ...): its canonical name,
+    lowercase and without ':', and the polarity of what is said about it."""
+
+    name: str
+    polarity: SentimentLabel
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name.strip()) and ":" not in self.name
+                 and self.name == self.name.strip().casefold(),
+                 f"aspect name {self.name!r} must be lowercase, trimmed, non-empty, without ':'")
+        _require(self.polarity in _LABELS,
+                 f"aspect polarity {self.polarity!r} not in {sorted(_LABELS)}")
+
+    @property
+    def key(self) -> str:
+        """`name:polarity`, as the index stores it and `aspect:` filters compare it."""
+        return f"{self.name}:{self.polarity}"
+
+
 def mention_id(source: str, native_id: str | None, *, url: str = "", author: str = "",
                published_at: datetime | None = None, text: str = "") -> str:
     """Stable id: the source plus its native id, else url + author + date + text."""
@@ -185,6 +207,7 @@ class Mention:
     nps_estimated: bool = False
     advocate: Advocate | None = None
     text_sentiment: Sentiment | None = None  # the text model's own result, never corrected
+    aspects: tuple[Aspect, ...] = ()  # what it praises or blames, one per aspect name
 
     def __post_init__(self) -> None:
         _scrub(self, "url", "text", "title", "lang", "brand")
@@ -238,6 +261,7 @@ class Mention:
         if self.rating is not None:
             data["rating"]["normalized"] = round(self.rating.normalized, 4)
         data["matched_terms"] = list(self.matched_terms)
+        data["aspects"] = [asdict(aspect) for aspect in self.aspects]
         if self.advocate is not None:
             data["advocate"]["signals"] = list(self.advocate.signals)
         return data
@@ -259,6 +283,7 @@ class Mention:
                 d["advocate"] = Advocate(adv["score"], adv.get("persona"),
                                          tuple(adv.get("signals", ())))
             d["matched_terms"] = tuple(d.get("matched_terms") or ())
+            d["aspects"] = tuple(Aspect(**a) for a in d.get("aspects") or ())
             for key in ("published_at", "collected_at"):
                 if isinstance(d.get(key), str):
                     d[key] = datetime.fromisoformat(d[key])

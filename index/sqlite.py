@@ -69,20 +69,21 @@ from index.query import (
     Or,
     Phrase,
     Term,
+    aspect_keys,
     conjoin,
     highlight_terms,
     positive_leaves,
     stars_normalized,
 )
-from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment
+from index.record import Advocate, Aspect, Author, Engagement, Mention, Rating, Sentiment
 from index.significance import MIN_FOREGROUND, is_content_term
 
 __all__ = ["SqliteStore"]
 
 # PRAGMA user_version of the schema below; 0 is the first, without tags, 2 had triggers for
 # inserts and updates, 3 analysed Traditional Chinese apart from Simplified, and 4 had no
-# text_sentiment (its records' sentiment was the text model's alone).
-_VERSION = 5
+# text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects.
+_VERSION = 6
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
@@ -100,6 +101,7 @@ _SCHEMA = (
     published_at REAL,      -- epoch seconds
     author_name TEXT NOT NULL,
     author_handle TEXT,     -- without a leading '@'
+    aspects TEXT NOT NULL,  -- JSON array of Aspect.key ("battery:negative")
     terms TEXT NOT NULL,    -- analyzer tokens joined by spaces
     tags TEXT NOT NULL,     -- private-use tokens of the brand, for the text index
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
@@ -140,7 +142,7 @@ _REBUILD = (
 
 _COLUMNS = (
     "id", "source", "source_domain", "brand", "lang", "sentiment", "text_sentiment", "rating",
-    "published_at", "author_name", "author_handle", "terms", "tags", "record",
+    "published_at", "author_name", "author_handle", "aspects", "terms", "tags", "record",
 )
 _TERMS, _TAGS = _COLUMNS.index("terms"), _COLUMNS.index("tags")
 _INSERT = (
@@ -177,10 +179,10 @@ def _brand_tag(brand: str) -> str:
     return _TAG + "b" + hashlib.blake2b(key(brand).encode(), digest_size=8).hexdigest()
 
 
-_Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate)
+_Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect)
 _PARTS: dict[type, tuple[str, ...]] = {
     cls: tuple(part.name for part in fields(cls))
-    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate)
+    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect)
 }
 
 
@@ -191,13 +193,14 @@ _RECORD = (
     '{"id":%s,"source":%s,"source_domain":%s,"kind":%s,"url":%s,"text":%s,"author":%s,'
     '"collected_at":%s,"content_hash":%s,"published_at":%s,"title":%s,"lang":%s,'
     '"parent_id":%s,"rating":%s,"engagement":%s,"brand":%s,"matched_terms":%s,"sentiment":%s,'
-    '"nps_class":%s,"nps_estimated":%s,"advocate":%s,"text_sentiment":%s}'
+    '"nps_class":%s,"nps_estimated":%s,"advocate":%s,"text_sentiment":%s,"aspects":%s}'
 )
 _AUTHOR = '{"name":%s,"handle":%s,"url":%s,"followers":%s,"verified":%s}'
 _RATING = '{"value":%r,"best":%r,"worst":%r,"normalized":%r}'
 _ENGAGEMENT = '{"likes":%s,"replies":%s,"reposts":%s,"score":%s,"views":%s}'
 _SENTIMENT = '{"label":%s,"score":%r,"confidence":%r,"model":%s,"corrected_by":%s}'
 _ADVOCATE = '{"score":%r,"persona":%s,"signals":%s}'
+_ASPECT = '{"name":%s,"polarity":%s}'
 
 
 def _text_or_null(value: str | None) -> str:
@@ -242,6 +245,8 @@ def _dump(mention: Mention) -> str:
         "null" if adv is None else _ADVOCATE % (
             adv.score, _text_or_null(adv.persona), _texts(adv.signals)),
         _sentiment(m.text_sentiment),
+        "[" + ",".join(_ASPECT % (encode_basestring(a.name), encode_basestring(a.polarity))
+                       for a in m.aspects) + "]",
     )
 
 
@@ -259,6 +264,7 @@ def _row(mention: Mention) -> tuple[object, ...]:
         mention.published_at.timestamp() if mention.published_at else None,
         key(mention.author.name),
         handle_key(mention.author.handle) if mention.author.handle else None,
+        json.dumps([aspect.key for aspect in mention.aspects], ensure_ascii=False),
         " ".join(tokens(searchable)),
         _brand_tag(mention.brand) if mention.brand else "",
         _dump(mention),
@@ -318,6 +324,7 @@ def _restored_mention(data: dict[str, Any]) -> Mention:
         data["advocate"]["signals"] = tuple(data["advocate"]["signals"])
         data["advocate"] = _restored(Advocate, data["advocate"])
     data["matched_terms"] = tuple(data["matched_terms"])
+    data["aspects"] = tuple(_restored(Aspect, aspect) for aspect in data["aspects"])
     data["collected_at"] = datetime.fromisoformat(data["collected_at"])
     if data["published_at"] is not None:
         data["published_at"] = datetime.fromisoformat(data["published_at"])
@@ -399,6 +406,11 @@ def _field(field: Field) -> tuple[str, list[object]]:
         case Field("lang", ":", str(value)):
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return "(m.lang = ? OR substr(m.lang, 1, ?) = ?)", [lang, len(lang) + 1, lang + "-"]
+        case Field("aspect", ":", str(value)):
+            keys = aspect_keys(value)
+            placeholders = ", ".join("?" for _ in keys)
+            return (f"EXISTS (SELECT 1 FROM json_each(m.aspects) WHERE value IN ({placeholders}))",
+                    list(keys))
         case Field("rating", op, float() | int() as stars) if op in _RATING_OPS:
             # Stored and compared at the same 4 decimals, so rating=4 equals 0.75 exactly.
             return f"m.rating {op} ?", [stars_normalized(stars)]
@@ -824,12 +836,14 @@ class SqliteStore:
     ) -> list[Bucket]:
         check_terms_field(field)
         check_size(size)
-        column = {"author": "author_name"}.get(field, field)
+        # An aspect is one of the values of a mention's JSON array; the others are columns.
+        column = {"author": "m.author_name", "aspect": "a.value"}.get(field, f"m.{field}")
+        joined = ", json_each(m.aspects) AS a" if field == "aspect" else ""
         where, params = _where(resolve(query, filters))
         sql = (
-            f"SELECT m.{column}, count(*) AS n FROM mentions AS m"
-            f" WHERE {where} AND m.{column} IS NOT NULL"
-            f" GROUP BY m.{column} ORDER BY n DESC, m.{column} LIMIT ?"
+            f"SELECT {column}, count(*) AS n FROM mentions AS m{joined}"
+            f" WHERE {where} AND {column} IS NOT NULL"
+            f" GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?"
         )
         with self._transaction("cannot count field values") as db:
             rows = db.execute(sql, [*params, size]).fetchall()

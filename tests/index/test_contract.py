@@ -12,7 +12,16 @@ import pytest
 from index.backend import NO_FILTERS, Filters, MentionStore, TermsField, TimeBucket
 from index.errors import QueryError
 from index.query import parse
-from index.record import Advocate, Author, Engagement, Mention, Rating, Sentiment, SentimentLabel
+from index.record import (
+    Advocate,
+    Aspect,
+    Author,
+    Engagement,
+    Mention,
+    Rating,
+    Sentiment,
+    SentimentLabel,
+)
 from index.sqlite import SqliteStore
 
 MakeMention = Callable[..., Mention]
@@ -552,6 +561,36 @@ def test_text_sentiment_finds_what_the_text_says_beside_the_overall_label(
     assert _found(store, "sentiment:neutral") == {"polite"}
     found = store.get(polite.id)
     assert found is not None and found.text_sentiment == says("positive")
+
+
+def test_aspect_finds_what_a_mention_says_about_an_aspect_and_with_which_polarity(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    store.upsert([
+        # Overall positive, but what it says about the battery is negative.
+        make_mention("mixed", "Great phone, awful battery", sentiment="positive",
+                     aspects=(Aspect("design", "positive"), Aspect("battery", "negative"))),
+        make_mention("praise", "电池很耐用", sentiment="positive",
+                     aspects=(Aspect("battery", "positive"),)),
+        make_mention("life", "Battery life: meh", sentiment="negative",
+                     aspects=(Aspect("battery life", "negative"),)),
+        make_mention("none", "The battery was mentioned nowhere as an aspect"),
+    ])
+    assert _found(store, "aspect:battery") == {"mixed", "praise"}
+    assert _found(store, "aspect:BATTERY:negative") == {"mixed"}
+    assert _found(store, "aspect:battery sentiment:negative") == set()  # overall label
+    assert _found(store, "aspect:battery sentiment:positive") == {"mixed", "praise"}
+    assert _found(store, 'aspect:"battery life":negative') == {"life"}
+    assert _found(store, "-aspect:battery battery") == {"life", "none"}
+    assert _found(store, "aspect:battery:negative OR aspect:battery:positive") == {
+        "mixed", "praise"}
+    assert [(b.key, b.count) for b in store.terms("aspect", size=10)] == [
+        ("battery life:negative", 1), ("battery:negative", 1), ("battery:positive", 1),
+        ("design:positive", 1)]
+    mixed = make_mention("mixed", "Great phone, awful battery")
+    found = store.get(mixed.id)
+    assert found is not None and found.aspects == (Aspect("design", "positive"),
+                                                   Aspect("battery", "negative"))
 
 
 # --- corrections ----------------------------------------------------------------------------

@@ -105,6 +105,10 @@ def test_terms_phrases_and_prefixes(text: str, expected: Node) -> None:
         ("published:9999-12-31..", Field("published", "..",
                                          (datetime(9999, 12, 31, tzinfo=UTC), None))),
         ("(brand:acme)", Field("brand", ":", "acme")),
+        ("aspect:Battery", Field("aspect", ":", "battery")),
+        ("aspect:battery:NEGATIVE", Field("aspect", ":", "battery:negative")),
+        ('aspect:"Battery  life":negative', Field("aspect", ":", "battery life:negative")),
+        ("aspect:电池", Field("aspect", ":", "电池")),
         (
             "battery -brand:acme lang:zh-Hant",
             And((Term("battery"), Not(Field("brand", ":", "acme")), Field("lang", ":", "zh-Hant"))),
@@ -132,8 +136,12 @@ def test_field_filters(text: str, expected: Node) -> None:
         ("battery)", 7, "position 7: expected a term, an operator or the end of the query "
                         "after 'battery', found ')'"),
         ('"battery life', 13, "position 13: expected a closing '\"' after '\"battery life'"),
-        ("foo:bar", 0, "position 0: expected a field name (author, brand, lang, published, "
-                       "rating, sentiment, source, text_sentiment), found 'foo'"),
+        ("foo:bar", 0, "position 0: expected a field name (aspect, author, brand, lang, "
+                       "published, rating, sentiment, source, text_sentiment), found 'foo'"),
+        ("aspect:battery:bad", 7, "position 7: expected an aspect name, optionally with "
+         ":positive, :neutral or :negative after 'aspect:', found 'battery:bad'"),
+        ("aspect::negative", 7, "position 7: expected an aspect name, optionally with "
+         ":positive, :neutral or :negative after 'aspect:', found ':negative'"),
         ("brand:", 6, "position 6: expected a value after 'brand:'"),
         ("brand>=x", 5, "position 5: expected one of : after 'brand', found '>='"),
         ("rating:4", 6, "position 6: expected one of >= <= > < = after 'rating', found ':'"),

@@ -20,7 +20,7 @@ import pytest
 
 import index
 from index.errors import BackendUnavailable, StoreError
-from index.record import Advocate, Author, Engagement, Mention, Rating
+from index.record import Advocate, Aspect, Author, Engagement, Mention, Rating
 from index.sqlite import SqliteStore
 
 
@@ -270,7 +270,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (5,)
+        assert db.execute("PRAGMA user_version").fetchone() == (6,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -286,6 +286,7 @@ def test_the_stored_record_is_the_mention_as_json(
         rating=Rating(7.5, 10, 0), engagement=Engagement(1, 0, None, -2, 10**12),
         brand="Acme", matched_terms=("Acme", "艾克美"), nps_class="passive",
         nps_estimated=True, advocate=Advocate(0.75, None, ("recommends",)),
+        aspects=(Aspect("battery", "negative"), Aspect("屏幕", "positive")),
     ).with_(author=Author("Ann", handle="@ann", url="https://a.example/ann", followers=0,
                           verified=True))
     mentions = [*corpus.values(), full, make_mention("bare", "x")]
@@ -347,7 +348,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (5,)
+        assert db.execute("PRAGMA user_version").fetchone() == (6,)
         assert _index_agrees_with_rows(db)
 
 
@@ -373,7 +374,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 3
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (5,)
+        assert db.execute("PRAGMA user_version").fetchone() == (6,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -400,7 +401,7 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (5,)
+        assert db.execute("PRAGMA user_version").fetchone() == (6,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -430,3 +431,23 @@ def test_a_record_written_without_newer_fields_still_loads(
     old = {k: v for k, v in spam.to_dict().items() if k not in ("advocate", "nps_estimated")}
     raw.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), spam.id))
     assert store.get(spam.id) == spam
+
+
+def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
+    store: SqliteStore, path: Path, corpus: dict[str, Mention]
+) -> None:
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:  # back to version 5
+        db.execute("ALTER TABLE mentions DROP COLUMN aspects")
+        for mention_id, record in db.execute("SELECT id, record FROM mentions").fetchall():
+            old = {k: v for k, v in json.loads(record).items() if k != "aspects"}
+            db.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), mention_id))
+        db.execute("PRAGMA user_version = 5")
+    with SqliteStore(path) as again:
+        assert again.get(corpus["acme_noon"].id) == corpus["acme_noon"]
+        assert again.count("aspect:battery") == 0
+        assert again.count("") == len(corpus)
+        again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
+        assert again.count("aspect:battery:negative") == 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (6,)
