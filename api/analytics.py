@@ -1,8 +1,9 @@
-"""Analytics routes: sentiment over time, top values, significant terms, share of voice."""
+"""Analytics routes: sentiment over time, top values, significant terms, share of voice,
+aspects."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from api.models import Instant
 from index.arguments import histogram_window
 from index.backend import Bucket, Filters, Interval, MentionStore, TermsField, TimeBucket
 from index.query import Field
+from index.record import SentimentLabel
 
 __all__ = ["router"]
 
@@ -123,3 +125,65 @@ def share_of_voice(store: StoreDep, labels: LabelsDep, q: Q = "",
                      or b.key, key=b.key, count=b.count,
                      share=round(b.count / total, 4))
             for b in buckets]
+
+
+class AspectOut(BaseModel):
+    aspect: str
+    count: int  # mentions in [since, until) that say something about it
+    positive: int
+    neutral: int
+    negative: int
+    negative_share: float  # negative / count
+    previous_count: int  # the same in the period of the same length just before
+    previous_negative: int
+    change: float | None  # count / previous_count - 1; None when there was none before
+    negative_change: float | None  # the same for the negative mentions
+
+
+_MAX_ASPECTS = 1000  # name:polarity keys counted per period
+
+
+def _aspect_counts(store: MentionStore, q: str,
+                   filters: Filters) -> dict[str, dict[SentimentLabel, int]]:
+    counts: dict[str, dict[SentimentLabel, int]] = {}
+    for bucket in store.terms("aspect", q, filters, size=_MAX_ASPECTS):
+        name, _, polarity = bucket.key.rpartition(":")
+        counts.setdefault(name, {"positive": 0, "neutral": 0, "negative": 0})[
+            polarity] = bucket.count  # type: ignore[index]  # stored keys end in a label
+    return counts
+
+
+def _period_before(since: datetime, until: datetime) -> datetime:
+    """The start of the period of the same length that ends at `since` (from the first
+    representable day when it would start earlier)."""
+    try:
+        return since - (until - since)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _change(now: int, before: int) -> float | None:
+    return round(now / before - 1, 4) if before else None
+
+
+@router.get("/aspects", response_model=list[AspectOut])
+def aspects(store: StoreDep, since: Instant, until: Instant, q: Q = "",
+            brand: str | None = None) -> list[AspectOut]:
+    """What mentions in [since, until) praise or blame, per aspect, most mentioned first:
+    counts per polarity, the negative share, and the change against the period of the same
+    length just before."""
+    if until <= since:
+        raise HTTPException(400, "until must be after since")
+    now = _aspect_counts(store, q, Filters(brand=brand, since=since, until=until))
+    before = _aspect_counts(store, q, Filters(brand=brand, since=_period_before(since, until),
+                                              until=since))
+    empty: dict[SentimentLabel, int] = {"positive": 0, "neutral": 0, "negative": 0}
+    rows = []
+    for name, by in now.items():
+        count, previous = sum(by.values()), before.get(name, empty)
+        rows.append(AspectOut(
+            aspect=name, count=count, **by, negative_share=round(by["negative"] / count, 4),
+            previous_count=sum(previous.values()), previous_negative=previous["negative"],
+            change=_change(count, sum(previous.values())),
+            negative_change=_change(by["negative"], previous["negative"])))
+    return sorted(rows, key=lambda row: (-row.count, row.aspect))

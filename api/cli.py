@@ -149,6 +149,33 @@ def search(query: str, db: Path | None, brand: str | None, source: str | None,
                "text": m.text[:160]})
 
 
+@main.group("aspects")
+def aspects_() -> None:
+    """A brand's own aspects, found from its stored mentions."""
+
+
+@aspects_.command("propose")
+@click.option("--brand", required=True)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--min-mentions", type=click.IntRange(1), default=3, show_default=True,
+              help="Mentions a term must appear in.")
+@click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True)
+def aspects_propose(brand: str, db: Path | None, min_mentions: int, limit: int) -> None:
+    """Aspect terms the brand's mentions often praise or blame that the seed vocabulary
+    lacks, as JSON: put those that are aspects into the brand's `aspects` in the watchlist."""
+    from index.backend import Filters
+    from sentiment.aspects import propose_terms
+
+    try:
+        with _store(db) as store:
+            texts = (m.text for m in store.export("", Filters(brand=brand)))
+            terms = propose_terms(texts, min_mentions=min_mentions, limit=limit,
+                                  exclude=[brand])
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit({"brand": brand, "aspects": terms})
+
+
 @main.command()
 @click.argument("mention_id")
 @click.option("--label", required=True, type=click.Choice(["positive", "neutral", "negative"]))

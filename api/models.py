@@ -55,6 +55,11 @@ class AdvocateOut(BaseModel):
     signals: list[str]
 
 
+class AspectOut(BaseModel):
+    name: str
+    polarity: Literal["positive", "neutral", "negative"]
+
+
 class MentionOut(BaseModel):
     id: str
     source: str
@@ -77,6 +82,7 @@ class MentionOut(BaseModel):
     nps_class: Literal["promoter", "passive", "detractor"] | None
     nps_estimated: bool
     advocate: AdvocateOut | None
+    aspects: list[AspectOut]  # what it praises or blames, per aspect
     content_hash: str
 
     @classmethod

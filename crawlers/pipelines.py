@@ -1,8 +1,9 @@
 """Item pipelines: each does one job to a `Mention` and hands it on.
 
 Dedupe drops a mention already seen in this crawl; Sentiment scores mentions in batches,
-combines a review's text result with its rating and sets the NPS class; Index writes them
-to the store in batches.
+combines a review's text result with its rating, sets the NPS class and finds what each
+mention says per aspect (with its brand's own aspect terms from the watchlist); Index writes
+them to the store in batches.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawlers.signals import index_written
-from index.record import Mention, Sentiment
+from index.record import Aspect, Mention, Sentiment
 from index.stores import open_configured
 from sentiment import SentimentResult, load_scorer
+from sentiment.aspects import SEED_VOCABULARY, Vocabulary, extract, lexicon_polarity
 from sentiment.nps import nps_from_rating, nps_from_sentiment
 from sentiment.rating import combine
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from index.backend import MentionStore
     from sentiment import Scorer
 
-__all__ = ["DedupePipeline", "IndexPipeline", "SentimentPipeline", "enrich"]
+__all__ = ["BrandAspects", "DedupePipeline", "IndexPipeline", "SentimentPipeline", "enrich"]
 
 
 # One model per process, however many spiders (crawlers) it runs.
@@ -69,28 +71,65 @@ def _sentiment(result: SentimentResult) -> Sentiment:
     return Sentiment(result.label, result.score, result.confidence, result.model)
 
 
-def enrich(mention: Mention, result: SentimentResult) -> Mention:
+def enrich(mention: Mention, result: SentimentResult,
+           aspects: tuple[Aspect, ...] = ()) -> Mention:
     """Attach the text model's result as `text_sentiment`, the overall sentiment (the text
-    and the rating together, `sentiment.rating.combine`) and the NPS class: from the rating
-    when there is one, else estimated from the sentiment."""
+    and the rating together, `sentiment.rating.combine`), the NPS class (from the rating
+    when there is one, else estimated from the sentiment) and the aspects."""
     rating = mention.rating
     overall = combine(result, rating.normalized if rating is not None else None)
-    scored = mention.with_(sentiment=_sentiment(overall), text_sentiment=_sentiment(result))
+    scored = mention.with_(sentiment=_sentiment(overall), text_sentiment=_sentiment(result),
+                           aspects=aspects)
     if rating is not None:
         return scored.with_(nps_class=nps_from_rating(rating.value, rating.best),
                             nps_estimated=False)
     return scored.with_(nps_class=nps_from_sentiment(overall.label), nps_estimated=True)
 
 
-class SentimentPipeline:
-    """Scores mentions in batches: each item waits until its batch is full or
-    `max_wait` seconds have passed, so the model is never called once per item."""
+def _text(mention: Mention) -> str:
+    return " ".join(filter(None, (mention.title, mention.text)))
 
-    def __init__(self, scorer: Scorer, batch_size: int, max_wait: float) -> None:
+
+class BrandAspects:
+    """Each brand's aspect vocabulary: the seed one plus the brand's own terms
+    (`MENTIONWATCH_ASPECTS`, which `run_crawl` fills from the watchlist's `aspects`)."""
+
+    def __init__(self, terms: dict[str, list[str]]) -> None:
+        self._by_brand = {brand.casefold(): SEED_VOCABULARY.with_terms(own)
+                          for brand, own in terms.items() if own}
+
+    def vocabulary(self, brand: str | None) -> Vocabulary:
+        return self._by_brand.get((brand or "").casefold(), SEED_VOCABULARY)
+
+    def extract(self, mentions: list[Mention]) -> list[tuple[Aspect, ...]]:
+        """Each mention's aspects, one `extract` call per vocabulary in the batch (the
+        lexicon labels the clauses: it measured better than the model, docs/SENTIMENT.md)."""
+        out: list[tuple[Aspect, ...]] = [()] * len(mentions)
+        groups: dict[int, tuple[Vocabulary, list[int]]] = {}
+        for index, mention in enumerate(mentions):
+            vocabulary = self.vocabulary(mention.brand)
+            groups.setdefault(id(vocabulary), (vocabulary, []))[1].append(index)
+        for vocabulary, indices in groups.values():
+            found = extract([_text(mentions[i]) for i in indices], vocabulary, lexicon_polarity)
+            for index, aspects in zip(indices, found, strict=True):
+                out[index] = tuple(Aspect(a.name, a.polarity) for a in aspects)
+        return out
+
+
+_Enrichment = tuple[SentimentResult, tuple[Aspect, ...]]
+
+
+class SentimentPipeline:
+    """Scores mentions and finds their aspects in batches: each item waits until its batch
+    is full or `max_wait` seconds have passed, so the model is never called once per item."""
+
+    def __init__(self, scorer: Scorer, batch_size: int, max_wait: float,
+                 aspects: BrandAspects | None = None) -> None:
         self.scorer = scorer
         self.batch_size = batch_size
         self.max_wait = max_wait
-        self._pending: list[tuple[str, asyncio.Future[SentimentResult]]] = []
+        self.aspects = aspects or BrandAspects({})
+        self._pending: list[tuple[Mention, asyncio.Future[_Enrichment]]] = []
         self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -102,16 +141,18 @@ class SentimentPipeline:
             _shared_scorer(settings.get("MENTIONWATCH_MODEL"), heads=_heads(settings)),
             settings.getint("MENTIONWATCH_SENTIMENT_BATCH_SIZE"),
             settings.getfloat("MENTIONWATCH_SENTIMENT_MAX_WAIT"),
+            BrandAspects(settings.getdict("MENTIONWATCH_ASPECTS")),
         )
 
     async def process_item(self, item: Mention) -> Mention:
-        future: asyncio.Future[SentimentResult] = asyncio.get_running_loop().create_future()
-        self._pending.append((" ".join(filter(None, (item.title, item.text))), future))
+        future: asyncio.Future[_Enrichment] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
         if len(self._pending) >= self.batch_size:
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.max_wait, self._flush)
-        return enrich(item, await future)
+        result, aspects = await future
+        return enrich(item, result, aspects)
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -121,9 +162,13 @@ class SentimentPipeline:
         if batch:
             asyncio.get_running_loop().create_task(self._score(batch))
 
-    async def _score(self, batch: list[tuple[str, asyncio.Future[SentimentResult]]]) -> None:
+    def _enrichments(self, mentions: list[Mention]) -> list[_Enrichment]:
+        results = self.scorer.score_batch([_text(m) for m in mentions])
+        return list(zip(results, self.aspects.extract(mentions), strict=True))
+
+    async def _score(self, batch: list[tuple[Mention, asyncio.Future[_Enrichment]]]) -> None:
         try:
-            results = await asyncio.to_thread(self.scorer.score_batch, [t for t, _ in batch])
+            results = await asyncio.to_thread(self._enrichments, [m for m, _ in batch])
         except Exception as exc:  # every waiting item must learn of the failure
             for _, future in batch:
                 future.set_exception(exc)

@@ -89,7 +89,8 @@ def run_crawl(watchlist: Watchlist, overrides: Mapping[str, Any] | None = None
     """
     check_logins((s for b in watchlist.brands for s in b.sources), os.environ)
     feeds = sorted({s.page_url for b in watchlist.brands for s in b.sources if s.type == "feed"})
-    process = _Process(crawl_settings(overrides))
+    brand_aspects = {b.name: list(b.aspects) for b in watchlist.brands if b.aspects}
+    process = _Process(crawl_settings({"MENTIONWATCH_ASPECTS": brand_aspects, **(overrides or {})}))
     crawlers: list[Crawler] = []
     for source_type, spider in _TARGET_SPIDERS.items():
         targets = [(b, s) for b in watchlist.brands for s in b.sources if s.type == source_type]

@@ -175,12 +175,22 @@ class Brand(_Strict):
     terms: tuple[str, ...] = Field(min_length=1)
     exclude: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
+    # The brand's own aspect terms beyond the seed vocabulary ("hinge", "键盘"), e.g. from
+    # `mentionwatch aspects propose`.
+    aspects: tuple[str, ...] = ()
 
-    @field_validator("terms", "exclude")
+    @field_validator("terms", "exclude", "aspects")
     @classmethod
     def _no_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         if any(not v.strip() for v in values):
             raise ValueError("terms must not be blank")
+        return values
+
+    @field_validator("aspects")
+    @classmethod
+    def _aspect_names(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if any(":" in v for v in values):
+            raise ValueError("aspects must not contain ':' (aspect:NAME:POLARITY reads it)")
         return values
 
     @cached_property

@@ -48,11 +48,11 @@ _TRADITIONAL = str.maketrans(
     "电续补换价钱质务应软件统图声颜设计显际连蓝线风摄头码团队态户发递运货杂实够满欢让"
     "热烫准时坏难烂问题费贵损赞烦坚稳动层针测试缓迟适购选钮开关键灵齿轮饰丽单边壳脑门"
     "诉辆厅诚约评级点体验萤荧讯错畅结给优谱惊艳细顺专业轻响饱顿闪机断后无语松紧黄没复"
-    "变划虚标缩涨员镜处观装号对别较还",
+    "变划虚标缩涨员镜处观装号对别较还伤着觉",
     "電續補換價錢質務應軟件統圖聲顏設計顯際連藍線風攝頭碼團隊態戶發遞運貨雜實夠滿歡讓"
     "熱燙準時壞難爛問題費貴損讚煩堅穩動層針測試緩遲適購選鈕開關鍵靈齒輪飾麗單邊殼腦門"
     "訴輛廳誠約評級點體驗螢熒訊錯暢結給優譜驚豔細順專業輕響飽頓閃機斷後無語鬆緊黃沒覆"
-    "變劃虛標縮漲員鏡處觀裝號對別較還"
+    "變劃虛標縮漲員鏡處觀裝號對別較還傷著覺"
 )
 
 #: Canonical aspect -> surface forms (English lowercase; Chinese in Simplified, the
@@ -83,7 +83,7 @@ SEED_ASPECTS: dict[str, tuple[str, ...]] = {
                     "卡顿", "运行", "处理器"),
     "design": ("design", "look", "looks", "color", "colour", "weight", "外观", "设计",
                "颜色", "重量", "手感"),
-    "packaging": ("packaging", "box", "包装"),
+    "packaging": ("packaging", "packed", "box", "包装"),
     "comfort": ("comfort", "comfortable", "uncomfortable", "舒适", "佩戴", "舒服"),
     "connectivity": ("bluetooth", "wifi", "wi-fi", "signal", "connection", "pairing",
                      "蓝牙", "蓝芽", "信号", "讯号", "连接", "配对"),
@@ -115,7 +115,7 @@ missing noisy uncomfortable faulty defective fails failed failure fail problem p
 issue issues annoying weak waste stopped stuck freezes froze frozen unresponsive scratched
 cracked leaks overheats overheating hot mediocre cheaply junk garbage scam ripoff rip-off
 never unacceptable ignored complaint complain worn disconnects drops glitchy glitches
-sucks awkward painful hurts heavy bulky short shorter
+sucks awkward painful hurts heavy bulky short shorter crushed dented confusing
 """)
 _PHRASES_EN = {
     "drains fast": "negative", "drains quickly": "negative", "dies fast": "negative",
@@ -139,12 +139,14 @@ _POSITIVE_ZH = _words("""
 好 不错 很好 满意 喜欢 清晰 清楚 流畅 快 耐用 结实 值 值得 划算 便宜 实惠 舒服 舒适 漂亮
 好看 好用 给力 完美 优秀 棒 赞 推荐 热情 耐心 及时 准时 强 持久 够用 稳定 精致 到位 靠谱
 惊艳 细腻 顺畅 灵敏 周到 专业 轻巧 轻便 超值 好评 喜爱 满分 出色 神速 迅速 响亮 饱满 震撼
+合适 直觉
 """)
 _NEGATIVE_ZH = _words("""
 差 不好 不行 太差 垃圾 失望 慢 卡 卡顿 贵 偏贵 太贵 偏高 太高 坏 坏了 问题 毛病 不满意
 糟糕 难用 难看 烂 模糊 发热 发烫 掉电快 耗电快 不耐用 敷衍 投诉 漏 破损 延迟 晚 吵 杂音
 闪退 死机 断连 断开 差评 后悔 无语 坑 粗糙 松 紧 硌 疼 重 笨重 刺耳 失真 发黄 偏色 太慢
 拖 拖延 不理 没人理 不回复 退货 退款 破 变形 划痕 太小 太大 偏小 偏大 不准 虚标 缩水
+刮伤 着急
 """)
 _NEGATORS_ZH = ("没有", "不是", "不太", "不够", "不", "没", "无", "未", "别")
 _INTENSIFIERS_ZH = "很太挺非常特别真超比较还也都是算"
@@ -266,8 +268,10 @@ class Vocabulary:
 
     def with_terms(self, terms: Iterable[str]) -> Vocabulary:
         """This vocabulary plus `terms` (e.g. from :func:`propose_terms`), each its own
-        aspect named by itself unless it is already a known form."""
-        extra = {t.lower(): (t.lower(),) for t in terms if t.lower() not in self._names}
+        aspect named by itself (casefolded; a term with ':' is skipped) unless it is
+        already a known form."""
+        names = (" ".join(term.casefold().split()) for term in terms)
+        extra = {n: (n,) for n in names if n and ":" not in n and n not in self._names}
         return Vocabulary({**self.aspects, **extra})
 
     def __contains__(self, form: str) -> bool:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crawlers.coverage import SourceRun, record_run
+from index.record import Aspect, Author, Mention
+from index.sqlite import SqliteStore
 
 DAYS = {"since": "2026-10-01T00:00:00Z", "until": "2026-10-06T00:00:00Z"}
 
@@ -105,3 +108,50 @@ def test_sources_lists_crawl_coverage(client: TestClient, db: Path) -> None:
     [run] = client.get("/sources").json()
     assert (run["source"], run["pages"], run["found"], run["new"], run["errors"]) == (
         "feed", 3, 8, 5, 1)
+
+
+def _aspect_mention(day: int, n: int, brand: str, *aspects: tuple[str, str]) -> Mention:
+    return Mention.create(
+        source="reddit", native_id=f"a{day}-{n}", kind="post", url=f"https://r.example/{day}/{n}",
+        text=f"post {n}", author=Author("someone"), brand=brand,
+        published_at=datetime(2026, 11, day, 12, tzinfo=UTC),
+        aspects=tuple(Aspect(name, polarity) for name, polarity in aspects),  # type: ignore[arg-type]
+    )
+
+
+def test_aspects_count_each_aspect_its_negative_share_and_change_against_the_period_before(
+        client: TestClient, db: Path) -> None:
+    with SqliteStore(db) as store:
+        store.upsert([
+            # 2026-11-01..03, the period before: charging negative once.
+            _aspect_mention(1, 1, "Acme", ("charging", "negative"), ("price", "positive")),
+            _aspect_mention(2, 1, "Acme", ("charging", "positive")),
+            # 2026-11-04..06: charging negative three times, price once.
+            *(_aspect_mention(4, n, "Acme", ("charging", "negative")) for n in range(3)),
+            _aspect_mention(5, 1, "Acme", ("charging", "neutral"), ("screen", "positive")),
+            _aspect_mention(6, 1, "Zephyr", ("charging", "negative")),
+        ])
+    params = {"brand": "acme", "since": "2026-11-04T00:00:00Z", "until": "2026-11-07T00:00:00Z"}
+    body = client.get("/analytics/aspects", params=params).json()
+    assert body == [
+        {"aspect": "charging", "count": 4, "positive": 0, "neutral": 1, "negative": 3,
+         "negative_share": 0.75, "previous_count": 2, "previous_negative": 1, "change": 1.0,
+         "negative_change": 2.0},
+        {"aspect": "screen", "count": 1, "positive": 1, "neutral": 0, "negative": 0,
+         "negative_share": 0.0, "previous_count": 0, "previous_negative": 0, "change": None,
+         "negative_change": None},
+    ]
+    # q picks the mentions; every aspect they name is counted.
+    screened = client.get("/analytics/aspects", params={**params, "q": "aspect:screen"}).json()
+    assert [(row["aspect"], row["count"]) for row in screened] == [("charging", 1), ("screen", 1)]
+    reversed_window = {**params, "since": params["until"], "until": params["since"]}
+    assert client.get("/analytics/aspects", params=reversed_window).status_code == 400
+    client.headers.pop("X-API-Key")
+    assert client.get("/analytics/aspects", params=params).status_code == 401
+
+
+def test_aspects_of_a_period_reaching_back_past_the_first_day_compare_from_that_day(
+        client: TestClient) -> None:
+    params = {"since": "1000-01-01T00:00:00Z", "until": "2027-01-01T00:00:00Z"}
+    answer = client.get("/analytics/aspects", params=params)
+    assert (answer.status_code, answer.json()) == (200, [])

@@ -145,3 +145,33 @@ def test_crawl_names_a_missing_login_variable_before_crawling(tmp_path: Path,
     code, _, err = run("crawl", "--watchlist", str(watchlist), "--db", str(tmp_path / "m.db"))
     assert code == 1
     assert "MW_TEST_BSKY_PASSWORD" in err and "Traceback" not in err
+
+
+def test_aspects_propose_finds_a_brands_own_aspect_terms_in_its_stored_mentions(
+        db: Path) -> None:
+    from datetime import UTC, datetime
+
+    from index.record import Author
+    from index.sqlite import SqliteStore
+
+    texts = ["The hinge feels flimsy.", "Sturdy hinge, love it.", "The hinge is great.",
+             "键盘很好用", "键盘不太灵敏", "键盘很好", "The kickstand is great."]
+    with SqliteStore(db) as store:
+        store.upsert([
+            Mention.create(source="reddit", native_id=f"h{n}", kind="post",
+                           url=f"https://r.example/{n}", text=text, author=Author("x"),
+                           brand="Globex", published_at=datetime(2026, 11, 1, tzinfo=UTC))
+            for n, text in enumerate(texts)])
+    code, out, err = run("aspects", "propose", "--brand", "globex", "--db", str(db))
+    assert code == 0, err
+    assert json.loads(out) == {"brand": "globex", "aspects": ["hinge", "键盘"]}
+
+
+def test_eval_aspects_reports_each_language_on_the_held_out_side() -> None:
+    code, out, err = run("eval", "aspects")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["split"], report["polarity"]) == ("test", "lexicon")
+    assert set(report["languages"]) == {"all", "en", "zh-Hans", "zh-Hant"}
+    english = report["languages"]["en"]
+    assert english["texts"] > 20 and 0.5 < english["f1"] <= 1.0

@@ -66,6 +66,8 @@ def test_brand_matching_respects_words_chinese_and_exclusions(tmp_path: Path) ->
          r":12: .*url: Value error, must be an http or https URL, not 'no scheme'"),
         (GOOD.replace('name = "Zephyr"', 'name = "acme"'), r":1: brands: .*repeated: acme"),
         (GOOD.replace('terms = ["Zephyr"]', ""), r":14: brands\[1\]\.terms: Field required"),
+        (GOOD.replace('terms = ["Zephyr"]', 'terms = ["Zephyr"]\naspects = ["suction:power"]'),
+         r"brands\[1\]\.aspects: Value error, aspects must not contain ':'"),
         (GOOD.replace("[[brands]]\nname", "[[brands]\nname", 1), r"invalid TOML.*line 1"),
     ],
 )
