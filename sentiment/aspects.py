@@ -23,8 +23,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sentiment.result import Label
+
+if TYPE_CHECKING:
+    from sentiment.scorer import Scorer
 
 __all__ = [
     "SEED_ASPECTS",
@@ -215,10 +219,9 @@ def lexicon_polarity(clauses: list[str]) -> list[Label]:
     return [clause_polarity(clause) for clause in clauses]
 
 
-def scorer_polarity(scorer: object) -> Polarity:
+def scorer_polarity(scorer: Scorer) -> Polarity:
     """:data:`Polarity` by a text sentiment scorer: all clauses in one ``score_batch``."""
-    score_batch = scorer.score_batch  # type: ignore[attr-defined]
-    return lambda texts: [result.label for result in score_batch(texts)] if texts else []
+    return lambda texts: [result.label for result in scorer.score_batch(texts)] if texts else []
 
 
 # --- clauses and the vocabulary ------------------------------------------------------------
