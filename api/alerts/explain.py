@@ -1,8 +1,10 @@
 """What an alert says about itself, read from the store: the terms unusually frequent in the
-window against the baseline, the top sources, and a few example mentions with links."""
+window against the baseline, the aspects mentioned more than usual ("negative mentions about
+charging tripled"), the top sources, and a few example mentions with links."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -10,10 +12,13 @@ from typing import Any
 from api.alerts.rules import Alert, SubjectField
 from index.backend import Filters, MentionStore
 
-__all__ = ["Example", "Explanation", "explain", "payload", "subject_filters"]
+__all__ = ["AspectChange", "Example", "Explanation", "aspect_changes", "explain", "payload",
+           "subject_filters"]
 
 #: Fewest baseline mentions that significant terms are measured against.
 MIN_BACKGROUND = 30
+#: Fewest mentions of an aspect in the window for it to be named: one or two say nothing.
+MIN_ASPECT_COUNT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +30,22 @@ class Example:
 
 
 @dataclass(frozen=True, slots=True)
+class AspectChange:
+    """An aspect named by more of the window's mentions than usual: `count` of them (with the
+    alert's sentiment as the aspect's own polarity, if it has one), against `usual`, what the
+    baseline's rate gives for a window of this length."""
+
+    aspect: str
+    count: int
+    usual: float
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     top_terms: list[tuple[str, int]]
     top_sources: list[tuple[str, int]]
     examples: list[Example]
+    top_aspects: list[AspectChange]
 
 
 def subject_filters(by: SubjectField, subject: str, *, since: datetime | None = None,
@@ -43,6 +60,33 @@ def _filters(alert: Alert, *, since: datetime, until: datetime,
              sentiment: str | None) -> Filters:
     return subject_filters(alert.field, alert.subject, since=since, until=until,
                            sentiment=sentiment)
+
+
+def _aspect_counts(store: MentionStore, filters: Filters, polarity: str | None) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for bucket in store.terms("aspect", filters=filters, size=100):
+        name, _, said = bucket.key.rpartition(":")
+        if polarity is None or said == polarity:
+            counts[name] += bucket.count
+    return counts
+
+
+def aspect_changes(store: MentionStore, alert: Alert, *, size: int = 5) -> list[AspectChange]:
+    """The aspects that grew most in the alert's window against its baseline, in mentions
+    with the alert's sentiment; at least MIN_ASPECT_COUNT of them and more than usual."""
+    now = _aspect_counts(store, _filters(alert, since=alert.window_start,
+                                         until=alert.window_end, sentiment=alert.sentiment),
+                         alert.sentiment)
+    before = _aspect_counts(store, _filters(alert, since=alert.baseline_start,
+                                            until=alert.window_start, sentiment=alert.sentiment),
+                            alert.sentiment)
+    window, baseline = (alert.window_end - alert.window_start,
+                        alert.window_start - alert.baseline_start)
+    scale = window / baseline if baseline else 0.0
+    changes = [AspectChange(name, count, round(before[name] * scale, 2))
+               for name, count in now.items() if count >= MIN_ASPECT_COUNT]
+    grown = [c for c in changes if c.count > c.usual]
+    return sorted(grown, key=lambda c: (c.usual - c.count, c.aspect))[:size]
 
 
 def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int = 3,
@@ -73,6 +117,7 @@ def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int 
         examples=[Example(h.mention.url, h.mention.source,
                           h.mention.published_at.isoformat() if h.mention.published_at else None,
                           h.mention.text[:text_chars]) for h in hits],
+        top_aspects=[] if alert.type == "flatline" else aspect_changes(store, alert),
     )
 
 
@@ -87,5 +132,6 @@ def payload(alert: Alert, explanation: Explanation | None) -> dict[str, Any]:
         "top_terms": [[term, n] for term, n in explanation.top_terms],
         "top_sources": [[source, n] for source, n in explanation.top_sources],
         "examples": [asdict(example) for example in explanation.examples],
+        "top_aspects": [[c.aspect, c.count, c.usual] for c in explanation.top_aspects],
     }
     return data

@@ -120,6 +120,9 @@ def _facts(alert: dict[str, Any]) -> list[str]:
     explanation = alert.get("explanation") or {}
     if terms := explanation.get("top_terms"):
         lines.append("Top terms: " + ", ".join(f"{t} ({n})" for t, n in terms))
+    if aspects := explanation.get("top_aspects"):
+        lines.append("Aspects more mentioned than usual: " + ", ".join(
+            f"{aspect} {count} (usually {usual:g})" for aspect, count, usual in aspects))
     if sources := explanation.get("top_sources"):
         lines.append("Top sources: " + ", ".join(f"{s} ({n})" for s, n in sources))
     return lines

@@ -32,6 +32,10 @@ export function alertItem(alert, raisedAt = null) {
     el("div", {}, `observed ${alert.observed}, baseline ${Number(alert.baseline).toFixed(1)}`
        + (alert.z === null || alert.z === undefined ? "" : `, z ${Number(alert.z).toFixed(1)}`)),
     why?.top_terms?.length ? el("div", {}, "Top terms: ", counts(why.top_terms)) : null,
+    why?.top_aspects?.length
+      ? el("div", {}, "Aspects more mentioned than usual: ", why.top_aspects
+          .map(([aspect, count, usual]) => `${aspect} ${count} (usually ${usual})`).join(", "))
+      : null,
     why?.top_sources?.length ? el("div", {}, "Sources: ", counts(why.top_sources)) : null,
     why?.examples?.length ? el("ul", { class: "examples" }, why.examples.map(example)) : null);
 }

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from api.alerts.rules import HOUR, Series
 from index.backend import TimeBucket
-from index.record import Author, Mention, Sentiment
+from index.record import Aspect, Author, Mention, Sentiment
 from index.sqlite import SqliteStore
 from tests.loopback import free_port
 
@@ -194,7 +194,8 @@ BURST = [
 
 def seed(path: Path, now: datetime, *, days: int = 9, burst: int = 15) -> None:
     """A week and more of ordinary Acme mentions (one an hour, every fifth negative), then
-    `burst` negative reviews about a swelling battery in the last half hour."""
+    `burst` negative reviews about a swelling battery in the last half hour (their aspects:
+    battery, and charging for one in five; the ordinary negatives blame support)."""
     mentions = []
     first = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
     for hour in range(days * 24):
@@ -202,24 +203,27 @@ def seed(path: Path, now: datetime, *, days: int = 9, burst: int = 15) -> None:
         text = ("Acme support was slow to answer" if negative
                 else "Acme X2 works fine, good camera")
         mentions.append(_mention(f"b{hour}", text, first + timedelta(hours=hour, minutes=10),
-                                 "negative" if negative else "positive", source="feed"))
+                                 "negative" if negative else "positive", source="feed",
+                                 aspects=("support",) if negative else ()))
     for n in range(burst):
         mentions.append(_mention(f"s{n}", BURST[n % len(BURST)] + f" (#{n})",
                                  now - timedelta(minutes=30 - n), "negative",
-                                 source="schemaorg"))
+                                 source="schemaorg",
+                                 aspects=("battery", "charging") if n % 5 == 1 else ("battery",)))
     store = SqliteStore(path)
     store.upsert(mentions)
     store.close()
 
 
 def _mention(native: str, text: str, published: datetime, label: str, *,
-             source: str) -> Mention:
+             source: str, aspects: tuple[str, ...] = ()) -> Mention:
     return Mention.create(
         source=source, native_id=native, kind="review",
         url=f"https://shop.example/acme-x2/{native}", text=text,
         author=Author(f"author {native}"), published_at=published, brand="Acme", lang="en",
         sentiment=Sentiment(label, -0.8 if label == "negative" else 0.8, 0.9,  # type: ignore[arg-type]
                             "test"),
+        aspects=tuple(Aspect(name, label) for name in aspects),  # type: ignore[arg-type]
     )
 
 

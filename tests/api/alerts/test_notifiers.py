@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.alerts.explain import Example, Explanation, payload
+from api.alerts.explain import AspectChange, Example, Explanation, payload
 from api.alerts.notifiers import EmailNotifier, NotifyError, WebhookNotifier
 from api.alerts.rules import Alert
 from index.watchlist import EmailNotifier as EmailOptions
@@ -31,6 +31,7 @@ EXPLANATION = Explanation(
     examples=[Example("https://shop.example/r/1?a=1&b=2", "schemaorg",
                       "2026-11-02T10:31:00+00:00", "Battery <b>swelled</b> & cracked"),
               Example("https://shop.example/r/2|x>", "feed", None, "Second\nline")],
+    top_aspects=[AspectChange("battery", 9, 1.5), AspectChange("charging", 4, 0.25)],
 )
 
 
@@ -66,6 +67,8 @@ def test_webhook_posts_slack_json(alert: dict[str, Any], webhook) -> None:
                 "Window 2026-11-02T10:00:00+00:00 to 2026-11-02T11:00:00+00:00: observed 15, "
                 "baseline 1.5 (since 2026-10-19T10:00:00+00:00)\n"
                 "Top terms: battery (12), swelled (6)\n"
+                "Aspects more mentioned than usual: battery 9 (usually 1.5), charging 4 "
+                "(usually 0.25)\n"
                 "Top sources: schemaorg (15)")}},
             {"type": "section", "text": {"type": "mrkdwn", "text": (
                 "<https://shop.example/r/1?a=1&b=2|schemaorg> 2026-11-02T10:31:00+00:00\n"
@@ -170,6 +173,7 @@ def test_email_is_delivered_by_smtp_with_escaped_html(smtp_server, alert) -> Non
     assert message["From"] == "mentionwatch@example.com"
     text = message.get_body(("plain",)).get_content()
     assert "Top terms: battery (12), swelled (6)" in text
+    assert "Aspects more mentioned than usual: battery 9 (usually 1.5)" in text
     assert "https://shop.example/r/1?a=1&b=2" in text
     page = message.get_body(("html",)).get_content()
     assert "Battery &lt;b&gt;swelled&lt;/b&gt; &amp; cracked" in page

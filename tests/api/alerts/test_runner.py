@@ -54,6 +54,8 @@ def test_a_burst_raises_one_explained_alert_once(db, webhook, smtp_server) -> No
     assert {"battery", "swelled", "overheated"} <= set(terms)
     assert "acme" not in terms[:3]  # in every mention, so not what is unusual
     assert alert["explanation"]["top_sources"] == [["schemaorg", 15]]
+    # Negative mentions about the battery (and charging) are new; support's are as usual.
+    assert alert["explanation"]["top_aspects"] == [["battery", 15, 0.0], ["charging", 3, 0.0]]
     examples = alert["explanation"]["examples"]
     assert len(examples) == 3
     assert all(e["url"].startswith("https://shop.example/acme-x2/s") for e in examples)
