@@ -23,7 +23,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from api.settings import Settings
 from crawlers.coverage import SourceRun, record_run
-from index.record import Author, Mention, Rating, Sentiment
+from index.record import Aspect, Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
 from sentiment.nps import nps_from_rating, nps_from_sentiment
 
@@ -53,6 +53,7 @@ class Seed:
     title: str | None = None
     author: str = "reviewer"
     text_label: str | None = None  # the text model's, when the rating made the label differ
+    aspects: tuple[str, ...] = ()  # "name:polarity"
 
     def mention(self) -> Mention:
         score = {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[self.label]
@@ -69,14 +70,17 @@ class Seed:
             nps_class=nps_from_rating(self.stars, 5) if self.stars
             else nps_from_sentiment(self.label),
             nps_estimated=not self.stars,
+            aspects=tuple(Aspect(*a.split(":")) for a in self.aspects),  # type: ignore[arg-type]
         )
 
 
 SEEDS = [
-    Seed("a1", 3, "The battery lasts two days, I recommend it.", "positive", stars=5),
-    Seed("a2", 3, "Battery died after a week, very disappointed.", "negative", stars=1),
+    Seed("a1", 3, "The battery lasts two days, I recommend it.", "positive", stars=5,
+         aspects=("battery:positive",)),
+    Seed("a2", 3, "Battery died after a week, very disappointed.", "negative", stars=1,
+         aspects=("battery:negative",)),
     Seed("a3", 4, "The screen is fine, battery is average.", "neutral", stars=3,
-         text_label="negative"),
+         text_label="negative", aspects=("screen:positive", "battery:neutral")),
     Seed("a4", 5, "这款手机的电池很耐用，强烈推荐", "positive", lang="zh-Hans", author="小王"),
     Seed("a5", 5, "電池續航很好，推薦給大家", "positive", lang="zh-Hant"),
     Seed("a6", 6, "Customer service never answered about the charger.", "neutral",

@@ -293,6 +293,15 @@ def test_nps_sits_beside_the_timeline(page: Page, site: Site) -> None:
     expect(page.locator("#nps tbody tr").first).to_contain_text("2026-10")
 
 
+def test_the_timeline_lists_what_its_mentions_praise_or_blame(page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="#timeline")
+    rows = page.locator("#aspects-table tbody tr")
+    expect(rows).to_have_count(2)
+    # aspect, mentions, positive, neutral, negative, negative share, change
+    expect(rows.first.locator("td")).to_have_text(["battery", "3", "1", "1", "1", "33%", "new"])
+    expect(rows.nth(1).locator("td")).to_have_text(["screen", "1", "1", "0", "0", "0%", "new"])
+
+
 def test_alert_history_explains_each_alert(page: Page, site: Site) -> None:
     sign_in(page, site, hash_="#alerts")
     alert = page.locator("#alert-history li.alert")

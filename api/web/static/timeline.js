@@ -137,6 +137,21 @@ async function showNps(brand) {
   }
 }
 
+function change(ratio) {
+  return ratio === null ? "new" : (ratio > 0 ? "+" : "") + Math.round(ratio * 100) + "%";
+}
+
+// What the range's mentions praise or blame, per aspect, against the range before it.
+async function showAspects(brand, since, until) {
+  const table = $("aspects-table");
+  const rows = await api("/analytics/aspects", { params: { brand, since, until } });
+  table.hidden = rows.length === 0;
+  clear(table.tBodies[0]).append(...rows.map((row) => el("tr", {},
+    el("td", {}, row.aspect), el("td", {}, row.count), el("td", {}, row.positive),
+    el("td", {}, row.neutral), el("td", {}, row.negative),
+    el("td", {}, Math.round(row.negative_share * 100) + "%"), el("td", {}, change(row.change)))));
+}
+
 async function show() {
   const current = showTurn();
   showError($("timeline-error"), null);
@@ -156,6 +171,7 @@ async function show() {
     shown.buckets = buckets;
     draw(buckets, interval, alerts);
     showNps(shown.brand);
+    await showAspects(shown.brand, since, until);
     const rows = buckets.map((b, index) => ({ ...b, index }))
       .filter((b) => b.count > 0 || alerts[b.index].length);
     $("timeline-table").tBodies[0].append(...rows.map((b) => el("tr", {
