@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import main
 from sentiment.persona import (
     LABELS,
     PersonaClassifier,
+    PersonaResult,
     classify_persona,
     load_persona_classifier,
     load_persona_head,
     recommendations,
 )
-from sentiment.persona_data import DATA_DIR, evaluate, labeled_personas
+from sentiment.persona_data import (
+    DATA_DIR,
+    evaluate,
+    f1_by_label,
+    labeled_personas,
+    labeled_texts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +120,59 @@ def test_a_head_file_with_other_labels_is_refused(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"labels": ["a", "b"], "weights": [[0.0]], "bias": [0.0]}))
     with pytest.raises(ValueError, match="labels must be"):
         load_persona_head(bad)
+
+
+class _KnowsEnglishOnly:
+    """Right on every English text of the labeled set, "none" on everything else."""
+
+    name = "knows-english-only"
+
+    def __init__(self) -> None:
+        self.gold = {row.text: row.persona for row in labeled_texts("fresh")
+                     if row.lang == "en"}
+
+    def classify(self, texts: Sequence[str]) -> list[PersonaResult]:
+        return [PersonaResult(self.gold.get(text, "none"), {}, ()) for text in texts]
+
+
+def test_eval_scores_each_language_and_chinese_script_apart() -> None:
+    result = evaluate(_KnowsEnglishOnly(), "fresh")
+    parts = result.by_language
+    assert set(parts) == {"en", "zh", "zh-Hans", "zh-Hant"}
+    assert parts["en"].examples + parts["zh"].examples == result.examples == 50
+    assert parts["zh-Hans"].examples + parts["zh-Hant"].examples == parts["zh"].examples
+    assert parts["en"].macro_f1 == parts["en"].accuracy == 1.0
+    zh_none = sum(row.persona == "none" for row in labeled_texts("fresh") if row.lang != "en")
+    assert parts["zh"].accuracy == round(zh_none / parts["zh"].examples, 4)
+    assert parts["zh"].f1["educator"] == 0.0 and result.macro_f1 < 1.0
+
+
+def test_a_label_absent_from_a_small_part_is_not_counted_as_zero() -> None:
+    assert f1_by_label(["educator", "none"], ["educator", "none"]) == {"educator": 1.0,
+                                                                     "none": 1.0}
+    # A label guessed but never gold still counts: a wrong guess costs.
+    assert f1_by_label(["educator"], ["builder"]) == {"educator": 0.0, "builder": 0.0}
+
+
+def test_a_row_with_an_unknown_language_is_refused_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = {"text": "Quick tip: hold the button.", "persona": "educator", "lang": "en"}
+    bad = {"text": "Astuce : maintenez le bouton.", "persona": "educator", "lang": "fr"}
+    (tmp_path / "fresh.jsonl").write_text(f"{json.dumps(good)}\n{json.dumps(bad)}\n")
+    monkeypatch.setattr("sentiment.persona_data.DATA_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"fresh.jsonl line 2: .* got 'educator', 'fr'"):
+        labeled_texts("fresh")
+
+
+def test_eval_personas_prints_figures_per_language() -> None:
+    as_json = CliRunner().invoke(main, ["eval", "personas", "--split", "fresh", "--rules",
+                                        "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    summary = json.loads(as_json.output)
+    assert set(summary["by_language"]) == {"en", "zh", "zh-Hans", "zh-Hant"}
+    zh = summary["by_language"]["zh"]
+    assert set(zh) == {"examples", "accuracy", "macro_f1", "f1"} and zh["examples"] == 23
+    text = CliRunner().invoke(main, ["eval", "personas", "--split", "fresh", "--rules"])
+    assert text.exit_code == 0, text.output
+    assert f"  zh       (23 texts): macro-F1 {zh['macro_f1']:.3f}" in text.output
