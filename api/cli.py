@@ -335,7 +335,7 @@ def eval_() -> None:
 
 
 @eval_.command("personas")
-@click.option("--split", type=click.Choice(["test", "dev", "fresh"]), default="test",
+@click.option("--split", type=click.Choice(["test", "dev", "fresh", "fresh2"]), default="test",
               show_default=True, help="Part of the labeled persona set to score.")
 @click.option("--rules", is_flag=True, help=_RULES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

@@ -8,7 +8,10 @@ head is trained, and its regularisation chosen, on the dev part only.
 
 `fresh.jsonl` holds 50 more (10 per label), written after the cue lexicons were frozen and
 never used to train or choose anything: a check on how far the classifiers carry beyond
-the texts they were written or trained alongside.
+the texts they were written or trained alongside. `fresh2.jsonl` holds 110 more, written
+later in other wording (70 Chinese: 40 Simplified, 30 Traditional, as posted on Weibo,
+Xiaohongshu, Zhihu, PTT, Dcard and in app reviews; 40 English), frozen before the Chinese
+training texts were added and likewise never trained or tuned on.
 
 Every score is given for the whole part and per language (`en`; `zh`, and its scripts
 `zh-Hans` and `zh-Hant`), as each row's `lang` says.
@@ -25,15 +28,17 @@ from typing import Literal
 from sentiment.datasets import in_test_split
 from sentiment.persona import LABELS, PersonaClassifier
 
-__all__ = ["DATA_DIR", "LANGUAGE_GROUPS", "SPLITS", "TEST_PERCENT", "LabeledText",
+__all__ = ["DATA_DIR", "FRESH_FILES", "LANGUAGE_GROUPS", "SPLITS", "TEST_PERCENT", "LabeledText",
            "PersonaEval", "Scores", "Split", "evaluate", "f1_by_label", "labeled_personas",
            "labeled_texts", "score_predictions"]
 
 DATA_DIR = Path(__file__).parent
 TEST_PERCENT = 50
 
-Split = Literal["dev", "test", "fresh"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "fresh")
+Split = Literal["dev", "test", "fresh", "fresh2"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "fresh", "fresh2")
+# Frozen sets, each scored whole: never trained on.
+FRESH_FILES: dict[str, str] = {"fresh": "fresh.jsonl", "fresh2": "fresh2.jsonl"}
 
 # Chinese is scored as a whole and per script: each script is a smaller, noisier figure.
 LANGUAGE_GROUPS: dict[str, tuple[str, ...]] = {
@@ -61,10 +66,10 @@ def labeled_texts(split: Split = "test") -> list[LabeledText]:
     """The labeled texts of one part of the set, with their language."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    name = "fresh.jsonl" if split == "fresh" else "personas.jsonl"
+    name = FRESH_FILES.get(split, "personas.jsonl")
     lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
     rows = [_row(line, f"{name} line {i}") for i, line in enumerate(lines, 1)]
-    if split == "fresh":
+    if split in FRESH_FILES:
         return rows
     return [row for row in rows
             if (split == "test") == in_test_split(row.text, TEST_PERCENT)]

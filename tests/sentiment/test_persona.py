@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
+from crawlers.extract.language import detect_lang
 from sentiment.persona import (
     LABELS,
     PersonaClassifier,
@@ -27,6 +29,8 @@ from sentiment.persona_data import (
     labeled_personas,
     labeled_texts,
 )
+
+FRESH2_SHA256 = "1bc5a641c748b2dd4914b4f4899bc696cc68fa8f5348a3b1f72af987c33cd51e"
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +58,20 @@ def test_split_is_fixed_and_disjoint() -> None:
     assert not {t for t, _ in fresh} & {t for t, _ in dev + test}
     with pytest.raises(ValueError, match="split must be one of"):
         labeled_personas("train")  # type: ignore[arg-type]
+
+
+def test_fresh2_is_frozen_and_its_languages_are_what_the_text_is() -> None:
+    # Frozen before any Chinese training text was added: a changed byte fails here.
+    data = (DATA_DIR / "fresh2.jsonl").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == FRESH2_SHA256
+    rows = labeled_texts("fresh2")
+    counts = Counter((row.lang, row.persona) for row in rows)
+    assert counts == {**{("en", label): 8 for label in LABELS},
+                      **{("zh-Hans", label): 8 for label in LABELS},
+                      **{("zh-Hant", label): 6 for label in LABELS}}
+    assert all(detect_lang(row.text) == row.lang for row in rows)
+    earlier = {t for split in ("dev", "test", "fresh") for t, _ in labeled_personas(split)}
+    assert len({row.text for row in rows}) == len(rows) and not earlier & {r.text for r in rows}
 
 
 def test_e5_head_reaches_macro_f1_080_on_the_test_split(
