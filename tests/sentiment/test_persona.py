@@ -126,11 +126,29 @@ def test_english_and_chinese_weigh_half_each_in_training() -> None:
     ("有人知道这款耳机支持安卓吗？", "none"),
     ("I would not recommend it: it broke after a week and they refused a refund.", "none"),
     ("不推荐购买，质量太差。", "none"),
+    ("拼单拼单！满三件打八折，想上车的评论区扣1", "connector"),
+    ("谢邀，干货在这：先关掉后台刷新，再把亮度调成自动", "educator"),
+    ("避雷！！用了三天就坏了，客服一直踢皮球", "none"),
 ])
 def test_rules_classify_clear_cases_and_explain_them(text: str, persona: str) -> None:
     result = classify_persona(text)
     assert result.persona == persona, result
     assert result.signals  # every decision says which cues made it
+
+
+@pytest.mark.parametrize(("text", "signal"), [
+    ("这个bug我已经反馈了", "builder: bug"),
+    ("在GitHub上提了issue，附了截图", "builder: GitHub"),
+    ("整体体验10/10，这个feature太好用", "builder: feature"),
+    ("A bug in the app", "builder: bug"),
+])
+def test_english_cues_are_found_inside_chinese_text(text: str, signal: str) -> None:
+    # Chinese characters are not English word characters: "bug" in "这个bug我" is a word.
+    assert signal in classify_persona(text).signals
+
+
+def test_an_english_cue_is_not_found_inside_a_longer_english_word() -> None:
+    assert not any("bug" in signal for signal in classify_persona("Debugging it now.").signals)
 
 
 def test_head_results_carry_probabilities_and_cues(
