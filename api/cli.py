@@ -5,6 +5,7 @@ Errors exit 1; misuse (bad options) exits 2, as click does.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -361,7 +362,7 @@ def eval_() -> None:
 
 
 @eval_.command("personas")
-@click.option("--split", type=click.Choice(["test", "dev", "fresh"]), default="test",
+@click.option("--split", type=click.Choice(["test", "dev", "fresh", "fresh2"]), default="test",
               show_default=True, help="Part of the labeled persona set to score.")
 @click.option("--rules", is_flag=True, help=_RULES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -372,16 +373,21 @@ def eval_personas(split: str, rules: bool, as_json: bool) -> None:
 
     result = evaluate(load_persona_classifier("rules" if rules else "e5"),
                       split)  # type: ignore[arg-type]
-    summary = {"split": result.split, "classifier": result.classifier,
-               "examples": result.examples, "accuracy": result.accuracy,
-               "macro_f1": result.macro_f1, "f1": result.f1}
     if as_json:
-        _emit(summary)
+        _emit({"split": result.split, "classifier": result.classifier,
+               "examples": result.examples, "accuracy": result.accuracy,
+               "macro_f1": result.macro_f1, "f1": result.f1,
+               "by_language": {group: dataclasses.asdict(part)
+                               for group, part in result.by_language.items()}})
         return
     click.echo(f"{result.classifier} on {split} ({result.examples} texts): "
                f"macro-F1 {result.macro_f1:.3f}, accuracy {result.accuracy:.3f}")
     for label, f1 in result.f1.items():
         click.echo(f"  {label:<10} F1 {f1:.3f}")
+    for group, part in result.by_language.items():
+        per_label = ", ".join(f"{label} {f1:.2f}" for label, f1 in part.f1.items())
+        click.echo(f"  {group:<8} ({part.examples} texts): macro-F1 {part.macro_f1:.3f}, "
+                   f"accuracy {part.accuracy:.3f} ({per_label})")
 
 
 @main.group()

@@ -74,11 +74,13 @@ class _Cue:
 
 def _cues(kind: str, weight: float, *patterns: str) -> list[_Cue]:
     # English patterns match on word boundaries; Chinese ones (no \w in them) anywhere.
+    # English word boundaries are ASCII ones, so "bug" is found in "这个bug" as in "a bug".
     out = []
     for pattern in patterns:
         ascii_word = pattern[:1].isascii() and pattern[:1].isalnum()
         regex = rf"(?<![\w@]){pattern}" if ascii_word else pattern
-        out.append(_Cue(kind, re.compile(regex, re.IGNORECASE), weight))
+        flags = re.IGNORECASE | (re.ASCII if ascii_word else 0)
+        out.append(_Cue(kind, re.compile(regex, flags), weight))
     return out
 
 
@@ -96,7 +98,10 @@ _LEXICON: list[_Cue] = [
            "技巧", "讲解", "講解", "解释", "解釋", "回答", "楼上", "樓上", "讲座", "講座",
            "直播", "工作坊", "讲义", "講義", "常见问题", "常見問題", "排查", "思维导图",
            "方法是", "第一步", "误解", "誤解", "搞错", "搞錯", "示范", "示範", "教大家",
-           "教你", "一步一步", "图文", "圖文", "解法", "附图"),
+           "教你", "一步一步", "图文", "圖文", "解法", "附图", "干货", "乾貨", "小白", "懒人包",
+           "懶人包", "诀窍", "訣竅", "窍门", "竅門", "冷知识", "冷知識", "普及", "谢邀", "謝邀",
+           "补充一下", "補充一下", "观念", "觀念", "答一下", "一楼", "一樓", "正确姿势",
+           "正確姿勢", "常被搞错", "常被搞錯", "别急着", "別急著"),
     *_cues("educator", 0.5, r"video", r"wrote up", r"manual", "整理了", "整理成", "说明",
            "說明", "影片", "视频", "分享一个"),
     *_cues("validator", 1.0,
@@ -112,7 +117,10 @@ _LEXICON: list[_Cue] = [
            "好评", "好評", "五星", "五顆星", "满分", "滿分", "测评", "評測", "评测", "實測",
            "评价", "評價", "心得", "追评", "追加評論", "满意", "滿意", "不后悔", "不後悔",
            "超出预期", "回购", "回購", "亲测", "打分", "評分", "真心好用", "买到赚到",
-           "買到賺到", "开箱", "開箱", "无敌", "一流", "没得说",
+           "買到賺到", "开箱", "開箱", "无敌", "一流", "没得说", "沒話說", "真香", "yyds",
+           "绝了", "絕了", "打call", "靠谱", "靠譜", "囤了", "交作业", "交作業", "不亏", "不虧",
+           "很可以", "续命", "續命", "救星", "神器", "实测", "用下来", "用下來", "对得起",
+           "對得起", "没对手", "沒對手", "真实反馈", "真實反饋", "给满分", "給滿分",
            r"用了(?:两|三|半|一|\d|几)[^\uff0c\u3002\uff01]{0,2}(?:年|个月|個月|周|週|天)",
            r"(?:使用|入手|试用|試用)(?:了)?(?:一|两|三|半|\d)[^\uff0c\u3002\uff01]{0,2}(?:年|个月|個月|周|週)"),
     *_cues("validator", 0.5, r"quality", r"solid", r"love it", r"reliable", r"genuinely",
@@ -130,7 +138,10 @@ _LEXICON: list[_Cue] = [
            "推荐码", "推薦碼", "邀请链接", "邀請連結", "分享给", "分享給", "分享我的", "转发",
            "轉發", "转给", "轉給", "介绍给", "介紹給", "介绍了", "介紹", "私信", "私訊",
            "闭眼入", "快去买", "快去買", "群里", "社團", "贴上去", "貼上去", "借我", "跟我借",
-           "留言给我", "留言給我", "送了"),
+           "留言给我", "留言給我", "送了", "拼单", "拼單", "团购", "團購", "拉你", "拉进",
+           "拉進", "上车", "上車", "家庭共享", "分摊", "分攤", "朋友圈", "群组", "群組",
+           "丢给", "丟給", "发给", "發給", "传给", "傳給", "私发", "私我", "滴滴我", "人手一",
+           "带坏", "帶壞", "下一个就是你", "扣1", r"\+1"),
     *_cues("connector", 1.0, r"@\w"),
     *_cues("connector", 0.5, r"friends?\b", r"family", r"coworkers", r"colleagues",
            r"neighbou?r", r"everyone", r"sister", r"brother", r"mum", r"dad",
@@ -146,7 +157,10 @@ _LEXICON: list[_Cue] = [
            "體驗官", "抢先体验", "搶先體驗", "反馈", "回饋", "回報", "提案", "社区", "社群",
            "论坛", "論壇", "共创", "共創", "顾问团", "顧問團", "补丁", "翻译", "翻譯", "志愿",
            "自願", "原型", "草图", "草稿", "固件", "韌體", "文档", "改进", "改善", "提了意见",
-           "提供了", "点子", "點子", "想法"),
+           "提供了", "点子", "點子", "想法", "需求", "封测", "封測", "公测", "公測",
+           "设计稿", "設計稿", "征集", "徵集", "语料", "語料", "贡献", "貢獻", "意见", "意見",
+           "能不能加", "提交了", "路线图", "路線圖", "开发团队", "開發團隊", "工程师", "工程師",
+           "产品经理", "產品經理", r"issue", r"PR\b"),
     *_cues("complaint", 1.0,
            r"terrible", r"disappoint", r"refund", r"waste of", r"never again", r"not impressed",
            r"returned", r"stopped working", r"broke", r"cracked", r"overheat", r"annoying",
@@ -156,17 +170,23 @@ _LEXICON: list[_Cue] = [
            "失望", "太差", "很差", "退货", "退貨", "坏了", "壞了", "壞掉", "很烦", "好煩",
            "太吵", "噪音太大", "裂", "断线", "斷線", "发热严重", "發熱嚴重", "没人接",
            "沒人接", "卡在", "没回复", "沒回覆", "拖了", "当机", "當機", "没法用", "找不到",
-           "绿线", "犹豫", "猶豫"),
+           "绿线", "犹豫", "猶豫", "避雷", "踩雷", "无语", "無語", "無言", "傻眼", "心累",
+           "崩了", "气死", "氣死", "闪退", "閃退", "漏电", "漏電", "坏点", "壞點", "退款",
+           "不给换", "不給換", "吃相难看", "搓泥", "瑕疵", "踢皮球", "好烦"),
     *_cues("question", 1.0, r"does anyone", r"anyone know", r"is there", r"which is better",
            r"how do i", r"can someone", r"has anyone", r"what'?s the difference",
            r"is the \w+ (?:\w+ )?worth", "请问", "請問", "有人知道", "有人也", "哪个", "哪個",
-           "求真实", "值得买吗", "值得買嗎", "怎么取消", "怎麼取消", r"吗\uff1f", r"嗎\uff1f"),
+           "求真实", "值得买吗", "值得買嗎", "怎么取消", "怎麼取消", r"吗\uff1f", r"嗎\uff1f",
+           "求推荐", "求推薦", "有没有人", "有沒有人", "有没有姐妹", "什么区别", "什麼區別",
+           "差在哪", "选哪", "選哪", "哪款好", "安不安全", r"啊\uff1f", r"吗\?", r"嗎\?"),
     *_cues("news", 1.0, r"announces", r"according to", r"the company said", r"reports",
            r"recalls?\b", r"shares (?:fell|rose)", r"rumou?red", r"acquires", r"is hiring",
            r"on sale", r"raises prices", r"launch", r"opens its", r"adds", r"spotted",
            r"gave the", r"comparison", r"revenue",
            "宣布", "据报道", "據報導", "召回", "涨价", "漲價", "降价", "降價", "开卖", "開賣",
-           "打八折", "最新消息", "售价", "售價", "预计", "預計"),
+           "打八折", "最新消息", "售价", "售價", "预计", "預計", "公告", "官方消息", "透露",
+           "上市", "停机维护", "停機維護", "调涨", "調漲", "上涨", "財報", "财报", "营收",
+           "營收", "裁员", "裁員", "票价", "票價", "改版"),
 ]
 
 # Recommendation intent (an advocate signal, not a persona by itself): the phrase, unless
