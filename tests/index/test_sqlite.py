@@ -380,18 +380,24 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         assert _index_agrees_with_rows(db)
 
 
+def _back_to_version(path: Path, version: int, field: str) -> None:
+    """Make the file at `path` what schema `version` wrote: without `field`, the column and
+    the record key that the next version added."""
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute(f"ALTER TABLE mentions DROP COLUMN {field}")
+        for mention_id, record in db.execute("SELECT id, record FROM mentions").fetchall():
+            old = {k: v for k, v in json.loads(record).items() if k != field}
+            db.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), mention_id))
+        db.execute(f"PRAGMA user_version = {version}")
+
+
 def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_known(
     store: SqliteStore, path: Path, corpus: dict[str, Mention]
 ) -> None:
     # Before version 5 a mention's sentiment was the text model's alone.
     corrected = store.correct_sentiment(corpus["acme_noon"].id, "positive", "ann")
     store.close()
-    with sqlite3.connect(path, isolation_level=None) as db:  # back to version 4
-        db.execute("ALTER TABLE mentions DROP COLUMN text_sentiment")
-        for mention_id, record in db.execute("SELECT id, record FROM mentions").fetchall():
-            old = {k: v for k, v in json.loads(record).items() if k != "text_sentiment"}
-            db.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), mention_id))
-        db.execute("PRAGMA user_version = 4")
+    _back_to_version(path, 4, "text_sentiment")
     with SqliteStore(path) as again:
         rated = corpus["acme_battery"]
         assert again.get(rated.id) == rated.with_(text_sentiment=rated.sentiment)
@@ -437,12 +443,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
     store: SqliteStore, path: Path, corpus: dict[str, Mention]
 ) -> None:
     store.close()
-    with sqlite3.connect(path, isolation_level=None) as db:  # back to version 5
-        db.execute("ALTER TABLE mentions DROP COLUMN aspects")
-        for mention_id, record in db.execute("SELECT id, record FROM mentions").fetchall():
-            old = {k: v for k, v in json.loads(record).items() if k != "aspects"}
-            db.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), mention_id))
-        db.execute("PRAGMA user_version = 5")
+    _back_to_version(path, 5, "aspects")
     with SqliteStore(path) as again:
         assert again.get(corpus["acme_noon"].id) == corpus["acme_noon"]
         assert again.count("aspect:battery") == 0
