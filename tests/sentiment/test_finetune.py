@@ -124,3 +124,25 @@ def test_a_file_that_is_not_an_adapter_is_refused(tmp_path: Path) -> None:
     save_file({"x": np.zeros(2, dtype=np.float32)}, str(path), {"format": "pt"})
     with pytest.raises(ValueError, match="not a mentionwatch-lora-1 adapter"):
         load_adapter(path)
+
+
+def test_cached_embeddings_are_keyed_by_the_adapter(tmp_path: Path) -> None:
+    from sentiment.train import embed_cached
+
+    class CountingEncoder:
+        def __init__(self, adapter_sha256: str) -> None:
+            self.adapter_sha256, self.calls = adapter_sha256, 0
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            self.calls += 1
+            return np.full((len(texts), 2), float(len(self.adapter_sha256)), dtype=np.float32)
+
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    (checkpoint / "build_info.json").write_text("{}")
+    plain, tuned, tuned_again = CountingEncoder(""), CountingEncoder("ab" * 32), \
+        CountingEncoder("ab" * 32)
+    for encoder in (plain, tuned, tuned_again):
+        embed_cached(encoder, ["good", "bad"], checkpoint, tmp_path / "cache")  # type: ignore[arg-type]
+    assert (plain.calls, tuned.calls, tuned_again.calls) == (1, 1, 0)
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 2
