@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from sentiment import ModelLoadError
 from sentiment.adapter import Adapter, load_adapter, save_adapter
 from sentiment.checkpoint import ensure_checkpoint
 from sentiment.datasets import Example
@@ -23,7 +24,8 @@ from sentiment.finetune import (
     lora_model,
     train_adapter,
 )
-from sentiment.head_scorer import load_finetuned_scorer
+from sentiment.head_scorer import E5HeadScorer
+from sentiment.scorer import load_scorer
 
 TEXTS = [
     ("Absolutely love this phone, the battery lasts two days.", "positive", "vader-amazon"),
@@ -99,13 +101,20 @@ def test_merged_weights_give_what_the_peft_model_gives(
 def test_the_finetuned_scorer_uses_the_merged_encoder_and_the_adapter_head(
     trained: tuple[Path, list[dict[str, float]]],
 ) -> None:
-    scorer = load_finetuned_scorer("e5-small-lora", batch_size=8, adapter=trained[0])
+    scorer = load_scorer(str(trained[0]), batch_size=8)  # an adapter file, by its path
+    assert isinstance(scorer, E5HeadScorer)
     adapter = load_adapter(trained[0])
     texts = [text for text, _, _ in TEXTS[:4]]
     expected = adapter.head.probabilities(scorer.encoder.embed(texts))
     assert np.allclose(scorer.probabilities(texts), expected)
     assert scorer.encoder.adapter_sha256 == adapter.sha256
-    assert [r.model for r in scorer.score_batch(texts)] == ["e5-small-lora"] * 4
+    assert [r.model for r in scorer.score_batch(texts)] == [str(trained[0])] * 4
+
+
+def test_a_missing_adapter_is_named_in_the_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.safetensors"
+    with pytest.raises(ModelLoadError, match=r"nowhere\.safetensors"):
+        load_scorer(str(missing))
 
 
 def test_an_epoch_has_as_many_texts_of_each_language_and_class() -> None:
