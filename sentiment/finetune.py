@@ -266,8 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     from sentiment.train import load_corpora
 
     corpora = load_corpora()
-    fit, validation = finetune_sides(corpora.vader, corpora.reviews, corpora.chinese,
-                                     corpora.news, corpora.neutral, Converter())
+    fit, validation = finetune_sides(corpora, Converter())
     bf16 = has_fast_bf16()
     print(f"{len(fit)} training texts, {len(validation)} validation, bf16={bf16}",
           file=sys.stderr, flush=True)

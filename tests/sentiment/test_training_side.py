@@ -76,9 +76,7 @@ def training_side() -> list[Example]:
     from sentiment.datasets import Converter
     from sentiment.train import load_corpora
 
-    corpora = load_corpora()
-    return finetune_training_side(corpora.vader, corpora.reviews, corpora.chinese,
-                                  corpora.news, corpora.neutral, Converter())
+    return finetune_training_side(load_corpora(), Converter())
 
 
 def test_no_held_out_text_is_on_the_training_side(training_side: list[Example]) -> None:
