@@ -28,25 +28,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
+from transformers import AutoModel, AutoTokenizer
 
 from sentiment.adapter import DEFAULT_ADAPTER, Adapter, save_adapter
 from sentiment.datasets import Example
+from sentiment.encoder import QUERY_PREFIX
 from sentiment.evaluation import macro_f1
 from sentiment.head import LinearHead
+from sentiment.inference import quiet_progress
 from sentiment.result import LABELS
 from sentiment.splits import LANGUAGES, SEED, language_of
-
-if TYPE_CHECKING:
-    import torch
 
 __all__ = ["TARGET_MODULES", "Settings", "balanced_epoch", "lora_model", "main",
            "peft_adapter", "train_adapter"]
 
 TARGET_MODULES = ("query", "value")
-PREFIX = "query: "  # e5's, as the encoder adds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +98,6 @@ def _batches(examples: Sequence[Example], size: int) -> list[list[Example]]:
 
 def _pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean over the attention mask, L2-normalised (as :class:`~sentiment.encoder.E5Encoder`)."""
-    import torch
-
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     pooled = ((hidden * weights).sum(dim=1) / weights.sum(dim=1)).float()
     return torch.nn.functional.normalize(pooled, dim=-1)
@@ -110,11 +107,6 @@ class _Trainer:
     """The LoRA-wrapped e5 and head, with the forward pass shared by training and scoring."""
 
     def __init__(self, checkpoint: Path, settings: Settings, bf16: bool) -> None:
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        from sentiment.inference import quiet_progress
-
         self.settings, self.bf16 = settings, bf16
         self.tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=True)
         with quiet_progress():
@@ -124,9 +116,7 @@ class _Trainer:
         self.head = torch.nn.Linear(base.config.hidden_size, len(LABELS))
 
     def logits(self, texts: Sequence[str]) -> torch.Tensor:
-        import torch
-
-        encoded = self.tokenizer([PREFIX + t for t in texts], padding=True, truncation=True,
+        encoded = self.tokenizer([QUERY_PREFIX + t for t in texts], padding=True, truncation=True,
                                  max_length=self.settings.max_tokens, return_tensors="pt")
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             hidden = self.model(input_ids=encoded["input_ids"],
@@ -134,8 +124,6 @@ class _Trainer:
         return self.settings.logit_scale * self.head(_pool(hidden, encoded["attention_mask"]))
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[str]:
-        import torch
-
         self.model.eval()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding
         labels: dict[int, str] = {}
@@ -191,8 +179,6 @@ def train_adapter(
 ) -> tuple[Adapter, list[dict[str, float]]]:
     """Train; return the adapter of the epoch with the best validation figure, and every
     epoch's figures. ``on_best`` gets each new best as it comes (a long run keeps it)."""
-    import torch
-
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     rng = random.Random(settings.seed)
