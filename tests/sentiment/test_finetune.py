@@ -155,3 +155,19 @@ def test_cached_embeddings_are_keyed_by_the_adapter(tmp_path: Path) -> None:
         embed_cached(encoder, ["good", "bad"], checkpoint, tmp_path / "cache")  # type: ignore[arg-type]
     assert (plain.calls, tuned.calls, tuned_again.calls) == (1, 1, 0)
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 2
+
+
+def test_the_committed_adapter_calls_news_and_questions_neutral_and_opinions_by_side() -> None:
+    from sentiment import load_scorer
+
+    results = load_scorer("e5-small-lora").score_batch([
+        "The company will open a new store in Lyon next spring.",
+        "Is the blue one still available?",
+        "公司宣布下个月在上海开设新门店。",
+        "Absolutely love it, best purchase this year!",
+        "Broke after two days, total waste of money.",
+        "質量太差了，用了兩天就壞了",
+    ])
+    assert [r.label for r in results] == [
+        "neutral", "neutral", "neutral", "positive", "negative", "negative"]
+    assert {r.model for r in results} == {"e5-small-lora"}
