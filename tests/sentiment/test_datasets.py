@@ -50,6 +50,12 @@ def test_vader_ratings_near_zero_are_neutral() -> None:
     ]
 
 
+def _vader_sdist(files: dict[str, bytes]) -> bytes:
+    """vaderSentiment's sdist holding `files` in its nested corpus archive."""
+    corpora = targz({f"hutto_ICWSM_2014/{name}": data for name, data in files.items()})
+    return targz({"vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz": corpora})
+
+
 def test_vader_snippets_come_from_the_nested_archive() -> None:
     files = {
         "tweets_GroundTruth.txt": b"1\t2.7\tSo lucky &amp; happy.\r\n2\t-2.0\tWorst day.\r\n",
@@ -57,8 +63,7 @@ def test_vader_snippets_come_from_the_nested_archive() -> None:
         "amazonReviewSnippets_GroundTruth.txt": b"1_1\t-1.5\tThe lens cap fell off.\r\n\r\n",
         "nytEditorialSnippets_GroundTruth.txt": b"1_1\t0.2\tThe mayor spoke on Monday.\r\n",
     }
-    corpora = targz({f"hutto_ICWSM_2014/{name}": data for name, data in files.items()})
-    sdist = targz({"vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz": corpora})
+    sdist = _vader_sdist(files)
     examples = vader_examples(sdist)
     assert Example("So lucky & happy.", "positive", "vader-tweets") in examples
     assert Example("The mayor spoke on Monday.", "neutral", "vader-nyt") in examples
@@ -174,8 +179,7 @@ def test_rater_spread_comes_from_the_ratings_file_beside_the_ground_truth() -> N
         "amazonReviewSnippets_GroundTruth.txt": b"",
         "amazonReviewSnippets_anonDataRatings.txt": b"",
     }
-    corpora = targz({f"hutto_ICWSM_2014/{name}": data for name, data in files.items()})
-    sdist = targz({"vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz": corpora})
+    sdist = _vader_sdist(files)
     assert vader_spreads(sdist) == {"The bus comes at nine.": 0.3, "The tax is fair & low.": 1.9}
 
 
