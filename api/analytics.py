@@ -13,7 +13,15 @@ from pydantic import BaseModel
 from api.deps import LabelsDep, StoreDep
 from api.models import Instant
 from index.arguments import histogram_window
-from index.backend import Bucket, Filters, Interval, MentionStore, TermsField, TimeBucket
+from index.backend import (
+    Bucket,
+    Filters,
+    Interval,
+    MentionStore,
+    TermsField,
+    TimeBucket,
+    aspect_counts,
+)
 from index.query import Field
 from index.record import SentimentLabel
 
@@ -140,19 +148,6 @@ class AspectOut(BaseModel):
     negative_change: float | None  # the same for the negative mentions
 
 
-_MAX_ASPECTS = 1000  # name:polarity keys counted per period
-
-
-def _aspect_counts(store: MentionStore, q: str,
-                   filters: Filters) -> dict[str, dict[SentimentLabel, int]]:
-    counts: dict[str, dict[SentimentLabel, int]] = {}
-    for bucket in store.terms("aspect", q, filters, size=_MAX_ASPECTS):
-        name, _, polarity = bucket.key.rpartition(":")
-        counts.setdefault(name, {"positive": 0, "neutral": 0, "negative": 0})[
-            polarity] = bucket.count  # type: ignore[index]  # stored keys end in a label
-    return counts
-
-
 def _period_before(since: datetime, until: datetime) -> datetime:
     """The start of the period of the same length that ends at `since` (from the first
     representable day when it would start earlier)."""
@@ -174,8 +169,8 @@ def aspects(store: StoreDep, since: Instant, until: Instant, q: Q = "",
     length just before."""
     if until <= since:
         raise HTTPException(400, "until must be after since")
-    now = _aspect_counts(store, q, Filters(brand=brand, since=since, until=until))
-    before = _aspect_counts(store, q, Filters(brand=brand, since=_period_before(since, until),
+    now = aspect_counts(store, q, Filters(brand=brand, since=since, until=until))
+    before = aspect_counts(store, q, Filters(brand=brand, since=_period_before(since, until),
                                               until=since))
     empty: dict[SentimentLabel, int] = {"positive": 0, "neutral": 0, "negative": 0}
     rows = []

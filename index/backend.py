@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from index.query import Field, FieldName, Node, conjoin, parse
-from index.record import Mention
+from index.record import Mention, SentimentLabel
 
 __all__ = [
     "NO_FILTERS",
+    "AspectCounts",
     "Bucket",
     "Filters",
     "Hit",
@@ -25,6 +26,7 @@ __all__ = [
     "Sort",
     "TermsField",
     "TimeBucket",
+    "aspect_counts",
     "resolve",
 ]
 
@@ -194,3 +196,19 @@ class MentionStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+#: Mentions per aspect name, then per the polarity said of it.
+AspectCounts = dict[str, dict[SentimentLabel, int]]
+
+
+def aspect_counts(store: MentionStore, query: Node | str = "", filters: Filters = NO_FILTERS,
+                  *, size: int = 1000) -> AspectCounts:
+    """How many matching mentions say something about each aspect, by polarity, from the
+    store's counts of `Aspect.key`s ("battery:negative"); at most `size` keys."""
+    counts: AspectCounts = {}
+    for bucket in store.terms("aspect", query, filters, size=size):
+        name, _, polarity = bucket.key.rpartition(":")
+        counts.setdefault(name, {"positive": 0, "neutral": 0, "negative": 0})[
+            polarity] = bucket.count  # type: ignore[index]  # stored keys end in a label
+    return counts

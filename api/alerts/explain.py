@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from api.alerts.rules import Alert, SubjectField
-from index.backend import Filters, MentionStore
+from index.backend import Filters, MentionStore, aspect_counts
 
 __all__ = ["AspectChange", "Example", "Explanation", "aspect_changes", "explain", "payload",
            "subject_filters"]
@@ -63,12 +63,9 @@ def _filters(alert: Alert, *, since: datetime, until: datetime,
 
 
 def _aspect_counts(store: MentionStore, filters: Filters, polarity: str | None) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for bucket in store.terms("aspect", filters=filters, size=100):
-        name, _, said = bucket.key.rpartition(":")
-        if polarity is None or said == polarity:
-            counts[name] += bucket.count
-    return counts
+    """Mentions per aspect name, those of `polarity` only if given."""
+    return Counter({name: by[polarity] if polarity else sum(by.values())  # type: ignore[index]
+                    for name, by in aspect_counts(store, filters=filters).items()})
 
 
 def aspect_changes(store: MentionStore, alert: Alert, *, size: int = 5) -> list[AspectChange]:
