@@ -7,7 +7,10 @@ epoch is a fresh balanced sample of the training side (:func:`sentiment.splits.f
 the same number of texts per language and class. After every epoch the validation slice
 (training side, ``sha256 % 100`` in 20..29; never the test side) is scored; the epoch with
 the best mean per-language macro-F1 is the one written, as a small adapter file
-(:mod:`sentiment.adapter`) that the scorer merges into e5 at load.
+(:mod:`sentiment.adapter`) that the scorer merges into e5 at load. Last, the weight of the
+committed character n-gram model next to the adapter's head is chosen on the named sets'
+validation slices, as :mod:`sentiment.train` chooses it for the default model, and kept in
+the adapter's metadata (``ngram_weight``; ``--weigh-only`` redoes just this step).
 
 Seeds and the thread count are fixed; the adapter's metadata records the data sdists'
 sha256, the settings, the per-epoch validation figures, time and machine. peft (and
@@ -241,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("epochs", "lr", "epoch_texts", "threads", "validation_texts"):
         parser.add_argument("--" + name.replace("_", "-"), type=type(getattr(defaults, name)),
                             default=getattr(defaults, name), help="default: %(default)s")
+    parser.add_argument("--weigh-only", action="store_true",
+                        help="only choose the n-gram weight of the adapter at --out")
     args = parser.parse_args(argv)
+    if args.weigh_only:
+        return weigh_ngrams(args.out)
     settings = Settings(epochs=args.epochs, lr=args.lr, epoch_texts=args.epoch_texts,
                         threads=args.threads, validation_texts=args.validation_texts)
 
@@ -284,6 +291,41 @@ def main(argv: list[str] | None = None) -> int:
     _, history = train_adapter(ensure_checkpoint(), fit, validation, settings, bf16=bf16,
                                on_best=save)
     print(json.dumps({"adapter": str(args.out), "validation": history}))
+    return weigh_ngrams(args.out)
+
+
+def weigh_ngrams(path: Path) -> int:
+    """Choose the n-gram weight next to the adapter at ``path`` (its head's probabilities
+    on each named set's validation slice, against n-grams fitted without that slice) and
+    write it into the adapter's metadata."""
+    from sentiment.adapter import load_adapter
+    from sentiment.cache import cache_root
+    from sentiment.checkpoint import ensure_checkpoint
+    from sentiment.datasets import Converter
+    from sentiment.encoder import E5Encoder
+    from sentiment.train import (
+        choose_weight,
+        embed_cached,
+        load_corpora,
+        ngram_sides,
+        validation_ngrams,
+        validation_side,
+    )
+
+    adapter = load_adapter(path)
+    validation = validation_side(*ngram_sides(load_corpora(), Converter()))
+    checkpoint = ensure_checkpoint()
+    encoder = E5Encoder(checkpoint, adapter=adapter)
+    head = {
+        name: adapter.head.probabilities(embed_cached(
+            encoder, [ex.text for ex in examples], checkpoint, cache_root() / "embeddings"))
+        for name, examples in validation.examples.items()
+    }
+    weight, figure = choose_weight(head, validation_ngrams(validation), validation.examples)
+    training = adapter.training | {"ngram_weight": weight, "ngram_validation": round(figure, 4)}
+    save_adapter(Adapter(adapter.lora, adapter.scale, adapter.head, training), path)
+    print(f"n-gram weight {weight:g} (validation {figure:.4f}) written to {path}",
+          file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,7 @@ combined with a character n-gram model (a weighted product of their probabilitie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -71,9 +72,12 @@ def load_finetuned_scorer(
     name: str, *, batch_size: int, adapter: Path | None = None
 ) -> E5HeadScorer:
     """e5-small with a fine-tuned LoRA adapter merged in and the adapter's own head
-    (``adapter``, else the committed ``sentiment/heads/e5-small-lora.safetensors``)."""
+    (``adapter``, else the committed ``sentiment/heads/e5-small-lora.safetensors``), with the
+    committed n-gram model at the weight the adapter's training chose (none without one)."""
     from sentiment.adapter import DEFAULT_ADAPTER, load_adapter
 
     loaded = load_adapter(adapter or DEFAULT_ADAPTER)  # first: a bad file fails fast
+    weight = float(loaded.training.get("ngram_weight", 0.0))  # type: ignore[arg-type]
+    ngrams = replace(load_ngrams(DEFAULT_NGRAMS), weight=weight) if weight else None
     encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size, adapter=loaded)
-    return E5HeadScorer(encoder, loaded.head, name=name)
+    return E5HeadScorer(encoder, loaded.head, name=name, ngrams=ngrams)

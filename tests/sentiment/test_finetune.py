@@ -111,6 +111,24 @@ def test_the_finetuned_scorer_uses_the_merged_encoder_and_the_adapter_head(
     assert [r.model for r in scorer.score_batch(texts)] == [str(trained[0])] * 4
 
 
+def test_the_weight_chosen_in_training_adds_the_ngram_model(
+    trained: tuple[Path, list[dict[str, float]]], tmp_path: Path,
+) -> None:
+    from sentiment.ensemble import log_linear
+    from sentiment.ngrams import DEFAULT_NGRAMS, load_ngrams
+
+    adapter = load_adapter(trained[0])
+    weighed = tmp_path / "weighed.safetensors"
+    save_adapter(Adapter(adapter.lora, adapter.scale, adapter.head,
+                         adapter.training | {"ngram_weight": 0.75}), weighed)
+    scorer = load_scorer(str(weighed), batch_size=8)
+    texts = [text for text, _, _ in TEXTS[:4]]
+    expected = log_linear(adapter.head.probabilities(scorer.encoder.embed(texts)),
+                          load_ngrams(DEFAULT_NGRAMS).probabilities(texts), 0.75)
+    assert scorer.ngrams is not None and scorer.ngrams.weight == 0.75
+    assert np.allclose(scorer.probabilities(texts), expected)
+
+
 def test_a_missing_adapter_is_named_in_the_error(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.safetensors"
     with pytest.raises(ModelLoadError, match=r"nowhere\.safetensors"):
