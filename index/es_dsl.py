@@ -2,7 +2,8 @@
 
     document(mention)          the indexed document: filter keys, text fields, the record
     index_name(prefix, when)   the monthly index a mention lives in, from its own date
-    compile_query(node)        the AST as bool / multi_match / prefix / term / range queries
+    compile_query(node)        the AST as bool / multi_match / prefix / term / range /
+                               intervals (NEAR) / wildcard (site:) queries
 
 User text only ever reaches Elasticsearch as the `query` of a match-type query (which is
 analysed, never parsed), or as a `term`/`prefix` value; never as query_string syntax.
@@ -20,6 +21,7 @@ from index.query import (
     And,
     Field,
     MatchAll,
+    Near,
     Node,
     Not,
     Or,
@@ -84,6 +86,7 @@ def document(mention: Mention) -> dict[str, Any]:
         "source": key(mention.source),
         "source_domain": mention.source_domain,
         "kind": mention.kind,
+        "persona": mention.advocate.persona if mention.advocate else None,
         "brand": key(mention.brand) if mention.brand else None,
         "brand_name": fold_chinese(mention.brand) if mention.brand else None,
         "lang": lang_key(mention.lang) if mention.lang else None,
@@ -117,26 +120,48 @@ def _analysed(text: str) -> list[str]:
     return words
 
 
-def _text(node: Term | Phrase) -> Query:
+def _text(node: Term | Phrase, fields: tuple[str, ...] = TEXT_FIELDS) -> Query:
     words = _analysed(node.text)
     if isinstance(node, Term) and node.prefix:
         if len(words) == 1:
             # An exact prefix query: phrase_prefix would stop at max_expansions terms.
-            return _any([{"prefix": {field: {"value": words[0]}}} for field in TEXT_FIELDS])
+            return _any([{"prefix": {field: {"value": words[0]}}} for field in fields])
         kind = "phrase_prefix"
     else:
         # A term analysed into several tokens (a Chinese word's bigrams, `e-mail`) must
         # match them in order, like a phrase: the same as the SQLite store.
         kind = "phrase"
     return {"multi_match": {"query": fold_chinese(node.text), "type": kind,
-                            "fields": list(TEXT_FIELDS)}}
+                            "fields": list(fields)}}
+
+
+def _consecutive(side: Term | Phrase) -> Query:
+    _analysed(side.text)  # raises for a side without letters or digits
+    return {"match": {"query": fold_chinese(side.text), "ordered": True, "max_gaps": 0}}
+
+
+def _near(node: Near) -> Query:
+    """Both sides within one field, in either order, at most `distance` positions between
+    them (FTS5's NEAR, Lucene's unordered intervals with max_gaps); each side's own words
+    consecutive, like a phrase."""
+    sides = [_consecutive(side) for side in (node.left, node.right)]
+    rule = {"all_of": {"intervals": sides, "ordered": False, "max_gaps": node.distance}}
+    return _any([{"intervals": {field: rule}} for field in TEXT_FIELDS])
 
 
 def _field(field: Field) -> Query:
     # Field names and operators come from these patterns, never from the query text.
     match field:
-        case Field("brand" | "source" | "sentiment" | "text_sentiment" as name, ":", str(value)):
+        case Field("brand" | "source" | "sentiment" | "text_sentiment" | "kind" | "persona" as name,
+                   ":", str(value)):
             return {"term": {name: key(value)}}
+        case Field("site", ":", str(value)):
+            # A validated domain: no wildcard characters of its own.
+            domain = key(value)
+            return _any([{"term": {"source_domain": domain}},
+                         {"wildcard": {"source_domain": {"value": f"*.{domain}"}}}])
+        case Field("title", ":", Term() | Phrase() as leaf):
+            return _text(leaf, ("title",))
         case Field("author", ":", str(value)):
             return _any([{"term": {"author_name": key(value)}},
                          {"term": {"author_handle": handle_key(value)}}])
@@ -165,6 +190,8 @@ def compile_query(node: Node) -> Query:
             return {"match_all": {}}
         case Term() | Phrase():
             return _text(node)
+        case Near():
+            return _near(node)
         case Field():
             return _field(node)
         case Not(child):

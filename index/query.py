@@ -3,6 +3,10 @@
     battery life                      both terms (adjacency is AND)
     "battery life"                    the exact phrase
     batt*                             a prefix
+    battery NEAR/3 charging           both, in either order, with at most 3 words between
+                                      them (NEAR/0: side by side); each side a word or a
+                                      "phrase". `a NEAR/2 b NEAR/5 c` is
+                                      `(a NEAR/2 b) AND (b NEAR/5 c)`
     电池 OR 電池                       Chinese terms, analysed into bigrams like the text
     battery AND NOT (screen OR -x)    AND, OR, NOT (uppercase) and parentheses
     -spam  -"press release"           exclusion; a query of exclusions alone means
@@ -10,6 +14,13 @@
     brand:acme  brand:"Acme Corp"     brand, source, author (name or handle): exact,
     source:trustpilot  author:@alice  case-insensitive
     lang:zh                           a language and its variants: zh, zh-Hans, zh-Hant
+    title:battery                     a word, phrase (title:"battery life") or prefix
+                                      (title:batt*) in the title only
+    site:example.com                  mentions from that domain or any of its subdomains
+                                      (shop.example.com); a leading www. is ignored
+    kind:review                       the record's kind: review, post, comment or article
+    persona:educator                  the author's advocate persona: educator, validator,
+                                      connector or builder (any case)
     sentiment:negative                positive, neutral or negative: the overall label (a
                                       review's rating counts; a person's correction wins)
     text_sentiment:negative           the text model's own label, rating and corrections
@@ -28,8 +39,9 @@
                                       (published:2026-10-01..), one date is one day;
                                       an end date is at most 9999-12-30
 
-NOT binds tighter than AND, AND tighter than OR: `a OR b c` is `a OR (b AND c)`. A word
-that has no letters or digits (`-`, `&`) is ignored. An empty query matches everything.
+NEAR binds tighter than NOT, NOT tighter than AND, AND tighter than OR: `a OR b c` is
+`a OR (b AND c)`. A word that has no letters or digits (`-`, `&`) is ignored. An empty
+query matches everything.
 Errors raise `QueryError` with the position and what was expected there.
 """
 
@@ -43,6 +55,7 @@ from typing import Literal, NamedTuple, cast, get_args
 
 from index.analyzer import tokens
 from index.errors import QueryError
+from index.record import Kind, Persona
 
 __all__ = [
     "And",
@@ -50,6 +63,7 @@ __all__ = [
     "Field",
     "FieldName",
     "MatchAll",
+    "Near",
     "Node",
     "Not",
     "Op",
@@ -65,7 +79,7 @@ __all__ = [
 ]
 
 FieldName = Literal["brand", "source", "author", "lang", "sentiment", "text_sentiment", "aspect",
-                    "rating", "published"]
+                    "rating", "published", "title", "site", "kind", "persona"]
 Op = Literal[":", ">=", "<=", ">", "<", "=", ".."]
 #: `published` ranges are half-open UTC instants [start, end); None leaves a side open.
 DateRange = tuple[datetime | None, datetime | None]
@@ -74,6 +88,17 @@ _TEXT_FIELDS: frozenset[str] = frozenset({"brand", "source", "author", "lang"})
 _FIELDS: frozenset[str] = frozenset(get_args(FieldName))
 _SENTIMENTS = ("positive", "neutral", "negative")
 _RATING_OPS = (">=", "<=", ">", "<", "=")
+#: Field values that must be one of a known few, compared casefolded.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "sentiment": _SENTIMENTS,
+    "text_sentiment": _SENTIMENTS,
+    "kind": tuple(sorted(get_args(Kind))),
+    "persona": tuple(sorted(get_args(Persona))),
+}
+#: The widest NEAR/n: mentions are short, and a wider window is just AND.
+MAX_NEAR = 100
+# A domain as `source_domain` holds it: dot-separated labels of letters, digits and '-'.
+_DOMAIN = re.compile(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*")
 
 
 def aspect_keys(value: str) -> tuple[str, ...]:
@@ -104,6 +129,15 @@ class Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class Near:
+    """`left` and `right` in either order with at most `distance` words between them."""
+
+    left: Term | Phrase
+    right: Term | Phrase
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     children: tuple[Node, ...]
 
@@ -123,11 +157,12 @@ class Field:
     """A filter on a record field. `value` is a str for brand, source, author and lang
     (op ':'), a sentiment label for sentiment and text_sentiment (op ':'), an aspect name
     with an optional ':polarity' for aspect (op ':'), 0..5 stars as a float for rating,
-    and a `DateRange` for published (op '..')."""
+    a `DateRange` for published (op '..'), the `Term` or `Phrase` to find for title, a
+    lowercase domain for site and a lowercase kind or persona (op ':')."""
 
     name: FieldName
     op: Op
-    value: str | float | DateRange
+    value: str | float | DateRange | Term | Phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +170,7 @@ class MatchAll:
     pass
 
 
-Node = Term | Phrase | And | Or | Not | Field | MatchAll
+Node = Term | Phrase | Near | And | Or | Not | Field | MatchAll
 
 
 def conjoin(nodes: list[Node] | tuple[Node, ...]) -> Node:
@@ -164,6 +199,8 @@ def positive_leaves(node: Node) -> tuple[Term | Phrase, ...]:
     match node:
         case Term() | Phrase():
             return (node,)
+        case Near(left, right):
+            return (left, right)
         case And(children) | Or(children):
             return tuple(leaf for child in children for leaf in positive_leaves(child))
         case _:
@@ -182,7 +219,7 @@ def highlight_terms(node: Node) -> tuple[str, ...]:
 
 
 class _Token(NamedTuple):
-    kind: str  # "(", ")", "AND", "OR", "NOT" (also "-"), "LEAF" or "END"
+    kind: str  # "(", ")", "AND", "OR", "NOT" (also "-"), "NEAR", "LEAF" or "END"
     position: int
     text: str
     node: Node | None = None
@@ -250,9 +287,22 @@ class _Lexer:
         self.at += len(word)
         if word in _OPERATORS:
             return _Token(word, start, word)
+        if word.startswith("NEAR") and word[4:5] in ("", "/"):
+            return self.near(word, start)
         text = word.rstrip("*")
         leaf = Term(text, prefix=text != word)
         return _Token("LEAF", start, word, leaf) if tokens(text) else None
+
+    def near(self, word: str, start: int) -> _Token:
+        """`NEAR/n`, its distance n in the token's node-less text (`NEAR` alone is an
+        error: FTS5's default of 10 words would be a guess at what was meant)."""
+        most = f"the most words between the two, 0 to {MAX_NEAR}"
+        if word == "NEAR":
+            raise self.error(start, f"NEAR/n, n {most}", found=word)
+        distance = word[5:]
+        if not (distance.isascii() and distance.isdigit() and int(distance) <= MAX_NEAR):
+            raise self.error(start + 5, most + ",", found=distance or None)
+        return _Token("NEAR", start, word)
 
     def quoted(self) -> str:
         end = self.text.find('"', self.at + 1)
@@ -287,10 +337,12 @@ class _Lexer:
     def field_node(self, name: FieldName, op: Op, raw: str, at: int) -> Field:
         if name in _TEXT_FIELDS:
             return Field(name, op, raw)
-        if name in ("sentiment", "text_sentiment"):
-            if raw.lower() not in _SENTIMENTS:
-                raise self.error(at, "positive, neutral or negative", found=raw)
-            return Field(name, op, raw.lower())
+        if name in _CHOICES:
+            return Field(name, op, self.choice(name, raw, at))
+        if name == "title":
+            return Field(name, op, self.title(raw, at))
+        if name == "site":
+            return Field(name, op, self.site(raw, at))
         if name == "aspect":
             return Field(name, op, self.aspect(raw, at))
         if name == "rating":
@@ -298,6 +350,31 @@ class _Lexer:
                 raise self.error(at, "a rating from 1 to 5", found=raw)
             return Field(name, op, float(raw))
         return Field(name, "..", self.date_range(raw, at))
+
+    def choice(self, name: str, raw: str, at: int) -> str:
+        choices = _CHOICES[name]
+        if raw.casefold() not in choices:
+            raise self.error(at, f"{', '.join(choices[:-1])} or {choices[-1]}", found=raw)
+        return raw.casefold()
+
+    def title(self, raw: str, at: int) -> Term | Phrase:
+        """`title:battery`, `title:batt*` or `title:"battery life"`: what to find, as a
+        query leaf (a quoted value is a phrase)."""
+        if self.text[at] == '"':
+            leaf: Term | Phrase = Phrase(raw)
+        else:
+            text = raw.rstrip("*")
+            leaf = Term(text, prefix=text != raw)
+        if not tokens(leaf.text):
+            raise self.error(at, "a word with letters or digits", found=raw)
+        return leaf
+
+    def site(self, raw: str, at: int) -> str:
+        """A domain as stored: casefolded, without a leading `www.` or a trailing dot."""
+        domain = raw.casefold().removeprefix("www.").removesuffix(".")
+        if not _DOMAIN.fullmatch(domain):
+            raise self.error(at, "a domain such as example.com", found=raw)
+        return domain
 
     def aspect(self, raw: str, at: int) -> str:
         """`battery` or `battery:negative`, as stored: lowercase, one ':' at most."""
@@ -346,7 +423,9 @@ class _Parser:
         or      := and ("OR" and)*
         and     := unary ("AND"? unary)*
         unary   := ("NOT" | "-") unary | primary
-        primary := "(" or ")" | term | phrase | field
+        primary := "(" or ")" | near | field
+        near    := text ("NEAR/n" text)*
+        text    := term | phrase
     """
 
     def __init__(self, lexer: _Lexer) -> None:
@@ -375,6 +454,8 @@ class _Parser:
         node = self.or_()
         if self.peek.kind == ")":
             raise self.error("a term, an operator or the end of the query")
+        if self.peek.kind == "NEAR":  # after a group or a field: NEAR takes neither
+            raise self.error(f'a word or a "phrase" on each side of {self.peek.text}')
         return node
 
     def or_(self) -> Node:
@@ -406,7 +487,7 @@ class _Parser:
         token = self.peek
         if token.kind == "LEAF" and token.node is not None:
             self.take()
-            return token.node
+            return self.near(token) if self.peek.kind == "NEAR" else token.node
         if token.kind == "(":
             if self.depth == _MAX_DEPTH:
                 raise self.error(f"at most {_MAX_DEPTH} nested parentheses")
@@ -419,6 +500,29 @@ class _Parser:
             self.depth -= 1
             return node
         raise self.error("a search term")
+
+    def near(self, first: _Token) -> Node:
+        """`first` and what follows it joined by NEAR/n: each NEAR relates the words or
+        phrases on either side of it."""
+        nears: list[Node] = []
+        left = self.proximate(first, self.peek)
+        while self.peek.kind == "NEAR":
+            operator = self.take()
+            right = self.proximate(self.peek, operator)
+            self.take()
+            nears.append(Near(left, right, int(operator.text[5:])))
+            left = right
+        return conjoin(nears)
+
+    def proximate(self, token: _Token, operator: _Token) -> Term | Phrase:
+        """The word or phrase of `token`, which stands beside `operator` (a NEAR); a
+        prefix is refused, as Elasticsearch refuses one that expands to over 128 words."""
+        node = token.node
+        if isinstance(node, Phrase) or (isinstance(node, Term) and not node.prefix):
+            return node
+        what = "a whole word, not a prefix," if isinstance(node, Term) else 'a word or a "phrase"'
+        found = token.text if token.kind != "END" else None
+        raise self.lexer.error(token.position, f"{what} on each side of {operator.text}", found)
 
 
 def parse(text: str) -> Node:

@@ -23,6 +23,7 @@ __all__ = [
     "Kind",
     "Mention",
     "NpsClass",
+    "Persona",
     "Rating",
     "RecordError",
     "Sentiment",

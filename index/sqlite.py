@@ -64,6 +64,7 @@ from index.query import (
     And,
     Field,
     MatchAll,
+    Near,
     Node,
     Not,
     Or,
@@ -82,8 +83,9 @@ __all__ = ["SqliteStore"]
 
 # PRAGMA user_version of the schema below; 0 is the first, without tags, 2 had triggers for
 # inserts and updates, 3 analysed Traditional Chinese apart from Simplified, and 4 had no
-# text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects.
-_VERSION = 6
+# text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects; 6 had
+# no kind, persona or title_terms.
+_VERSION = 7
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
@@ -93,6 +95,7 @@ _SCHEMA = (
     id TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
     source_domain TEXT NOT NULL,
+    kind TEXT NOT NULL,
     brand TEXT,
     lang TEXT,
     sentiment TEXT,         -- the corrected label when a person corrected it
@@ -102,6 +105,8 @@ _SCHEMA = (
     author_name TEXT NOT NULL,
     author_handle TEXT,     -- without a leading '@'
     aspects TEXT NOT NULL,  -- JSON array of Aspect.key ("battery:negative")
+    persona TEXT,           -- the advocate's persona
+    title_terms TEXT NOT NULL,  -- the title's analyzer tokens joined by spaces, for title:
     terms TEXT NOT NULL,    -- analyzer tokens joined by spaces
     tags TEXT NOT NULL,     -- private-use tokens of the brand, for the text index
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
@@ -141,8 +146,9 @@ _REBUILD = (
 )
 
 _COLUMNS = (
-    "id", "source", "source_domain", "brand", "lang", "sentiment", "text_sentiment", "rating",
-    "published_at", "author_name", "author_handle", "aspects", "terms", "tags", "record",
+    "id", "source", "source_domain", "kind", "brand", "lang", "sentiment", "text_sentiment",
+    "rating", "published_at", "author_name", "author_handle", "aspects", "persona", "title_terms",
+    "terms", "tags", "record",
 )
 _TERMS, _TAGS = _COLUMNS.index("terms"), _COLUMNS.index("tags")
 _INSERT = (
@@ -250,12 +256,19 @@ def _dump(mention: Mention) -> str:
     )
 
 
+def _words(text: str) -> str:
+    """The analyzer's tokens of `text` joined by spaces, as the text index and title_terms
+    hold them."""
+    return " ".join(tokens(text))
+
+
 def _row(mention: Mention) -> tuple[object, ...]:
     searchable = "\n".join(part for part in (mention.title, mention.text, mention.brand) if part)
     return (
         mention.id,
         key(mention.source),
         key(mention.source_domain),
+        mention.kind,
         key(mention.brand) if mention.brand else None,
         lang_key(mention.lang) if mention.lang else None,
         mention.sentiment.label if mention.sentiment else None,
@@ -265,7 +278,9 @@ def _row(mention: Mention) -> tuple[object, ...]:
         key(mention.author.name),
         handle_key(mention.author.handle) if mention.author.handle else None,
         json.dumps([aspect.key for aspect in mention.aspects], ensure_ascii=False),
-        " ".join(tokens(searchable)),
+        mention.advocate.persona if mention.advocate else None,
+        _words(mention.title or ""),
+        _words(searchable),
         _brand_tag(mention.brand) if mention.brand else "",
         _dump(mention),
     )
@@ -346,17 +361,17 @@ def _load(record: str) -> Mention:
 
 
 def _fts_string(text: str) -> str:
-    words = tokens(text)
+    words = _words(text)
     if not words:
         raise QueryError(0, "a term with letters or digits", found=text)
     # Tokens are letters, digits and marks only, so they need no escaping inside quotes.
-    return '"' + " ".join(words) + '"'
+    return '"' + words + '"'
 
 
 def _is_text(node: Node) -> bool:
     """Whether FTS5 alone can evaluate `node` (it has no unary NOT and no fields)."""
     match node:
-        case Term() | Phrase():
+        case Term() | Phrase() | Near():
             return True
         case And(children) | Or(children):
             return all(_is_text(child) for child in children)
@@ -370,10 +385,13 @@ def _fts(node: Node) -> str:
             return _fts_string(text) + ("*" if prefix else "")
         case Phrase(text):
             return _fts_string(text)
+        case Near(left, right, distance):
+            # FTS5's NEAR: either order, at most `distance` tokens between the two.
+            return f"NEAR({_fts(left)} {_fts(right)}, {distance})"
         case And(children) | Or(children):
             joiner = " AND " if isinstance(node, And) else " OR "
             return "(" + joiner.join(_fts(child) for child in children) + ")"
-    raise QueryError(0, "a term, a phrase, AND or OR", found=repr(node))
+    raise QueryError(0, "a term, a phrase, NEAR, AND or OR", found=repr(node))
 
 
 def _text_part(node: Node) -> tuple[str | None, Node]:
@@ -399,8 +417,20 @@ def _text_part(node: Node) -> tuple[str | None, Node]:
 def _field(field: Field) -> tuple[str, list[object]]:
     # Column names and operators come from these patterns, never from the query text.
     match field:
-        case Field("brand" | "source" | "sentiment" | "text_sentiment" as name, ":", str(value)):
+        case Field("brand" | "source" | "sentiment" | "text_sentiment" | "kind" | "persona" as name,
+                   ":", str(value)):
             return f"m.{name} = ?", [key(value)]
+        case Field("site", ":", str(value)):
+            domain = key(value)  # and its subdomains: shop.example.com ends in .example.com
+            return ("(m.source_domain = ? OR substr(m.source_domain, -?) = ?)",
+                    [domain, len(domain) + 1, "." + domain])
+        case Field("title", ":", Term() | Phrase() as leaf):
+            # The text index narrows to mentions with the words anywhere; title_terms keeps
+            # those with them in the title, tokens compared whole (a prefix's last one not).
+            words = " " + _words(leaf.text) + ("" if isinstance(leaf, Term) and leaf.prefix
+                                               else " ")
+            return (f"(m.seq IN ({_FTS_MATCH}) AND instr(' ' || m.title_terms || ' ', ?) > 0)",
+                    [_fts(leaf), words])
         case Field("author", ":", str(value)):
             return "(m.author_name = ? OR m.author_handle = ?)", [key(value), handle_key(value)]
         case Field("lang", ":", str(value)):

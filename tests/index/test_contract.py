@@ -655,3 +655,113 @@ def test_a_bad_correction_is_refused_and_an_unknown_id_is_none(
         seeded.correct_sentiment(corpus["spam"].id, "positive", " ")
     assert seeded.correct_sentiment("no-such-id", "positive", "ann") is None
     assert list(seeded.corrections()) == []
+
+
+# --- NEAR, title:, site:, kind:, persona: -----------------------------------------------
+
+
+def test_near_finds_both_within_n_words_of_each_other_in_either_order(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    store.upsert([
+        make_mention("adjacent", "Battery charging is slow"),
+        make_mention("reversed", "Charging the battery overnight"),
+        make_mention("apart", "The battery lasts long but charging is slow"),
+        make_mention("far", "The battery is fine, the screen is bright, the case is solid, "
+                            "and charging is slow"),
+        make_mention("alone", "A battery and nothing more"),
+    ])
+    assert _found(store, "battery NEAR/0 charging") == {"adjacent"}
+    assert _found(store, "charging NEAR/1 BATTERY") == {"adjacent", "reversed"}
+    assert _found(store, "battery NEAR/3 charging") == {"adjacent", "reversed", "apart"}
+    assert _found(store, "battery NEAR/100 charging") == {"adjacent", "reversed", "apart", "far"}
+    # A phrase counts from its last word: lasts, long, but, charging.
+    assert _found(store, '"battery lasts" NEAR/2 charging') == {"apart"}
+    assert _found(store, "battery NEAR/1 charging NEAR/1 slow") == {"adjacent"}
+    assert _found(store, "battery -(battery NEAR/3 charging)") == {"far", "alone"}
+    assert _found(store, "battery NEAR/1 charging OR nothing") == {"adjacent", "reversed",
+                                                                  "alone"}
+    (hit,) = store.search("battery NEAR/0 charging").hits
+    assert hit.highlight == "<mark>Battery</mark> <mark>charging</mark> is slow"
+
+
+def test_title_finds_words_in_the_title_only(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    store.upsert([
+        make_mention("in_title", "Lasts two days.", title="Battery life"),
+        make_mention("in_text", "The battery life is great.", title="Great phone"),
+        make_mention("zh", "很好", title="電池續航"),
+        make_mention("untitled", "battery"),
+    ])
+    assert _found(store, "battery") == {"in_title", "in_text", "untitled"}
+    assert _found(store, "title:battery") == {"in_title"}
+    assert _found(store, "title:BATT*") == {"in_title"}
+    assert _found(store, 'title:"battery life"') == {"in_title"}
+    assert _found(store, 'title:"life battery"') == set()
+    assert _found(store, "title:电池") == {"zh"}  # Simplified finds Traditional here too
+    assert _found(store, "battery -title:battery") == {"in_text", "untitled"}
+    assert _found(store, "title:life OR title:phone") == {"in_title", "in_text"}
+
+
+def _at_url(key: str, url: str) -> Mention:
+    return Mention.create(source="feed", native_id=key, kind="article", url=url, text="news",
+                          author=Author("Ed"), collected_at=datetime(2026, 11, 2, tzinfo=UTC))
+
+
+def test_site_finds_a_domain_and_its_subdomains(store: MentionStore) -> None:
+    store.upsert([
+        _at_url("root", "https://example.com/a"),
+        _at_url("shop", "https://shop.example.com/b"),
+        _at_url("www", "https://www.example.com/c"),
+        _at_url("lookalike", "https://notexample.com/d"),
+        _at_url("suffix", "https://example.com.evil.org/e"),
+    ])
+
+    def found(query: str) -> set[str]:
+        return {hit.mention.id for hit in store.search(query, size=100).hits}
+
+    ids = {key: _at_url(key, "https://x.example/").id
+           for key in ("root", "shop", "www", "lookalike", "suffix")}
+    assert found("site:example.com") == {ids["root"], ids["shop"], ids["www"]}
+    assert found("site:WWW.Example.COM.") == {ids["root"], ids["shop"], ids["www"]}
+    assert found("site:shop.example.com") == {ids["shop"]}
+    assert found("-site:example.com") == {ids["lookalike"], ids["suffix"]}
+    assert found("site:org") == {ids["suffix"]}
+
+
+def test_kind_and_persona_filter_by_the_records_own_fields(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    def advocate(persona: str) -> Advocate:
+        return Advocate(0.8, persona)  # type: ignore[arg-type]
+
+    store.upsert([
+        make_mention("guide", "How to calibrate the battery", advocate=advocate("educator")),
+        make_mention("praise", "Worth every penny", advocate=advocate("validator")),
+        make_mention("post", "Tell your friends", advocate=advocate("connector")).with_(
+            kind="post"),
+        make_mention("comment", "Add dark mode please").with_(kind="comment"),
+        make_mention("article", "Acme ships a phone").with_(kind="article"),
+    ])
+    assert _found(store, "kind:post") == {"post"}
+    assert _found(store, "kind:ARTICLE OR kind:comment") == {"article", "comment"}
+    assert _found(store, "-kind:review") == {"post", "comment", "article"}
+    assert _found(store, "persona:Educator") == {"guide"}
+    assert _found(store, "persona:validator kind:review") == {"praise"}
+    assert _found(store, "persona:connector kind:review") == set()
+    assert _found(store, "-persona:educator") == {"praise", "post", "comment", "article"}
+    assert _found(store, "persona:builder") == set()
+
+
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [("kind:tweet", 5), ("persona:fan battery", 8), ("battery NEAR/x charging", 13),
+     ("battery NEAR/3 batt*", 15), ("site:example.com/page", 5)],
+)
+def test_bad_new_filters_and_near_say_where(
+    seeded: MentionStore, query: str, position: int
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        seeded.search(query)
+    assert caught.value.position == position

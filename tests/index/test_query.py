@@ -9,6 +9,7 @@ from index.query import (
     And,
     Field,
     MatchAll,
+    Near,
     Node,
     Not,
     Or,
@@ -124,6 +125,43 @@ def test_field_filters(text: str, expected: Node) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("title:Battery", Field("title", ":", Term("Battery"))),
+        ("title:batt*", Field("title", ":", Term("batt", prefix=True))),
+        ('title:"battery life"', Field("title", ":", Phrase("battery life"))),
+        ("site:Shop.Example.com", Field("site", ":", "shop.example.com")),
+        ("site:www.example.com.", Field("site", ":", "example.com")),  # as stored
+        ("site:bücher.de", Field("site", ":", "bücher.de")),
+        ("kind:Review", Field("kind", ":", "review")),
+        ("persona:EDUCATOR", Field("persona", ":", "educator")),
+    ],
+)
+def test_title_site_kind_and_persona(text: str, expected: Node) -> None:
+    assert parse(text) == expected
+
+
+x = Term("x")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a NEAR/3 b", Near(a, b, 3)),
+        ('"a b" NEAR/0 c', Near(Phrase("a b"), c, 0)),
+        ("a NEAR/1 b NEAR/2 c", And((Near(a, b, 1), Near(b, c, 2)))),
+        # NEAR binds tighter than NOT, AND and OR.
+        ("-a NEAR/3 b", Not(Near(a, b, 3))),
+        ("x a NEAR/3 b OR c", Or((And((x, Near(a, b, 3))), c))),
+        ("near a", And((Term("near"), a))),  # lowercase is text
+    ],
+)
+def test_near(text: str, expected: Node) -> None:
+    assert parse(text) == expected
+    assert positive_leaves(parse("a NEAR/3 b")) == (a, b)
+
+
+@pytest.mark.parametrize(
     ("text", "position", "message"),
     [
         ("(battery", 8, "position 8: expected ')' after '(battery'"),
@@ -136,8 +174,35 @@ def test_field_filters(text: str, expected: Node) -> None:
         ("battery)", 7, "position 7: expected a term, an operator or the end of the query "
                         "after 'battery', found ')'"),
         ('"battery life', 13, "position 13: expected a closing '\"' after '\"battery life'"),
-        ("foo:bar", 0, "position 0: expected a field name (aspect, author, brand, lang, "
-                       "published, rating, sentiment, source, text_sentiment), found 'foo'"),
+        ("foo:bar", 0, "position 0: expected a field name (aspect, author, brand, kind, lang, "
+                       "persona, published, rating, sentiment, site, source, text_sentiment, "
+                       "title), found 'foo'"),
+        ("kind:tweet", 5, "position 5: expected article, comment, post or review after "
+                          "'kind:', found 'tweet'"),
+        ("persona:Fan", 8, "position 8: expected builder, connector, educator or validator "
+                           "after 'persona:', found 'Fan'"),
+        ("site:example.com/page", 5, "position 5: expected a domain such as example.com after "
+                                     "'site:', found 'example.com/page'"),
+        ("site:https://example.com", 5, "position 5: expected a domain such as example.com "
+                                        "after 'site:', found 'https://example.com'"),
+        ("title:--", 6, "position 6: expected a word with letters or digits after 'title:', "
+                        "found '--'"),
+        ("a NEAR b", 2, "position 2: expected NEAR/n, n the most words between the two, "
+                        "0 to 100 after 'a', found 'NEAR'"),
+        ("a NEAR/x b", 7, "position 7: expected the most words between the two, 0 to 100, "
+                          "after 'a NEAR/', found 'x'"),
+        ("a NEAR/101 b", 7, "position 7: expected the most words between the two, 0 to 100, "
+                            "after 'a NEAR/', found '101'"),
+        ("a NEAR/2 b*", 9, "position 9: expected a whole word, not a prefix, on each side of "
+                           "NEAR/2 after 'a NEAR/2', found 'b*'"),
+        ("brand:x NEAR/2 b", 0, "position 0: expected a word or a \"phrase\" on each side of "
+                                "NEAR/2, found 'brand:x'"),
+        ("(a b) NEAR/2 c", 6, "position 6: expected a word or a \"phrase\" on each side of "
+                              "NEAR/2 after '(a b)', found 'NEAR/2'"),
+        ("a NEAR/2", 8, "position 8: expected a word or a \"phrase\" on each side of NEAR/2 "
+                        "after 'a NEAR/2'"),
+        ("a NEAR/2 -b", 9, "position 9: expected a word or a \"phrase\" on each side of "
+                           "NEAR/2 after 'a NEAR/2', found '-'"),
         ("aspect:battery:bad", 7, "position 7: expected an aspect name, optionally with "
          ":positive, :neutral or :negative after 'aspect:', found 'battery:bad'"),
         ("aspect::negative", 7, "position 7: expected an aspect name, optionally with "

@@ -7,12 +7,13 @@ import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from index.query import FieldName
 from index.sqlite import SqliteStore
 from tests.web.conftest import ADVOCATE, XSS_AUTHOR, XSS_TEXT, XSS_TITLE, Site
 
@@ -149,6 +150,21 @@ def test_a_bad_query_shows_the_message_and_points_at_the_position(page: Page,
     assert message == answer["message"]
     caret_line = box.locator(".caret").inner_text().splitlines()[1]
     assert caret_line == " " * answer["position"] + "^"
+
+
+def test_the_query_help_lists_every_field_and_near(page: Page, site: Site) -> None:
+    sign_in(page, site)
+    help_ = page.locator("#query-help")
+    page.click("#query-help summary")
+    listed = help_.locator("dt").all_inner_texts()
+    for name in get_args(FieldName):
+        assert any(f"{name}:" in item or f"{name}>=" in item for item in listed), name
+    assert any("NEAR/3" in item for item in listed)
+    # A wrong value of a new field points at itself, as every query error does.
+    search(page, "battery kind:tweet")
+    expect(page.locator("#query-error")).to_be_visible()
+    caret_line = page.locator("#query-error .caret").inner_text().splitlines()[1]
+    assert caret_line == " " * len("battery kind:") + "^"
 
 
 def test_pages_through_many_results(page: Page, site: Site) -> None:
