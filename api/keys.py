@@ -8,27 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from os import PathLike
 from typing import Literal, get_args
 
+from index.localstate import API_TIMEOUT, KEYS, LocalTables
+
 __all__ = ["ROLES", "ApiKey", "KeyStore", "Role", "allows"]
 
 Role = Literal["viewer", "analyst", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-)
-"""
 
 
 def allows(role: Role, needed: Role) -> bool:
@@ -50,13 +40,10 @@ class ApiKey:
 
 
 class KeyStore:
-    """API keys in the SQLite file that also holds the embedded index."""
+    """API keys in the local SQLite file (`index.localstate.KEYS`)."""
 
-    def __init__(self, path: str | PathLike[str]) -> None:
-        self._db = sqlite3.connect(path, timeout=5.0, check_same_thread=False,
-                                   isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+    def __init__(self, path: str | PathLike[str], *, timeout: float = API_TIMEOUT) -> None:
+        self._db = LocalTables(path, KEYS, timeout=timeout)
 
     def create(self, role: Role, name: str) -> str:
         """A new key for `role`; the returned key is the only copy of it."""
@@ -68,9 +55,8 @@ class KeyStore:
         return key
 
     def role_of(self, key: str) -> Role | None:
-        row = self._db.execute(
-            "SELECT role FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (_hash(key),)
-        ).fetchone()
+        row = self._db.one(
+            "SELECT role FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (_hash(key),))
         return row[0] if row else None
 
     def revoke(self, key_id: int) -> bool:
@@ -80,7 +66,7 @@ class KeyStore:
         return cursor.rowcount == 1
 
     def list(self) -> list[ApiKey]:
-        rows = self._db.execute(
+        rows = self._db.rows(
             "SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY id")
         return [ApiKey(*row) for row in rows]
 

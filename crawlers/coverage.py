@@ -1,13 +1,13 @@
 """Coverage: what each crawl asked each source for and what came back.
 
-An extension records one row per spider run into the index's SQLite file when the spider
-closes, so users can see what is and is not covered, not only results.
+An extension records one row per spider run into the local SQLite file
+(`index.localstate.COVERAGE`) when the spider closes, so users can see what is and is not
+covered, not only results.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from os import PathLike
@@ -15,28 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from index.localstate import API_TIMEOUT, COVERAGE, CRAWL_TIMEOUT, LocalTables
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
 __all__ = ["CoverageExtension", "SourceRun", "recent_runs", "record_run", "run_of"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS crawl_runs (
-    id INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
-    asked TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    pages INTEGER NOT NULL,
-    found INTEGER NOT NULL,
-    new INTEGER NOT NULL,
-    updated INTEGER NOT NULL,
-    errors INTEGER NOT NULL,
-    unreadable INTEGER NOT NULL,
-    finish_reason TEXT
-)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +37,6 @@ class SourceRun:
     errors: int  # failed requests and spider exceptions
     unreadable: int  # page parts that could not be read (malformed markup, bad JSON)
     finish_reason: str | None
-
-
-def _connect(path: str | PathLike[str]) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(_SCHEMA)
-    return db
 
 
 def run_of(source: str, asked: list[str], stats: dict[str, Any]) -> SourceRun:
@@ -79,27 +57,20 @@ def run_of(source: str, asked: list[str], stats: dict[str, Any]) -> SourceRun:
 
 
 def record_run(path: str | PathLike[str], run: SourceRun) -> None:
-    db = _connect(path)
-    try:
+    with LocalTables(path, COVERAGE, timeout=CRAWL_TIMEOUT) as db:
         db.execute(
             "INSERT INTO crawl_runs (source, asked, started_at, finished_at, pages, found, new,"
             " updated, errors, unreadable, finish_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (run.source, json.dumps(run.asked), run.started_at, run.finished_at, run.pages,
              run.found, run.new, run.updated, run.errors, run.unreadable, run.finish_reason))
-    finally:
-        db.close()
 
 
 def recent_runs(path: str | PathLike[str], *, limit: int = 50) -> list[SourceRun]:
     """The latest runs, newest first."""
-    db = _connect(path)
-    try:
-        rows = db.execute(
+    with LocalTables(path, COVERAGE, timeout=API_TIMEOUT) as db:
+        rows = db.rows(
             "SELECT source, asked, started_at, finished_at, pages, found, new, updated, errors,"
-            " unreadable, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT ?",
-            (limit,)).fetchall()
-    finally:
-        db.close()
+            " unreadable, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT ?", (limit,))
     return [SourceRun(r[0], json.loads(r[1]), *r[2:]) for r in rows]
 
 

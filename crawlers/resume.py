@@ -2,9 +2,9 @@
 
 Scrapy's JOBDIR writes its request queue only when a crawl closes cleanly: after a kill -9
 the queue is gone while part of its seen-requests file is not, so the next run would skip
-pages it never read. The frontier is kept in the index's SQLite file instead
-(`crawl_frontier`: job, request fingerprint, the request, done, the ids of the mentions
-its page gave):
+pages it never read. The frontier is kept in the local SQLite file instead
+(`index.localstate.FRONTIER`, table `crawl_frontier`: job, request fingerprint, the request,
+done, the ids of the mentions its page gave):
 
 - a start request is recorded when it is issued; the requests a page leads to are recorded
   in the transaction that marks that page done, with its mention ids;
@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import sqlite3
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +37,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.request import request_from_dict
 
 from crawlers.signals import index_written
+from index.localstate import CRAWL_TIMEOUT, FRONTIER, LocalTables
 from index.record import Mention
 from index.stores import open_configured
 
@@ -57,32 +57,22 @@ _WRITE_EVERY = 1.0  # seconds
 #: A parsed page: its request's fingerprint, its mentions' ids, the requests it led to.
 Page = tuple[str, list[str], list[tuple[str, bytes]]]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS crawl_frontier (
-    job TEXT NOT NULL, fingerprint TEXT NOT NULL, request BLOB NOT NULL,
-    done INTEGER NOT NULL DEFAULT 0, mentions TEXT, PRIMARY KEY (job, fingerprint)
-) WITHOUT ROWID;
-"""
-
 
 class Frontier:
-    """The requests of unfinished crawls, by job. Requests are pickled: the file is the
-    index's own, written only by this process."""
+    """The requests of unfinished crawls, by job. Requests are pickled: the local file is
+    mentionwatch's own, written only by its processes."""
 
     def __init__(self, path: str | PathLike[str]) -> None:
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode = WAL")  # the index writes the same file
-        # A commit survives the process being killed without an fsync per page; only a
-        # power cut may lose the last pages, which are then asked for again.
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute(_SCHEMA)
+        # Its commits survive a kill -9 (WAL, synchronous NORMAL); only a power cut may
+        # lose the last pages, which are then asked for again.
+        self._db = LocalTables(path, FRONTIER, timeout=CRAWL_TIMEOUT)
 
     def load(self, job: str) -> tuple[list[bytes], dict[str, tuple[bytes, list[str]]]]:
         """The job's requests not done, and the done ones by fingerprint with their
         mention ids."""
         pending: list[bytes] = []
         done: dict[str, tuple[bytes, list[str]]] = {}
-        for fingerprint, request, is_done, mentions in self._db.execute(
+        for fingerprint, request, is_done, mentions in self._db.rows(
                 "SELECT fingerprint, request, done, mentions FROM crawl_frontier WHERE job = ?",
                 (job,)):
             if is_done:
@@ -92,15 +82,13 @@ class Frontier:
         return pending, done
 
     def add(self, job: str, requests: Iterable[tuple[str, bytes]]) -> None:
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._db.transaction():
             self._insert(job, requests)
 
     def mark_done(self, job: str, pages: Iterable[Page]) -> None:
         """Pages parsed, in the order they were: the requests each led to, then its
         mentions, all in one transaction."""
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._db.transaction():
             for fingerprint, mention_ids, following in pages:
                 # In order: a page may be one that an earlier page of the list led to.
                 self._insert(job, following)

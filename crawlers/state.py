@@ -1,17 +1,19 @@
 """What earlier crawls saw, per watched source, so a crawl fetches only what is new.
 
-Kept in the index's own SQLite file: `crawl_seen` (source key, mention id) and `crawl_mark`
-(source key, newest `published_at` seen: the high-water mark). What a crawl sees is
-written only when it ends, so a crawl that dies leaves the state as it was; the next one
-resumes it (`crawlers.resume`) and notes what the dead crawl had read as its own.
+Kept in the local SQLite file (`index.localstate.CRAWL_STATE`): `crawl_seen` (source key,
+mention id) and `crawl_mark` (source key, newest `published_at` seen: the high-water mark).
+What a crawl sees is written only when it ends, so a crawl that dies leaves the state as it
+was; the next one resumes it (`crawlers.resume`) and notes what the dead crawl had read as
+its own.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from index.localstate import CRAWL_STATE, CRAWL_TIMEOUT, LocalTables
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -20,26 +22,17 @@ if TYPE_CHECKING:
 
 __all__ = ["CrawlState"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS crawl_seen (
-    source TEXT NOT NULL, mention_id TEXT NOT NULL, PRIMARY KEY (source, mention_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS crawl_mark (source TEXT PRIMARY KEY, newest TEXT NOT NULL);
-"""
 _BATCH = 500  # ids per lookup, under SQLite's bound-parameter limit
 
 
 class CrawlState:
-    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
-        self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode = WAL")  # the index writes the same file
-        self._db.executescript(_SCHEMA)
+    def __init__(self, path: str | Path, timeout: float = CRAWL_TIMEOUT) -> None:
+        self._db = LocalTables(path, CRAWL_STATE, timeout=timeout)
         self._pending: dict[str, dict[str, datetime | None]] = {}
 
     def high_water(self, source: str) -> datetime | None:
         """The newest `published_at` an earlier crawl of this source saw."""
-        row = self._db.execute("SELECT newest FROM crawl_mark WHERE source = ?",
-                               (source,)).fetchone()
+        row = self._db.one("SELECT newest FROM crawl_mark WHERE source = ?", (source,))
         return datetime.fromisoformat(row[0]) if row else None
 
     def seen_ids(self, source: str, ids: Iterable[str]) -> set[str]:
@@ -49,7 +42,7 @@ class CrawlState:
         for start in range(0, len(unique), _BATCH):
             chunk = unique[start:start + _BATCH]
             marks = ",".join("?" * len(chunk))
-            seen.update(row[0] for row in self._db.execute(
+            seen.update(row[0] for row in self._db.rows(
                 f"SELECT mention_id FROM crawl_seen WHERE source = ? AND mention_id IN ({marks})",
                 [source, *chunk]))
         return seen
@@ -68,8 +61,7 @@ class CrawlState:
         self._pending.setdefault(source, {}).update(dict.fromkeys(ids))
 
     def commit(self) -> None:
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._db.transaction():
             for source, seen in self._pending.items():
                 self._db.executemany(
                     "INSERT OR IGNORE INTO crawl_seen (source, mention_id) VALUES (?, ?)",

@@ -58,8 +58,9 @@ from index.backend import (
     resolve,
 )
 from index.corrections import apply_correction, check_correction
-from index.errors import BackendUnavailable, QueryError, StoreError
+from index.errors import QueryError, StoreError
 from index.keys import handle_key, key, lang_key
+from index.localstate import connect, translated
 from index.query import (
     And,
     Field,
@@ -166,8 +167,6 @@ _RANKED = (
     " SELECT rowid, bm25(mentions_fts, 1.0, 0.0) FROM mentions_fts WHERE mentions_fts MATCH ?)"
 )
 _RATING_OPS = frozenset({">=", "<=", ">", "<", "="})
-# Errors that say "not now" rather than "broken": the file cannot be opened or stayed locked.
-_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN})
 _EXPORT_BATCH = 500
 # Page caches: the writer's for FTS merges and big sorts; a reader's small, as there are
 # several (the OS caches the file for all of them) and a sort spills to disk beyond it.
@@ -543,17 +542,6 @@ def _document_frequencies(rows: Iterable[tuple[str]], keep: Callable[[str], bool
 # --- the store -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Re-raise sqlite3 errors as StoreError, or BackendUnavailable when retrying may help."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        code = getattr(exc, "sqlite_errorcode", None)
-        unavailable = code is not None and code & 0xFF in _UNAVAILABLE
-        raise (BackendUnavailable if unavailable else StoreError)(f"{action}: {exc}") from exc
-
-
 def _upgraded(mention: Mention, version: int) -> Mention:
     """A record of a file at schema `version` as this version writes it.
 
@@ -655,12 +643,9 @@ class SqliteStore:
         self.path = os.fspath(path)
         self._timeout = timeout
         self._lock = threading.Lock()  # the writer's
-        with _translated(f"cannot open {self.path}"):
+        with translated(f"cannot open {self.path}"):
             self._db = self._connect()
             try:
-                # In WAL, NORMAL keeps every commit through a kill -9; only a power cut can
-                # lose the last few, and commits skip an fsync each.
-                self._db.execute("PRAGMA journal_mode = WAL")
                 _migrate(self._db)
                 _analyze_once(self._db)
             except BaseException:
@@ -669,12 +654,8 @@ class SqliteStore:
         self._readers = _Readers(partial(self._connect, reader=True), readers)
 
     def _connect(self, *, reader: bool = False) -> sqlite3.Connection:
-        # isolation_level=None: transactions are begun explicitly, not by sqlite3.
-        db = sqlite3.connect(
-            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-        )
+        db = connect(self.path, self._timeout)  # WAL, synchronous NORMAL: the file's pragmas
         try:
-            db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA cache_size = -{_READER_CACHE_KIB if reader else _WRITER_CACHE_KIB}")
             db.execute(f"PRAGMA query_only = {int(reader)}")
         except BaseException:
@@ -698,7 +679,7 @@ class SqliteStore:
         # IMMEDIATE takes the write lock up front, waiting up to the busy timeout; a deferred
         # transaction that reads first could fail at once when another process wrote meanwhile.
         # A read transaction gives every query in it the same snapshot (total matches hits).
-        with _translated(action), self._connection(write) as db:
+        with translated(action), self._connection(write) as db:
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield db
@@ -940,18 +921,18 @@ class SqliteStore:
         return self._stream(parts, params)
 
     def _stream(self, statements: Iterable[str], params: list[object]) -> Iterator[Mention]:
-        with _translated(f"cannot open {self.path}"):
+        with translated(f"cannot open {self.path}"):
             db = self._connect(reader=True)
         try:
-            with _translated("cannot export mentions"):
+            with translated("cannot export mentions"):
                 db.execute("BEGIN")
             for sql in statements:
-                with _translated("cannot export mentions"):
+                with translated("cannot export mentions"):
                     cursor = db.execute(sql, params)
                     batch = cursor.fetchmany(_EXPORT_BATCH)
                 while batch:
                     yield from (_load(record) for (record,) in batch)
-                    with _translated("cannot export mentions"):
+                    with translated("cannot export mentions"):
                         batch = cursor.fetchmany(_EXPORT_BATCH)
         finally:
             db.close()  # ends the read transaction

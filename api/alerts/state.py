@@ -1,6 +1,6 @@
-"""Alert state in the SQLite file of the index: every alert raised (the history the API lists)
-and each notifier's delivery of it, so a restart neither forgets what was sent nor sends it
-again, and a failed delivery is retried with backoff on later passes.
+"""Alert state in the local SQLite file (`index.localstate.ALERTS`): every alert raised (the
+history the API lists) and each notifier's delivery of it, so a restart neither forgets what
+was sent nor sends it again, and a failed delivery is retried with backoff on later passes.
 
 The baseline needs no state of its own: it is recomputed from the mentions every pass.
 """
@@ -8,39 +8,17 @@ The baseline needs no state of its own: it is recomputed from the mentions every
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from os import PathLike
 from typing import Any, Literal
 
 from api.alerts.rules import Alert
+from index.localstate import ALERTS, API_TIMEOUT, LocalTables
 
 __all__ = ["AlertState", "Delivery", "StoredAlert"]
 
 DeliveryStatus = Literal["pending", "sent", "failed"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alert_history (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    rule TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    window_start TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    alert TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alert_history_rule ON alert_history (rule, subject, window_start);
-CREATE TABLE IF NOT EXISTS alert_deliveries (
-    alert_id INTEGER NOT NULL REFERENCES alert_history (id),
-    notifier TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT NOT NULL,
-    last_error TEXT,
-    PRIMARY KEY (alert_id, notifier)
-);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,29 +38,26 @@ class Delivery:
 
 
 class AlertState:
-    """Alert history and deliveries, in their own tables of the index's SQLite file."""
+    """Alert history and deliveries, in their own tables of the local SQLite file."""
 
     def __init__(self, path: str | PathLike[str], *, max_attempts: int = 5,
-                 backoff: timedelta = timedelta(minutes=1)) -> None:
+                 backoff: timedelta = timedelta(minutes=1), timeout: float = API_TIMEOUT) -> None:
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = LocalTables(path, ALERTS, timeout=timeout)
 
     def last_window(self, rule: str, target: str) -> datetime | None:
         """Where the last alert of `rule` on `target` (`brand=Acme`) started."""
-        row = self._db.execute(
+        row = self._db.one(
             "SELECT max(window_start) FROM alert_history WHERE rule = ? AND subject = ?",
-            (rule, target)).fetchone()
+            (rule, target))
         return datetime.fromisoformat(row[0]) if row[0] else None
 
     def record(self, alert: Alert, payload: dict[str, Any], notifiers: list[str],
                now: datetime) -> int | None:
         """Keep an alert and queue a delivery per notifier, in one transaction; None when
         the same alert (same key) was already recorded."""
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._db.transaction():
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO alert_history "
                 "(key, rule, subject, window_start, created_at, alert) VALUES (?,?,?,?,?,?)",
@@ -99,7 +74,7 @@ class AlertState:
 
     def due(self, now: datetime) -> list[tuple[int, str, dict[str, Any]]]:
         """(alert id, notifier, alert payload) of every delivery to attempt now."""
-        rows = self._db.execute(
+        rows = self._db.rows(
             "SELECT d.alert_id, d.notifier, h.alert FROM alert_deliveries d "
             "JOIN alert_history h ON h.id = d.alert_id "
             "WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.alert_id",
@@ -114,9 +89,9 @@ class AlertState:
     def failed(self, alert_id: int, notifier: str, error: str, now: datetime) -> None:
         """Count a failed attempt: retry after backoff * 2^(attempts - 1), give up after
         `max_attempts`."""
-        (attempts,) = self._db.execute(
+        (attempts,) = self._db.one(
             "SELECT attempts + 1 FROM alert_deliveries WHERE alert_id = ? AND notifier = ?",
-            (alert_id, notifier)).fetchone()
+            (alert_id, notifier))
         status = "failed" if attempts >= self.max_attempts else "pending"
         retry = now + self.backoff * 2 ** (attempts - 1)
         self._db.execute(
@@ -127,13 +102,13 @@ class AlertState:
     def history(self, *, limit: int = 50, rule: str | None = None) -> list[StoredAlert]:
         """The latest alerts, newest first."""
         where, params = ("WHERE rule = ?", [rule]) if rule else ("", [])
-        rows = self._db.execute(
+        rows = self._db.rows(
             f"SELECT id, created_at, alert FROM alert_history {where} "
             "ORDER BY id DESC LIMIT ?", (*params, limit))
         return [StoredAlert(i, datetime.fromisoformat(c), json.loads(a)) for i, c, a in rows]
 
     def deliveries(self, alert_id: int) -> list[Delivery]:
-        rows = self._db.execute(
+        rows = self._db.rows(
             "SELECT alert_id, notifier, status, attempts, last_error FROM alert_deliveries "
             "WHERE alert_id = ? ORDER BY notifier", (alert_id,))
         return [Delivery(*row) for row in rows]

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.cli import main
 from api.keys import KeyStore
+from api.settings import Settings
 from index.record import Mention
 
 
@@ -62,3 +65,34 @@ def test_cli_creates_a_working_key(db: Path, anonymous: TestClient) -> None:
     assert anonymous.get("/mentions", headers={"X-API-Key": key}).status_code == 200
     bad = CliRunner().invoke(main, ["keys", "create", "--role", "god", "--db", str(db)])
     assert bad.exit_code == 2
+
+
+def test_a_key_made_before_tables_had_versions_still_works(db: Path) -> None:
+    key = "mw_made-by-an-older-mentionwatch"
+    with sqlite3.connect(db) as old:  # the table as mentionwatch made it then, verbatim
+        old.execute("CREATE TABLE IF NOT EXISTS api_keys (id INTEGER PRIMARY KEY, name TEXT "
+                    "NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT "
+                    "NOT NULL, revoked_at TEXT)")
+        old.execute("INSERT INTO api_keys (name, role, hash, created_at) VALUES (?,?,?,?)",
+                    ("old", "viewer", hashlib.sha256(key.encode()).hexdigest(), "2026-01-01"))
+    with TestClient(create_app(Settings(db=db))) as client:
+        assert client.get("/mentions", headers={"X-API-Key": key}).status_code == 200
+
+
+def test_a_key_made_while_the_crawler_holds_the_file_is_a_503(
+        anonymous: TestClient, api_keys: dict[str, str]) -> None:
+    admin = {"X-API-Key": api_keys["admin"]}
+    crawl = sqlite3.connect(anonymous.app.state.settings.db, isolation_level=None)
+    crawl.execute("BEGIN IMMEDIATE")  # a crawl writing a batch, past the 5 s busy timeout
+    try:
+        busy = anonymous.post("/keys", json={"role": "viewer", "name": "x"}, headers=admin)
+        assert anonymous.get("/keys", headers=admin).status_code == 200  # reads go on
+    finally:
+        crawl.execute("ROLLBACK")
+        crawl.close()
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "5"
+    assert "API keys in" in busy.json()["error"]["message"]
+    assert "database is locked" in busy.json()["error"]["message"]
+    assert anonymous.post("/keys", json={"role": "viewer", "name": "x"},
+                          headers=admin).status_code == 201

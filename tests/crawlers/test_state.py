@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from crawlers.coverage import recent_runs
+from crawlers.resume import Frontier
 from crawlers.state import CrawlState
+from index.errors import BackendUnavailable
 from index.record import Author, Mention
 
 
@@ -45,3 +53,29 @@ def test_many_ids_are_looked_up_in_batches(tmp_path: Path) -> None:
     assert state.all_seen("k", mentions)
     assert not state.all_seen("k", [*mentions, _mention("t3_new", 1)])
     state.close()
+
+
+def test_a_commit_into_a_locked_file_is_unavailable_and_loses_nothing(tmp_path: Path) -> None:
+    a = _mention("t3_a", 2)
+    state = CrawlState(tmp_path / "m.db", timeout=0.05)
+    state.note("k", [a])
+    api = sqlite3.connect(tmp_path / "m.db", isolation_level=None)  # another process writing
+    api.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(BackendUnavailable, match=r"crawl state in .*database is locked"):
+            state.commit()
+    finally:
+        api.execute("ROLLBACK")
+        api.close()
+    state.commit()  # what was noted is still there to commit
+    assert state.all_seen("k", [a])
+    state.close()
+
+
+@pytest.mark.parametrize(("opens", "name"), [
+    (CrawlState, "crawl state"), (Frontier, "crawl frontier"), (recent_runs, "crawl coverage"),
+])
+def test_a_file_that_cannot_be_opened_is_unavailable_and_named(
+        tmp_path: Path, opens: Callable[[Path], Any], name: str) -> None:
+    with pytest.raises(BackendUnavailable, match=f"cannot open {name} in .*missing"):
+        opens(tmp_path / "missing" / "m.db")
