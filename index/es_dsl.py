@@ -6,6 +6,12 @@
 
 User text only ever reaches Elasticsearch as the `query` of a match-type query (which is
 analysed, never parsed), or as a `term`/`prefix` value; never as query_string syntax.
+
+A term is matched by its stems and a lone CJK character by itself, as in SQLite: the
+document's `stems` and `chars` fields hold the shared analyzer's streams (`analyzer.streams`,
+space-separated, split by the `whitespace` analyzer), and a query sends its own; so both
+backends stem with the same Snowball and find the same. Exact phrases, prefixes and
+multi-character Chinese words search the fields Elasticsearch analyses (`mentionwatch_text`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from index.analyzer import fold_chinese, tokens
+from index.analyzer import fold_chinese, match_tokens, streams
 from index.errors import QueryError
 from index.keys import handle_key, key, lang_key
 from index.query import (
@@ -39,7 +45,6 @@ __all__ = [
     "compile_query",
     "document",
     "index_name",
-    "ranking_boost",
     "scored",
 ]
 
@@ -47,9 +52,6 @@ Query = dict[str, Any]
 
 #: The analysed fields a term or phrase is looked for in (title + text + brand, as in SQLite).
 TEXT_FIELDS = ("title", "text", "brand_name")
-#: Their stemmed sub-fields: they only rank, never decide what matches, so `battery` keeps
-#: matching exactly what it matches in SQLite while `batteries` still ranks it up.
-_ENGLISH_FIELDS = ("title.english", "text.english")
 #: `MentionStore.terms` field names -> the keyword field holding that value's key.
 TERMS_FIELDS: dict[str, str] = {
     "brand": "brand",
@@ -79,6 +81,7 @@ def index_name(prefix: str, published_at: datetime | None) -> str:
 def document(mention: Mention) -> dict[str, Any]:
     """The document indexed for `mention`: the filter fields as the same keys queries
     compare (`index.keys`), the text fields, and the whole record to read back."""
+    found = streams(mention.title, mention.text, mention.brand)
     return {
         "id": mention.id,
         "source": key(mention.source),
@@ -102,6 +105,8 @@ def document(mention: Mention) -> dict[str, Any]:
         # `record` and highlighted by the shared highlighter, so nobody sees the folding.
         "title": fold_chinese(mention.title) if mention.title else None,
         "text": fold_chinese(mention.text),
+        "stems": " ".join(found.stems),
+        "chars": " ".join(found.chars),
         "record": mention.to_dict(),
     }
 
@@ -110,25 +115,18 @@ def _any(queries: list[Query]) -> Query:
     return {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
-def _analysed(text: str) -> list[str]:
-    words = tokens(text)
-    if not words:
-        raise QueryError(0, "a term with letters or digits", found=text)
-    return words
-
-
 def _text(node: Term | Phrase) -> Query:
-    words = _analysed(node.text)
-    if isinstance(node, Term) and node.prefix:
-        if len(words) == 1:
-            # An exact prefix query: phrase_prefix would stop at max_expansions terms.
-            return _any([{"prefix": {field: {"value": words[0]}}} for field in TEXT_FIELDS])
-        kind = "phrase_prefix"
-    else:
-        # A term analysed into several tokens (a Chinese word's bigrams, `e-mail`) must
-        # match them in order, like a phrase: the same as the SQLite store.
-        kind = "phrase"
-    return {"multi_match": {"query": fold_chinese(node.text), "type": kind,
+    prefix = isinstance(node, Term) and node.prefix
+    stream, words = match_tokens(node.text, exact=prefix or isinstance(node, Phrase))
+    if not words:
+        raise QueryError(0, "a term with letters or digits", found=node.text)
+    if stream != "terms":  # the analyzer's own stream: one field, already analysed
+        return {"match_phrase": {stream: " ".join(words)}}
+    if prefix and len(words) == 1:
+        # An exact prefix query: phrase_prefix would stop at max_expansions terms.
+        return _any([{"prefix": {field: {"value": words[0]}}} for field in TEXT_FIELDS])
+    return {"multi_match": {"query": fold_chinese(node.text),
+                            "type": "phrase_prefix" if prefix else "phrase",
                             "fields": list(TEXT_FIELDS)}}
 
 
@@ -183,12 +181,3 @@ def scored(node: Node) -> Query:
     """`compile_query(node)`, in filter context when no text ranks it (score 0)."""
     query = compile_query(node)
     return query if positive_leaves(node) else {"bool": {"filter": [query]}}
-
-
-def ranking_boost(node: Node) -> list[Query]:
-    """Optional clauses on the stemmed English sub-fields for the query's positive terms:
-    added as `should` next to the query, they reorder matches without adding any."""
-    return [
-        {"multi_match": {"query": leaf.text, "fields": list(_ENGLISH_FIELDS)}}
-        for leaf in positive_leaves(node)
-    ]
