@@ -197,6 +197,8 @@ def _is_cjk(token: str) -> bool:
 def stemmed(words: Sequence[str]) -> list[str]:
     """The stems of `tokens`' output, one for one (CJK bigrams and other scripts unchanged)."""
     stems = _stemmer().stemWords(words)
+    if STEM_OVERRIDES.keys().isdisjoint(words):  # nearly always: a set lookup per word, in C
+        return stems
     return [STEM_OVERRIDES.get(word, stem) for word, stem in zip(words, stems, strict=True)]
 
 
@@ -204,12 +206,12 @@ def characters(words: Sequence[str]) -> list[str]:
     """The CJK characters of `tokens`' output, one for each in the text: a bigram gives its
     first character, and its second too when no bigram of the same run follows."""
     found: list[str] = []
-    for word, following in zip(words, [*words[1:], ""], strict=True):
-        if not _is_cjk(word):
+    for at, word in enumerate(words):
+        if word.isascii() or not _is_cjk(word):  # isascii first: most words are, and it is C
             continue
         found.append(word[0])
-        if len(word) == 2 and not (len(following) == 2 and following[0] == word[1]
-                                   and _is_cjk(following)):
+        following = words[at + 1] if at + 1 < len(words) else ""
+        if len(word) == 2 and not (len(following) == 2 and following[0] == word[1]):
             found.append(word[1])
     return found
 
