@@ -12,8 +12,23 @@ Everything else separates tokens. Traditional Chinese characters are folded to S
 ones, character by character (OpenCC's `t2s` table), so `电池` finds `電池` and the reverse.
 
 A query term is analysed the same way, so a Chinese term becomes a phrase of bigrams and
-matches wherever its characters appear in a run. A single CJK character only finds texts
-where it stands alone, as in Elasticsearch without `output_unigrams`.
+matches wherever its characters appear in a run.
+
+Beside these exact `tokens`, a text has two more streams, so a search finds what people type:
+
+- `stemmed`: every token through Snowball's English stemmer (PyStemmer), so `batteries`
+  finds `battery` and `overheating` finds `Overheats`. Every word is stemmed, whatever the
+  text's declared language: a query's language is unknown, and it must be analysed as the
+  text was. Snowball English only strips English endings of Latin letters, so other scripts
+  and CJK bigrams pass unchanged; a Spanish or German word is at worst conflated with its own
+  inflections (`coches`, `coche`) and rarely with another word. A few words Snowball stems
+  apart from their own inflections are mapped first (`STEM_OVERRIDES`).
+- `characters`: each CJK character once per occurrence, so a one-character query (`裂`,
+  `电`) finds the runs it stands in; longer Chinese words still match, and rank, by bigrams.
+
+`match_tokens` says which stream a query term searches: a one-character CJK term its
+character; a quoted phrase, or a prefix, the exact tokens (`"batteries"` does not find
+`battery`); any other term its stems. `highlight` marks what matched, as written.
 """
 
 from __future__ import annotations
@@ -25,9 +40,33 @@ from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from itertools import groupby, pairwise
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-__all__ = ["fold_chinese", "highlight", "tokens"]
+import Stemmer
+
+__all__ = [
+    "STEM_OVERRIDES",
+    "Stream",
+    "Streams",
+    "characters",
+    "fold_chinese",
+    "highlight",
+    "match_tokens",
+    "near_tokens",
+    "stemmed",
+    "streams",
+    "tokens",
+]
+
+#: The token streams a text is indexed as: exact tokens, their stems, CJK characters.
+Stream = Literal["terms", "stems", "chars"]
+#: Words Snowball English stems apart from their own inflections (its step 1 gives
+#: `overheating` an `e`, which a later step takes for the suffix `-ate`): their stems.
+STEM_OVERRIDES = {
+    "overheated": "overheat",
+    "overheating": "overheat",
+    "overeating": "overeat",
+}
 
 _CJK_RANGES = (
     (0x3040, 0x30FF),  # Hiragana, Katakana
@@ -147,6 +186,68 @@ def tokens(text: str) -> list[str]:
     return [span.token for span in _spans(text)]
 
 
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")  # keeps its own cache of recent words
+
+
+def _is_cjk(token: str) -> bool:
+    return _kind(token[0]) == _CJK
+
+
+def stemmed(words: Sequence[str]) -> list[str]:
+    """The stems of `tokens`' output, one for one (CJK bigrams and other scripts unchanged)."""
+    stems = _stemmer().stemWords(words)
+    if STEM_OVERRIDES.keys().isdisjoint(words):  # nearly always: a set lookup per word, in C
+        return stems
+    return [STEM_OVERRIDES.get(word, stem) for word, stem in zip(words, stems, strict=True)]
+
+
+def characters(words: Sequence[str]) -> list[str]:
+    """The CJK characters of `tokens`' output, one for each in the text: a bigram gives its
+    first character, and its second too when no bigram of the same run follows."""
+    found: list[str] = []
+    for at, word in enumerate(words):
+        if word.isascii() or not _is_cjk(word):  # isascii first: most words are, and it is C
+            continue
+        found.append(word[0])
+        following = words[at + 1] if at + 1 < len(words) else ""
+        if len(word) == 2 and not (len(following) == 2 and following[0] == word[1]):
+            found.append(word[1])
+    return found
+
+
+class Streams(NamedTuple):
+    terms: list[str]
+    stems: list[str]
+    chars: list[str]
+
+
+def streams(*parts: str | None) -> Streams:
+    """The three streams a mention is indexed as, of its searchable `parts` (title, text,
+    brand) as one text: a phrase may run from one part into the next, on every backend."""
+    words = tokens("\n".join(part for part in parts if part))
+    return Streams(words, stemmed(words), characters(words))
+
+
+def match_tokens(text: str, *, exact: bool = False) -> tuple[Stream, list[str]]:
+    """The stream a query term (or with `exact`, a phrase or a prefix) searches, and its
+    tokens there: a lone CJK character its character, exact ones their tokens, others
+    their stems. No tokens when `text` has no letters or digits."""
+    words = tokens(text)
+    if len(words) == 1 and len(words[0]) == 1 and _is_cjk(words[0]):
+        return "chars", words
+    return near_tokens(text, exact=exact)
+
+
+def near_tokens(text: str, *, exact: bool) -> tuple[Stream, list[str]]:
+    """A side of NEAR: its exact tokens or its stems. Both sides of a NEAR must be in one
+    stream whose positions are the words' (terms and stems are, one for one), so a lone
+    CJK character is a word here and finds only where it stands alone."""
+    words = tokens(text)
+    return ("terms", words) if exact else ("stems", stemmed(words))
+
+
 def _matches(words: Sequence[str], at: int, pattern: Sequence[str], prefix: bool) -> bool:
     window = words[at : at + len(pattern)]
     if len(window) < len(pattern):
@@ -189,6 +290,43 @@ def _window(text: str, first: tuple[int, int] | None, max_len: int) -> range:
     return range(start, min(length, start + max_len))
 
 
+class _Streams:
+    """A text's words and, computed on first use, their stems."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.terms = words
+        self._stems: list[str] | None = None
+
+    @property
+    def stems(self) -> list[str]:
+        if self._stems is None:
+            self._stems = stemmed(self.terms)
+        return self._stems
+
+
+def _marks(spans: Sequence[_Span], streams: _Streams, term: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets in the text of every match of one highlight term."""
+    prefix = term.endswith("*")
+    quoted = len(term) > 1 and term[0] == term[-1] == '"'
+    stream, pattern = match_tokens(term, exact=prefix or quoted)
+    if not pattern:
+        return []
+    if stream == "chars":
+        return [mark for span in spans for mark in _char_marks(span, pattern[0])]
+    words = streams.stems if stream == "stems" else streams.terms
+    return [(spans[at].start, spans[at + len(pattern) - 1].end)
+            for at in _starts(words, pattern, prefix)]
+
+
+def _char_marks(span: _Span, char: str) -> list[tuple[int, int]]:
+    # A CJK token is one character or a bigram of two, each from one original character.
+    if len(span.token) == 1 or not _is_cjk(span.token):
+        return [(span.start, span.end)] if span.token == char else []
+    first, second = span.token
+    return ([(span.start, span.start + 1)] if first == char else []) + (
+        [(span.end - 1, span.end)] if second == char else [])
+
+
 def highlight(
     text: str,
     terms: Iterable[str],
@@ -200,19 +338,16 @@ def highlight(
     """A snippet of `text` of at most `max_len` characters around the first match, HTML-escaped
     (mention text is untrusted), with every match of `terms` wrapped in `pre`/`post`.
 
-    Each term is analysed like the text; a multi-token term (a phrase, a Chinese word)
-    matches only where its tokens are consecutive, and a trailing `*` makes its last
-    token a prefix: `highlight("Batteries <b>die</b>", ["batter*"])` gives
+    Each term is analysed like the text and matched in the stream it searches
+    (`match_tokens`): a term by its stems, a "quoted" phrase exactly, a lone CJK character
+    wherever it stands. A multi-token term (a phrase, a Chinese word) matches only where its
+    tokens are consecutive, and a trailing `*` makes its last token a prefix of an exact
+    word: `highlight("Batteries <b>die</b>", ["batter*"])` gives
     `'<mark>Batteries</mark> &lt;b&gt;die&lt;/b&gt;'`.
     """
     spans = _spans(text)
-    words = [span.token for span in spans]
-    patterns = [(pattern, term.endswith("*")) for term in terms if (pattern := tokens(term))]
-    marks = _merge([
-        (spans[at].start, spans[at + len(pattern) - 1].end)
-        for pattern, prefix in patterns
-        for at in _starts(words, pattern, prefix)
-    ])
+    streams = _Streams([span.token for span in spans])
+    marks = _merge([mark for term in terms for mark in _marks(spans, streams, term)])
     shown = _window(text, marks[0] if marks else None, max_len)
     parts = ["…" if shown.start > 0 else ""]
     position = shown.start

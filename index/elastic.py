@@ -8,7 +8,8 @@ Layout on the cluster, for a `prefix` (default `mentionwatch`):
 
 - an index template `prefix-mentions` for `prefix-*` (`es_mapping.json`): keyword filter
   fields, `published_at` date, title/text/brand analysed by `mentionwatch_text` (standard
-  tokenizer, cjk_width, lowercase, asciifolding, cjk_bigram) with `english` sub-fields;
+  tokenizer, cjk_width, lowercase, asciifolding, cjk_bigram), and the shared analyzer's
+  stems and CJK characters (`stems`, `chars`; see `es_dsl`);
 - monthly indices `prefix-YYYY.MM` chosen by each mention's own `published_at`
   (`prefix-undated` without one), all behind the alias `prefix-mentions`, which every read uses;
 - `prefix-corrections`: people's sentiment labels, one document per mention id, matched
@@ -61,7 +62,6 @@ from index.es_dsl import (
     TERMS_FIELDS,
     document,
     index_name,
-    ranking_boost,
     scored,
 )
 from index.query import MatchAll, Node, conjoin, highlight_terms
@@ -289,8 +289,6 @@ class ElasticStore:
 
     def _search_body(self, node: Node, sort: Sort) -> dict[str, Any]:
         query = scored(node)
-        if sort == "relevance" and (boost := ranking_boost(node)):
-            query = {"bool": {"must": [query], "should": boost}}
         newest = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
         order: list[Any] = ["_score", *newest] if sort == "relevance" else newest
         return {"query": query, "sort": order}

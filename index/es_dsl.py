@@ -7,6 +7,12 @@
 
 User text only ever reaches Elasticsearch as the `query` of a match-type query (which is
 analysed, never parsed), or as a `term`/`prefix` value; never as query_string syntax.
+
+A term is matched by its stems and a lone CJK character by itself, as in SQLite: the
+document's `stems` and `chars` fields hold the shared analyzer's streams (`analyzer.streams`,
+space-separated, split by the `whitespace` analyzer), and a query sends its own; so both
+backends stem with the same Snowball and find the same. Exact phrases, prefixes and
+multi-character Chinese words search the fields Elasticsearch analyses (`mentionwatch_text`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from index.analyzer import fold_chinese, tokens
+from index.analyzer import fold_chinese, match_tokens, near_tokens, streams
 from index.errors import QueryError
 from index.keys import handle_key, key, lang_key
 from index.query import (
@@ -41,7 +47,6 @@ __all__ = [
     "compile_query",
     "document",
     "index_name",
-    "ranking_boost",
     "scored",
 ]
 
@@ -49,9 +54,6 @@ Query = dict[str, Any]
 
 #: The analysed fields a term or phrase is looked for in (title + text + brand, as in SQLite).
 TEXT_FIELDS = ("title", "text", "brand_name")
-#: Their stemmed sub-fields: they only rank, never decide what matches, so `battery` keeps
-#: matching exactly what it matches in SQLite while `batteries` still ranks it up.
-_ENGLISH_FIELDS = ("title.english", "text.english")
 #: `MentionStore.terms` field names -> the keyword field holding that value's key.
 TERMS_FIELDS: dict[str, str] = {
     "brand": "brand",
@@ -81,6 +83,8 @@ def index_name(prefix: str, published_at: datetime | None) -> str:
 def document(mention: Mention) -> dict[str, Any]:
     """The document indexed for `mention`: the filter fields as the same keys queries
     compare (`index.keys`), the text fields, and the whole record to read back."""
+    found = streams(mention.title, mention.text, mention.brand)
+    title = streams(mention.title)  # for title:
     return {
         "id": mention.id,
         "source": key(mention.source),
@@ -105,6 +109,10 @@ def document(mention: Mention) -> dict[str, Any]:
         # `record` and highlighted by the shared highlighter, so nobody sees the folding.
         "title": fold_chinese(mention.title) if mention.title else None,
         "text": fold_chinese(mention.text),
+        "stems": " ".join(found.stems),
+        "chars": " ".join(found.chars),
+        "title_stems": " ".join(title.stems),
+        "title_chars": " ".join(title.chars),
         "record": mention.to_dict(),
     }
 
@@ -113,40 +121,44 @@ def _any(queries: list[Query]) -> Query:
     return {"bool": {"should": queries, "minimum_should_match": 1}}
 
 
-def _analysed(text: str) -> list[str]:
-    words = tokens(text)
+def _text(node: Term | Phrase, *, title_only: bool = False) -> Query:
+    prefix = isinstance(node, Term) and node.prefix
+    stream, words = match_tokens(node.text, exact=prefix or isinstance(node, Phrase))
     if not words:
-        raise QueryError(0, "a term with letters or digits", found=text)
-    return words
-
-
-def _text(node: Term | Phrase, fields: tuple[str, ...] = TEXT_FIELDS) -> Query:
-    words = _analysed(node.text)
-    if isinstance(node, Term) and node.prefix:
-        if len(words) == 1:
-            # An exact prefix query: phrase_prefix would stop at max_expansions terms.
-            return _any([{"prefix": {field: {"value": words[0]}}} for field in fields])
-        kind = "phrase_prefix"
-    else:
-        # A term analysed into several tokens (a Chinese word's bigrams, `e-mail`) must
-        # match them in order, like a phrase: the same as the SQLite store.
-        kind = "phrase"
-    return {"multi_match": {"query": fold_chinese(node.text), "type": kind,
+        raise QueryError(0, "a term with letters or digits", found=node.text)
+    if stream != "terms":  # the analyzer's own stream: one field, already analysed
+        return {"match_phrase": {("title_" if title_only else "") + stream: " ".join(words)}}
+    fields = ("title",) if title_only else TEXT_FIELDS
+    if prefix and len(words) == 1:
+        # An exact prefix query: phrase_prefix would stop at max_expansions terms.
+        return _any([{"prefix": {field: {"value": words[0]}}} for field in fields])
+    # A term analysed into several tokens (a Chinese word's bigrams, `e-mail`) must match
+    # them in order, like a phrase: the same as the SQLite store.
+    return {"multi_match": {"query": fold_chinese(node.text),
+                            "type": "phrase_prefix" if prefix else "phrase",
                             "fields": list(fields)}}
 
 
-def _consecutive(side: Term | Phrase) -> Query:
-    _analysed(side.text)  # raises for a side without letters or digits
-    return {"match": {"query": fold_chinese(side.text), "ordered": True, "max_gaps": 0}}
-
-
 def _near(node: Near) -> Query:
-    """Both sides within one field, in either order, at most `distance` positions between
-    them (FTS5's NEAR, Lucene's unordered intervals with max_gaps); each side's own words
-    consecutive, like a phrase."""
-    sides = [_consecutive(side) for side in (node.left, node.right)]
-    rule = {"all_of": {"intervals": sides, "ordered": False, "max_gaps": node.distance}}
-    return _any([{"intervals": {field: rule}} for field in TEXT_FIELDS])
+    """Both sides at most `distance` positions apart, in either order (FTS5's NEAR, Lucene's
+    unordered intervals with max_gaps), each side's words consecutive like a phrase: in
+    the stems, as the SQLite store does, or in the words as written when a side is quoted."""
+    exact = isinstance(node.left, Phrase) or isinstance(node.right, Phrase)
+    sides = [(side.text, *near_tokens(side.text, exact=exact)) for side in (node.left, node.right)]
+    for text, _, words in sides:
+        if not words:
+            raise QueryError(0, "a term with letters or digits", found=text)
+    if exact:
+        rule = _all_near([fold_chinese(text) for text, _, _ in sides], node.distance)
+        return _any([{"intervals": {field: rule}} for field in TEXT_FIELDS])
+    return {"intervals": {"stems": _all_near([" ".join(words) for _, _, words in sides],
+                                             node.distance)}}
+
+
+def _all_near(queries: list[str], distance: int) -> Query:
+    consecutive = [{"match": {"query": query, "ordered": True, "max_gaps": 0}}
+                   for query in queries]
+    return {"all_of": {"intervals": consecutive, "ordered": False, "max_gaps": distance}}
 
 
 def _field(field: Field) -> Query:
@@ -161,7 +173,7 @@ def _field(field: Field) -> Query:
             return _any([{"term": {"source_domain": domain}},
                          {"wildcard": {"source_domain": {"value": f"*.{domain}"}}}])
         case Field("title", ":", Term() | Phrase() as leaf):
-            return _text(leaf, ("title",))
+            return _text(leaf, title_only=True)
         case Field("author", ":", str(value)):
             return _any([{"term": {"author_name": key(value)}},
                          {"term": {"author_handle": handle_key(value)}}])
@@ -210,12 +222,3 @@ def scored(node: Node) -> Query:
     """`compile_query(node)`, in filter context when no text ranks it (score 0)."""
     query = compile_query(node)
     return query if positive_leaves(node) else {"bool": {"filter": [query]}}
-
-
-def ranking_boost(node: Node) -> list[Query]:
-    """Optional clauses on the stemmed English sub-fields for the query's positive terms:
-    added as `should` next to the query, they reorder matches without adding any."""
-    return [
-        {"multi_match": {"query": leaf.text, "fields": list(_ENGLISH_FIELDS)}}
-        for leaf in positive_leaves(node)
-    ]

@@ -208,9 +208,11 @@ def positive_leaves(node: Node) -> tuple[Term | Phrase, ...]:
 
 
 def highlight_terms(node: Node) -> tuple[str, ...]:
-    """`positive_leaves` in `index.analyzer.highlight`'s form (a prefix ends in '*')."""
+    """`positive_leaves` in `index.analyzer.highlight`'s form (a prefix ends in '*', a
+    phrase is quoted)."""
     return tuple(
-        f"{leaf.text}*" if isinstance(leaf, Term) and leaf.prefix else leaf.text
+        f'"{leaf.text}"' if isinstance(leaf, Phrase)
+        else f"{leaf.text}*" if leaf.prefix else leaf.text
         for leaf in positive_leaves(node)
     )
 

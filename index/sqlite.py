@@ -6,10 +6,14 @@ can write while the API reads, from separate processes.
     result = store.search("电池 OR battery", Filters(brand="Acme"), sort="newest")
 
 `mentions` holds the filter columns (casefolded, so filters ignore case) and the whole record
-as JSON; `mentions_fts` indexes the analyzer's tokens of title + text + brand, joined by
-spaces. FTS5's unicode61 tokenizer then only splits on those spaces (its `categories` and
-`remove_diacritics` are set to keep each analyzer token whole and unchanged), so a Chinese
-term, analysed into bigrams, is matched as a phrase of bigrams. The store writes
+as JSON; `mentions_fts` indexes the analyzer's three streams of title + text + brand, each
+joined by spaces into a column of its own: `terms` (the exact tokens), `stems` (their
+Snowball stems) and `chars` (CJK characters). FTS5's unicode61 tokenizer then only splits on
+those spaces (its `categories` and `remove_diacritics` are set to keep each analyzer token
+whole and unchanged), so a Chinese term, analysed into bigrams, is matched as a phrase of
+bigrams. A term searches its stems, a quoted phrase or a prefix the exact terms, a lone CJK
+character the characters (`analyzer.match_tokens`); the columns keep their own positions, so
+a phrase is matched within one stream. The store writes
 `mentions_fts` itself with every insert and update of `mentions` (see `_write`); a trigger
 removes a deleted row's terms, whoever deletes it.
 
@@ -43,7 +47,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from index.analyzer import highlight, tokens
+from index.analyzer import highlight, match_tokens, near_tokens, streams
 from index.arguments import check_page, check_size, check_terms_field, histogram_window
 from index.backend import (
     NO_FILTERS,
@@ -85,7 +89,8 @@ __all__ = ["SqliteStore"]
 # PRAGMA user_version of the schema below; 0 is the first, without tags, 2 had triggers for
 # inserts and updates, 3 analysed Traditional Chinese apart from Simplified, and 4 had no
 # text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects; 6 had
-# no kind, persona or title_terms.
+# no kind, persona or title_terms, and neither stems nor characters (no stemming, no
+# one-character Chinese queries).
 _VERSION = 7
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
@@ -110,6 +115,8 @@ _SCHEMA = (
     title_terms TEXT NOT NULL,  -- the title's analyzer tokens joined by spaces, for title:
     terms TEXT NOT NULL,    -- analyzer tokens joined by spaces
     tags TEXT NOT NULL,     -- private-use tokens of the brand, for the text index
+    stems TEXT NOT NULL,    -- the stems of `terms`, one for one
+    chars TEXT NOT NULL,    -- the CJK characters of `terms`
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
 )""",
     # Export's order, and the date range; (brand, published_at, sentiment) answers a
@@ -117,13 +124,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at, id)",
     "CREATE INDEX IF NOT EXISTS mentions_brand ON mentions (brand, published_at, sentiment)",
     """CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5 (
-    terms, tags, content='mentions', content_rowid='seq',
+    terms, tags, stems, chars, content='mentions', content_rowid='seq',
     tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
 )""",
     "CREATE VIRTUAL TABLE IF NOT EXISTS mentions_vocab USING fts5vocab (mentions_fts, 'row')",
     """CREATE TRIGGER IF NOT EXISTS mentions_fts_delete AFTER DELETE ON mentions BEGIN
-    INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags)
-        VALUES ('delete', old.seq, old.terms, old.tags);
+    INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags, stems, chars)
+        VALUES ('delete', old.seq, old.terms, old.tags, old.stems, old.chars);
 END""",
     """CREATE TABLE IF NOT EXISTS corrections (
     id TEXT PRIMARY KEY,    -- the mention's id; kept when the mention is re-crawled
@@ -149,22 +156,26 @@ _REBUILD = (
 _COLUMNS = (
     "id", "source", "source_domain", "kind", "brand", "lang", "sentiment", "text_sentiment",
     "rating", "published_at", "author_name", "author_handle", "aspects", "persona", "title_terms",
-    "terms", "tags", "record",
+    "terms", "tags", "stems", "chars", "record",
 )
-_TERMS, _TAGS = _COLUMNS.index("terms"), _COLUMNS.index("tags")
+#: The columns of the text index, in its order.
+_FTS_COLUMNS = ("terms", "tags", "stems", "chars")
+_INDEXED = [_COLUMNS.index(column) for column in _FTS_COLUMNS]
 _INSERT = (
     f"INSERT INTO mentions (seq, {', '.join(_COLUMNS)})"
     f" VALUES (?, {', '.join('?' for _ in _COLUMNS)})"
 )
 _UPDATE = f"UPDATE mentions SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])} WHERE id = ?"
 # The first column, named after the table, is FTS5's command: 'delete' an entry, NULL add one.
-_INDEX = "INSERT INTO mentions_fts (mentions_fts, rowid, terms, tags) VALUES (?, ?, ?, ?)"
+_INDEX = (f"INSERT INTO mentions_fts (mentions_fts, rowid, {', '.join(_FTS_COLUMNS)})"
+          " VALUES (?, ?, ?, ?, ?, ?)")
 _IDS = "SELECT value FROM json_each(?)"
 _FTS_MATCH = "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?"
 # bm25 of the text only: the tags column weighs 0.
 _RANKED = (
     "WITH ranked (seq, score) AS MATERIALIZED ("
-    " SELECT rowid, bm25(mentions_fts, 1.0, 0.0) FROM mentions_fts WHERE mentions_fts MATCH ?)"
+    " SELECT rowid, bm25(mentions_fts, 1.0, 0.0, 1.0, 1.0) FROM mentions_fts"
+    " WHERE mentions_fts MATCH ?)"
 )
 _RATING_OPS = frozenset({">=", "<=", ">", "<", "="})
 _EXPORT_BATCH = 500
@@ -255,14 +266,14 @@ def _dump(mention: Mention) -> str:
     )
 
 
-def _words(text: str) -> str:
-    """The analyzer's tokens of `text` joined by spaces, as the text index and title_terms
-    hold them."""
-    return " ".join(tokens(text))
+def _title_terms(title: str | None) -> str:
+    """The title's three streams, for title:, apart by a token no stream holds so that no
+    phrase runs from one into the next."""
+    return " | ".join(" ".join(stream) for stream in streams(title))
 
 
 def _row(mention: Mention) -> tuple[object, ...]:
-    searchable = "\n".join(part for part in (mention.title, mention.text, mention.brand) if part)
+    words, stems, chars = streams(mention.title, mention.text, mention.brand)
     return (
         mention.id,
         key(mention.source),
@@ -278,9 +289,11 @@ def _row(mention: Mention) -> tuple[object, ...]:
         handle_key(mention.author.handle) if mention.author.handle else None,
         json.dumps([aspect.key for aspect in mention.aspects], ensure_ascii=False),
         mention.advocate.persona if mention.advocate else None,
-        _words(mention.title or ""),
-        _words(searchable),
+        _title_terms(mention.title),
+        " ".join(words),
         _brand_tag(mention.brand) if mention.brand else "",
+        " ".join(stems),
+        " ".join(chars),
         _dump(mention),
     )
 
@@ -296,9 +309,10 @@ def _write(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> int:
     last one written, or the same one added twice."""
     rows = list(rows)
     stored = {
-        mention_id: (seq, terms, tags)
-        for mention_id, seq, terms, tags in db.execute(
-            f"SELECT id, seq, terms, tags FROM mentions WHERE id IN ({_IDS}) ORDER BY seq",
+        mention_id: (seq, tuple(indexed))
+        for mention_id, seq, *indexed in db.execute(
+            f"SELECT id, seq, {', '.join(_FTS_COLUMNS)} FROM mentions WHERE id IN ({_IDS})"
+            " ORDER BY seq",
             (json.dumps([row[0] for row in rows]),),
         )
     }
@@ -308,12 +322,12 @@ def _write(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> int:
         (row for row in rows if row[0] not in stored), start=last + 1)]
     db.executemany(_UPDATE, [(*row[1:], row[0]) for row in changed.values()])
     db.executemany(_INSERT, new)
-    entries: list[tuple[str | None, int, object, object]] = []
-    for mention_id, (seq, terms, tags) in stored.items():  # in rowid order
-        row = changed[mention_id]
-        if (row[_TERMS], row[_TAGS]) != (terms, tags):  # a re-crawl's text is mostly the same
-            entries += [("delete", seq, terms, tags), (None, seq, row[_TERMS], row[_TAGS])]
-    entries += [(None, row[0], row[1 + _TERMS], row[1 + _TAGS]) for row in new]
+    entries: list[tuple[object, ...]] = []
+    for mention_id, (seq, indexed) in stored.items():  # in rowid order
+        now = tuple(changed[mention_id][at] for at in _INDEXED)
+        if now != indexed:  # a re-crawl's text is mostly the same
+            entries += [("delete", seq, *indexed), (None, seq, *now)]
+    entries += [(None, row[0], *(row[1 + at] for at in _INDEXED)) for row in new]
     db.executemany(_INDEX, entries)
     return len(new)
 
@@ -359,12 +373,17 @@ def _load(record: str) -> Mention:
 # --- the query AST compiled to SQL ---------------------------------------------------------
 
 
-def _fts_string(text: str) -> str:
-    words = _words(text)
+def _fts_string(text: str, *, exact: bool) -> str:
+    """`text` as an FTS5 phrase in the column of the stream it searches."""
+    column, words = match_tokens(text, exact=exact)
+    return f'{column} : ' + _phrase(text, words)
+
+
+def _phrase(text: str, words: list[str]) -> str:
     if not words:
         raise QueryError(0, "a term with letters or digits", found=text)
     # Tokens are letters, digits and marks only, so they need no escaping inside quotes.
-    return '"' + words + '"'
+    return '"' + " ".join(words) + '"'
 
 
 def _is_text(node: Node) -> bool:
@@ -381,12 +400,17 @@ def _is_text(node: Node) -> bool:
 def _fts(node: Node) -> str:
     match node:
         case Term(text, prefix):
-            return _fts_string(text) + ("*" if prefix else "")
+            return _fts_string(text, exact=prefix) + ("*" if prefix else "")
         case Phrase(text):
-            return _fts_string(text)
+            return _fts_string(text, exact=True)
         case Near(left, right, distance):
-            # FTS5's NEAR: either order, at most `distance` tokens between the two.
-            return f"NEAR({_fts(left)} {_fts(right)}, {distance})"
+            # FTS5's NEAR: either order, at most `distance` tokens between the two, both
+            # sides in one stream (positions of terms and stems are one for one).
+            exact = isinstance(left, Phrase) or isinstance(right, Phrase)
+            sides = [(side.text, near_tokens(side.text, exact=exact)) for side in (left, right)]
+            column = sides[0][1][0]
+            phrases = " ".join(_phrase(text, words) for text, (_, words) in sides)
+            return f"{column} : NEAR({phrases}, {distance})"
         case And(children) | Or(children):
             joiner = " AND " if isinstance(node, And) else " OR "
             return "(" + joiner.join(_fts(child) for child in children) + ")"
@@ -425,9 +449,11 @@ def _field(field: Field) -> tuple[str, list[object]]:
                     [domain, len(domain) + 1, "." + domain])
         case Field("title", ":", Term() | Phrase() as leaf):
             # The text index narrows to mentions with the words anywhere; title_terms keeps
-            # those with them in the title, tokens compared whole (a prefix's last one not).
-            words = " " + _words(leaf.text) + ("" if isinstance(leaf, Term) and leaf.prefix
-                                               else " ")
+            # those with them in the title (in the stream the term searches), tokens compared
+            # whole (a prefix's last one not).
+            prefix = isinstance(leaf, Term) and leaf.prefix
+            _, found = match_tokens(leaf.text, exact=prefix or isinstance(leaf, Phrase))
+            words = " " + " ".join(found) + ("" if prefix else " ")
             return (f"(m.seq IN ({_FTS_MATCH}) AND instr(' ' || m.title_terms || ' ', ?) > 0)",
                     [_fts(leaf), words])
         case Field("author", ":", str(value)):

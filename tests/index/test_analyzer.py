@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.analyzer import highlight, tokens
+from index.analyzer import characters, highlight, match_tokens, stemmed, tokens
 
 
 @pytest.mark.parametrize(
@@ -135,3 +135,54 @@ def test_the_fast_paths_agree_on_a_generated_corpus() -> None:
     texts = [m.text for batch in generate(300, seed=3) for m in batch]
     assert any(not text.isascii() for text in texts)
     assert all(tokens(text) == tokens(text + " é")[:-1] for text in texts)
+
+
+def test_stems_are_snowball_english_one_for_one_and_leave_chinese_alone() -> None:
+    words = tokens("Batteries overheating Overheats charged 電池 coches")
+    assert stemmed(words) == ["batteri", "overheat", "overheat", "charg", "电池", "coch"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("螢幕摔一次就裂", ["萤", "幕", "摔", "一", "次", "就", "裂"]),
+        ("电池 好 Acme手机", ["电", "池", "好", "手", "机"]),
+        ("no chinese", []),
+    ],
+)
+def test_characters_are_every_cjk_character_once(text: str, expected: list[str]) -> None:
+    assert characters(tokens(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "exact", "expected"),
+    [
+        ("Batteries", False, ("stems", ["batteri"])),
+        ("Batteries", True, ("terms", ["batteries"])),
+        ("裂", False, ("chars", ["裂"])),
+        ("電", True, ("chars", ["电"])),
+        ("电池", False, ("stems", ["电池"])),
+        ("...", False, ("stems", [])),
+    ],
+)
+def test_match_tokens_picks_the_stream_a_term_searches(
+    text: str, exact: bool, expected: tuple[str, list[str]]
+) -> None:
+    assert match_tokens(text, exact=exact) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "expected"),
+    [
+        ("Overheats while charging", ["overheating"], "<mark>Overheats</mark> while charging"),
+        ("Batteries, battery", ['"battery"'], "Batteries, <mark>battery</mark>"),
+        ("Batteries, battery", ["batteries"], "<mark>Batteries</mark>, <mark>battery</mark>"),
+        ("螢幕摔一次就裂", ["裂"], "螢幕摔一次就<mark>裂</mark>"),
+        ("電池和电视", ["电"], "<mark>電</mark>池和<mark>电</mark>视"),
+        ("好", ["好"], "<mark>好</mark>"),
+    ],
+)
+def test_highlight_marks_stems_and_characters_as_written(
+    text: str, terms: list[str], expected: str
+) -> None:
+    assert highlight(text, terms) == expected

@@ -219,11 +219,11 @@ def test_the_index_analyzer_agrees_with_the_shared_one(es: ElasticStore, text: s
     assert [token["token"] for token in analysed["tokens"]] == tokens(text)
 
 
-def test_the_text_fields_have_an_english_sub_field(es: ElasticStore) -> None:
+def test_the_shared_analyzers_streams_are_split_on_spaces(es: ElasticStore) -> None:
     mapping = es.client.indices.get_mapping(index=f"{es.prefix}-undated").body
     fields = next(iter(mapping.values()))["mappings"]["properties"]
     assert fields["text"]["analyzer"] == "mentionwatch_text"
-    assert fields["text"]["fields"]["english"]["analyzer"] == "english"
+    assert fields["stems"]["analyzer"] == fields["chars"]["analyzer"] == "whitespace"
     assert fields["published_at"]["type"] == "date"
     assert fields["brand"]["type"] == "keyword"
 

@@ -57,9 +57,11 @@ def test_compiled_query_shapes() -> None:
         {"prefix": {"text": {"value": "batt"}}},
         {"prefix": {"brand_name": {"value": "batt"}}},
     ], "minimum_should_match": 1}}
+    # A term searches the shared analyzer's stems, a lone CJK character its characters.
+    assert compile_query(parse("Batteries-life")) == {"match_phrase": {"stems": "batteri life"}}
+    assert compile_query(parse("裂")) == {"match_phrase": {"chars": "裂"}}
     assert compile_query(parse("battery -brand:ACME rating>=4")) == {"bool": {
-        "must": [{"multi_match": {"query": "battery", "type": "phrase",
-                                  "fields": ["title", "text", "brand_name"]}}],
+        "must": [{"match_phrase": {"stems": "batteri"}}],
         "filter": [
             {"bool": {"must_not": [{"term": {"brand": "acme"}}]}},
             {"range": {"rating": {"gte": 0.75}}},

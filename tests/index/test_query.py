@@ -268,4 +268,4 @@ def test_positive_leaves_skip_negations_and_fields() -> None:
     assert positive_leaves(node) == (
         Term("batt", prefix=True), Phrase("battery life"), Term("电池"), Term("z"),
     )
-    assert highlight_terms(node) == ("batt*", "battery life", "电池", "z")
+    assert highlight_terms(node) == ("batt*", '"battery life"', "电池", "z")

@@ -53,9 +53,9 @@ def test_a_search_while_another_connection_writes_sees_the_last_commit(
 ) -> None:
     raw.execute("BEGIN IMMEDIATE")
     raw.execute("DELETE FROM mentions WHERE id = ?", (corpus["acme_noon"].id,))
-    assert store.search("battery").total == 2  # the write is not committed yet
+    assert store.search("battery").total == 3  # the write is not committed yet
     raw.execute("COMMIT")
-    assert store.search("battery").total == 1  # and the text index followed it
+    assert store.search("battery").total == 2  # and the text index followed it
 
 
 def test_a_writer_commits_while_a_reader_holds_a_snapshot(
@@ -94,8 +94,8 @@ def test_a_crawler_process_writes_while_the_api_reads(store: SqliteStore, path: 
         seen.append(store.search("battery", size=5).total)
     assert writer.wait() == 0
     assert seen == sorted(seen)
-    assert all((total - 2) % 25 == 0 for total in seen)  # whole batches, never a torn one
-    assert store.count("battery") == 2 + 500
+    assert all((total - 3) % 25 == 0 for total in seen)  # whole batches, never a torn one
+    assert store.count("battery") == 3 + 500
 
 
 def test_one_store_is_shared_by_threads(
@@ -120,7 +120,7 @@ def test_one_store_is_shared_by_threads(
     for thread in threads:
         thread.join()
     assert errors == []
-    assert store.count("battery") == 2 + 30
+    assert store.count("battery") == 3 + 30
 
 
 def test_reads_go_on_while_a_write_of_the_same_store_waits_for_the_lock(
@@ -136,14 +136,14 @@ def test_reads_go_on_while_a_write_of_the_same_store_waits_for_the_lock(
         write.start()
         while not store._lock.locked():  # the write has begun waiting for the file
             time.sleep(0.001)
-        assert store.search("battery").total == 2
+        assert store.search("battery").total == 3
         assert store.get(corpus["acme_noon"].id) == corpus["acme_noon"]
         assert store.histogram(since=datetime(2026, 1, 1, tzinfo=UTC),
                                until=datetime(2027, 1, 1, tzinfo=UTC), interval="week")
         assert write.is_alive(), "the reads waited for the write to give up"
         raw.execute("ROLLBACK")
         write.join()
-        assert store.search("battery").total == 3
+        assert store.search("battery").total == 4
 
 
 def test_a_file_with_rows_gets_the_query_planners_statistics(
@@ -169,7 +169,7 @@ def test_rows_survive_vacuum(store: SqliteStore, raw: sqlite3.Connection,
                              corpus: dict[str, Mention]) -> None:
     raw.execute("DELETE FROM mentions WHERE id = ?", (corpus["acme_battery"].id,))
     raw.execute("VACUUM")
-    assert store.count("电池 OR 電池 OR battery") == 3
+    assert store.count("电池 OR 電池 OR battery") == 4
 
 
 def test_reopening_keeps_the_data(store: SqliteStore, path: Path) -> None:
@@ -306,8 +306,8 @@ def _index_agrees_with_rows(db: sqlite3.Connection) -> bool:
     """Whether every term's document count in the FTS index is what the rows hold: a stale
     entry, or a missing one, changes some term's count."""
     rows: Counter[str] = Counter()
-    for terms, tags in db.execute("SELECT terms, tags FROM mentions"):
-        rows.update(set(f"{terms} {tags}".split()))
+    for indexed in db.execute("SELECT terms, tags, stems, chars FROM mentions"):
+        rows.update(set(" ".join(indexed).split()))
     return dict(db.execute("SELECT term, doc FROM mentions_vocab")) == dict(rows)
 
 
@@ -372,7 +372,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         """)
     with SqliteStore(path) as again:
         again.upsert([make_mention("after", "written after the upgrade, battery")])
-        assert again.count("battery") == 3
+        assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (7,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
@@ -454,18 +454,28 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         assert db.execute("PRAGMA user_version").fetchone() == (7,)
 
 
-def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
+def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
     store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
 ) -> None:
-    taught = make_mention("taught", "How to calibrate the battery", title="Battery guide",
-                          advocate=Advocate(0.8, "educator"))
-    store.upsert([taught])
+    cracked = make_mention("cracked", "螢幕摔一次就裂. Overheats while charging")
+    store.upsert([cracked])
     store.close()
-    with sqlite3.connect(path, isolation_level=None) as db:  # as version 6 wrote it
-        for column in ("kind", "persona", "title_terms"):
-            db.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
-        db.execute("PRAGMA user_version = 6")
+    with sqlite3.connect(path, isolation_level=None) as db:  # as version 6 made it
+        db.executescript("""
+            DROP TRIGGER mentions_fts_delete;
+            DROP TABLE mentions_vocab;
+            DROP TABLE mentions_fts;
+            ALTER TABLE mentions DROP COLUMN stems;
+            ALTER TABLE mentions DROP COLUMN chars;
+            CREATE VIRTUAL TABLE mentions_fts USING fts5 (
+                terms, tags, content='mentions', content_rowid='seq',
+                tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'");
+            INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild');
+            PRAGMA user_version = 6;
+        """)
     with SqliteStore(path) as again:
-        assert again.count("kind:review persona:educator title:battery") == 1
+        assert again.count("overheating") == again.count("裂") == 1
+        assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert _index_agrees_with_rows(db)
