@@ -695,6 +695,9 @@ def test_near_finds_both_within_n_words_of_each_other_in_either_order(
                                                                   "alone"}
     (hit,) = store.search("battery NEAR/0 charging").hits
     assert hit.highlight == "<mark>Battery</mark> <mark>charging</mark> is slow"
+    # Stems on both sides, as a word's other forms are found anywhere; quoted, as written.
+    assert _found(store, "batteries NEAR/0 charges") == {"adjacent"}
+    assert _found(store, '"batteries" NEAR/3 charging') == set()
 
 
 def test_title_finds_words_in_the_title_only(
@@ -714,6 +717,10 @@ def test_title_finds_words_in_the_title_only(
     assert _found(store, "title:电池") == {"zh"}  # Simplified finds Traditional here too
     assert _found(store, "battery -title:battery") == {"in_text", "untitled"}
     assert _found(store, "title:life OR title:phone") == {"in_title", "in_text"}
+    assert _found(store, "title:batteries") == {"in_title"}  # stems, as everywhere
+    assert _found(store, 'title:"batteries"') == set()
+    assert _found(store, "title:续") == {"zh"}  # one character, as everywhere
+    assert _found(store, "title:很") == set()
 
 
 def _at_url(key: str, url: str) -> Mention:

@@ -454,6 +454,23 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         assert db.execute("PRAGMA user_version").fetchone() == (7,)
 
 
+def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
+    store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
+) -> None:
+    taught = make_mention("taught", "How to calibrate the battery", title="Battery guide",
+                          advocate=Advocate(0.8, "educator"))
+    store.upsert([taught])
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:  # as version 6 wrote it
+        for column in ("kind", "persona", "title_terms"):
+            db.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
+        db.execute("PRAGMA user_version = 6")
+    with SqliteStore(path) as again:
+        assert again.count("kind:review persona:educator title:battery") == 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+
+
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
     store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
 ) -> None:
