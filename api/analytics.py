@@ -23,7 +23,7 @@ from index.backend import (
     aspect_counts,
 )
 from index.query import Field
-from index.record import SentimentLabel
+from index.record import SENTIMENT_LABELS
 
 __all__ = ["router"]
 
@@ -172,7 +172,7 @@ def aspects(store: StoreDep, since: Instant, until: Instant, q: Q = "",
     now = aspect_counts(store, q, Filters(brand=brand, since=since, until=until))
     before = aspect_counts(store, q, Filters(brand=brand, since=_period_before(since, until),
                                               until=since))
-    empty: dict[SentimentLabel, int] = {"positive": 0, "neutral": 0, "negative": 0}
+    empty = dict.fromkeys(SENTIMENT_LABELS, 0)
     rows = []
     for name, by in now.items():
         count, previous = sum(by.values()), before.get(name, empty)

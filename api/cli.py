@@ -22,6 +22,7 @@ from api.settings import Settings
 from index.arguments import as_utc
 from index.backend import MentionStore
 from index.errors import StoreError
+from index.record import SENTIMENT_LABELS
 from index.urls import BadURL, http_url_host
 from index.watchlist import WatchlistError, load_watchlist
 
@@ -124,7 +125,7 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loop
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 @click.option("--brand")
 @click.option("--source")
-@click.option("--sentiment", type=click.Choice(["positive", "neutral", "negative"]))
+@click.option("--sentiment", type=click.Choice(SENTIMENT_LABELS))
 @click.option("--lang")
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance")
 @click.option("--size", type=click.IntRange(1, 1000), default=20, show_default=True)
@@ -179,7 +180,7 @@ def aspects_propose(brand: str, db: Path | None, min_mentions: int, limit: int) 
 
 @main.command()
 @click.argument("mention_id")
-@click.option("--label", required=True, type=click.Choice(["positive", "neutral", "negative"]))
+@click.option("--label", required=True, type=click.Choice(SENTIMENT_LABELS))
 @click.option("--by", required=True, help="Who is correcting it.")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 def correct(mention_id: str, label: str, by: str, db: Path | None) -> None:
@@ -399,7 +400,7 @@ def export() -> None:
 @click.argument("query", default="")
 @click.option("--brand")
 @click.option("--source")
-@click.option("--sentiment", type=click.Choice(["positive", "neutral", "negative"]))
+@click.option("--sentiment", type=click.Choice(SENTIMENT_LABELS))
 @click.option("--lang")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
               show_default=True)

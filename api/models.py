@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel
 
 from index.arguments import as_utc
 from index.backend import Hit
-from index.record import Mention
+from index.record import Kind, Mention, NpsClass, Persona, SentimentLabel
 
 __all__ = ["ErrorOut", "HealthOut", "Instant", "MentionOut", "SearchOut"]
 
@@ -42,7 +42,7 @@ class EngagementOut(BaseModel):
 
 
 class SentimentOut(BaseModel):
-    label: Literal["positive", "neutral", "negative"]
+    label: SentimentLabel
     score: float
     confidence: float
     model: str
@@ -51,20 +51,23 @@ class SentimentOut(BaseModel):
 
 class AdvocateOut(BaseModel):
     score: float
-    persona: str | None
+    persona: Persona | None
     signals: list[str]
 
 
 class AspectOut(BaseModel):
     name: str
-    polarity: Literal["positive", "neutral", "negative"]
+    polarity: SentimentLabel
 
 
 class MentionOut(BaseModel):
+    """The record's fields and parts as the API shows them (tests/test_record_shape.py checks
+    that they are exactly `Mention`'s)."""
+
     id: str
     source: str
     source_domain: str
-    kind: Literal["review", "post", "comment", "article"]
+    kind: Kind
     url: str
     parent_id: str | None
     author: AuthorOut
@@ -79,7 +82,7 @@ class MentionOut(BaseModel):
     matched_terms: list[str]
     sentiment: SentimentOut | None  # overall: the text and the rating, a correction wins
     text_sentiment: SentimentOut | None  # the text model's own result
-    nps_class: Literal["promoter", "passive", "detractor"] | None
+    nps_class: NpsClass | None
     nps_estimated: bool
     advocate: AdvocateOut | None
     aspects: list[AspectOut]  # what it praises or blames, per aspect

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from index.query import Field, FieldName, Node, conjoin, parse
-from index.record import Mention, SentimentLabel
+from index.record import SENTIMENT_LABELS, Mention, SentimentLabel
 
 __all__ = [
     "NO_FILTERS",
@@ -209,6 +209,6 @@ def aspect_counts(store: MentionStore, query: Node | str = "", filters: Filters 
     counts: AspectCounts = {}
     for bucket in store.terms("aspect", query, filters, size=size):
         name, _, polarity = bucket.key.rpartition(":")
-        counts.setdefault(name, {"positive": 0, "neutral": 0, "negative": 0})[
+        counts.setdefault(name, dict.fromkeys(SENTIMENT_LABELS, 0))[
             polarity] = bucket.count  # type: ignore[index]  # stored keys end in a label
     return counts

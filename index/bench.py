@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.backend import Filters
-from index.record import Author, Mention, Rating, Sentiment, SentimentLabel
+from index.record import SENTIMENT_LABELS, Author, Mention, Rating, Sentiment, SentimentLabel
 from index.sqlite import SqliteStore
 
 __all__ = ["BRANDS", "END", "KEYWORDS", "SOURCES", "generate", "run_bench"]
@@ -78,8 +78,7 @@ _SENTIMENT_WORDS: dict[SentimentLabel, dict[str, tuple[str, ...]]] = {
     "negative": {"en": ("terrible", "broken", "awful", "useless", "disappointed"),
                  "zh": ("差评", "失望", "坑")},
 }
-_LABELS: tuple[SentimentLabel, ...] = ("positive", "neutral", "negative")
-_LABEL_SHARES = (0.45, 0.25, 0.30)
+_LABEL_SHARES = (0.45, 0.25, 0.30)  # in SENTIMENT_LABELS order
 _SYLLABLES = ("ka", "lo", "mi", "ten", "ra", "vo", "sel", "dun", "pri", "ga", "zo", "fen",
               "tri", "mor", "bel", "qua", "ni", "ster", "op", "ux")
 _HAN = (  # the most common characters, for the made-up tail of the Chinese vocabulary
@@ -151,14 +150,14 @@ def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Me
         count = min(batch, docs - first)
         kinds = rng.choice(["en", "zh", "mixed"], count,
                            p=[1 - _CHINESE_SHARE - _MIXED_SHARE, _CHINESE_SHARE, _MIXED_SHARE])
-        labels = rng.choice(len(_LABELS), count, p=_LABEL_SHARES)
+        labels = rng.choice(len(SENTIMENT_LABELS), count, p=_LABEL_SHARES)
         brands = rng.integers(len(BRANDS), size=count)
         sources = rng.integers(len(SOURCES), size=count)
         ages = rng.random(count) * DAYS * 86400
         writers = np.searchsorted(authors, rng.random(count) * authors[-1])
         out = []
         for i in range(count):
-            label, brand = _LABELS[labels[i]], BRANDS[brands[i]]
+            label, brand = SENTIMENT_LABELS[labels[i]], BRANDS[brands[i]]
             source, domain = SOURCES[sources[i]]
             lang = {"en": "en", "zh": ("zh-Hans", "zh-Hant")[i % 2], "mixed": "zh-Hans"}[
                 kinds[i]]

@@ -7,21 +7,19 @@ always wins, also over a later re-scoring of the same mention.
 
 from __future__ import annotations
 
-from typing import get_args
-
-from index.record import Mention, Sentiment, SentimentLabel
+from index.record import SENTIMENT_LABELS, Mention, Sentiment
 
 __all__ = ["CORRECTED_SCORES", "apply_correction", "check_correction"]
 
 #: The score a corrected mention carries: the label's end of the -1..1 scale.
 CORRECTED_SCORES: dict[str, float] = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
-_LABELS = get_args(SentimentLabel)
 
 
 def check_correction(label: str, by: str) -> None:
     """Raise ValueError naming what is wrong with a correction's label or author."""
-    if label not in _LABELS:
-        raise ValueError(f"sentiment label must be one of {', '.join(_LABELS)}, got {label!r}")
+    if label not in SENTIMENT_LABELS:
+        raise ValueError(
+            f"sentiment label must be one of {', '.join(SENTIMENT_LABELS)}, got {label!r}")
     if not by.strip():
         raise ValueError("a correction needs who made it (by), got an empty string")
 

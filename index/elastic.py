@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from types import TracebackType
-from typing import Any, get_args
+from typing import Any
 
 import elastic_transport
 import elasticsearch
@@ -65,7 +65,7 @@ from index.es_dsl import (
     scored,
 )
 from index.query import MatchAll, Node, conjoin, highlight_terms
-from index.record import Mention, RecordError, SentimentLabel
+from index.record import SENTIMENT_LABELS, Mention, RecordError
 from index.significance import MIN_FOREGROUND
 
 __all__ = ["CLIENT_MAJOR", "ElasticStore", "RejectedMentions"]
@@ -75,7 +75,6 @@ log = logging.getLogger(__name__)
 #: The Elasticsearch major version this client speaks; the server's must be the same.
 CLIENT_MAJOR = int(elasticsearch.__versionstr__.partition(".")[0])
 _PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]{0,200}")
-_LABELS = get_args(SentimentLabel)
 _CALENDAR = {"hour": "1h", "day": "1d", "week": "1w"}  # calendar units follow DST in `tz`
 _PAGE = 500  # documents per request when streaming (export, corrections, lookups)
 _MAX_WINDOW = 10_000  # index.max_result_window: from + size beyond it is refused
@@ -417,7 +416,7 @@ class ElasticStore:
             TimeBucket(
                 datetime.fromtimestamp(bucket["key"] / 1000, zone),
                 int(bucket["doc_count"]),
-                dict.fromkeys(_LABELS, 0) | {
+                dict.fromkeys(SENTIMENT_LABELS, 0) | {
                     label["key"]: int(label["doc_count"])
                     for label in bucket["sentiment"]["buckets"]
                 },

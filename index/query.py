@@ -55,7 +55,7 @@ from typing import Literal, NamedTuple, cast, get_args
 
 from index.analyzer import tokens
 from index.errors import QueryError
-from index.record import Kind, Persona
+from index.record import SENTIMENT_LABELS, Kind, Persona
 
 __all__ = [
     "And",
@@ -86,12 +86,11 @@ DateRange = tuple[datetime | None, datetime | None]
 
 _TEXT_FIELDS: frozenset[str] = frozenset({"brand", "source", "author", "lang"})
 _FIELDS: frozenset[str] = frozenset(get_args(FieldName))
-_SENTIMENTS = ("positive", "neutral", "negative")
 _RATING_OPS = (">=", "<=", ">", "<", "=")
 #: Field values that must be one of a known few, compared casefolded.
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "sentiment": _SENTIMENTS,
-    "text_sentiment": _SENTIMENTS,
+    "sentiment": SENTIMENT_LABELS,
+    "text_sentiment": SENTIMENT_LABELS,
     "kind": tuple(sorted(get_args(Kind))),
     "persona": tuple(sorted(get_args(Persona))),
 }
@@ -105,9 +104,9 @@ def aspect_keys(value: str) -> tuple[str, ...]:
     """The stored `Aspect.key`s an `aspect:` filter's value matches: `battery:negative`
     itself, or `battery` with each polarity."""
     name, _, polarity = value.rpartition(":")
-    if name and polarity in _SENTIMENTS:
+    if name and polarity in SENTIMENT_LABELS:
         return (value,)
-    return tuple(f"{value}:{label}" for label in _SENTIMENTS)
+    return tuple(f"{value}:{label}" for label in SENTIMENT_LABELS)
 
 
 def stars_normalized(stars: float) -> float:
@@ -382,7 +381,7 @@ class _Lexer:
         """`battery` or `battery:negative`, as stored: lowercase, one ':' at most."""
         value = " ".join(raw.casefold().split())
         name, colon, polarity = value.rpartition(":")
-        if colon and (not name or ":" in name or polarity not in _SENTIMENTS):
+        if colon and (not name or ":" in name or polarity not in SENTIMENT_LABELS):
             raise self.error(at, "an aspect name, optionally with :positive, :neutral or "
                              ":negative", found=raw)
         return value

@@ -3,6 +3,12 @@
 Spiders build a `Mention` with `Mention.create(...)`, which derives the stable `id` and the
 `content_hash`; pipelines add enrichment with `dataclasses.replace`. The record is
 validated when it is built, so a bad value fails where it was made, not in the index.
+
+This is the one definition of the record's fields. `to_dict` and `from_dict` follow them, and
+so does the Elasticsearch document's `record`; the places that spell them out again (the API's
+`MentionOut`, the CSV columns in `api/mentions.py`, the SQLite store's fast JSON writer) are
+checked field by field by tests/test_record_shape.py. To add a field: add it here, set it in
+that test's `FULL`, and the test names every place that still misses it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 __all__ = [
+    "SENTIMENT_LABELS",
     "Advocate",
     "Aspect",
     "Author",
@@ -37,8 +44,12 @@ SentimentLabel = Literal["positive", "neutral", "negative"]
 NpsClass = Literal["promoter", "passive", "detractor"]
 Persona = Literal["educator", "validator", "connector", "builder"]
 
+#: The sentiment labels, for everyone above `index`. `sentiment` spells its own `Label` (it
+#: never imports `index`); tests/test_record_shape.py checks that the two agree.
+SENTIMENT_LABELS: tuple[SentimentLabel, ...] = get_args(SentimentLabel)
+
 _KINDS: frozenset[str] = frozenset(get_args(Kind))
-_LABELS: frozenset[str] = frozenset(get_args(SentimentLabel))
+_LABELS: frozenset[str] = frozenset(SENTIMENT_LABELS)
 _NPS: frozenset[str] = frozenset(get_args(NpsClass))
 _PERSONAS: frozenset[str] = frozenset(get_args(Persona))
 

@@ -81,7 +81,16 @@ from index.query import (
     positive_leaves,
     stars_normalized,
 )
-from index.record import Advocate, Aspect, Author, Engagement, Mention, Rating, Sentiment
+from index.record import (
+    SENTIMENT_LABELS,
+    Advocate,
+    Aspect,
+    Author,
+    Engagement,
+    Mention,
+    Rating,
+    Sentiment,
+)
 from index.significance import MIN_FOREGROUND, is_content_term
 
 __all__ = ["SqliteStore"]
@@ -204,19 +213,22 @@ _PARTS: dict[type, tuple[str, ...]] = {
 
 # `Mention.to_dict()` as compact JSON, written out by hand: json.dumps spends 250 ns on each
 # of a record's 40-odd keys and values, and this takes half its time (a tenth of an upsert).
-# tests/index/test_sqlite.py checks that it stays what json.dumps makes of `to_dict()`.
-_RECORD = (
-    '{"id":%s,"source":%s,"source_domain":%s,"kind":%s,"url":%s,"text":%s,"author":%s,'
-    '"collected_at":%s,"content_hash":%s,"published_at":%s,"title":%s,"lang":%s,'
-    '"parent_id":%s,"rating":%s,"engagement":%s,"brand":%s,"matched_terms":%s,"sentiment":%s,'
-    '"nps_class":%s,"nps_estimated":%s,"advocate":%s,"text_sentiment":%s,"aspects":%s}'
-)
-_AUTHOR = '{"name":%s,"handle":%s,"url":%s,"followers":%s,"verified":%s}'
-_RATING = '{"value":%r,"best":%r,"worst":%r,"normalized":%r}'
-_ENGAGEMENT = '{"likes":%s,"replies":%s,"reposts":%s,"score":%s,"views":%s}'
-_SENTIMENT = '{"label":%s,"score":%r,"confidence":%r,"model":%s,"corrected_by":%s}'
-_ADVOCATE = '{"score":%r,"persona":%s,"signals":%s}'
-_ASPECT = '{"name":%s,"polarity":%s}'
+# The keys come from the record's fields; `_dump` gives the values in the same order, and
+# tests/test_record_shape.py checks that the result stays what json.dumps makes of `to_dict()`.
+
+
+def _object(part: type, *computed: str) -> str:
+    """A %-template of `part` as a JSON object: its fields in order, then `computed` keys."""
+    return "{" + ",".join(f'"{name}":%s' for name in (*_PARTS[part], *computed)) + "}"
+
+
+_RECORD = _object(Mention)
+_AUTHOR = _object(Author)
+_RATING = _object(Rating, "normalized")
+_ENGAGEMENT = _object(Engagement)
+_SENTIMENT = _object(Sentiment)
+_ADVOCATE = _object(Advocate)
+_ASPECT = _object(Aspect)
 
 
 def _text_or_null(value: str | None) -> str:
@@ -850,9 +862,7 @@ class SqliteStore:
         with self._transaction("cannot count mentions over time") as db:
             rows = db.execute(sql, [edges[0], width, *params]).fetchall()
         counts = [0] * len(edges)
-        labels: list[dict[str, int]] = [
-            {"positive": 0, "neutral": 0, "negative": 0} for _ in edges
-        ]
+        labels: list[dict[str, int]] = [dict.fromkeys(SENTIMENT_LABELS, 0) for _ in edges]
         for slot, label, count in rows:
             at = bisect_right(edges, edges[0] + slot * width) - 1
             counts[at] += count
