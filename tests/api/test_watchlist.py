@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from index.watchlist import WatchlistError, load_watchlist
+from api.watchlist import load_watchlist
+from index.watchlist import WatchlistError
 
 GOOD = """\
 [[brands]]
