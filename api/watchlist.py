@@ -14,13 +14,19 @@ from pathlib import Path
 
 from api.alerts.rules import AlertOptions
 from crawlers.sources import Source
-from index.watchlist import Watchlist, read_toml, validate_toml
+from index.watchlist import Brand, Watchlist, read_toml, validate_toml
 
-__all__ = ["WatchlistFile", "load_watchlist", "parse_watchlist"]
+__all__ = ["WatchedBrand", "WatchlistFile", "load_watchlist", "parse_watchlist"]
 
 
-class WatchlistFile(Watchlist[Source, AlertOptions]):
-    """Every table the file may hold, each checked by its own type's options."""
+# Named classes, not bare `Brand[Source]`: the crawl's frontier pickles requests with their
+# brand, and pickle finds a class by its name.
+class WatchedBrand(Brand[Source]):
+    """A `[[brands]]` table, each of its sources checked by its own type's options."""
+
+
+class WatchlistFile(Watchlist[WatchedBrand, AlertOptions]):
+    """Every table the file may hold."""
 
 
 def load_watchlist(path: str | Path) -> WatchlistFile:

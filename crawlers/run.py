@@ -72,7 +72,7 @@ def _targets_by_spider(brands: Iterable[Brand[Source]]
     return targets
 
 
-def run_crawl(watchlist: Watchlist[Source, Any], overrides: Mapping[str, Any] | None = None
+def run_crawl(watchlist: Watchlist[Brand[Source], Any], overrides: Mapping[str, Any] | None = None
               ) -> dict[str, dict[str, Any]]:
     """Crawl every source of the watchlist once; returns each spider's Scrapy stats.
 

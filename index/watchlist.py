@@ -14,7 +14,7 @@ This module knows no source type, rule type or notifier: each is declared beside
 (a source type's options beside its spider in `crawlers/spiders/`, a rule's beside the rule
 in `api/alerts/rules.py`, a notifier's beside it in `api/alerts/notifiers.py`), and
 `api/watchlist.py`, the one layer that may import them all, composes the file's model as
-`Watchlist[Source, AlertOptions]`. Here are the parts every layer shares: the options base
+`Watchlist[Brand[Source], AlertOptions]`. Here are the parts every layer shares: the options base
 classes, the brand and its term matching, and `validate_toml`, which turns pydantic's errors
 into one line per problem naming the file line and the key.
 
@@ -128,7 +128,6 @@ def _term_pattern(term: str) -> re.Pattern[str]:
 
 
 SourceT = TypeVar("SourceT", bound=SourceOptions)
-RuleT = TypeVar("RuleT", bound=Options)
 
 
 class Brand(Options, Generic[SourceT]):
@@ -169,22 +168,27 @@ class Brand(Options, Generic[SourceT]):
         return tuple(term for term, p in self._patterns if p.search(text))
 
 
-class Watchlist(Options, Generic[SourceT, RuleT]):
-    """The whole file, once the layer above names its source and rule types."""
+BrandT = TypeVar("BrandT", bound=Brand[Any])
+RuleT = TypeVar("RuleT", bound=Options)
 
-    brands: tuple[Brand[SourceT], ...] = Field(min_length=1)
+
+class Watchlist(Options, Generic[BrandT, RuleT]):
+    """The whole file, once the layer above names its brand (with its source types) and
+    rule types."""
+
+    brands: tuple[BrandT, ...] = Field(min_length=1)
     alerts: tuple[RuleT, ...] = ()
 
     @field_validator("brands")
     @classmethod
-    def _unique_names(cls, brands: tuple[Brand[SourceT], ...]) -> tuple[Brand[SourceT], ...]:
+    def _unique_names(cls, brands: tuple[BrandT, ...]) -> tuple[BrandT, ...]:
         names = [b.name.casefold() for b in brands]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"brand names must be unique, repeated: {', '.join(dupes)}")
         return brands
 
-    def brand(self, name: str) -> Brand[SourceT]:
+    def brand(self, name: str) -> BrandT:
         for b in self.brands:
             if b.name.casefold() == name.casefold():
                 return b
