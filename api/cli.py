@@ -19,12 +19,13 @@ from typing import Any, TextIO
 import click
 
 from api.settings import Settings
+from api.watchlist import load_watchlist
 from index.arguments import as_utc
 from index.backend import MentionStore
 from index.errors import StoreError
 from index.record import SENTIMENT_LABELS
 from index.urls import BadURL, http_url_host
-from index.watchlist import WatchlistError, load_watchlist
+from index.watchlist import WatchlistError
 
 __all__ = ["main"]
 

@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING, Any
 
 from crawlers.extract.language import detect_lang
 from crawlers.run import run_crawl
+from crawlers.spiders.schemaorg import SchemaOrgSource
 from index.sqlite import SqliteStore
 from index.stores import ELASTICSEARCH_URL
-from index.watchlist import Brand, Source, Watchlist
+from index.watchlist import Brand, Watchlist
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -399,7 +400,7 @@ def _crawl(site: Site, db: Path) -> dict[str, Any]:
     of the crawl and of the site's server."""
     start_server_cpu = _children_cpu()
     with _SiteServer(site.files) as root:
-        source = Source(type="schemaorg", url=root + site.start, scope=root + "/")
+        source = SchemaOrgSource(type="schemaorg", url=root + site.start, scope=root + "/")
         watchlist = Watchlist(brands=(Brand(name=BRAND, terms=(BRAND, "艾克美"),
                                             sources=(source,)),))
         # The index pipeline writes to $ELASTICSEARCH_URL when it is set; this bench

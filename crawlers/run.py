@@ -4,42 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.asyncio import call_later
 
 from crawlers import settings as default_settings
-from crawlers.spiders.appstore import AppStoreSpider
-from crawlers.spiders.bluesky import BlueskySpider, check_logins
-from crawlers.spiders.feed import FeedSpider
-from crawlers.spiders.googleplay import GooglePlaySpider
-from crawlers.spiders.hackernews import HackerNewsSpider
-from crawlers.spiders.mastodon import MastodonSpider
-from crawlers.spiders.reddit import RedditSpider
-from crawlers.spiders.schemaorg import SchemaOrgSpider
-from crawlers.spiders.trustpilot import TrustpilotSpider
-from index.watchlist import Watchlist
+from crawlers.sources import Source
+from crawlers.spiders.bluesky import check_logins
+from crawlers.spiders.feed import FeedSource, FeedSpider
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
-    from crawlers.spiders.paged import PagedSpider
-
-# Source types crawled by a spider that takes (brand, source) targets.
-_TARGET_SPIDERS: dict[str, type[SchemaOrgSpider | PagedSpider]] = {
-    "schemaorg": SchemaOrgSpider,
-    "reddit": RedditSpider,
-    "hackernews": HackerNewsSpider,
-    "mastodon": MastodonSpider,
-    "appstore": AppStoreSpider,
-    "trustpilot": TrustpilotSpider,
-    "bluesky": BlueskySpider,
-    "googleplay": GooglePlaySpider,
-}
+    from index.watchlist import Brand, Watchlist
 
 __all__ = ["crawl_settings", "run_crawl"]
 
@@ -79,7 +61,18 @@ def crawl_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
-def run_crawl(watchlist: Watchlist, overrides: Mapping[str, Any] | None = None
+def _targets_by_spider(brands: Iterable[Brand[Source]]
+                       ) -> dict[type[Spider], list[tuple[Brand[Source], Source]]]:
+    """Each source's spider (its options' `spider`) and the (brand, source) pairs it
+    crawls."""
+    targets: dict[type[Spider], list[tuple[Brand[Source], Source]]] = {}
+    for brand in brands:
+        for source in brand.sources:
+            targets.setdefault(source.spider, []).append((brand, source))
+    return targets
+
+
+def run_crawl(watchlist: Watchlist[Brand[Source], Any], overrides: Mapping[str, Any] | None = None
               ) -> dict[str, dict[str, Any]]:
     """Crawl every source of the watchlist once; returns each spider's Scrapy stats.
 
@@ -88,19 +81,17 @@ def run_crawl(watchlist: Watchlist, overrides: Mapping[str, Any] | None = None
     source's login is not in the environment.
     """
     check_logins((s for b in watchlist.brands for s in b.sources), os.environ)
-    feeds = sorted({s.page_url for b in watchlist.brands for s in b.sources if s.type == "feed"})
     brand_aspects = {b.name: list(b.aspects) for b in watchlist.brands if b.aspects}
     process = _Process(crawl_settings({"MENTIONWATCH_ASPECTS": brand_aspects, **(overrides or {})}))
     crawlers: list[Crawler] = []
-    for source_type, spider in _TARGET_SPIDERS.items():
-        targets = [(b, s) for b in watchlist.brands for s in b.sources if s.type == source_type]
-        if targets:
-            crawler = process.create_crawler(spider)
-            crawlers.append(crawler)
-            process.crawl(crawler, targets=targets)
-    if feeds:
-        crawler = process.create_crawler(FeedSpider)
+    for spider, targets in _targets_by_spider(watchlist.brands).items():
+        crawler = process.create_crawler(spider)
         crawlers.append(crawler)
-        process.crawl(crawler, urls=feeds, brands=watchlist.brands)
+        if spider is FeedSpider:  # each feed once, matched against every brand
+            process.crawl(crawler, urls=sorted({s.url for _, s in targets
+                                                if isinstance(s, FeedSource)}),
+                          brands=watchlist.brands)
+        else:
+            process.crawl(crawler, targets=targets)
     process.start()
     return {c.spidercls.name: dict(c.stats.get_stats()) if c.stats else {} for c in crawlers}

@@ -16,7 +16,7 @@ from index.record import (
     mention_id,
 )
 from index.sqlite import SqliteStore
-from index.watchlist import Brand, Source, Watchlist, WatchlistError, load_watchlist
+from index.watchlist import Brand, SourceOptions, Watchlist, WatchlistError
 
 __all__ = [
     "NO_FILTERS",
@@ -35,14 +35,13 @@ __all__ = [
     "RecordError",
     "SearchResult",
     "Sentiment",
-    "Source",
+    "SourceOptions",
     "SqliteStore",
     "StoreError",
     "Watchlist",
     "WatchlistError",
     "content_hash",
     "highlight",
-    "load_watchlist",
     "mention_id",
     "parse",
     "tokens",

@@ -1,4 +1,5 @@
-"""The watchlist (`mentionwatch.toml`): which brands to watch, by which terms, on which sources.
+"""The watchlist file's shape (`mentionwatch.toml`): brands, the terms that name them, their
+sources and the alert rules, and how the file is read.
 
     [[brands]]
     name = "Acme"
@@ -9,17 +10,27 @@
     type = "schemaorg"
     url = "https://shop.example/products/"
 
+This module knows no source type, rule type or notifier: each is declared beside its code
+(a source type's options beside its spider in `crawlers/spiders/`, a rule's beside the rule
+in `api/alerts/rules.py`, a notifier's beside it in `api/alerts/notifiers.py`), and
+`api/watchlist.py`, the one layer that may import them all, composes the file's model as
+`Watchlist[Brand[Source], AlertOptions]`. Here are the parts every layer shares: the options base
+classes, the brand and its term matching, and `validate_toml`, which turns pydantic's errors
+into one line per problem naming the file line and the key.
+
 Unknown keys are errors, not silently ignored, and so is a key that does not apply to the
-source's type (`tag` on a reddit source); every error names the file line.
+source's type (`tag` on a reddit source).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from abc import abstractmethod
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -35,26 +46,19 @@ from pydantic_core import ErrorDetails
 from index.urls import http_url_host
 
 __all__ = [
-    "AlertOptions",
+    "TAG",
     "Brand",
-    "EmailNotifier",
-    "FlatlineOptions",
-    "NegativeShareOptions",
-    "NegativeSpikeOptions",
-    "Notifier",
-    "Source",
-    "SourceType",
-    "VolumeSpikeOptions",
+    "HttpURL",
+    "Options",
+    "SourceOptions",
     "Watchlist",
     "WatchlistError",
-    "WebhookNotifier",
-    "load_watchlist",
+    "read_toml",
+    "validate_toml",
 ]
 
-SourceType = Literal["schemaorg", "feed", "reddit", "hackernews", "mastodon", "appstore",
-                     "trustpilot", "bluesky", "googleplay"]
-
-_URL = r"^https?://\S+$"
+# The key that names a table's kind: a source's, a rule's or a notifier's `type`.
+TAG = "type"
 
 
 def _http_url(url: str) -> str:
@@ -65,100 +69,53 @@ def _http_url(url: str) -> str:
 
 
 HttpURL = Annotated[str, AfterValidator(_http_url)]
-# Per source type: the keys it needs (a set of alternatives: at least one of them) and the
-# other keys it may have. `url` on an API source replaces its public base URL.
-_KEYS: dict[str, tuple[tuple[frozenset[str], ...], frozenset[str]]] = {
-    "schemaorg": ((frozenset({"url"}),), frozenset({"scope", "sitemap"})),
-    "feed": ((frozenset({"url"}),), frozenset()),
-    "reddit": ((frozenset({"query", "subreddit"}),), frozenset({"url"})),
-    "hackernews": ((), frozenset({"query", "url"})),
-    "mastodon": ((frozenset({"instance"}), frozenset({"tag"})), frozenset()),
-    "appstore": ((frozenset({"app_id"}),), frozenset({"country", "url"})),
-    "trustpilot": ((frozenset({"company"}),), frozenset({"url"})),
-    "bluesky": ((frozenset({"actor", "query"}),),
-                frozenset({"url", "identifier_env", "password_env"})),
-    "googleplay": ((frozenset({"app_id"}),), frozenset({"country", "lang", "url"})),
-}
 
 
 class WatchlistError(ValueError):
-    """Raised by `load_watchlist` for an unreadable or invalid watchlist file."""
+    """Raised for an unreadable or invalid watchlist file (`read_toml`, `validate_toml`)."""
 
 
-class _Strict(BaseModel):
+class Options(BaseModel):
+    """A table of the file: immutable, and a key it does not declare is an error."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Source(_Strict):
-    type: SourceType
-    # The page or feed (schemaorg, feed); for an API source, its base URL if not the public one.
-    url: HttpURL | None = None
-    # schemaorg: links under this URL prefix are followed; defaults to the directory of `url`.
-    scope: HttpURL | None = None
-    # schemaorg: a sitemap, sitemap index (gzipped or not) or robots.txt listing sitemaps;
-    # its pages under the scope are crawled too.
-    sitemap: HttpURL | None = None
-    query: str | None = Field(default=None, min_length=1)  # reddit, hackernews, bluesky search
-    subreddit: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{2,21}$")
-    tag: str | None = Field(default=None, pattern=r"^\w+$")  # mastodon hashtag, without '#'
-    instance: HttpURL | None = None  # mastodon server
-    app_id: str | None = Field(default=None, pattern=r"^[\w.]+$")  # appstore, googleplay
-    country: str = Field(default="us", pattern=r"^[a-z]{2}$")  # appstore, googleplay
-    lang: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")  # googleplay
-    actor: str | None = Field(default=None, min_length=1)  # bluesky handle or DID
-    # bluesky search: the names of the environment variables holding the account's handle
-    # and app password, never the secrets themselves.
-    identifier_env: str | None = Field(default=None, pattern=r"^\w+$")
-    password_env: str | None = Field(default=None, pattern=r"^\w+$")
-    company: str | None = Field(default=None, pattern=r"^[\w.-]+$")  # trustpilot domain
+class SourceOptions(Options):
+    """What one `[[brands.sources]]` table of a source type says. Each type subclasses it
+    beside its spider, with `type: Literal["<type>"]` and its own keys.
+
+    A key that does not apply to the type is refused by name ("`tag` does not apply to a
+    reddit source"), not as a bare unknown key: most such keys belong to another type.
+    """
+
+    # Collected, then refused in `_keys_fit_type` with the type's name.
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    # Keys of which the source needs at least one (`query` or `subreddit`); a key it always
+    # needs is simply a field without a default.
+    needs_one_of: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
-    def _keys_fit_type(self) -> Source:
-        required, optional = _KEYS[self.type]
-        given = self.model_fields_set - {"type"}
-        for alternatives in required:
-            if not given & alternatives:
-                raise ValueError(f"a {self.type} source needs "
-                                 + " or ".join(f"`{k}`" for k in sorted(alternatives)))
-        allowed = set().union(*required, optional)
-        if extra := sorted(given - allowed):
-            raise ValueError(f"{', '.join(f'`{k}`' for k in extra)} does not apply to a "
-                             f"{self.type} source")
-        if self.type == "bluesky":
-            self._bluesky_search_login()
+    def _keys_fit_type(self) -> Self:
+        if self.needs_one_of and not self.model_fields_set & set(self.needs_one_of):
+            raise ValueError(f"a {self.type} source needs "
+                             + " or ".join(f"`{k}`" for k in self.needs_one_of))
+        if self.model_extra:
+            raise ValueError(f"{', '.join(f'`{k}`' for k in sorted(self.model_extra))} does "
+                             f"not apply to a {self.type} source")
         return self
 
-    def _bluesky_search_login(self) -> None:
-        # Search needs an account; a feed does not, so its login would be a mistake.
-        login = (self.identifier_env, self.password_env)
-        if self.actor and self.query:
-            raise ValueError("a bluesky source takes `actor` or `query`, not both")
-        if self.query and not all(login):
-            raise ValueError("a bluesky source with `query` needs `identifier_env` and "
-                             "`password_env` (environment variables holding a handle and "
-                             "an app password)")
-        if self.actor and any(login):
-            raise ValueError("`identifier_env`, `password_env` apply to a bluesky `query` "
-                             "source only")
-
-    @property
-    def page_url(self) -> str:
-        """The schemaorg page or feed URL (required for those types)."""
-        if self.url is None:
-            raise ValueError(f"a {self.type} source has no page url")
-        return self.url
-
-    @property
-    def follow_prefix(self) -> str:
-        return self.scope or self.page_url.rsplit("/", 1)[0] + "/"
+    @abstractmethod
+    def key_parts(self) -> Iterable[str | None]:
+        """What `key` shows after the type; empty parts are left out."""
 
     @property
     def key(self) -> str:
-        """What this source watches, e.g. "reddit r/gadgets q=acme", for logs and crawl state."""
-        parts = [self.type, self.url, self.instance, self.subreddit and f"r/{self.subreddit}",
-                 self.query and f"q={self.query}", self.tag and f"#{self.tag}", self.app_id,
-                 self.app_id and self.country, self.actor, self.company]
-        return " ".join(p for p in parts if p)
+        """What this source watches, e.g. "reddit r/gadgets q=acme", for logs and crawl
+        state (a crawl resumes by it: a type must keep its key's shape)."""
+        return " ".join(p for p in (self.type, *self.key_parts()) if p)
 
 
 def _term_pattern(term: str) -> re.Pattern[str]:
@@ -170,11 +127,14 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(left + escaped + right, re.IGNORECASE)
 
 
-class Brand(_Strict):
+SourceT = TypeVar("SourceT", bound=SourceOptions)
+
+
+class Brand(Options, Generic[SourceT]):
     name: str = Field(min_length=1)
     terms: tuple[str, ...] = Field(min_length=1)
     exclude: tuple[str, ...] = ()
-    sources: tuple[Source, ...] = ()
+    sources: tuple[SourceT, ...] = ()
     # The brand's own aspect terms beyond the seed vocabulary ("hinge", "键盘"), e.g. from
     # `mentionwatch aspects propose`.
     aspects: tuple[str, ...] = ()
@@ -208,127 +168,48 @@ class Brand(_Strict):
         return tuple(term for term, p in self._patterns if p.search(text))
 
 
-# Alert rules (`[[alerts]]`), read by api/alerts. Each type's options, with defaults that
-# work untuned; `brands` empty means every brand of the watchlist.
+BrandT = TypeVar("BrandT", bound=Brand[Any])
+RuleT = TypeVar("RuleT", bound=Options)
 
 
-class WebhookNotifier(_Strict):
-    """POSTs Slack-compatible JSON to `url`."""
+class Watchlist(Options, Generic[BrandT, RuleT]):
+    """The whole file, once the layer above names its brand (with its source types) and
+    rule types."""
 
-    type: Literal["webhook"]
-    url: str = Field(pattern=_URL)
-
-
-class EmailNotifier(_Strict):
-    """Mails the alert through an SMTP server (`smtp://host:port` with STARTTLS, or
-    `smtps://` and port 465 with TLS from the start)."""
-
-    type: Literal["email"]
-    smtp: str = Field(pattern=r"^smtps?://[\w.-]+(:\d{1,5})?/?$")
-    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
-    to: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = Field(min_length=1)
-    starttls: bool = True
-    # Log in over a connection without TLS: only for a server that cannot do TLS.
-    allow_plaintext_auth: bool = False
-    username: str | None = None
-    # The name of the environment variable holding the password: never the password itself.
-    password_env: str | None = Field(default=None, pattern=r"^\w+$")
-
-
-Notifier = Annotated[WebhookNotifier | EmailNotifier, Field(discriminator="type")]
-
-
-class _AlertOptions(_Strict):
-    name: str = Field(pattern=r"^[\w.-]+$")
-    brands: tuple[str, ...] = ()
-    cooldown_hours: int = Field(default=6, ge=0, le=720)
-    notify: tuple[Notifier, ...] = ()
-
-
-class _SpikeOptions(_AlertOptions):
-    baseline_days: int = Field(default=14, ge=7, le=28)
-    min_count: int = Field(default=5, ge=1)
-    # Chance of at least the observed count under Poisson noise around the baseline, at most.
-    p: float = Field(default=1e-3, gt=0, lt=1)
-    # And a robust z-score (median/MAD, never below Poisson noise) of at least this: guards
-    # a subject noisier than Poisson, where `p` alone would fire too often.
-    z: float = Field(default=3.0, gt=0)
-    ratio: float = Field(default=2.0, ge=1)  # and this multiple of the baseline
-    seasonal: bool = True  # baseline from the same hour of day, scaled by day of week
-
-
-class NegativeSpikeOptions(_SpikeOptions):
-    type: Literal["negative_spike"] = "negative_spike"
-
-
-class VolumeSpikeOptions(_SpikeOptions):
-    type: Literal["volume_spike"] = "volume_spike"
-    min_count: int = Field(default=20, ge=1)
-
-
-class NegativeShareOptions(_AlertOptions):
-    type: Literal["negative_share"] = "negative_share"
-    level: float = Field(default=0.5, gt=0, lt=1)
-    min_volume: int = Field(default=20, ge=1)  # mentions in the window
-    window_hours: int = Field(default=6, ge=1, le=168)
-    cooldown_hours: int = Field(default=24, ge=0, le=720)
-
-
-class FlatlineOptions(_AlertOptions):
-    type: Literal["flatline"] = "flatline"
-    by: Literal["source", "brand"] = "source"
-    hours: int = Field(default=12, ge=1, le=168)
-    baseline_days: int = Field(default=7, ge=1, le=28)
-    min_expected: float = Field(default=10, gt=0)  # mentions usually seen in `hours`
-    max_fraction: float = Field(default=0.1, ge=0, lt=1)  # of them, at most, to fire
-    cooldown_hours: int = Field(default=24, ge=0, le=720)
-
-
-AlertOptions = Annotated[
-    NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions,
-    Field(discriminator="type"),
-]
-
-
-class Watchlist(_Strict):
-    brands: tuple[Brand, ...] = Field(min_length=1)
-    alerts: tuple[AlertOptions, ...] = ()
+    brands: tuple[BrandT, ...] = Field(min_length=1)
+    alerts: tuple[RuleT, ...] = ()
 
     @field_validator("brands")
     @classmethod
-    def _unique_names(cls, brands: tuple[Brand, ...]) -> tuple[Brand, ...]:
+    def _unique_names(cls, brands: tuple[BrandT, ...]) -> tuple[BrandT, ...]:
         names = [b.name.casefold() for b in brands]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"brand names must be unique, repeated: {', '.join(dupes)}")
         return brands
 
-    def brand(self, name: str) -> Brand:
+    def brand(self, name: str) -> BrandT:
         for b in self.brands:
             if b.name.casefold() == name.casefold():
                 return b
         raise KeyError(name)
 
 
-_TAGS = frozenset(
-    get_args(model.model_fields["type"].annotation)[0]
-    for model in (NegativeSpikeOptions, VolumeSpikeOptions, NegativeShareOptions,
-                  FlatlineOptions, WebhookNotifier, EmailNotifier)
-)
+Loc = tuple[str | int, ...]  # a key's path in the file: ('brands', 0, 'sources', 1, 'url')
 _HEADER = re.compile(r"^\s*\[\[\s*([\w.]+)\s*\]\]")
 _TABLE = re.compile(r"^\s*\[\s*([\w.]+)\s*\]")
 _KEY = re.compile(r"^\s*([\w-]+)\s*=")
 _STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|\'[^\']*\'|#.*')
 
 
-def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
+def _key_lines(text: str) -> dict[Loc, int]:
     """Map each table and key path (`('brands', 0, 'sources', 1, 'url')`) to its line."""
-    lines: dict[tuple[str | int, ...], int] = {}
-    counts: dict[tuple[str | int, ...], int] = {}
-    current: tuple[str | int, ...] = ()
+    lines: dict[Loc, int] = {}
+    counts: dict[Loc, int] = {}
+    current: Loc = ()
     for number, line in enumerate(text.splitlines(), start=1):
         if m := _HEADER.match(line):
-            parent: tuple[str | int, ...] = ()
+            parent: Loc = ()
             parts = m.group(1).split(".")
             for part in parts[:-1]:
                 parent = (*parent, part, counts.get((*parent, part), 1) - 1)
@@ -344,35 +225,58 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     return lines
 
 
-def _without_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """pydantic puts a union member's `type` tag after its index (`alerts[0].flatline.by`);
-    the file has no such key."""
-    return tuple(part for i, part in enumerate(loc)
-                 if not (i and isinstance(loc[i - 1], int) and part in _TAGS))
+def _file_loc(loc: Loc, data: Any) -> Loc:
+    """`loc` as a path of the file's keys: pydantic puts a tagged table's `type` after its
+    index (`alerts[0].flatline.by`), a key the file does not have."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get(TAG) == part:
+            continue
+        path.append(part)
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) else None)
+    return tuple(path)
 
 
-def _line_of(loc: tuple[str | int, ...], key_lines: dict[tuple[str | int, ...], int]) -> int:
+def _problem(err: ErrorDetails, data: Any) -> tuple[Loc, str]:
+    """Where in the file, and what: a tagged table's missing or unknown `type` is named as
+    that key, with the types there are."""
+    loc = _file_loc(err["loc"], data)
+    if err["type"] == "union_tag_invalid":
+        expected = str(err.get("ctx", {})["expected_tags"]).rsplit(", ", 1)
+        return (*loc, TAG), f"Input should be {' or '.join(expected)}"
+    if err["type"] == "union_tag_not_found":
+        return (*loc, TAG), "Field required"
+    return loc, err["msg"]
+
+
+def _line_of(loc: Loc, key_lines: dict[Loc, int]) -> int:
     for end in range(len(loc), 0, -1):
         if loc[:end] in key_lines:
             return key_lines[loc[:end]]
     return 1
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
+def _dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 
 
-def load_watchlist(path: str | Path) -> Watchlist:
-    """Read and validate a watchlist file; errors name the file, line and problem."""
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def read_toml(path: str | Path, model: type[ModelT]) -> ModelT:
+    """Read and validate a watchlist file as `model`; errors name the file, line and
+    problem."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise WatchlistError(f"{path}: cannot read watchlist: {exc}") from exc
-    return parse_watchlist(text, str(path))
+    return validate_toml(text, model, str(path))
 
 
 def _deepest_line(text: str) -> int:
@@ -397,8 +301,9 @@ def _real_problems(errors: list[ErrorDetails]) -> list[ErrorDetails]:
                             and len(other["loc"]) > len(err["loc"]) for other in errors))]
 
 
-def parse_watchlist(text: str, origin: str = "watchlist") -> Watchlist:
-    """Validate watchlist TOML text; errors name `origin`, the line and the problem."""
+def validate_toml(text: str, model: type[ModelT], origin: str = "watchlist") -> ModelT:
+    """Validate watchlist TOML text as `model`; errors name `origin`, the line and the
+    problem, one line each."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -407,13 +312,10 @@ def parse_watchlist(text: str, origin: str = "watchlist") -> Watchlist:
         raise WatchlistError(f"{origin}:{_deepest_line(text)}: invalid TOML: arrays or inline "
                              f"tables nested too deeply") from None
     try:
-        return Watchlist.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         key_lines = _key_lines(text)
-        errors = _real_problems(exc.errors())
-        locs = [_without_tags(err["loc"]) for err in errors]
-        problems = [
-            f"{origin}:{_line_of(loc, key_lines)}: {_dotted(loc) or 'file'}: {err['msg']}"
-            for loc, err in zip(locs, errors, strict=True)
-        ]
-        raise WatchlistError("\n".join(problems)) from None
+        problems = [_problem(err, data) for err in _real_problems(exc.errors())]
+        raise WatchlistError("\n".join(
+            f"{origin}:{_line_of(loc, key_lines)}: {_dotted(loc) or 'file'}: {msg}"
+            for loc, msg in problems)) from None

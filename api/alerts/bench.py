@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from api.alerts.rules import HOUR, NegativeSpike, Series
+from api.alerts.rules import HOUR, NegativeSpike, NegativeSpikeOptions, Series
 from index.backend import TimeBucket
-from index.watchlist import NegativeSpikeOptions
 
 __all__ = ["MULTIPLIERS", "Spike", "bench_alerts", "synthetic_brand"]
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from api.alerts.notifiers import Notifier, notifier_for, refusal
-from api.alerts.rules import AlertRule, SubjectField, rule_for
+from api.alerts.rules import AlertOptions, AlertRule, SubjectField, rule_for
 from index.watchlist import Watchlist
 
 __all__ = ["AlertConfigError", "ConfiguredRule", "configured_rules", "parse_duration"]
@@ -41,7 +42,7 @@ class ConfiguredRule:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
 
 
-def configured_rules(watchlist: Watchlist, *,
+def configured_rules(watchlist: Watchlist[Any, AlertOptions], *,
                      allow_loopback: bool = False) -> list[ConfiguredRule]:
     """The watchlist's alert rules; raises AlertConfigError for a repeated rule name, a
     brand the watchlist does not watch, or a notifier that must not be used (a webhook URL

@@ -27,9 +27,10 @@ import tomlkit
 from tomlkit.items import Table
 
 from api.alerts.config import AlertConfigError, configured_rules
-from api.alerts.notifiers import REDACTED, redact_url
-from index.watchlist import AlertOptions, WatchlistError, parse_watchlist
-from index.watchlist import WebhookNotifier as WebhookOptions
+from api.alerts.notifiers import REDACTED, WebhookOptions, redact_url
+from api.alerts.rules import AlertOptions
+from api.watchlist import parse_watchlist
+from index.watchlist import WatchlistError
 
 __all__ = ["delete_rule", "put_rule"]
 

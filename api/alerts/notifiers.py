@@ -17,21 +17,24 @@ import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import Field
 
 from crawlers.addresses import UnsafeURL, check_url, is_allowed_address
-from index.watchlist import EmailNotifier as EmailOptions
-from index.watchlist import WebhookNotifier as WebhookOptions
+from index.watchlist import TAG, Options
 
 __all__ = [
     "REDACTED",
     "EmailNotifier",
+    "EmailOptions",
     "Notifier",
+    "NotifierOptions",
     "NotifyError",
     "WebhookNotifier",
+    "WebhookOptions",
     "email_message",
     "notifier_for",
     "redact_url",
@@ -181,6 +184,13 @@ def email_message(alert: dict[str, Any], *, sender: str, to: tuple[str, ...]) ->
     return message
 
 
+class WebhookOptions(Options):
+    """`[[alerts.notify]]` with `type = "webhook"`: POSTs Slack-compatible JSON to `url`."""
+
+    type: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
 class WebhookNotifier:
     """POSTs `slack_message(alert)` to a Slack (or compatible) incoming webhook."""
 
@@ -207,6 +217,25 @@ class WebhookNotifier:
             raise NotifyError(f"webhook {name}: {type(exc).__name__}") from exc
         if status >= 300:
             raise NotifyError(f"webhook {name}: HTTP {status}")
+
+
+_ADDRESS = r"^[^@\s]+@[^@\s]+$"
+
+
+class EmailOptions(Options):
+    """`[[alerts.notify]]` with `type = "email"`: mails the alert through an SMTP server
+    (`smtp://host:port` with STARTTLS, or `smtps://` and port 465 with TLS from the start)."""
+
+    type: Literal["email"]
+    smtp: str = Field(pattern=r"^smtps?://[\w.-]+(:\d{1,5})?/?$")
+    sender: str = Field(pattern=_ADDRESS)
+    to: tuple[Annotated[str, Field(pattern=_ADDRESS)], ...] = Field(min_length=1)
+    starttls: bool = True
+    # Log in over a connection without TLS: only for a server that cannot do TLS.
+    allow_plaintext_auth: bool = False
+    username: str | None = None
+    # The name of the environment variable holding the password: never the password itself.
+    password_env: str | None = Field(default=None, pattern=r"^\w+$")
 
 
 class _PinnedSMTP(smtplib.SMTP):
@@ -280,6 +309,10 @@ class EmailNotifier:
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as exc:
             raise NotifyError(f"email via {self._host}:{self._port}: {exc}") from exc
+
+
+# What an `[[alerts.notify]]` table may be, chosen by its `type`.
+NotifierOptions = Annotated[WebhookOptions | EmailOptions, Field(discriminator=TAG)]
 
 
 def notifier_for(options: WebhookOptions | EmailOptions, *,

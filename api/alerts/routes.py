@@ -12,20 +12,15 @@ from pydantic import BaseModel
 
 from api.alerts.config import AlertConfigError, configured_rules
 from api.alerts.manage import delete_rule, put_rule
-from api.alerts.notifiers import redact_url
+from api.alerts.notifiers import NotifierOptions, WebhookOptions, redact_url
+from api.alerts.rules import AlertOptions
 from api.alerts.runner import AlertRunner
 from api.alerts.state import AlertState
 from api.deps import SettingsDep, StoreDep, require
 from api.models import Instant
+from api.watchlist import WatchlistFile, load_watchlist
 from index.arguments import window
-from index.watchlist import (
-    AlertOptions,
-    Notifier,
-    Watchlist,
-    WatchlistError,
-    WebhookNotifier,
-    load_watchlist,
-)
+from index.watchlist import WatchlistError
 
 __all__ = ["router"]
 
@@ -71,14 +66,14 @@ class RuleOut(BaseModel):
                    notify=[_notifier(n) for n in rule.notify])
 
 
-def _notifier(notifier: Notifier) -> dict[str, Any]:
+def _notifier(notifier: NotifierOptions) -> dict[str, Any]:
     shown = notifier.model_dump(mode="json")
-    if isinstance(notifier, WebhookNotifier):
+    if isinstance(notifier, WebhookOptions):
         shown["url"] = redact_url(notifier.url)
     return shown
 
 
-def _watchlist(settings: SettingsDep) -> Watchlist | None:
+def _watchlist(settings: SettingsDep) -> WatchlistFile | None:
     if not settings.watchlist.exists():
         return None
     try:
@@ -95,7 +90,7 @@ def _state(settings: SettingsDep) -> Iterator[AlertState]:
         state.close()
 
 
-WatchlistDep = Annotated[Watchlist | None, Depends(_watchlist)]
+WatchlistDep = Annotated[WatchlistFile | None, Depends(_watchlist)]
 StateDep = Annotated[AlertState, Depends(_state)]
 
 

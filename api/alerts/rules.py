@@ -17,26 +17,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
+from pydantic import Field
+
+from api.alerts.notifiers import NotifierOptions
 from index.backend import TimeBucket
-from index.watchlist import (
-    FlatlineOptions,
-    NegativeShareOptions,
-    NegativeSpikeOptions,
-    VolumeSpikeOptions,
-)
+from index.watchlist import TAG, Options
 
 __all__ = [
     "HOUR",
     "Alert",
+    "AlertOptions",
     "AlertRule",
     "Flatline",
+    "FlatlineOptions",
     "NegativeShare",
+    "NegativeShareOptions",
     "NegativeSpike",
+    "NegativeSpikeOptions",
+    "RuleOptions",
     "Series",
     "SubjectField",
     "VolumeSpike",
+    "VolumeSpikeOptions",
     "poisson_tail",
     "rule_for",
 ]
@@ -144,6 +148,17 @@ def _hourly(series: Series) -> None:
                              f"{after.start.isoformat()}")
 
 
+class RuleOptions(Options):
+    """What every `[[alerts]]` table says, whatever its type; each type adds its own options
+    beside its rule, with defaults that work untuned. `brands` empty means every brand of
+    the watchlist."""
+
+    name: str = Field(pattern=r"^[\w.-]+$")
+    brands: tuple[str, ...] = ()
+    cooldown_hours: int = Field(default=6, ge=0, le=720)
+    notify: tuple[NotifierOptions, ...] = ()
+
+
 class AlertRule(ABC):
     """One rule type. Subclasses say which hours fire (`_scan`) and how to word it."""
 
@@ -203,6 +218,27 @@ class AlertRule(ABC):
             summary=self._summary(series.subject, finding), sentiment=self.sentiment,
             z=None if finding.z is None else round(finding.z, 1),
         )
+
+
+class _SpikeOptions(RuleOptions):
+    baseline_days: int = Field(default=14, ge=7, le=28)
+    min_count: int = Field(default=5, ge=1)
+    # Chance of at least the observed count under Poisson noise around the baseline, at most.
+    p: float = Field(default=1e-3, gt=0, lt=1)
+    # And a robust z-score (median/MAD, never below Poisson noise) of at least this: guards
+    # a subject noisier than Poisson, where `p` alone would fire too often.
+    z: float = Field(default=3.0, gt=0)
+    ratio: float = Field(default=2.0, ge=1)  # and this multiple of the baseline
+    seasonal: bool = True  # baseline from the same hour of day, scaled by day of week
+
+
+class NegativeSpikeOptions(_SpikeOptions):
+    type: Literal["negative_spike"] = "negative_spike"
+
+
+class VolumeSpikeOptions(_SpikeOptions):
+    type: Literal["volume_spike"] = "volume_spike"
+    min_count: int = Field(default=20, ge=1)
 
 
 class _Spike(AlertRule):
@@ -314,6 +350,14 @@ class VolumeSpike(_Spike):
         return bucket.count
 
 
+class NegativeShareOptions(RuleOptions):
+    type: Literal["negative_share"] = "negative_share"
+    level: float = Field(default=0.5, gt=0, lt=1)
+    min_volume: int = Field(default=20, ge=1)  # mentions in the window
+    window_hours: int = Field(default=6, ge=1, le=168)
+    cooldown_hours: int = Field(default=24, ge=0, le=720)
+
+
 class NegativeShare(AlertRule):
     """Over the last `window_hours`, at least `min_volume` mentions and a share of negatives
     of at least `level`. The baseline is the share over the week before."""
@@ -347,6 +391,16 @@ class NegativeShare(AlertRule):
     def _summary(self, subject: str, finding: _Finding) -> str:
         return (f"{subject}: {finding.observed:.0%} of mentions negative over "
                 f"{self.options.window_hours}h, usually {finding.baseline:.0%}")
+
+
+class FlatlineOptions(RuleOptions):
+    type: Literal["flatline"] = "flatline"
+    by: Literal["source", "brand"] = "source"
+    hours: int = Field(default=12, ge=1, le=168)
+    baseline_days: int = Field(default=7, ge=1, le=28)
+    min_expected: float = Field(default=10, gt=0)  # mentions usually seen in `hours`
+    max_fraction: float = Field(default=0.1, ge=0, lt=1)  # of them, at most, to fire
+    cooldown_hours: int = Field(default=24, ge=0, le=720)
 
 
 class Flatline(AlertRule):
@@ -384,6 +438,8 @@ class Flatline(AlertRule):
 
 
 _Options = NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
+# What an `[[alerts]]` table may be, chosen by its `type`.
+AlertOptions = Annotated[_Options, Field(discriminator=TAG)]
 _RULES: dict[str, type[AlertRule]] = {
     rule.type: rule for rule in (NegativeSpike, VolumeSpike, NegativeShare, Flatline)
 }

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import scrapy
+from pydantic import Field, model_validator
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers.extract.bluesky import (
@@ -42,7 +43,7 @@ from crawlers.extract.bluesky import (
     thread_url,
     xrpc_error,
 )
-from crawlers.spiders.paged import PagedSpider
+from crawlers.spiders.paged import ApiSource, PagedSpider
 from index.watchlist import WatchlistError
 
 if TYPE_CHECKING:
@@ -54,10 +55,10 @@ if TYPE_CHECKING:
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
-    from index.watchlist import Brand, Source
+    from index.watchlist import Brand, SourceOptions
 
-__all__ = ["BlueskySessionMiddleware", "BlueskySpider", "MissingCredentials", "check_logins",
-           "login_of"]
+__all__ = ["BlueskySessionMiddleware", "BlueskySource", "BlueskySpider", "MissingCredentials",
+           "check_logins", "login_of"]
 
 _SESSION = "mentionwatch_bluesky_session"  # request meta: the source whose token it needs
 _REFRESHED = "mentionwatch_bluesky_refreshed"  # request meta: already retried after refresh
@@ -68,9 +69,9 @@ class MissingCredentials(WatchlistError):
     environment variable a bluesky search source names is not set."""
 
 
-def login_of(source: Source, environ: Mapping[str, str]) -> tuple[str, str]:
+def login_of(source: BlueskySource, environ: Mapping[str, str]) -> tuple[str, str]:
     """The (handle, app password) a bluesky search source names, from `environ`."""
-    assert source.identifier_env and source.password_env  # the watchlist requires both
+    assert source.identifier_env and source.password_env  # the options require both
     values = []
     for key, name in (("identifier_env", source.identifier_env),
                       ("password_env", source.password_env)):
@@ -81,14 +82,14 @@ def login_of(source: Source, environ: Mapping[str, str]) -> tuple[str, str]:
     return values[0], values[1]
 
 
-def check_logins(sources: Iterable[Source], environ: Mapping[str, str]) -> None:
+def check_logins(sources: Iterable[SourceOptions], environ: Mapping[str, str]) -> None:
     """MissingCredentials for the first bluesky search source whose login is not set."""
     for source in sources:
-        if source.type == "bluesky" and source.query:
+        if isinstance(source, BlueskySource) and source.query:
             login_of(source, environ)
 
 
-class BlueskySpider(PagedSpider):
+class BlueskySpider(PagedSpider["BlueskySource"]):
     name = "bluesky"
     next_page = staticmethod(next_page)
 
@@ -101,7 +102,7 @@ class BlueskySpider(PagedSpider):
             f"{__name__}.BlueskySessionMiddleware": 60,
         }, priority="spider")  # the runner's own settings would replace a project one
 
-    def __init__(self, targets: Iterable[tuple[Brand, Source]] = (),
+    def __init__(self, targets: Iterable[tuple[Brand, BlueskySource]] = (),
                  environ: Mapping[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(list(targets), **kwargs)
         env = os.environ if environ is None else environ
@@ -111,25 +112,26 @@ class BlueskySpider(PagedSpider):
         self._locks: dict[str, asyncio.Lock] = {}
         self._threads: set[str] = set()  # post uris whose thread this crawl asked for
 
-    def first_urls(self, brand: Brand, source: Source) -> list[str]:
+    def first_urls(self, brand: Brand, source: BlueskySource) -> list[str]:
         if source.query:
             return [search_url(source.url or SEARCH_BASE_URL, source.query)]
-        assert source.actor  # the watchlist requires one of them
+        assert source.actor  # the options require one of them
         return [feed_url(source.url or BASE_URL, source.actor)]
 
-    def page_request(self, url: str, brand: Brand, source: Source, page: int,
+    def page_request(self, url: str, brand: Brand, source: BlueskySource, page: int,
                      **options: Any) -> scrapy.Request:
         return super().page_request(url, brand, source, page,
                                     **self._signed(brand, source, options))
 
-    def thread_request(self, root: ThreadRoot, brand: Brand, source: Source,
+    def thread_request(self, root: ThreadRoot, brand: Brand, source: BlueskySource,
                        **options: Any) -> scrapy.Request:
         base = source.url or (SEARCH_BASE_URL if source.query else BASE_URL)
         return scrapy.Request(thread_url(base, root.uri), callback=self.parse_thread,
                               cb_kwargs={"brand": brand, "source": source, "root": root},
                               **self._signed(brand, source, options))
 
-    def _signed(self, brand: Brand, source: Source, options: dict[str, Any]) -> dict[str, Any]:
+    def _signed(self, brand: Brand, source: BlueskySource, options: dict[str, Any]
+                ) -> dict[str, Any]:
         """Request options naming the search source's session, for its token."""
         if source.query:
             # The 401 of an expired token comes to the callback, to refresh it.
@@ -137,12 +139,12 @@ class BlueskySpider(PagedSpider):
                                "handle_httpstatus_list": [401]}
         return options
 
-    def extract(self, response: Response, brand: Brand, source: Source,
+    def extract(self, response: Response, brand: Brand, source: BlueskySource,
                 on_error: OnError) -> Iterator[Mention]:
         read = extract_search if source.query else extract_feed
         return read(response.body, response.url, brand, on_error=on_error)
 
-    async def parse(self, response: Response, brand: Brand, source: Source,  # type: ignore[override]
+    async def parse(self, response: Response, brand: Brand, source: BlueskySource,  # type: ignore[override]
                     page: int) -> AsyncIterator[Any]:
         if response.status == 401:
             if await self._refreshed(response):
@@ -155,7 +157,7 @@ class BlueskySpider(PagedSpider):
                                  source):
             yield self.thread_request(root, brand, source)
 
-    async def parse_thread(self, response: Response, brand: Brand, source: Source,
+    async def parse_thread(self, response: Response, brand: Brand, source: BlueskySource,
                            root: ThreadRoot) -> AsyncIterator[Any]:
         if response.status == 401:
             if await self._refreshed(response):
@@ -179,7 +181,7 @@ class BlueskySpider(PagedSpider):
         for mention in mentions:
             yield mention
 
-    def _unread(self, roots: list[ThreadRoot], brand: Brand, source: Source
+    def _unread(self, roots: list[ThreadRoot], brand: Brand, source: BlueskySource
                 ) -> list[ThreadRoot]:
         """The threads to ask for: not asked already in this crawl, not read unchanged by
         an earlier one, and within MENTIONWATCH_BLUESKY_MAX_THREADS."""
@@ -268,3 +270,35 @@ class BlueskySessionMiddleware:
             return
         session = await spider.session(key)
         request.headers["Authorization"] = f"Bearer {session.access}"
+
+
+class BlueskySource(ApiSource):
+    """An account's posts (`actor`, a handle or DID), or a search (`query`) with the names
+    of the environment variables holding the account's handle and app password, never the
+    secrets themselves."""
+
+    type: Literal["bluesky"]
+    needs_one_of = ("actor", "query")
+    actor: str | None = Field(default=None, min_length=1)
+    query: str | None = Field(default=None, min_length=1)
+    identifier_env: str | None = Field(default=None, pattern=r"^\w+$")
+    password_env: str | None = Field(default=None, pattern=r"^\w+$")
+    spider: ClassVar[type[BlueskySpider]] = BlueskySpider
+
+    @model_validator(mode="after")
+    def _search_login(self) -> Self:
+        # Search needs an account; a feed does not, so its login would be a mistake.
+        login = (self.identifier_env, self.password_env)
+        if self.actor and self.query:
+            raise ValueError("a bluesky source takes `actor` or `query`, not both")
+        if self.query and not all(login):
+            raise ValueError("a bluesky source with `query` needs `identifier_env` and "
+                             "`password_env` (environment variables holding a handle and "
+                             "an app password)")
+        if self.actor and any(login):
+            raise ValueError("`identifier_env`, `password_env` apply to a bluesky `query` "
+                             "source only")
+        return self
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.url, self.query and f"q={self.query}", self.actor)

@@ -8,9 +8,9 @@ counted in coverage). A failed fetch keeps the summary. Incremental
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import scrapy
 from scrapy import signals
@@ -20,13 +20,13 @@ from crawlers.extract.article import article_text
 from crawlers.extract.feed import FeedEntry, entry_mention, read_entries
 from crawlers.state import CrawlState
 from index.record import Mention
-from index.watchlist import Brand
+from index.watchlist import Brand, HttpURL, SourceOptions
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
 
-__all__ = ["FeedSpider"]
+__all__ = ["FeedSource", "FeedSpider"]
 
 
 class FeedSpider(scrapy.Spider):
@@ -122,3 +122,15 @@ class FeedSpider(scrapy.Spider):
         if self.state is not None:
             self.state.commit()
             self.state.close()
+
+
+class FeedSource(SourceOptions):
+    """An RSS or Atom feed. Its entries are matched against every brand of the watchlist,
+    whichever brand lists it, so a feed is read once per crawl."""
+
+    type: Literal["feed"]
+    url: HttpURL
+    spider: ClassVar[type[FeedSpider]] = FeedSpider
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.url,)

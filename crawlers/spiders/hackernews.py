@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
 
 from crawlers.extract.hackernews import BASE_URL, extract_hits, next_page, search_url
-from crawlers.spiders.paged import PagedSpider
+from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -14,22 +17,33 @@ if TYPE_CHECKING:
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
-    from index.watchlist import Brand, Source
+    from index.watchlist import Brand
 
-__all__ = ["HackerNewsSpider"]
+__all__ = ["HackerNewsSource", "HackerNewsSpider"]
 
 
-class HackerNewsSpider(PagedSpider):
+class HackerNewsSpider(PagedSpider["HackerNewsSource"]):
     name = "hackernews"
     next_page = staticmethod(next_page)
 
-    def first_urls(self, brand: Brand, source: Source) -> list[str]:
+    def first_urls(self, brand: Brand, source: HackerNewsSource) -> list[str]:
         # Only what is newer than the last crawl's newest hit (the search is ordered by
         # time), or in a backfill, than `since`; paging back keeps that filter.
         after = self.since or self.high_water(brand, source)
         return [search_url(source.url or BASE_URL, source.query or brand.name,
                            since=int(after.timestamp()) - 1 if after else None)]
 
-    def extract(self, response: Response, brand: Brand, source: Source,
+    def extract(self, response: Response, brand: Brand, source: HackerNewsSource,
                 on_error: OnError) -> Iterator[Mention]:
         return extract_hits(response.body, response.url, brand, on_error=on_error)
+
+
+class HackerNewsSource(ApiSource):
+    """Stories and comments found by `query`, the brand's name when not given."""
+
+    type: Literal["hackernews"]
+    query: str | None = Field(default=None, min_length=1)
+    spider: ClassVar[type[HackerNewsSpider]] = HackerNewsSpider
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.url, self.query and f"q={self.query}")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
 
 from crawlers.extract.mastodon import extract_statuses, next_page, tag_url
 from crawlers.spiders.paged import PagedSpider
+from index.watchlist import HttpURL, SourceOptions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -14,22 +18,33 @@ if TYPE_CHECKING:
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
-    from index.watchlist import Brand, Source
+    from index.watchlist import Brand
 
-__all__ = ["MastodonSpider"]
+__all__ = ["MastodonSource", "MastodonSpider"]
 
 
-class MastodonSpider(PagedSpider):
+class MastodonSpider(PagedSpider["MastodonSource"]):
     name = "mastodon"
 
-    def first_urls(self, brand: Brand, source: Source) -> list[str]:
-        assert source.instance and source.tag  # the watchlist requires both
+    def first_urls(self, brand: Brand, source: MastodonSource) -> list[str]:
         return [tag_url(source.instance, source.tag)]
 
-    def extract(self, response: Response, brand: Brand, source: Source,
+    def extract(self, response: Response, brand: Brand, source: MastodonSource,
                 on_error: OnError) -> Iterator[Mention]:
         return extract_statuses(response.body, response.url, brand, on_error=on_error)
 
     def next_url(self, response: Response) -> str | None:
         link = response.headers.get("Link")
         return next_page(response.body, response.url, link.decode("latin-1") if link else None)
+
+
+class MastodonSource(SourceOptions):
+    """A hashtag's public timeline on one server."""
+
+    type: Literal["mastodon"]
+    instance: HttpURL  # the server
+    tag: str = Field(pattern=r"^\w+$")  # without '#'
+    spider: ClassVar[type[MastodonSpider]] = MastodonSpider
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.instance, f"#{self.tag}")

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import scrapy
 from scrapy import signals
 
 from crawlers.state import CrawlState
+from index.watchlist import HttpURL, SourceOptions
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -27,9 +28,19 @@ if TYPE_CHECKING:
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
-    from index.watchlist import Brand, Source
+    from index.watchlist import Brand
 
-__all__ = ["PagedSpider", "reaches_back_to"]
+__all__ = ["ApiSource", "PagedSpider", "reaches_back_to"]
+
+
+class ApiSource(SourceOptions):
+    """The options of a source read through an API: `url`, when given, replaces the API's
+    public base URL (a mirror, or a test server)."""
+
+    url: HttpURL | None = None
+
+
+SourceT = TypeVar("SourceT", bound=SourceOptions)
 
 
 def reaches_back_to(mentions: Iterable[Mention], since: datetime) -> bool:
@@ -37,7 +48,7 @@ def reaches_back_to(mentions: Iterable[Mention], since: datetime) -> bool:
     return any(m.published_at is not None and m.published_at < since for m in mentions)
 
 
-class PagedSpider(scrapy.Spider):
+class PagedSpider(scrapy.Spider, Generic[SourceT]):
     """Subclasses say where a source starts (`first_urls`), how a page becomes mentions
     (`extract`, which calls the source's pure extractor) and where the next page is
     (`next_page`, or `next_url` when it needs more than the body). A page that cannot be
@@ -60,7 +71,7 @@ class PagedSpider(scrapy.Spider):
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         return spider
 
-    def __init__(self, targets: Sequence[tuple[Brand, Source]] = (), **kwargs: Any) -> None:
+    def __init__(self, targets: Sequence[tuple[Brand, SourceT]] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.targets = list(targets)
         self.asked = [self.state_key(b, s) for b, s in self.targets]  # for coverage
@@ -68,10 +79,10 @@ class PagedSpider(scrapy.Spider):
         self.since: datetime | None = None  # backfill to this time (MENTIONWATCH_SINCE)
         self._keys: dict[str, str] = {}  # mention id -> state key, until it is scraped
 
-    def first_urls(self, brand: Brand, source: Source) -> Iterable[str]:
+    def first_urls(self, brand: Brand, source: SourceT) -> Iterable[str]:
         raise NotImplementedError
 
-    def extract(self, response: Response, brand: Brand, source: Source,
+    def extract(self, response: Response, brand: Brand, source: SourceT,
                 on_error: OnError) -> Iterator[Mention]:
         raise NotImplementedError
 
@@ -79,10 +90,10 @@ class PagedSpider(scrapy.Spider):
         return self.next_page(response.body, response.url)
 
     @staticmethod
-    def state_key(brand: Brand, source: Source) -> str:
+    def state_key(brand: Brand, source: SourceOptions) -> str:
         return f"{brand.name}: {source.key}"
 
-    def high_water(self, brand: Brand, source: Source) -> datetime | None:
+    def high_water(self, brand: Brand, source: SourceT) -> datetime | None:
         """When the newest mention an earlier crawl of this source saw was published."""
         return self.state.high_water(self.state_key(brand, source)) if self.state else None
 
@@ -97,7 +108,7 @@ class PagedSpider(scrapy.Spider):
             for url in self.first_urls(brand, source):
                 yield self.page_request(url, brand, source, 1)
 
-    def page_request(self, url: str, brand: Brand, source: Source, page: int,
+    def page_request(self, url: str, brand: Brand, source: SourceT, page: int,
                      **options: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse,
                               cb_kwargs={"brand": brand, "source": source, "page": page},
@@ -108,7 +119,7 @@ class PagedSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"mentionwatch/unreadable/{reason}")
         self.logger.warning("unreadable %s: %s", reason, detail)
 
-    def parse(self, response: Response, brand: Brand, source: Source, page: int
+    def parse(self, response: Response, brand: Brand, source: SourceT, page: int
               ) -> Iterator[Any]:
         mentions = list(self.extract(response, brand, source, self.count_unreadable))
         yield from mentions

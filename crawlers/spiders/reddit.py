@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
 
 from crawlers.extract.reddit import BASE_URL, extract_listing, listing_urls, next_page
-from crawlers.spiders.paged import PagedSpider
+from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -14,20 +17,35 @@ if TYPE_CHECKING:
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
-    from index.watchlist import Brand, Source
+    from index.watchlist import Brand
 
-__all__ = ["RedditSpider"]
+__all__ = ["RedditSource", "RedditSpider"]
 
 
-class RedditSpider(PagedSpider):
+class RedditSpider(PagedSpider["RedditSource"]):
     name = "reddit"
     next_page = staticmethod(next_page)
 
-    def first_urls(self, brand: Brand, source: Source) -> list[str]:
+    def first_urls(self, brand: Brand, source: RedditSource) -> list[str]:
         return listing_urls(source.url or BASE_URL, source.query, source.subreddit)
 
-    def extract(self, response: Response, brand: Brand, source: Source,
+    def extract(self, response: Response, brand: Brand, source: RedditSource,
                 on_error: OnError) -> Iterator[Mention]:
         # A subreddit's own listing is about the brand as a whole; a search is checked.
         return extract_listing(response.body, response.url, brand,
                                match=source.query is not None, on_error=on_error)
+
+
+class RedditSource(ApiSource):
+    """A search (`query`), a subreddit's new posts and comments (`subreddit`), or both: a
+    search in a subreddit."""
+
+    type: Literal["reddit"]
+    needs_one_of = ("query", "subreddit")
+    query: str | None = Field(default=None, min_length=1)
+    subreddit: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{2,21}$")
+    spider: ClassVar[type[RedditSpider]] = RedditSpider
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.url, self.subreddit and f"r/{self.subreddit}",
+                self.query and f"q={self.query}")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from typing import Any, ClassVar, Literal
 
 import scrapy
 from scrapy.http import Response
 
 from crawlers.extract.schemaorg import extract_page
 from crawlers.extract.sitemap import read_sitemap
-from index.watchlist import Brand, Source
+from index.watchlist import Brand, HttpURL, SourceOptions
 
-__all__ = ["SchemaOrgSpider"]
+__all__ = ["SchemaOrgSource", "SchemaOrgSpider"]
 
 
 class SchemaOrgSpider(scrapy.Spider):
@@ -21,7 +21,8 @@ class SchemaOrgSpider(scrapy.Spider):
 
     name = "schemaorg"
 
-    def __init__(self, targets: Sequence[tuple[Brand, Source]] = (), **kwargs: Any) -> None:
+    def __init__(self, targets: Sequence[tuple[Brand, SchemaOrgSource]] = (),
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.targets = list(targets)
         self.asked = [source.url for _, source in self.targets]
@@ -32,12 +33,12 @@ class SchemaOrgSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for brand, source in self.targets:
-            yield scrapy.Request(source.page_url, cb_kwargs={"brand": brand, "source": source})
+            yield scrapy.Request(source.url, cb_kwargs={"brand": brand, "source": source})
             if source.sitemap:
                 yield scrapy.Request(source.sitemap, callback=self.parse_sitemap,
                                      cb_kwargs={"brand": brand, "source": source})
 
-    def parse_sitemap(self, response: Response, brand: Brand, source: Source
+    def parse_sitemap(self, response: Response, brand: Brand, source: SchemaOrgSource
                       ) -> Iterator[scrapy.Request]:
         """A sitemap's pages under the source's scope; an index's (or robots.txt's)
         sitemaps, wherever they are: they only list pages."""
@@ -59,7 +60,7 @@ class SchemaOrgSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"mentionwatch/unreadable/{reason}")
         self.logger.warning("unreadable %s: %s", reason, detail)
 
-    def parse(self, response: Response, brand: Brand, source: Source) -> Iterator[Any]:
+    def parse(self, response: Response, brand: Brand, source: SchemaOrgSource) -> Iterator[Any]:
         mentions, (next_page, links) = extract_page(
             response.body, response.url, brand=brand.name,
             encoding=getattr(response, "encoding", None), on_error=self._count_error)
@@ -69,3 +70,23 @@ class SchemaOrgSpider(scrapy.Spider):
             if url and url.startswith(source.follow_prefix) and url not in self._followed:
                 self._followed.add(url)
                 yield response.follow(url, cb_kwargs={"brand": brand, "source": source})
+
+
+class SchemaOrgSource(SourceOptions):
+    """A product or business page with reviews, and the pages it links to under `scope`."""
+
+    type: Literal["schemaorg"]
+    url: HttpURL
+    # Links under this URL prefix are followed; defaults to the directory of `url`.
+    scope: HttpURL | None = None
+    # A sitemap, sitemap index (gzipped or not) or robots.txt listing sitemaps: its pages
+    # under the scope are crawled too.
+    sitemap: HttpURL | None = None
+    spider: ClassVar[type[SchemaOrgSpider]] = SchemaOrgSpider
+
+    @property
+    def follow_prefix(self) -> str:
+        return self.scope or self.url.rsplit("/", 1)[0] + "/"
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.url,)

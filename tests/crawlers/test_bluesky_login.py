@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from api.watchlist import parse_watchlist
 from crawlers.run import run_crawl
 from crawlers.spiders.bluesky import MissingCredentials
-from index.watchlist import WatchlistError, parse_watchlist
+from index.watchlist import WatchlistError
 
 BRAND = '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n[[brands.sources]]\ntype = "bluesky"\n'
 SEARCH = ('query = "Acme"\nidentifier_env = "ACME_BSKY_HANDLE"\n'

@@ -28,9 +28,11 @@ from tests.loopback import Loopback, Reply
 RUN = """
 import json, sys
 from crawlers.run import run_crawl
-from index.watchlist import Brand, Source, Watchlist
+from crawlers.spiders.schemaorg import SchemaOrgSource
+from index.watchlist import Brand, Watchlist
 url, sitemap, settings = sys.argv[1], sys.argv[2] or None, json.loads(sys.argv[3])
-source = Source(type="schemaorg", url=url, scope=url.rsplit("/", 1)[0] + "/", sitemap=sitemap)
+source = SchemaOrgSource(type="schemaorg", url=url, scope=url.rsplit("/", 1)[0] + "/",
+                         sitemap=sitemap)
 stats = run_crawl(Watchlist(brands=(Brand(name="Acme", terms=("Acme",), sources=(source,)),)),
                   settings)["schemaorg"]
 print(json.dumps({k: v for k, v in stats.items() if isinstance(v, int)}))

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from api.watchlist import load_watchlist
 from crawlers.extract.sitemap import SitemapLinks, read_sitemap
 from index.sqlite import SqliteStore
-from index.watchlist import WatchlistError, load_watchlist
+from index.watchlist import WatchlistError
 from tests.crawlers.test_crawl_sources import PAGES, run_crawl
 from tests.loopback import Loopback, Reply
 

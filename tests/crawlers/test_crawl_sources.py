@@ -30,7 +30,7 @@ PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 RUN = """
 import json, sys
 from crawlers.run import run_crawl
-from index.watchlist import load_watchlist
+from api.watchlist import load_watchlist
 stats = run_crawl(load_watchlist(sys.argv[1]), json.loads(sys.argv[2]))
 print(json.dumps({name: {k: v for k, v in s.items() if isinstance(v, int)}
                   for name, s in stats.items()}))

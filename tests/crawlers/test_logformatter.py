@@ -20,9 +20,10 @@ from tests.loopback import Loopback
 RUN = """
 import json, sys
 from crawlers.run import run_crawl
-from index.watchlist import Brand, Source, Watchlist
+from crawlers.spiders.schemaorg import SchemaOrgSource
+from index.watchlist import Brand, Watchlist
 root, settings = sys.argv[1], json.loads(sys.argv[2])
-source = Source(type="schemaorg", url=root + "/index/1.html", scope=root + "/")
+source = SchemaOrgSource(type="schemaorg", url=root + "/index/1.html", scope=root + "/")
 stats = run_crawl(Watchlist(brands=(Brand(name="Acme", terms=("Acme",), sources=(source,)),)),
                   settings)["schemaorg"]
 print(json.dumps({k: v for k, v in stats.items() if isinstance(v, int)}))

@@ -11,7 +11,8 @@ import pytest
 from api.alerts.config import AlertConfigError, configured_rules, parse_duration
 from api.alerts.notifiers import EmailNotifier, WebhookNotifier
 from api.alerts.rules import Flatline, NegativeShare, NegativeSpike, VolumeSpike
-from index.watchlist import WatchlistError, load_watchlist
+from api.watchlist import load_watchlist
+from index.watchlist import WatchlistError
 
 BRANDS = """\
 [[brands]]
@@ -76,8 +77,10 @@ type = "flatline"
 @pytest.mark.parametrize(("alerts", "problem"), [
     ('[[alerts]]\nname = "a"\ntype = "negative_spike"\nz_score = 3\n',
      ":12: alerts[0].z_score: Extra inputs are not permitted"),
-    ('[[alerts]]\nname = "a"\n', ":9: alerts[0]: Unable to extract tag using discriminator"),
-    ('[[alerts]]\nname = "a"\ntype = "spike"\n', ":9: alerts[0]: Input tag 'spike' found"),
+    # A missing or unknown type is named as the key, on its line, with the types there are.
+    ('[[alerts]]\nname = "a"\n', ":9: alerts[0].type: Field required"),
+    ('[[alerts]]\nname = "a"\ntype = "spike"\n', ":11: alerts[0].type: Input should be "
+     "'negative_spike', 'volume_spike', 'negative_share' or 'flatline'"),
     ('[[alerts]]\nname = "a"\ntype = "negative_spike"\n\n[[alerts.notify]]\ntype = "email"\n'
      'smtp = "smtp.example.com"\nsender = "a@b.c"\nto = ["d@e.f"]\n',
      ":15: alerts[0].notify[0].smtp: String should match pattern"),

@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 
 from api.alerts.explain import AspectChange, Example, Explanation, payload
-from api.alerts.notifiers import EmailNotifier, NotifyError, WebhookNotifier
+from api.alerts.notifiers import (
+    EmailNotifier,
+    EmailOptions,
+    NotifyError,
+    WebhookNotifier,
+    WebhookOptions,
+)
 from api.alerts.rules import Alert
-from index.watchlist import EmailNotifier as EmailOptions
-from index.watchlist import WebhookNotifier as WebhookOptions
 
 ALERT = Alert(
     rule="acme-negative", type="negative_spike", subject="Acme", field="brand",

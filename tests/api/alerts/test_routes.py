@@ -17,7 +17,7 @@ from api.alerts.runner import open_runner
 from api.app import create_app
 from api.keys import ROLES, KeyStore
 from api.settings import Settings
-from index.watchlist import load_watchlist, parse_watchlist
+from api.watchlist import load_watchlist, parse_watchlist
 from tests.api.alerts.conftest import WATCHLIST, SmtpCapture, WebhookReceiver, seed
 
 NOW = datetime(2026, 11, 2, 10, 40, tzinfo=UTC)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.alerts.rules import HOUR, Flatline
-from index.watchlist import FlatlineOptions
+from api.alerts.rules import HOUR, Flatline, FlatlineOptions
 
 WEEK = 7 * 24
 

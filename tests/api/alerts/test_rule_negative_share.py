@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.alerts.rules import HOUR, NegativeShare
-from index.watchlist import NegativeShareOptions
+from api.alerts.rules import HOUR, NegativeShare, NegativeShareOptions
 
 WEEK = 7 * 24
 

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from api.alerts.rules import HOUR, NegativeSpike, Series, poisson_tail
-from index.watchlist import NegativeSpikeOptions
+from api.alerts.rules import HOUR, NegativeSpike, NegativeSpikeOptions, Series, poisson_tail
 
 BASE_DAYS = 14
 NOISE = [3, 2, 4, 3, 2, 3, 4]  # about 3 negatives an hour; 7 long, so each hour varies by day

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from api.alerts.rules import NegativeSpike, VolumeSpike
-from index.watchlist import NegativeSpikeOptions, VolumeSpikeOptions
+from api.alerts.rules import NegativeSpike, NegativeSpikeOptions, VolumeSpike, VolumeSpikeOptions
 
 DAY = [30, 28, 33, 31, 29, 30, 32]  # about 30 mentions an hour, 2 of them negative
 

@@ -11,20 +11,19 @@ from typing import Any
 import pytest
 
 from api.alerts.config import AlertConfigError, ConfiguredRule, configured_rules
-from api.alerts.notifiers import WebhookNotifier
+from api.alerts.notifiers import WebhookNotifier, WebhookOptions
 from api.alerts.runner import PassReport, open_runner, run_every
-from index.watchlist import Watchlist
-from index.watchlist import WebhookNotifier as WebhookOptions
+from api.watchlist import WatchlistFile
 from tests.api.alerts.conftest import WATCHLIST, seed
 
 NOW = datetime(2026, 11, 2, 10, 40, tzinfo=UTC)
 
 
-def watchlist(webhook_url: str, smtp_port: int) -> Watchlist:
+def watchlist(webhook_url: str, smtp_port: int) -> WatchlistFile:
     import tomllib
 
     text = WATCHLIST.format(webhook=webhook_url, smtp_port=smtp_port)
-    return Watchlist.model_validate(tomllib.loads(text))
+    return WatchlistFile.model_validate(tomllib.loads(text))
 
 
 def configured(webhook_url: str, smtp_port: int) -> list[ConfiguredRule]:

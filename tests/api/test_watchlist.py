@@ -1,10 +1,27 @@
 from __future__ import annotations
 
+import pickle
+import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
 import pytest
+from pydantic import Field
 
-from index.watchlist import WatchlistError, load_watchlist
+from api.demo import demo_watchlist
+from api.watchlist import load_watchlist, parse_watchlist
+from crawlers.sources import Source
+from crawlers.spiders.feed import FeedSource
+from index.watchlist import (
+    TAG,
+    Brand,
+    HttpURL,
+    SourceOptions,
+    Watchlist,
+    WatchlistError,
+    validate_toml,
+)
 
 GOOD = """\
 [[brands]]
@@ -161,3 +178,137 @@ def test_good_source_urls_still_load(tmp_path: Path, url: str) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WatchlistError, match="cannot read watchlist"):
         load_watchlist(tmp_path / "nope.toml")
+
+
+ALL_TYPES = """\
+[[brands]]
+name = "Acme"
+terms = ["Acme"]
+
+[[brands.sources]]
+type = "schemaorg"
+url = "https://shop.example/p/acme.html"
+scope = "https://shop.example/"
+sitemap = "https://shop.example/robots.txt"
+
+[[brands.sources]]
+type = "feed"
+url = "https://news.example/feed.xml"
+
+[[brands.sources]]
+type = "reddit"
+subreddit = "gadgets"
+query = "acme phone"
+url = "https://reddit.mirror.example"
+
+[[brands.sources]]
+type = "hackernews"
+query = "acme"
+
+[[brands.sources]]
+type = "mastodon"
+instance = "https://mastodon.example"
+tag = "acme"
+
+[[brands.sources]]
+type = "appstore"
+app_id = "123456"
+country = "gb"
+
+[[brands.sources]]
+type = "trustpilot"
+company = "acme.example"
+
+[[brands.sources]]
+type = "bluesky"
+query = "acme"
+identifier_env = "BSKY_HANDLE"
+password_env = "BSKY_PASSWORD"
+
+[[brands.sources]]
+type = "bluesky"
+actor = "acme.bsky.social"
+
+[[brands.sources]]
+type = "googleplay"
+app_id = "com.acme.app"
+country = "de"
+lang = "de"
+"""
+
+
+def test_every_source_keeps_its_crawl_state_key() -> None:
+    # A crawl resumes by these keys: they are what the flat model of before made of them.
+    sources = parse_watchlist(ALL_TYPES).brands[0].sources
+    assert [s.key for s in sources] == [
+        "schemaorg https://shop.example/p/acme.html", "feed https://news.example/feed.xml",
+        "reddit https://reddit.mirror.example r/gadgets q=acme phone", "hackernews q=acme",
+        "mastodon https://mastodon.example #acme", "appstore 123456 gb",
+        "trustpilot acme.example", "bluesky q=acme", "bluesky acme.bsky.social",
+        "googleplay com.acme.app de"]
+
+
+def test_a_loaded_brand_and_its_sources_survive_pickle() -> None:
+    # The crawl's frontier (crawlers/resume.py) pickles each request with its brand and source.
+    brand = parse_watchlist(ALL_TYPES).brands[0]
+    assert pickle.loads(pickle.dumps(brand)) == brand
+
+
+def test_every_source_type_is_declared_beside_its_spider() -> None:
+    members = get_args(get_args(Source)[0])
+    tags = [get_args(m.model_fields["type"].annotation)[0] for m in members]
+    assert len(set(tags)) == len(tags) == 9
+    for options, tag in zip(members, tags, strict=True):
+        assert options.__module__ == options.spider.__module__ == f"crawlers.spiders.{tag}"
+        assert options.spider.name == tag
+
+
+def test_the_readme_and_demo_watchlists_load() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.DOTALL)
+    watchlist = parse_watchlist("\n".join(b for b in blocks if "[[brands]]" in b
+                                          or "[[alerts]]" in b), "README.md")
+    assert [s.type for s in watchlist.brands[0].sources] == ["schemaorg", "feed", "bluesky"]
+    assert [rule.type for rule in watchlist.alerts] == ["negative_spike"]
+    assert parse_watchlist(demo_watchlist("http://127.0.0.1:8000/"), "demo").brands
+
+
+class PodcastSource(SourceOptions):
+    """A source type declared the way docs/SOURCE_TYPES.md tells."""
+
+    type: Literal["podcast"]
+    needs_one_of = ("show", "episode")
+    show: str | None = None
+    episode: str | None = None
+    url: HttpURL | None = None
+
+    def key_parts(self) -> Iterable[str | None]:
+        return (self.url, self.show, self.episode)
+
+
+class WithPodcasts(Watchlist[Brand[Annotated[FeedSource | PodcastSource,
+                                             Field(discriminator=TAG)]], Any]):
+    pass
+
+
+@pytest.mark.parametrize(("sources", "problem"), [
+    ('type = "podcast"\nshow = "acme-hour"\n', None),
+    ('type = "podcast"\nurl = "https://pods.example/"\n',
+     ":4: brands[0].sources[0]: Value error, a podcast source needs `show` or `episode`"),
+    ('type = "podcast"\nshow = "acme-hour"\ntag = "x"\n',
+     ":4: brands[0].sources[0]: Value error, `tag` does not apply to a podcast source"),
+    ('type = "podcast"\nshow = "acme-hour"\nurl = "ftp://pods.example/"\n',
+     ":7: brands[0].sources[0].url: Value error, must be an http or https URL, not 'ftp'"),
+    ('type = "pod"\n', ":5: brands[0].sources[0].type: Input should be 'feed' or 'podcast'"),
+    ('url = "https://pods.example/"\n', ":4: brands[0].sources[0].type: Field required"),
+])
+def test_a_new_source_type_is_one_options_class_and_its_registration(
+        sources: str, problem: str | None) -> None:
+    text = f'[[brands]]\nname = "Acme"\nterms = ["Acme"]\n[[brands.sources]]\n{sources}'
+    if problem is None:
+        [source] = validate_toml(text, WithPodcasts).brands[0].sources
+        assert source.key == "podcast acme-hour"
+        return
+    with pytest.raises(WatchlistError) as caught:
+        validate_toml(text, WithPodcasts)
+    assert str(caught.value) == f"watchlist{problem}"
