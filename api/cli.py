@@ -822,7 +822,7 @@ def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) 
 # --- model: `model refit` -------------------------------------------------------------------
 @main.group("model")
 def model_() -> None:
-    """The default sentiment model's heads: refit them with people's corrections."""
+    """The sentiment model's heads: refit them with people's corrections."""
 
 
 @model_.command("refit")
@@ -834,10 +834,11 @@ def model_() -> None:
                    "of each held-out set (a quick run); all corrections are used.")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
 def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_size: int) -> None:
-    """Retrain the e5 head and the n-gram part with every stored correction added, evaluate
-    before (MENTIONWATCH_HEADS, else the committed heads) and after on the held-out sets,
-    write the heads to --out and print JSON. Set MENTIONWATCH_HEADS to --out to use them.
-    Needs the train extra."""
+    """Retrain the head and the n-gram part of the e5 model in use (MENTIONWATCH_MODEL) with
+    every stored correction added, evaluate before (MENTIONWATCH_HEADS, else the model's
+    committed head) and after on the held-out sets, write the heads to --out and print
+    JSON. Set MENTIONWATCH_HEADS to --out to use them with that model. Needs the train
+    extra."""
     from sentiment.cache import cache_root
     from sentiment.errors import SentimentError
     from sentiment.refit import refit
@@ -854,8 +855,8 @@ def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_siz
         raise click.ClickException("no corrections stored yet: correct mentions first "
                                    "(mentionwatch correct ID --label L --by NAME)")
     try:
-        report = refit(corrections, out=out or cache_root() / "heads", base=settings.heads,
-                       sample=sample, batch_size=batch_size)
+        report = refit(corrections, out=out or cache_root() / "heads", model=settings.model,
+                       base=settings.heads, sample=sample, batch_size=batch_size)
     except (SentimentError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(report)

@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sentiment.scorer import DEFAULT_MODEL
+
 __all__ = ["Settings"]
 
 
@@ -18,11 +20,12 @@ class Settings(BaseSettings):
 
     db: Path = Field(Path("mentionwatch.db"), description="SQLite file of the embedded index.")
     watchlist: Path = Field(Path("mentionwatch.toml"), description="The watchlist file.")
-    model: str = Field("e5-small-head", description="Sentiment model: the offline default, "
-                       "a Hugging Face hub name or a local checkpoint path.")
+    model: str = Field(DEFAULT_MODEL, description="Sentiment model: the offline default "
+                       "(e5-small fine-tuned), e5-small-head (frozen e5-small), an adapter "
+                       "file, a Hugging Face hub name or a local checkpoint path.")
     heads: Path | None = Field(None, description="Directory of refit heads (written by "
-                               "`mentionwatch model refit`) the default model uses instead of "
-                               "the committed ones.")
+                               "`mentionwatch model refit`) the e5 model they were refit for "
+                               "uses instead of the committed ones.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, description="Port `serve` listens on.")
     workers: int = Field(1, ge=1, description="Processes `serve` answers requests with: one "

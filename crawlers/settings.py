@@ -67,7 +67,7 @@ ITEM_PIPELINES = {
 # Where mentions are written: a SQLite file (the embedded default).
 MENTIONWATCH_DB = "mentionwatch.db"
 # Sentiment model: the offline default, a hub name or a local checkpoint path.
-MENTIONWATCH_MODEL = "e5-small-head"
+MENTIONWATCH_MODEL = "e5-small-lora"  # sentiment.DEFAULT_MODEL
 MENTIONWATCH_SENTIMENT_ENABLED = True
 MENTIONWATCH_SENTIMENT_BATCH_SIZE = 32
 # Seconds a mention waits for its sentiment batch to fill before it is scored anyway.

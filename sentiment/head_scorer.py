@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment.adapter import DEFAULT_ADAPTER, Adapter, load_adapter
 from sentiment.checkpoint import ensure_checkpoint
 from sentiment.encoder import E5Encoder
 from sentiment.ensemble import log_linear
@@ -17,7 +18,10 @@ from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, load_ngrams
 from sentiment.result import SentimentResult
 from sentiment.scorer import score_texts
 
-__all__ = ["E5HeadScorer", "load_default_scorer", "load_finetuned_scorer", "load_heads"]
+__all__ = ["E5_SMALL", "E5HeadScorer", "encoder_id", "load_head_scorer",
+           "load_finetuned_scorer", "load_heads"]
+
+E5_SMALL = "e5-small"
 
 
 class E5HeadScorer:
@@ -44,23 +48,43 @@ class E5HeadScorer:
         return log_linear(probabilities, self.ngrams.probabilities(texts), self.ngrams.weight)
 
 
-def load_heads(directory: Path | None = None) -> tuple[LinearHead, NgramModel]:
-    """The head and n-gram model in ``directory`` (as ``mentionwatch model refit`` writes
-    them: ``e5-small.json``, ``char-ngrams.npz``), else the committed ones.
+def encoder_id(adapter: Adapter | None) -> str:
+    """What a head is fitted over: plain e5-small, or e5-small with one adapter merged in
+    (named by its file's sha256). A refit head records it; it fits no other encoder."""
+    return f"{E5_SMALL} + lora {adapter.sha256[:16]}" if adapter else E5_SMALL
 
-    Raises ``FileNotFoundError`` naming the missing file.
+
+def load_heads(
+    directory: Path | None = None, *, adapter: Adapter | None = None
+) -> tuple[LinearHead, NgramModel]:
+    """The head and n-gram model in ``directory`` (as ``mentionwatch model refit`` writes
+    them: ``e5-small.json``, ``char-ngrams.npz``), else the committed ones of the encoder:
+    for plain e5 the committed head and n-grams, with ``adapter`` its own head and the
+    n-grams at the weight its training chose.
+
+    Raises ``FileNotFoundError`` naming the missing file, ``ValueError`` for heads refit
+    over another encoder.
     """
     if directory is None:
-        return load_head(DEFAULT_HEAD), load_ngrams(DEFAULT_NGRAMS)
+        if adapter is None:
+            return load_head(DEFAULT_HEAD), load_ngrams(DEFAULT_NGRAMS)
+        weight = float(adapter.training.get("ngram_weight", 0.0))  # type: ignore[arg-type]
+        return adapter.head, replace(load_ngrams(DEFAULT_NGRAMS), weight=weight)
     head, ngrams = directory / DEFAULT_HEAD.name, directory / DEFAULT_NGRAMS.name
     for path in (head, ngrams):
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: a heads directory needs "
                                     f"{DEFAULT_HEAD.name} and {DEFAULT_NGRAMS.name}")
-    return load_head(head), load_ngrams(ngrams)
+    loaded = load_head(head)
+    fitted_over = str(loaded.metadata.get("encoder", E5_SMALL))
+    if fitted_over != encoder_id(adapter):
+        raise ValueError(f"{directory} was refit over {fitted_over}, not over this model's "
+                         f"{encoder_id(adapter)}: refit again (mentionwatch model refit) or "
+                         f"set the MENTIONWATCH_MODEL it was refit for")
+    return loaded, load_ngrams(ngrams)
 
 
-def load_default_scorer(name: str, *, batch_size: int, heads: Path | None = None) -> E5HeadScorer:
+def load_head_scorer(name: str, *, batch_size: int, heads: Path | None = None) -> E5HeadScorer:
     """Build (if needed) and load the e5 checkpoint, then the head and n-grams of ``heads``
     (a directory written by ``mentionwatch model refit``), else the committed ones."""
     head, ngrams = load_heads(heads)  # first: a wrong directory fails before the slow part
@@ -69,15 +93,13 @@ def load_default_scorer(name: str, *, batch_size: int, heads: Path | None = None
 
 
 def load_finetuned_scorer(
-    name: str, *, batch_size: int, adapter: Path | None = None
+    name: str, *, batch_size: int, adapter: Path | None = None, heads: Path | None = None
 ) -> E5HeadScorer:
-    """e5-small with a fine-tuned LoRA adapter merged in and the adapter's own head
-    (``adapter``, else the committed ``sentiment/heads/e5-small-lora.safetensors``), with the
-    committed n-gram model at the weight the adapter's training chose (none without one)."""
-    from sentiment.adapter import DEFAULT_ADAPTER, load_adapter
-
+    """e5-small with a fine-tuned LoRA adapter merged in (``adapter``, else the committed
+    ``sentiment/heads/e5-small-lora.safetensors``), its own head and the committed n-gram
+    model at the weight its training chose; or the head and n-grams of ``heads``, refit
+    over this adapter."""
     loaded = load_adapter(adapter or DEFAULT_ADAPTER)  # first: a bad file fails fast
-    weight = float(loaded.training.get("ngram_weight", 0.0))  # type: ignore[arg-type]
-    ngrams = replace(load_ngrams(DEFAULT_NGRAMS), weight=weight) if weight else None
+    head, ngrams = load_heads(heads, adapter=loaded)
     encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size, adapter=loaded)
-    return E5HeadScorer(encoder, loaded.head, name=name, ngrams=ngrams)
+    return E5HeadScorer(encoder, head, name=name, ngrams=ngrams if ngrams.weight else None)

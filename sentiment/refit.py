@@ -1,7 +1,9 @@
-"""Refit the default model with people's corrections: ``mentionwatch model refit``.
+"""Refit an e5 model's head with people's corrections: ``mentionwatch model refit``.
 
 The refit trains what ``python -m sentiment.train`` trains, on the same training side of
-the fixed split, with every usable correction added:
+the fixed split, with every usable correction added, over the encoder of the model in use
+(plain e5-small, or e5-small with the fine-tuned adapter merged in; the encoder itself is
+not retrained, and the written head records which one it fits):
 
 - the e5 head is fitted anew (C chosen again by cross-validation);
 - the n-gram model is fitted anew over the n-grams of the heads it replaces (choosing
@@ -26,14 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment.adapter import DEFAULT_ADAPTER, Adapter, load_adapter
 from sentiment.datasets import Converter, Example, normalise_text
 from sentiment.ensemble import log_linear
 from sentiment.errors import SentimentError
 from sentiment.evaluation import heldout_sets
 from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
-from sentiment.head_scorer import load_heads
+from sentiment.head_scorer import encoder_id, load_heads
 from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, save_ngrams
 from sentiment.result import LABELS
+from sentiment.scorer import ADAPTER_SUFFIX, DEFAULT_MODEL, FINETUNED_MODEL, HEAD_MODEL
 from sentiment.splits import SEED, build_splits
 from sentiment.train import (
     embed_sides,
@@ -144,13 +148,25 @@ def _agreement(head: LinearHead, ngrams: NgramModel, embeddings: np.ndarray,
                                 for row, ex in zip(rows, corrections, strict=True)])), 4)
 
 
+def _adapter_of(model: str) -> Adapter | None:
+    """The adapter an e5 model name stands for (None for the frozen one); ``SentimentError``
+    for a model without a head to refit."""
+    if model == HEAD_MODEL:
+        return None
+    if model == FINETUNED_MODEL or model.endswith(ADAPTER_SUFFIX):
+        return load_adapter(DEFAULT_ADAPTER if model == FINETUNED_MODEL else Path(model))
+    raise SentimentError(f"a refit needs an e5 model ({FINETUNED_MODEL}, {HEAD_MODEL} or an "
+                         f"adapter file), not {model!r}")
+
+
 def refit(
-    corrections: Sequence[tuple[str, str]], *, out: Path, base: Path | None = None,
-    sample: int | None = None, batch_size: int = 32,
+    corrections: Sequence[tuple[str, str]], *, out: Path, model: str | None = None,
+    base: Path | None = None, sample: int | None = None, batch_size: int = 32,
 ) -> dict[str, object]:
-    """Refit the head and n-gram model with ``corrections`` ((text, label), oldest first),
-    write them to ``out`` and report the corrections used and the held-out figures of
-    ``base`` (a heads directory; None: the committed heads) and of the refit.
+    """Refit the head and n-gram model of ``model`` (an e5 model name or adapter file; None:
+    the default) with ``corrections`` ((text, label), oldest first), write them to ``out``
+    and report the corrections used and the held-out figures of ``base`` (a heads directory
+    refit for the same model; None: the model's committed head) and of the refit.
 
     ``sample`` trains on that many examples of each training set and evaluates on that
     many of each held-out set (a quick run; the corrections are always all used).
@@ -166,7 +182,8 @@ def refit(
     from sentiment.encoder import E5Encoder
 
     started = time.perf_counter()
-    base_head, base_ngrams = load_heads(base)
+    adapter = _adapter_of(model or DEFAULT_MODEL)
+    base_head, base_ngrams = load_heads(base, adapter=adapter)
     corpora = load_corpora()
     to_traditional = Converter()
     parts = (corpora.vader, corpora.reviews, corpora.chinese, corpora.news)
@@ -186,7 +203,7 @@ def refit(
         pool = [ex for examples in train.values() for ex in examples]
 
     checkpoint = ensure_checkpoint()
-    encoder = E5Encoder(checkpoint, batch_size=batch_size)
+    encoder = E5Encoder(checkpoint, batch_size=batch_size, adapter=adapter)
     embedded = embed_sides(encoder, {"train": train, "held-out": held}, checkpoint)
     corrected = encoder.embed([ex.text for ex in used])
 
@@ -207,8 +224,10 @@ def refit(
         "correction_weight": CORRECTION_WEIGHT,
         "sample": sample,
         "base": str(base) if base else "committed heads",
+        "model": model or DEFAULT_MODEL,
     }
-    save_head(LinearHead(head.weights, head.bias, {"refit": refit_info} | chosen),
+    save_head(LinearHead(head.weights, head.bias,
+                         {"refit": refit_info, "encoder": encoder_id(adapter)} | chosen),
               out / DEFAULT_HEAD.name)
     ngrams = NgramModel(fitted.vocabulary, fitted.idf, fitted.weights, fitted.bias,
                         base_ngrams.weight, {key: str(v) for key, v in refit_info.items()})

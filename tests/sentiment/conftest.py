@@ -10,7 +10,8 @@ from sentiment.head_scorer import E5HeadScorer
 
 @pytest.fixture(scope="session")
 def default_scorer() -> E5HeadScorer:
-    """The default e5 + head scorer; builds the cached checkpoint if it is missing."""
+    """The default scorer (e5 fine-tuned, its head and n-grams); builds the cached
+    checkpoint if it is missing."""
     scorer = load_scorer()
     assert isinstance(scorer, E5HeadScorer)
     return scorer

@@ -53,7 +53,8 @@ def test_batch_keeps_the_order_of_texts_of_mixed_lengths(default_scorer: E5HeadS
     batched = default_scorer.score_batch(texts)
     one_by_one = [default_scorer.score_batch([t])[0] for t in texts]
     assert [r.label for r in batched] == [r.label for r in one_by_one]
-    np.testing.assert_allclose([r.score for r in batched], [r.score for r in one_by_one], atol=1e-4)
+    # bfloat16 sums in another order when a batch pads a text: scores move in the 4th digit
+    np.testing.assert_allclose([r.score for r in batched], [r.score for r in one_by_one], atol=1e-3)
     assert [r.label for r in batched] == ["negative", "positive", "neutral", "positive", "negative"]
 
 

@@ -133,6 +133,18 @@ def test_the_refit_heads_label_corrected_texts_and_paraphrases_as_people_did(
     assert [json.loads(line)["label"] for line in stdout.splitlines()] == wanted
 
 
+def test_heads_refit_for_one_model_are_refused_by_the_other(
+    refit_run: tuple[dict[str, Any], Path],
+) -> None:
+    _, out = refit_run
+    code, _, stderr = _cli("score", env={"MENTIONWATCH_HEADS": str(out),
+                                         "MENTIONWATCH_MODEL": "e5-small-head"},
+                           input=json.dumps({"text": "fine"}) + "\n")
+    assert code == 1
+    assert "was refit over e5-small + lora" in stderr
+    assert "not over this model's e5-small:" in stderr
+
+
 def test_a_heads_directory_without_heads_is_a_clear_error(tmp_path: Path) -> None:
     code, _, stderr = _cli("score", env={"MENTIONWATCH_HEADS": str(tmp_path)}, input="{}\n")
     assert code == 1
