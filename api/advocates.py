@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from api.deps import StoreDep, require
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
+from api.models import DuplicateMode
 from index.backend import Filters, MentionStore
 from index.record import Mention
 from sentiment.advocates import Post, assess_author
@@ -224,6 +225,7 @@ def export_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
 
 
 @router.get("/reports/nps", response_model=list[NpsRow])
-def get_nps_report(store: StoreDep, brand: str | None = None,
-                   period: Period = "month") -> list[NpsRow]:
-    return nps_report(store.export("", Filters(brand=brand)), period)
+def get_nps_report(store: StoreDep, brand: str | None = None, period: Period = "month",
+                   duplicates: DuplicateMode = "collapse") -> list[NpsRow]:
+    filters = Filters(brand=brand, collapse=duplicates == "collapse")
+    return nps_report(store.export("", filters), period)

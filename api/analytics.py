@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from api.deps import LabelsDep, StoreDep
-from api.models import Instant
+from api.models import DuplicateMode, Instant
 from index.arguments import histogram_window
 from index.backend import (
     Bucket,
@@ -85,7 +85,8 @@ Q = Annotated[str, Query(max_length=1000, description="Query language text")]
 @router.get("/histogram", response_model=list[TimeBucketOut])
 def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
               brand: str | None = None, source: str | None = None, lang: str | None = None,
-              interval: Interval = "day", tz: str = "UTC") -> list[TimeBucketOut]:
+              interval: Interval = "day", tz: str = "UTC",
+              duplicates: DuplicateMode = "collapse") -> list[TimeBucketOut]:
     """Mentions per hour, day or week, stacked by sentiment; empty buckets included."""
     try:
         histogram_window(interval, tz, since, until)
@@ -93,8 +94,8 @@ def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
         raise HTTPException(400, str(exc)) from None
     if (until - since) / _SPAN[interval] > _MAX_BUCKETS:
         raise HTTPException(400, f"at most {_MAX_BUCKETS} buckets: widen the interval")
-    buckets = store.histogram(q, Filters(brand=brand, source=source, lang=lang),
-                              interval=interval, tz=tz, since=since, until=until)
+    filters = Filters(brand=brand, source=source, lang=lang, collapse=duplicates == "collapse")
+    buckets = store.histogram(q, filters, interval=interval, tz=tz, since=since, until=until)
     return [TimeBucketOut.of(b) for b in buckets]
 
 
@@ -102,9 +103,11 @@ def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
 def top(field: TermsField, store: StoreDep, labels: LabelsDep, q: Q = "",
         brand: str | None = None, source: str | None = None, since: Instant | None = None,
         until: Instant | None = None,
-        size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
+        size: Annotated[int, Query(ge=1, le=100)] = 10,
+        duplicates: DuplicateMode = "collapse") -> list[BucketOut]:
     """The most frequent sources, authors, languages... among the matches."""
-    filters = Filters(brand=brand, source=source, since=since, until=until)
+    filters = Filters(brand=brand, source=source, since=since, until=until,
+                      collapse=duplicates == "collapse")
     return [BucketOut.of(b, labels.get((field, b.key), partial(_label, store, field, b.key)))
             for b in store.terms(field, q, filters, size=size)]
 
@@ -113,10 +116,12 @@ def top(field: TermsField, store: StoreDep, labels: LabelsDep, q: Q = "",
 def significant_terms(store: StoreDep, since: Instant, until: Instant,
                       baseline_since: Instant, q: Q = "", brand: str | None = None,
                       sentiment: str | None = None,
-                      size: Annotated[int, Query(ge=1, le=100)] = 10) -> list[BucketOut]:
+                      size: Annotated[int, Query(ge=1, le=100)] = 10,
+                      duplicates: DuplicateMode = "collapse") -> list[BucketOut]:
     """Terms unusually frequent in [since, until) against the brand's mentions in
     [baseline_since, since): what a spike is about."""
-    foreground = Filters(brand=brand, sentiment=sentiment, since=since, until=until)
+    foreground = Filters(brand=brand, sentiment=sentiment, since=since, until=until,
+                         collapse=duplicates == "collapse")
     background = Filters(brand=brand, since=baseline_since, until=since)
     found = store.significant_terms(q, foreground, background=background, size=size)
     return [BucketOut.of(b) for b in found]
@@ -125,9 +130,11 @@ def significant_terms(store: StoreDep, since: Instant, until: Instant,
 @router.get("/share-of-voice", response_model=list[ShareOut])
 def share_of_voice(store: StoreDep, labels: LabelsDep, q: Q = "",
                    since: Instant | None = None,
-                   until: Instant | None = None) -> list[ShareOut]:
+                   until: Instant | None = None,
+                   duplicates: DuplicateMode = "collapse") -> list[ShareOut]:
     """Each brand's share of all matching mentions."""
-    buckets = store.terms("brand", q, Filters(since=since, until=until), size=100)
+    filters = Filters(since=since, until=until, collapse=duplicates == "collapse")
+    buckets = store.terms("brand", q, filters, size=100)
     total = sum(b.count for b in buckets) or 1
     return [ShareOut(brand=labels.get(("brand", b.key), partial(_label, store, "brand", b.key))
                      or b.key, key=b.key, count=b.count,
@@ -163,15 +170,18 @@ def _change(now: int, before: int) -> float | None:
 
 @router.get("/aspects", response_model=list[AspectOut])
 def aspects(store: StoreDep, since: Instant, until: Instant, q: Q = "",
-            brand: str | None = None) -> list[AspectOut]:
+            brand: str | None = None,
+            duplicates: DuplicateMode = "collapse") -> list[AspectOut]:
     """What mentions in [since, until) praise or blame, per aspect, most mentioned first:
     counts per polarity, the negative share, and the change against the period of the same
     length just before."""
     if until <= since:
         raise HTTPException(400, "until must be after since")
-    now = aspect_counts(store, q, Filters(brand=brand, since=since, until=until))
+    collapse = duplicates == "collapse"
+    now = aspect_counts(store, q, Filters(brand=brand, since=since, until=until,
+                                          collapse=collapse))
     before = aspect_counts(store, q, Filters(brand=brand, since=_period_before(since, until),
-                                              until=since))
+                                              until=since, collapse=collapse))
     empty = dict.fromkeys(SENTIMENT_LABELS, 0)
     rows = []
     for name, by in now.items():

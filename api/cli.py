@@ -130,16 +130,22 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loop
 @click.option("--lang")
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance")
 @click.option("--size", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--include-duplicates", is_flag=True,
+              help="Show every copy of a text found at several URLs, not only the earliest.")
 def search(query: str, db: Path | None, brand: str | None, source: str | None,
-           sentiment: str | None, lang: str | None, sort: str, size: int) -> None:
-    """Search mentions with the query language; prints one JSON object per hit."""
+           sentiment: str | None, lang: str | None, sort: str, size: int,
+           include_duplicates: bool) -> None:
+    """Search mentions with the query language; prints one JSON object per hit. The same
+    text at several URLs is one hit, its earliest copy, with `duplicates` (how many other
+    copies, and their first URLs)."""
     from api.mentions import search_mentions
     from index.backend import Filters
 
+    filters = Filters(brand=brand, source=source, sentiment=sentiment, lang=lang,
+                      collapse=not include_duplicates)
     try:
         with _store(db) as store:
-            out = search_mentions(store, query, Filters(brand=brand, source=source,
-                                                         sentiment=sentiment, lang=lang),
+            out = search_mentions(store, query, filters,
                                   sort=sort, size=size)  # type: ignore[arg-type]
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -149,7 +155,7 @@ def search(query: str, db: Path | None, brand: str | None, source: str | None,
         _emit({"id": m.id, "brand": m.brand, "source": m.source, "lang": m.lang,
                "sentiment": m.sentiment.label if m.sentiment else None,
                "rating": m.rating.value if m.rating else None, "url": m.url,
-               "text": m.text[:160]})
+               "text": m.text[:160], "duplicates": hit.duplicates.model_dump()})
 
 
 @main.group("aspects")
@@ -408,14 +414,19 @@ def export() -> None:
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default: stdout).")
+@click.option("--collapse-duplicates", is_flag=True,
+              help="Only the earliest copy of a text found at several URLs.")
 def export_mentions(query: str, brand: str | None, source: str | None, sentiment: str | None,
-                    lang: str | None, fmt: str, db: Path | None, output: TextIO) -> None:
+                    lang: str | None, fmt: str, db: Path | None, output: TextIO,
+                    collapse_duplicates: bool) -> None:
     """Every mention matching QUERY (the query language), oldest first, streamed: CSV
-    (spreadsheet-safe) or JSON lines, as `GET /mentions/export` serves them."""
+    (spreadsheet-safe) or JSON lines, as `GET /mentions/export` serves them. Every copy
+    of a syndicated text is a row unless --collapse-duplicates."""
     from api.mentions import mention_chunks
     from index.backend import Filters
 
-    filters = Filters(brand=brand, source=source, sentiment=sentiment, lang=lang)
+    filters = Filters(brand=brand, source=source, sentiment=sentiment, lang=lang,
+                      collapse=collapse_duplicates)
     try:
         with _store(db) as store:
             for chunk in mention_chunks(store.export(query, filters), fmt):  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 from typing import Annotated
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep, StoreDep, require
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
-from api.models import HitOut, Instant, MentionOut, SearchOut
+from api.models import DuplicateMode, HitOut, Instant, MentionOut, SearchOut
 from index.backend import NO_FILTERS, Filters, MentionStore, Sort
 from index.record import Mention, SentimentLabel
 
@@ -90,10 +91,14 @@ def get_mentions(
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1)] = 20,
+    duplicates: DuplicateMode = "collapse",
 ) -> SearchOut:
+    """Matches, a page at a time; the same text at several URLs is one hit (its earliest
+    copy, with how many others and their first URLs) unless `duplicates=include`."""
     if size > settings.max_page_size:
         raise HTTPException(400, f"size must be at most {settings.max_page_size}")
-    return search_mentions(store, q, filters, sort=sort, page=page, size=size)
+    return search_mentions(store, q, replace(filters, collapse=duplicates == "collapse"),
+                           sort=sort, page=page, size=size)
 
 
 def _getter(path: str) -> Callable[[Mention], object]:
@@ -141,10 +146,13 @@ def mention_chunks(mentions: Iterable[Mention], fmt: ExportFormat) -> Iterator[s
             dependencies=[require("analyst")],
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_mentions(store: StoreDep, filters: FiltersDep, q: QueryText = "",
-                    format: ExportFormat = "csv") -> StreamingResponse:
-    """Every match, oldest first, streamed: CSV (spreadsheet-safe) or JSON lines."""
+                    format: ExportFormat = "csv",
+                    duplicates: DuplicateMode = "include") -> StreamingResponse:
+    """Every match, oldest first, streamed: CSV (spreadsheet-safe) or JSON lines. A record
+    dump: every copy of a syndicated text is a row, unless `duplicates=collapse`."""
     # store.export parses the query now, so a bad one is a 400 before any row is sent.
-    return export_response(mention_chunks(store.export(q, filters), format), format, "mentions")
+    mentions = store.export(q, replace(filters, collapse=duplicates == "collapse"))
+    return export_response(mention_chunks(mentions, format), format, "mentions")
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionOut)

@@ -11,11 +11,15 @@ from index.arguments import as_utc
 from index.backend import Hit
 from index.record import Kind, Mention, NpsClass, Persona, SentimentLabel
 
-__all__ = ["ErrorOut", "HealthOut", "Instant", "MentionOut", "SearchOut"]
+__all__ = ["DuplicateMode", "ErrorOut", "HealthOut", "Instant", "MentionOut", "SearchOut"]
 
 #: A date-time parameter (ISO 8601 with or without an offset, or Unix seconds) in UTC; naive
 #: means UTC, so every route compares aware datetimes only.
 Instant = Annotated[datetime, AfterValidator(as_utc)]
+
+#: The `duplicates` parameter: mentions with the same text at several URLs (equal
+#: `content_hash`) counted once, as their earliest published (`collapse`), or each (`include`).
+DuplicateMode = Literal["collapse", "include"]
 
 
 class AuthorOut(BaseModel):
@@ -95,14 +99,22 @@ class MentionOut(BaseModel):
         return cls.model_validate(mention, from_attributes=True)
 
 
+class DuplicatesOut(BaseModel):
+    count: int  # the other matches with this text; 0 unless duplicates are collapsed
+    urls: list[str]  # the first few of them, earliest published first
+
+
 class HitOut(BaseModel):
     mention: MentionOut
     score: float
     highlight: str
+    duplicates: DuplicatesOut
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
-        return cls(mention=MentionOut.of(hit.mention), score=hit.score, highlight=hit.highlight)
+        duplicates = DuplicatesOut(count=hit.duplicates.count, urls=list(hit.duplicates.urls))
+        return cls(mention=MentionOut.of(hit.mention), score=hit.score, highlight=hit.highlight,
+                   duplicates=duplicates)
 
 
 class SearchOut(BaseModel):

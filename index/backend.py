@@ -15,9 +15,12 @@ from index.query import Field, FieldName, Node, conjoin, parse
 from index.record import SENTIMENT_LABELS, Mention, SentimentLabel
 
 __all__ = [
+    "DUPLICATE_URLS",
+    "NO_DUPLICATES",
     "NO_FILTERS",
     "AspectCounts",
     "Bucket",
+    "Duplicates",
     "Filters",
     "Hit",
     "Interval",
@@ -47,7 +50,13 @@ def _utc(moment: datetime | None) -> datetime | None:
 class Filters:
     """The API's separate filter parameters, ANDed with the query. Each means what the
     query's field filter of the same name means (`lang="zh"` matches zh-Hans too);
-    `since` is inclusive and `until` exclusive, on `published_at`."""
+    `since` is inclusive and `until` exclusive, on `published_at`.
+
+    `collapse` counts duplicates once: of the matches sharing a `content_hash` (the same
+    text syndicated to several URLs) only the earliest published stands for them (ties by
+    id; undated ones last), in search, counts and aggregations and export alike. The
+    earliest is the original: its date is when the news broke, and copies found later
+    never change which one it is. Off by default here; the API and CLI turn it on."""
 
     brand: str | None = None
     source: str | None = None
@@ -55,6 +64,7 @@ class Filters:
     lang: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    collapse: bool = False
 
     def as_query(self) -> Node:
         """These filters as query AST, MatchAll when none is set."""
@@ -79,16 +89,33 @@ def resolve(query: Node | str, filters: Filters) -> Node:
     return conjoin((parse(query) if isinstance(query, str) else query, filters.as_query()))
 
 
+#: How many of a group's other URLs a collapsed hit lists.
+DUPLICATE_URLS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicates:
+    """The other matches with a hit's text, when duplicates are collapsed: how many, and
+    the URLs of the first `DUPLICATE_URLS` of them, earliest published first."""
+
+    count: int
+    urls: tuple[str, ...]
+
+
+NO_DUPLICATES = Duplicates(0, ())
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     mention: Mention
     score: float  # backend-specific relevance, higher is better; 0 when nothing ranked it
     highlight: str  # HTML-escaped snippet of the text with matches in <mark>
+    duplicates: Duplicates = NO_DUPLICATES
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    total: int  # every match, not just this page
+    total: int  # every match (every group when collapsed), not just this page
     hits: list[Hit]
 
 

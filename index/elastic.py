@@ -44,8 +44,11 @@ from elasticsearch import Elasticsearch, helpers
 from index.analyzer import highlight
 from index.arguments import check_page, check_size, check_terms_field, histogram_window
 from index.backend import (
+    DUPLICATE_URLS,
+    NO_DUPLICATES,
     NO_FILTERS,
     Bucket,
+    Duplicates,
     Filters,
     Hit,
     Interval,
@@ -89,6 +92,11 @@ _CORRECTIONS_MAPPING = {
         "at": {"type": "date"},
     },
 }
+# Mentions of one content_hash, for `Filters.collapse`: a HyperLogLog count, exact in
+# practice below its threshold (Elasticsearch's maximum) and within a few percent above.
+_GROUPS = {"groups": {"cardinality": {"field": "content_hash", "precision_threshold": 40000}}}
+# A group's copies, earliest published first: its representative, then the others.
+_EARLIEST = [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
 # Statuses that say "not now" rather than "broken": retrying later may succeed.
 _UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
 
@@ -145,6 +153,36 @@ def _check_server(info: dict[str, Any], where: str) -> None:
 
 def _mention(source: dict[str, Any]) -> Mention:
     return Mention.from_dict(source["record"])
+
+
+def _count(bucket: dict[str, Any], collapse: bool) -> int:
+    """A bucket's mentions, or its groups of duplicates when collapsed (see `_GROUPS`)."""
+    return int(bucket["groups"]["value"] if collapse else bucket["doc_count"])
+
+
+def _counted(aggregation: dict[str, Any], collapse: bool) -> dict[str, Any]:
+    """A bucket aggregation that also counts its groups of duplicates when collapsed."""
+    if not collapse:
+        return aggregation
+    return {**aggregation, "aggs": {**aggregation.get("aggs", {}), **_GROUPS}}
+
+
+def _collapsed_hit(hit: dict[str, Any]) -> tuple[Mention, Duplicates]:
+    """A collapsed hit's group: its earliest copy, and the others."""
+    copies = hit["inner_hits"]["copies"]["hits"]
+    first, *others = (_mention(copy["_source"]) for copy in copies["hits"])
+    count = int(copies["total"]["value"]) - 1
+    return first, Duplicates(count, tuple(m.url for m in others)) if count else NO_DUPLICATES
+
+
+def _first_of_each_group(mentions: Iterator[Mention]) -> Iterator[Mention]:
+    """The first mention of each content_hash; in export's order, the earliest published.
+    Keeps every hash seen, so memory grows with the groups."""
+    seen: set[str] = set()
+    for mention in mentions:
+        if mention.content_hash not in seen:
+            seen.add(mention.content_hash)
+            yield mention
 
 
 class ElasticStore:
@@ -345,6 +383,10 @@ class ElasticStore:
     def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int:
         node = resolve(query, filters)
         with _translated("cannot count mentions"):
+            if filters.collapse:
+                response = self._es.search(index=self.alias, query=scored(node), size=0,
+                                           aggs=_GROUPS)
+                return _count(response["aggregations"], collapse=True)
             return int(self._es.count(index=self.alias, query=scored(node))["count"])
 
     def search(
@@ -361,19 +403,30 @@ class ElasticStore:
             raise ValueError(f"page * size must be at most {_MAX_WINDOW} (Elasticsearch's "
                              f"result window), got {page * size}: use export for more")
         node = resolve(query, filters)
+        body = self._search_body(node, sort)
+        if filters.collapse:
+            # One hit per content_hash (its best by `sort`), then the group earliest first.
+            body["collapse"] = {"field": "content_hash", "inner_hits": {
+                "name": "copies", "size": DUPLICATE_URLS + 1, "sort": _EARLIEST,
+                "_source": ["record"]}}
+            body["aggs"] = _GROUPS
         with _translated("cannot search mentions"):
             response = self._es.search(
-                index=self.alias, **self._search_body(node, sort), from_=(page - 1) * size,
+                index=self.alias, **body, from_=(page - 1) * size,
                 size=size, track_total_hits=True, source=["record"],
             )
-            mentions = [(_mention(hit["_source"]), hit.get("_score"))
-                        for hit in response["hits"]["hits"]]
+            found = response["hits"]["hits"]
+            groups = ([_collapsed_hit(hit) for hit in found] if filters.collapse
+                      else [(_mention(hit["_source"]), NO_DUPLICATES) for hit in found])
+        total = (_count(response["aggregations"], collapse=True) if filters.collapse
+                 else int(response["hits"]["total"]["value"]))
         # The shared highlighter, not Elasticsearch's: the same escaped snippet, with the
         # same <mark>s (a phrase marked whole), from every backend.
         terms = highlight_terms(node)
-        hits = [Hit(mention, float(score or 0.0), highlight(mention.text, terms))
-                for mention, score in mentions]
-        return SearchResult(int(response["hits"]["total"]["value"]), hits)
+        hits = [Hit(mention, float(hit.get("_score") or 0.0), highlight(mention.text, terms),
+                    duplicates)
+                for hit, (mention, duplicates) in zip(found, groups, strict=True)]
+        return SearchResult(total, hits)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove mentions, and their corrections, by id; returns how many existed."""
@@ -401,23 +454,24 @@ class ElasticStore:
         zone, since, until = histogram_window(interval, tz, since, until)
         node = conjoin((resolve(query, filters), Filters(since=since, until=until).as_query()))
         first, last = int(since.timestamp() * 1000), int(until.timestamp() * 1000) - 1
-        aggregation = {
+        aggregation = _counted({
             "date_histogram": {
                 "field": "published_at", "calendar_interval": _CALENDAR[interval],
                 "time_zone": tz, "min_doc_count": 0,
                 "extended_bounds": {"min": first, "max": last},
             },
-            "aggs": {"sentiment": {"terms": {"field": "sentiment", "size": 3}}},
-        }
+            "aggs": {"sentiment": _counted({"terms": {"field": "sentiment", "size": 3}},
+                                           filters.collapse)},
+        }, filters.collapse)
         with _translated("cannot count mentions over time"):
             response = self._es.search(index=self.alias, query=scored(node), size=0,
                                        aggs={"histogram": aggregation})
         return [
             TimeBucket(
                 datetime.fromtimestamp(bucket["key"] / 1000, zone),
-                int(bucket["doc_count"]),
+                _count(bucket, filters.collapse),
                 dict.fromkeys(SENTIMENT_LABELS, 0) | {
-                    label["key"]: int(label["doc_count"])
+                    label["key"]: _count(label, filters.collapse)
                     for label in bucket["sentiment"]["buckets"]
                 },
             )
@@ -436,12 +490,15 @@ class ElasticStore:
         check_terms_field(field)
         check_size(size)
         node = resolve(query, filters)
-        aggregation = {"terms": {"field": TERMS_FIELDS[field], "size": size,
-                                 "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+        # Collapsed, the values are ranked by their groups of duplicates, not their mentions.
+        most = "groups" if filters.collapse else "_count"
+        aggregation = _counted({"terms": {"field": TERMS_FIELDS[field], "size": size,
+                                          "order": [{most: "desc"}, {"_key": "asc"}]}},
+                               filters.collapse)
         with _translated(f"cannot count {field} values"):
             response = self._es.search(index=self.alias, query=scored(node), size=0,
                                        aggs={"terms": aggregation})
-        return [Bucket(str(bucket["key"]), int(bucket["doc_count"]))
+        return [Bucket(str(bucket["key"]), _count(bucket, filters.collapse))
                 for bucket in response["aggregations"]["terms"]["buckets"]]
 
     def significant_terms(
@@ -477,8 +534,9 @@ class ElasticStore:
         """Every match, dated ones by (published_at, id) then undated ones by id, read from
         one point in time page by page with search_after: constant memory, and unaffected
         by writes made while it runs. The query is compiled (and a QueryError raised) here,
-        before the first mention."""
-        return self._export(scored(resolve(query, filters)))
+        before the first mention. Collapsed, the first of each content_hash is kept."""
+        mentions = self._export(scored(resolve(query, filters)))
+        return _first_of_each_group(mentions) if filters.collapse else mentions
 
     def _export(self, query_dsl: dict[str, Any]) -> Iterator[Mention]:
         # The point in time is opened on the first next() and closed when the iterator

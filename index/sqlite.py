@@ -50,8 +50,11 @@ from zoneinfo import ZoneInfo
 from index.analyzer import highlight, match_tokens, near_tokens, streams
 from index.arguments import check_page, check_size, check_terms_field, histogram_window
 from index.backend import (
+    DUPLICATE_URLS,
+    NO_DUPLICATES,
     NO_FILTERS,
     Bucket,
+    Duplicates,
     Filters,
     Hit,
     Interval,
@@ -90,6 +93,7 @@ from index.record import (
     Mention,
     Rating,
     Sentiment,
+    content_hash,
 )
 from index.significance import MIN_FOREGROUND, is_content_term
 
@@ -99,8 +103,10 @@ __all__ = ["SqliteStore"]
 # inserts and updates, 3 analysed Traditional Chinese apart from Simplified, and 4 had no
 # text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects; 6 had
 # no kind, persona or title_terms, and neither stems nor characters (no stemming, no
-# one-character Chinese queries).
-_VERSION = 7
+# one-character Chinese queries); 7 had no content_hash column, and its records' hashes
+# kept the tracking parameters of links.
+_VERSION = 8
+_FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
@@ -126,12 +132,15 @@ _SCHEMA = (
     tags TEXT NOT NULL,     -- private-use tokens of the brand, for the text index
     stems TEXT NOT NULL,    -- the stems of `terms`, one for one
     chars TEXT NOT NULL,    -- the CJK characters of `terms`
+    content_hash TEXT NOT NULL,  -- Mention.content_hash: equal for duplicates
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
 )""",
     # Export's order, and the date range; (brand, published_at, sentiment) answers a
     # brand's histogram from the index alone.
     "CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at, id)",
     "CREATE INDEX IF NOT EXISTS mentions_brand ON mentions (brand, published_at, sentiment)",
+    # A page's duplicates, earliest first.
+    "CREATE INDEX IF NOT EXISTS mentions_content ON mentions (content_hash, published_at, id)",
     """CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5 (
     terms, tags, stems, chars, content='mentions', content_rowid='seq',
     tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
@@ -159,13 +168,14 @@ _REBUILD = (
     "DROP TABLE IF EXISTS mentions_fts",
     "DROP INDEX IF EXISTS mentions_published",
     "DROP INDEX IF EXISTS mentions_brand",
+    "DROP INDEX IF EXISTS mentions_content",
     "ALTER TABLE mentions RENAME TO mentions_old",
 )
 
 _COLUMNS = (
     "id", "source", "source_domain", "kind", "brand", "lang", "sentiment", "text_sentiment",
     "rating", "published_at", "author_name", "author_handle", "aspects", "persona", "title_terms",
-    "terms", "tags", "stems", "chars", "record",
+    "terms", "tags", "stems", "chars", "content_hash", "record",
 )
 #: The columns of the text index, in its order.
 _FTS_COLUMNS = ("terms", "tags", "stems", "chars")
@@ -306,6 +316,7 @@ def _row(mention: Mention) -> tuple[object, ...]:
         _brand_tag(mention.brand) if mention.brand else "",
         " ".join(stems),
         " ".join(chars),
+        mention.content_hash,
         _dump(mention),
     )
 
@@ -520,6 +531,42 @@ def _ranking(node: Node) -> str | None:
     return " OR ".join(_fts(leaf) for leaf in leaves) if leaves else None
 
 
+# A group's representative first: the earliest published, undated last, ties by id.
+_EARLIEST = "m.published_at IS NULL, m.published_at, m.id"
+
+
+def _matching(node: Node, filters: Filters) -> tuple[str, list[object]]:
+    """`_where(node)`, kept to one mention per content_hash when `filters.collapse`: the
+    earliest published of the matches (not of all the group), by a window over them."""
+    where, params = _where(node)
+    if not filters.collapse:
+        return where, params
+    return (
+        "m.seq IN (SELECT seq FROM (SELECT m.seq, row_number() OVER"
+        f" (PARTITION BY m.content_hash ORDER BY {_EARLIEST}) AS n"
+        f" FROM mentions AS m WHERE {where}) WHERE n = 1)",
+        params,
+    )
+
+
+def _duplicates(db: sqlite3.Connection, where: str, params: list[object],
+                shown: Iterable[Mention]) -> dict[str, Duplicates]:
+    """The other matches (`where`) with the text of each shown mention, by its id."""
+    first = {mention.content_hash: mention.id for mention in shown}
+    rows = db.execute(
+        "SELECT m.content_hash, m.id, json_extract(m.record, '$.url') FROM mentions AS m"
+        f" WHERE m.content_hash IN ({_IDS}) AND {where}"
+        f" ORDER BY m.content_hash, {_EARLIEST}",
+        [json.dumps(list(first)), *params],
+    ).fetchall()
+    others: dict[str, list[str]] = {}
+    for content, mention_id, url in rows:
+        if mention_id != first[content]:
+            others.setdefault(first[content], []).append(url)
+    return {mention_id: Duplicates(len(urls), tuple(urls[:DUPLICATE_URLS]))
+            for mention_id, urls in others.items()}
+
+
 def _count(db: sqlite3.Connection, where: str, params: list[object]) -> int:
     (total,) = db.execute(f"SELECT count(*) FROM mentions AS m WHERE {where}", params).fetchone()
     return int(total)
@@ -586,7 +633,10 @@ def _upgraded(mention: Mention, version: int) -> Mention:
     Before 5 a mention's sentiment was the text model's alone: it becomes `text_sentiment`
     too, unless a person corrected it (the model's label is lost then; None). The overall
     label of a rated review stays the text's until the mention is crawled again: the rule
-    that combines them (`sentiment.rating`) is above the index, which never imports it."""
+    that combines them (`sentiment.rating`) is above the index, which never imports it.
+    Before 8 the content hash kept the tracking parameters of links: it is hashed again."""
+    if version < _FIRST_WITH_UNTRACKED_HASH:
+        mention = mention.with_(content_hash=content_hash(mention.text))
     sentiment = mention.sentiment
     if version >= _FIRST_WITH_TEXT_SENTIMENT or sentiment is None or sentiment.corrected_by:
         return mention
@@ -759,7 +809,7 @@ class SqliteStore:
         return _load(row[0]) if row else None
 
     def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int:
-        where, params = _where(resolve(query, filters))
+        where, params = _matching(resolve(query, filters), filters)
         with self._transaction("cannot count mentions") as db:
             return _count(db, where, params)
 
@@ -776,8 +826,8 @@ class SqliteStore:
         node = resolve(query, filters)
         text, rest = _text_part(node)
         if sort == "relevance" and text is not None:
-            return self._search_text(node, text, rest, page, size)
-        where, params = _where(node)
+            return self._search_text(node, filters, text, rest, page, size)
+        where, params = _matching(node, filters)
         ranking = _ranking(node) if sort == "relevance" else None
         newest = "m.published_at DESC, m.id"
         if ranking is None:
@@ -795,13 +845,15 @@ class SqliteStore:
         with self._transaction("cannot search mentions") as db:
             rows = db.execute(f"{sql} LIMIT ? OFFSET ?", page_params).fetchall()
             total = _count(db, where, params)
-        return SearchResult(total, self._hits(node, rows))
+            hits = self._hits(db, node, filters, rows)
+        return SearchResult(total, hits)
 
-    def _search_text(self, node: Node, text: str, rest: Node, page: int,
+    def _search_text(self, node: Node, filters: Filters, text: str, rest: Node, page: int,
                      size: int) -> SearchResult:
         """Relevance search where every match contains `text`: bm25 for FTS5's matches
         only, the total counted in the same pass, and only the page's records read."""
-        rest_sql, rest_params = _where(rest)
+        # Collapsed, the rest is "a group's first match", which implies the rest itself.
+        rest_sql, rest_params = _matching(node, filters) if filters.collapse else _where(rest)
         sql = (
             f"{_RANKED} SELECT m.seq, ranked.score, count(*) OVER () FROM ranked"
             f" JOIN mentions AS m ON m.seq = ranked.seq WHERE {rest_sql}"
@@ -816,19 +868,24 @@ class SqliteStore:
                     (json.dumps([seq for seq, _, _ in ranked]),),
                 ).fetchall())
             else:  # past the last page
-                total, records = _count(db, *_where(node)), {}
-        return SearchResult(total, self._hits(node, [(records[seq], score)
-                                                      for seq, score, _ in ranked]))
+                total, records = _count(db, *_matching(node, filters)), {}
+            hits = self._hits(db, node, filters,
+                              [(records[seq], score) for seq, score, _ in ranked])
+        return SearchResult(total, hits)
 
     @staticmethod
-    def _hits(node: Node, rows: list[tuple[str, float | None]]) -> list[Hit]:
+    def _hits(db: sqlite3.Connection, node: Node, filters: Filters,
+              rows: list[tuple[str, float | None]]) -> list[Hit]:
+        """The page's hits, each with its duplicates among the matches when collapsed."""
         terms = highlight_terms(node)
-        hits = []
-        for record, score in rows:
-            mention = _load(record)
-            relevance = -score if score is not None else 0.0
-            hits.append(Hit(mention, relevance, highlight(mention.text, terms)))
-        return hits
+        page = [(_load(record), score) for record, score in rows]
+        duplicates = (_duplicates(db, *_where(node), [mention for mention, _ in page])
+                      if filters.collapse and page else {})
+        return [
+            Hit(mention, -score if score is not None else 0.0, highlight(mention.text, terms),
+                duplicates.get(mention.id, NO_DUPLICATES))
+            for mention, score in page
+        ]
 
     def delete(self, ids: Iterable[str]) -> int:
         """Remove mentions, and their corrections, by id; returns how many existed."""
@@ -854,7 +911,7 @@ class SqliteStore:
         width = reduce(math.gcd, (b - a for a, b in pairwise(edges)), 0)
         width = width or math.ceil(until.timestamp()) - edges[0] + 1  # one bucket: one slot
         node = conjoin((resolve(query, filters), Field("published", "..", (since, until))))
-        where, params = _where(node)
+        where, params = _matching(node, filters)
         sql = (
             "SELECT CAST((m.published_at - ?) / ? AS INTEGER) AS slot, m.sentiment, count(*)"
             f" FROM mentions AS m WHERE {where} GROUP BY slot, m.sentiment"
@@ -886,7 +943,7 @@ class SqliteStore:
         # An aspect is one of the values of a mention's JSON array; the others are columns.
         column = {"author": "m.author_name", "aspect": "a.value"}.get(field, f"m.{field}")
         joined = ", json_each(m.aspects) AS a" if field == "aspect" else ""
-        where, params = _where(resolve(query, filters))
+        where, params = _matching(resolve(query, filters), filters)
         sql = (
             f"SELECT {column}, count(*) AS n FROM mentions AS m{joined}"
             f" WHERE {where} AND {column} IS NOT NULL"
@@ -907,7 +964,7 @@ class SqliteStore:
         """Scored with JLH, as Elasticsearch's significant_terms does by default; a term
         needs at least 3 foreground mentions, and stopwords and short words are skipped."""
         check_size(size)
-        fg_where, fg_params = _where(resolve(query, filters))
+        fg_where, fg_params = _matching(resolve(query, filters), filters)
         bg_node = background.as_query()
         bg_where, bg_params = _where(bg_node)
         with self._transaction("cannot find significant terms") as db:
@@ -947,7 +1004,7 @@ class SqliteStore:
         One streamed statement per part rather than keyset pages: each page would re-run
         the text query, and SQLite's sorter spills to disk, so memory stays flat either way.
         The query is compiled (and a QueryError raised) here, before the first row."""
-        where, params = _where(resolve(query, filters))
+        where, params = _matching(resolve(query, filters), filters)
         parts = (
             f"SELECT m.record FROM mentions AS m WHERE {where} AND m.published_at IS NOT NULL"
             " ORDER BY m.published_at, m.id",

@@ -113,7 +113,7 @@ def test_sources_lists_crawl_coverage(client: TestClient, db: Path) -> None:
 def _aspect_mention(day: int, n: int, brand: str, *aspects: tuple[str, str]) -> Mention:
     return Mention.create(
         source="reddit", native_id=f"a{day}-{n}", kind="post", url=f"https://r.example/{day}/{n}",
-        text=f"post {n}", author=Author("someone"), brand=brand,
+        text=f"post {day}-{n}", author=Author("someone"), brand=brand,
         published_at=datetime(2026, 11, day, 12, tzinfo=UTC),
         aspects=tuple(Aspect(name, polarity) for name, polarity in aspects),  # type: ignore[arg-type]
     )

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from index.backend import NO_FILTERS, Filters, MentionStore, TermsField, TimeBucket
+from index.backend import (
+    NO_DUPLICATES,
+    NO_FILTERS,
+    Duplicates,
+    Filters,
+    MentionStore,
+    Sort,
+    TermsField,
+    TimeBucket,
+)
 from index.errors import QueryError
 from index.query import parse
 from index.record import (
@@ -784,3 +793,77 @@ def test_bad_new_filters_and_near_say_where(
     with pytest.raises(QueryError) as caught:
         seeded.search(query)
     assert caught.value.position == position
+
+
+# --- duplicates: the same text syndicated to several URLs ----------------------------------
+
+_RELEASE = "Acme recalls the X1 charger after overheating: https://acme.example/recall?utm_source="
+COLLAPSED = Filters(collapse=True)
+
+
+def _syndicated(store: MentionStore, make_mention: MakeMention) -> dict[str, Mention]:
+    """A press release at three URLs (the wire's the earliest, though not written first;
+    the copies fold case, spacing and tracking away) and another mention of the charger;
+    all Acme's, negative, on one day."""
+    def at(hour: int) -> datetime:
+        return datetime(2026, 10, 5, hour, tzinfo=UTC)
+
+    mentions = {
+        "copy_a": make_mention("copy_a", _RELEASE + "reddit", source="reddit", published=at(10)),
+        "wire": make_mention("wire", _RELEASE + "wire", source="feed", published=at(9)),
+        "copy_b": make_mention("copy_b", "  " + _RELEASE.upper() + "mastodon", source="mastodon",
+                               published=at(11)),
+        "other": make_mention("other", "The X1 charger overheats", source="reddit",
+                              published=at(12)),
+    }
+    mentions = {key: m.with_(brand="Acme", sentiment=Sentiment("negative", -0.8, 0.9, "test"))
+                for key, m in mentions.items()}
+    store.upsert(mentions.values())
+    return mentions
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_collapse_shows_a_group_once_as_its_earliest_copy_with_the_others(
+    store: MentionStore, make_mention: MakeMention, sort: Sort
+) -> None:
+    m = _syndicated(store, make_mention)
+    result = store.search("charger", COLLAPSED, sort=sort)
+    assert result.total == store.count("charger", COLLAPSED) == 2
+    hits = {hit.mention.id: hit.duplicates for hit in result.hits}
+    assert hits == {
+        m["wire"].id: Duplicates(2, (m["copy_a"].url, m["copy_b"].url)),
+        m["other"].id: NO_DUPLICATES,
+    }
+    assert store.search("charger", sort=sort).total == 4  # every copy, when not collapsed
+    assert all(hit.duplicates == NO_DUPLICATES for hit in store.search("charger").hits)
+
+
+def test_collapse_takes_the_earliest_of_the_matches(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    m = _syndicated(store, make_mention)
+    (hit, _) = store.search("recalls OR overheats", Filters(source="reddit", collapse=True)).hits
+    assert (hit.mention.id, hit.duplicates) == (m["copy_a"].id, NO_DUPLICATES)
+    (hit,) = store.search("-source:feed recalls", COLLAPSED).hits
+    assert (hit.mention.id, hit.duplicates) == (m["copy_a"].id, Duplicates(1, (m["copy_b"].url,)))
+
+
+def test_collapse_counts_a_group_once_in_histograms_and_terms(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    _syndicated(store, make_mention)
+    day = datetime(2026, 10, 5, tzinfo=UTC)
+    for filters, count in ((COLLAPSED, 2), (NO_FILTERS, 4)):
+        assert _buckets(store.histogram("charger", filters, since=day,
+                                        until=day + timedelta(days=1))) == [
+            ("2026-10-05T00:00:00+00:00", count, _by(negative=count))]
+        assert [(b.key, b.count) for b in store.terms("brand", "charger", filters)] == [
+            ("acme", count)]
+        assert [(b.key, b.count) for b in store.terms("sentiment", "", filters)] == [
+            ("negative", count)]
+
+
+def test_collapse_exports_each_group_once(store: MentionStore, make_mention: MakeMention) -> None:
+    m = _syndicated(store, make_mention)
+    assert [x.id for x in store.export("charger", COLLAPSED)] == [m["wire"].id, m["other"].id]
+    assert len(list(store.export("charger"))) == 4

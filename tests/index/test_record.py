@@ -35,6 +35,15 @@ def test_content_hash_folds_case_punctuation_and_width() -> None:
     assert content_hash("ＡＣＭＥ，电池") == content_hash("acme 电池")
 
 
+def test_content_hash_ignores_the_tracking_parameters_of_syndicated_links() -> None:
+    release = "Acme X1 ships today. Details: https://acme.example/x1?id=7&utm_source={}#top"
+    assert content_hash(release.format("feed")) == content_hash(
+        release.format("twitter&fbclid=abc").replace("https://acme", "HTTPS://ACME"))
+    # What the link points to still counts.
+    assert content_hash(release.format("feed")) != content_hash(
+        release.format("feed").replace("id=7", "id=8"))
+
+
 def test_dates_are_converted_to_utc_and_must_be_aware() -> None:
     m = make(published_at=datetime(2026, 10, 3, 8, tzinfo=timezone(timedelta(hours=8))))
     assert m.published_at == datetime(2026, 10, 3, 0, tzinfo=UTC)

@@ -270,7 +270,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -348,7 +348,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
         assert _index_agrees_with_rows(db)
 
 
@@ -374,7 +374,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -407,7 +407,7 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -451,7 +451,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
         assert again.count("aspect:battery:negative") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
 
 
 def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
@@ -468,7 +468,7 @@ def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_t
     with SqliteStore(path) as again:
         assert again.count("kind:review persona:educator title:battery") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
 
 
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
@@ -494,5 +494,25 @@ def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
         assert again.count("overheating") == again.count("裂") == 1
         assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (7,)
+        assert db.execute("PRAGMA user_version").fetchone() == (8,)
         assert _index_agrees_with_rows(db)
+
+
+def test_a_file_of_version_7_hashes_again_so_tracked_copies_are_duplicates(
+    store: SqliteStore, path: Path, make_mention: Callable[..., Mention]
+) -> None:
+    copies = [make_mention(f"copy{n}", f"Acme X1 ships https://acme.example/x1?utm_source={n}")
+              for n in range(2)]
+    store.upsert(copies)
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:  # as version 7 wrote it
+        db.execute("DROP INDEX mentions_content")
+        db.execute("ALTER TABLE mentions DROP COLUMN content_hash")
+        for n, mention in enumerate(copies):  # its hash kept each copy's tracking
+            old = mention.to_dict() | {"content_hash": f"old{n}"}
+            db.execute("UPDATE mentions SET record = ? WHERE id = ?",
+                       (json.dumps(old), mention.id))
+        db.execute("PRAGMA user_version = 7")
+    with SqliteStore(path) as again:
+        assert again.count("ships", index.Filters(collapse=True)) == 1
+        assert again.count("ships") == 2

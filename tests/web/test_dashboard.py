@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from index.query import FieldName
 from index.sqlite import SqliteStore
-from tests.web.conftest import ADVOCATE, XSS_AUTHOR, XSS_TEXT, XSS_TITLE, Site
+from tests.web.conftest import ADVOCATE, XSS_AUTHOR, XSS_TEXT, XSS_TITLE, Seed, Site
 
 
 @pytest.fixture()
@@ -194,6 +194,29 @@ def test_correcting_a_sentiment_persists_after_reload(page: Page, site: Site) ->
     finally:
         store.close()
     assert labels == ["negative"]
+
+
+def test_a_syndicated_text_is_one_result_also_at_its_other_places(page: Page,
+                                                                   site: Site) -> None:
+    copies = [Seed(f"wire{n}", 4 + n, "Acme announces the X9 wireless charger.", "neutral",
+                   url=f"https://{host}/x9").mention()
+              for n, host in enumerate(("wire.example", "news.example", "blog.example"))]
+    store = SqliteStore(site.db)
+    try:
+        store.upsert(copies)
+        sign_in(page, site)
+        search(page, "wireless charger")
+        expect(page.locator("#search-summary")).to_have_text("1 mention · page 1 of 1")
+        card = page.locator("#results .mention")
+        expect(card.get_by_role("link", name="Original")).to_have_attribute(
+            "href", "https://wire.example/x9")  # the earliest copy
+        card.locator(".duplicates summary").click()
+        expect(card.locator(".duplicates summary")).to_have_text("also at 2 places")
+        expect(card.locator(".duplicates a")).to_have_text(
+            ["https://news.example/x9", "https://blog.example/x9"])
+    finally:
+        store.delete(m.id for m in copies)
+        store.close()
 
 
 def test_a_viewer_is_told_that_correcting_needs_an_analyst(page: Page, site: Site) -> None:

@@ -54,7 +54,23 @@ function corrector(mention, onCorrected) {
   return el("span", { class: "correct" }, el("span", { class: "hint" }, "Sentiment:"), buttons, status);
 }
 
-export function mentionCard(mention, highlight = null) {
+// The same text syndicated to other URLs (the search shows its earliest copy): "also at N
+// places", opening to the first few of them.
+function alsoAt(duplicates) {
+  if (!duplicates || duplicates.count === 0) return null;
+  const { count, urls } = duplicates;
+  const links = urls.map((url) => {
+    const href = safeHref(url);
+    return el("li", {}, href ? el("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, url)
+                             : url);
+  });
+  const more = count > urls.length ? el("li", { class: "hint" }, `and ${count - urls.length} more`) : null;
+  return el("details", { class: "duplicates" },
+            el("summary", {}, `also at ${count} place${count === 1 ? "" : "s"}`),
+            el("ul", {}, links, more));
+}
+
+export function mentionCard(mention, highlight = null, duplicates = null) {
   const href = safeHref(mention.url);
   const card = el("li", { class: "mention", dataset: { id: mention.id } });
   const render = (m) => {
@@ -76,6 +92,7 @@ export function mentionCard(mention, highlight = null) {
          href ? el("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, "Original")
               : el("span", { class: "hint" }, "no web link"),
          corrector(m, render)),
+      alsoAt(duplicates),
     ];
     card.replaceChildren(...parts.filter(Boolean));
   };

@@ -49,7 +49,7 @@ async function run() {
     const last = Math.max(1, Math.ceil(found.total / SIZE));
     summary.textContent = found.total === 0 ? "No mentions match."
       : `${found.total} mention${found.total === 1 ? "" : "s"} · page ${page} of ${last}`;
-    $("results").append(...found.results.map((hit) => mentionCard(hit.mention, hit.highlight)));
+    $("results").append(...found.results.map((hit) => mentionCard(hit.mention, hit.highlight, hit.duplicates)));
     $("prev").disabled = page <= 1;
     $("next").disabled = page >= last;
   } catch (error) {

@@ -54,7 +54,7 @@ async function openBucket(index) {
       brand: shown.brand, since: bucket.start, until: end, sort: "newest", size: 100,
     } });
     if (!current()) return;
-    list.append(...found.results.map((hit) => mentionCard(hit.mention)));
+    list.append(...found.results.map((hit) => mentionCard(hit.mention, null, hit.duplicates)));
     if (found.total > found.results.length) {
       list.append(el("li", { class: "hint" }, `and ${found.total - found.results.length} more`));
     }
