@@ -20,3 +20,12 @@ def test_every_mentionwatch_crawler_setting_is_documented() -> None:
     names = [n for n in vars(crawler_settings) if n.startswith("MENTIONWATCH_")]
     assert names
     assert [n for n in names if f"`{n}`" not in README] == []
+
+
+def test_the_prerequisites_name_everything_make_needs() -> None:
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text(encoding="utf-8")
+    prerequisites = README[README.index("Two commands"):README.index("make demo    #")]
+    # (what the Makefile runs, what the README's prerequisites must then say)
+    needs = [("-m venv", "venv"), ("npm ci", "npm"), ("apt-get", "apt-get"),
+             ('"$$(id -u)" = 0', "root"), ("chromium", "Chromium")]
+    assert [said for runs, said in needs if runs in makefile and said not in prerequisites] == []
