@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from api.settings import Settings
@@ -29,3 +30,22 @@ def test_the_prerequisites_name_everything_make_needs() -> None:
     needs = [("-m venv", "venv"), ("npm ci", "npm"), ("apt-get", "apt-get"),
              ('"$$(id -u)" = 0', "root"), ("chromium", "Chromium")]
     assert [said for runs, said in needs if runs in makefile and said not in prerequisites] == []
+
+
+def test_the_routes_table_marks_exactly_the_required_parameters() -> None:
+    from api.app import create_app
+
+    rows = [line for line in README.splitlines() if line.startswith("| `GET /")]
+    spec = create_app().openapi()
+    wrong = {}
+    for path, operations in spec["paths"].items():
+        if "get" not in operations:
+            continue
+        required = {p["name"] for p in operations["get"].get("parameters", [])
+                    if p["in"] == "query" and p.get("required")}
+        [row] = [r for r in rows if r.startswith(f"| `GET {path}?")] or [""]
+        marked = re.search(r"\(((?:`\w+`(?:, )?)+) required\)", row)
+        said = set(re.findall(r"`(\w+)`", marked.group(1))) if marked else set()
+        if row and said != required:
+            wrong[path] = (sorted(required), sorted(said))
+    assert wrong == {}

@@ -286,6 +286,17 @@ def test_hostile_mention_text_is_shown_as_text_and_never_runs(page: Page, site: 
     assert page.evaluate("window.__pwned") is None
 
 
+def test_advocates_offer_only_what_the_api_answers_one_brand_at_a_time(page: Page,
+                                                                        site: Site) -> None:
+    sign_in(page, site, hash_="#advocates")
+    choices = page.locator("#a-brand option:not([disabled])")
+    expect(choices).not_to_have_count(0)
+    # GET /advocates requires a brand: no "all brands" to choose and then be refused.
+    values = choices.evaluate_all("os => os.map((o) => o.value)")
+    assert sorted(v.casefold() for v in values) == ["acme", "zephyr"]
+    expect(page.locator("#a-brand")).to_have_value(values[0])
+
+
 def test_advocates_table_and_csv_export(page: Page, site: Site, tmp_path: Path) -> None:
     sign_in(page, site, hash_="#advocates")
     row = page.locator("#advocates tbody tr", has_text="HYPERLINK")
