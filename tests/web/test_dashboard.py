@@ -370,3 +370,27 @@ def test_no_horizontal_overflow_on_a_390px_phone(browser: Any, site: Site, view:
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("view", "table"), [("alerts", "alert-rules"),
+                                             ("advocates", "advocates"), ("sources", "sources")])
+def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, site: Site,
+                                                                 view: str, table: str,
+                                                                 tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        phone = context.new_page()
+        sign_in(phone, site, hash_=f"#{view}")
+        expect(phone.locator(f"#{table} tbody tr").first).to_be_visible(timeout=90_000)
+        phone.screenshot(path=tmp_path / f"{table}-390.png", full_page=True)
+        # Nothing hidden to the side: neither the page nor the table's own box scrolls.
+        box = phone.locator(f"#{table}").evaluate(
+            "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]")
+        assert box[0] <= box[1], box
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        # Each value says which column it is, the header row being hidden.
+        first = phone.locator(f"#{table} tbody tr").first.locator("td").first
+        header = phone.locator(f"#{table} thead th").first.inner_text()
+        assert first.get_attribute("data-label") == header
+    finally:
+        context.close()

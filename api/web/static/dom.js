@@ -80,8 +80,13 @@ export function showError(node, error) {
   node.textContent = error ? String(error.message ?? error) : "";
 }
 
+// Each cell carries its column's header as data-label: on a phone the rows stack and the
+// header row is hidden, so the cell shows its label itself (style.css).
 export function table(tbody, rows, cells) {
-  clear(tbody).append(...rows.map((row) => el("tr", {}, cells(row).map((c) => el("td", {}, c)))));
+  const labels = [...(tbody.closest("table").tHead?.rows[0]?.cells ?? [])]
+    .map((th) => th.textContent);
+  clear(tbody).append(...rows.map((row) => el("tr", {}, cells(row).map(
+    (c, i) => el("td", { dataset: { label: labels[i] ?? "" } }, c)))));
 }
 
 // Answers can come back out of order (a slow first search, a quick second one): a view asks
