@@ -19,9 +19,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m sentiment.datasets
 	touch $@
 
-# The dashboard's charting library, from the npm registry as pinned by its package-lock.json.
+# The dashboard's charting library and the /docs page's Swagger UI, from the npm registry as
+# pinned by package-lock.json. No install scripts: swagger-ui-dist's dependency would send
+# usage analytics from one.
 api/web/node_modules/.package-lock.json: api/web/package-lock.json
-	npm ci --prefix api/web --no-audit --no-fund
+	npm ci --prefix api/web --no-audit --no-fund --ignore-scripts
 	touch $@
 
 # Debian's headless Chromium (and CJK fonts) for the dashboard's browser tests; only when

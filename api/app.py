@@ -15,6 +15,7 @@ from api import admin, advocates, analytics, mentions, sources
 from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
 from api.deps import Labels, StoreDep, require
+from api.docs_page import mount_docs
 from api.keys import KeyStore
 from api.models import ErrorOut, HealthOut
 from api.settings import Settings
@@ -52,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store.close()
             app.state.keys.close()
 
+    # docs_url and redoc_url off: their pages load from a CDN; mount_docs serves /docs locally.
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut},
                              403: {"model": ErrorOut}, 404: {"model": ErrorOut},
                              422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
@@ -89,5 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return _error(422, "invalid_parameter", message)
 
+    mount_docs(app)
     mount_dashboard(app)
     return app

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import click
 
-from api.settings import Settings
+from api.settings import DEMO_DIR, NoIndexFile, Settings, find_db
 from api.watchlist import load_watchlist
 from index.arguments import as_utc
 from index.backend import MentionStore
@@ -34,12 +34,24 @@ def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _db(given: Path | None, *, create: bool = False, watchlist: Path | None = None) -> Path:
+    """The SQLite file to use (`api.settings.find_db`), told on stderr unless --db named it.
+    Commands that only read pass `create=False` and never make an empty file."""
+    try:
+        found = find_db(given, watchlist=watchlist, create=create)
+    except NoIndexFile as exc:
+        raise click.ClickException(str(exc)) from exc
+    if found.reason != "--db":
+        click.echo(f"using {found.path} ({found.reason})", err=True)
+    return found.path
+
+
 @contextmanager
 def _store(db: Path | None) -> Iterator[MentionStore]:
-    """The configured index: `$ELASTICSEARCH_URL` when set, else the SQLite file."""
-    from index.stores import open_configured
+    """The configured index, to read: `$ELASTICSEARCH_URL` when set, else the SQLite file."""
+    from index.stores import ELASTICSEARCH_URL, open_store
 
-    store = open_configured(_settings(db=db).db)
+    store = open_store(os.environ.get(ELASTICSEARCH_URL) or _db(db))
     try:
         yield store
     finally:
@@ -103,7 +115,8 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loop
     from crawlers.coverage import run_of
     from crawlers.run import run_crawl
 
-    settings = _settings(watchlist=watchlist, db=db, model=model)
+    settings = _settings(watchlist=watchlist, db=_db(db, create=True, watchlist=watchlist),
+                         model=model)
     try:
         # A missing login variable (bluesky search) is found before the crawl starts.
         stats = run_crawl(load_watchlist(settings.watchlist), {
@@ -215,7 +228,7 @@ def keys_create(role: str, name: str, db: Path | None) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     from api.keys import KeyStore
 
-    store = KeyStore(_settings(db=db).db)
+    store = KeyStore(_db(db, create=True))
     try:
         click.echo(store.create(role, name))  # type: ignore[arg-type]
     finally:
@@ -230,7 +243,7 @@ def keys_list(db: Path | None) -> None:
 
     from api.keys import KeyStore
 
-    store = KeyStore(_settings(db=db).db)
+    store = KeyStore(_db(db))
     try:
         for key in store.list():
             _emit(asdict(key))
@@ -245,7 +258,7 @@ def keys_revoke(key_id: int, db: Path | None) -> None:
     """Revoke a key by its id (see `keys list`)."""
     from api.keys import KeyStore
 
-    store = KeyStore(_settings(db=db).db)
+    store = KeyStore(_db(db))
     try:
         if not store.revoke(key_id):
             raise click.ClickException(f"no active key with id {key_id}")
@@ -262,7 +275,7 @@ def sources(db: Path | None, limit: int) -> None:
 
     from crawlers.coverage import recent_runs
 
-    for run in recent_runs(_settings(db=db).db, limit=limit):
+    for run in recent_runs(_db(db), limit=limit):
         _emit(asdict(run))
 
 
@@ -523,6 +536,8 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
     """Serve the HTTP API and the dashboard (OpenAPI docs at /docs)."""
     from api.app import create_app
 
+    # Answering one request reads; a server may start before the first crawl writes.
+    db = _db(db, create=get_path is None, watchlist=watchlist)
     settings = _settings(db=db, watchlist=watchlist, host=host, port=port, workers=workers,
                          auth=False if get_path is not None else None)
     if get_path is not None:
@@ -548,7 +563,7 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
 
 
 @main.command()
-@click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("demo-data"),
+@click.option("--dir", "workdir", type=click.Path(path_type=Path), default=DEMO_DIR,
               show_default=True, help="Where the demo's watchlist and index are written.")
 @click.option("--site-port", type=int, default=8765, show_default=True,
               help="Port of the loopback demo site (fixed, so mention URLs and ids are stable).")
@@ -556,8 +571,7 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
 def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
     """Serve a demo site on loopback, crawl it, score and index it, then serve the API."""
-    from api.demo import DemoSite, demo_watchlist
-    from api.keys import KeyStore
+    from api.demo import BROKEN_ON_PURPOSE, DemoSite, demo_key, demo_watchlist
 
     workdir.mkdir(parents=True, exist_ok=True)
     watchlist, db = workdir / "mentionwatch.toml", workdir / "mentionwatch.db"
@@ -567,11 +581,11 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
         # A separate process: Twisted's reactor can run only once per process.
         subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
                         "--db", str(db), "--allow-loopback"], check=True)
-    keys = KeyStore(db)
-    key = keys.create("analyst", "demo")
-    keys.close()
+    key = demo_key(db)
     api, auth = f"http://127.0.0.1:{port}", f"-H 'X-API-Key: {key}'"
-    click.echo(f"\nIndexed into {db}. An analyst API key was made for you: {key}\nTry:\n"
+    click.echo(f"\n{BROKEN_ON_PURPOSE}\n"
+               f"\nIndexed into {db}. The demo's analyst API key (kept in "
+               f"{db.with_name('demo-key')}): {key}\nTry:\n"
                f"  curl {auth} '{api}/mentions?q=battery'\n"
                f"  curl {auth} '{api}/mentions?q=%E7%94%B5%E6%B1%A0'     # 电池 (battery)\n"
                f"  curl {auth} '{api}/mentions?q=brand:Acme%20sentiment:negative&sort=newest'\n"
@@ -642,7 +656,8 @@ def alerts_run(every: timedelta | None, once: bool, lookback: timedelta,
         for line in report.sent + report.failed:
             click.echo(line, err=True)
 
-    with open_runner(_settings(db=db).db, rules, lookback=lookback) as runner:
+    with open_runner(_db(db, create=True, watchlist=watchlist), rules,
+                     lookback=lookback) as runner:
         if not once:
             run_every(runner, every or timedelta(minutes=5), show)
         try:
@@ -668,7 +683,7 @@ def alerts_test(rule: str, since: timedelta, watchlist: Path | None, db: Path | 
     from api.alerts.runner import open_runner
 
     rules = _alert_rules(watchlist)
-    with open_runner(_settings(db=db).db, rules) as runner:
+    with open_runner(_db(db, watchlist=watchlist), rules) as runner:
         try:
             found = runner.dry_run(rule, datetime.now(UTC) - since)
         except (AlertConfigError, StoreError) as exc:
@@ -854,7 +869,7 @@ def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_siz
     from sentiment.errors import SentimentError
     from sentiment.refit import refit
 
-    settings = _settings(db=db)
+    settings = _settings()
     try:
         with _store(db) as store:
             # title and text, as the crawl scores them

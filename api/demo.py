@@ -8,9 +8,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEMO_SITE", "DemoSite", "demo_watchlist"]
+from api.keys import KeyStore
+
+__all__ = ["BROKEN_ON_PURPOSE", "DEMO_SITE", "DemoSite", "demo_key", "demo_watchlist"]
 
 DEMO_SITE = Path(__file__).parent / "demo_site"
+
+#: What the demo tells about the page it breaks on purpose (api/demo_site/EXPECTED.md).
+BROKEN_ON_PURPOSE = (
+    "The first crawl's 1 unreadable part (and its WARNING) is on purpose: the demo page "
+    "products/acme-buds-pro-zh-cn.html carries a broken JSON-LD block, to show how a crawl "
+    "reports what it cannot read and keeps the rest (the Sources view marks the run red).")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -85,3 +93,21 @@ type = "negative_spike"
 name = "crawler-stopped"
 type = "flatline"
 """
+
+
+def demo_key(db: Path) -> str:
+    """The demo's analyst API key: the one an earlier run made, kept in `demo-key` beside the
+    index, while it is still valid; else a new one. So each run does not add another key."""
+    saved = db.with_name("demo-key")
+    keys = KeyStore(db)
+    try:
+        if saved.exists():
+            key = saved.read_text(encoding="utf-8").strip()
+            if keys.role_of(key) == "analyst":
+                return key
+        key = keys.create("analyst", "demo")
+    finally:
+        keys.close()
+    saved.touch(mode=0o600)  # it grants access to the demo's data: for its owner only
+    saved.write_text(key, encoding="utf-8")
+    return key

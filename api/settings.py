@@ -5,6 +5,7 @@ Crawler (Scrapy) settings live in crawlers/settings.py; these are the rest.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
@@ -12,13 +13,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sentiment.scorer import DEFAULT_MODEL
 
-__all__ = ["Settings"]
+__all__ = ["DEMO_DIR", "DbFile", "NoIndexFile", "Settings", "find_db"]
+
+#: Where `mentionwatch demo` writes its watchlist and index unless told otherwise.
+DEMO_DIR = Path("demo-data")
+_DB_NAME = "mentionwatch.db"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MENTIONWATCH_", extra="forbid", frozen=True)
 
-    db: Path = Field(Path("mentionwatch.db"), description="SQLite file of the embedded index.")
+    db: Path = Field(Path(_DB_NAME), description="SQLite file of the embedded index.")
     watchlist: Path = Field(Path("mentionwatch.toml"), description="The watchlist file.")
     model: str = Field(DEFAULT_MODEL, description="Sentiment model: the offline default "
                        "(e5-small fine-tuned), e5-small-head (frozen e5-small), an adapter "
@@ -36,3 +41,52 @@ class Settings(BaseSettings):
     allow_loopback: bool = Field(False, description="Let alert notifiers (webhook, SMTP) "
                                  "reach loopback addresses: for tests and the demo only; no "
                                  "other private address is ever allowed.")
+
+
+class NoIndexFile(FileNotFoundError):
+    """Raised by `find_db` when a command that only reads finds no index file to read."""
+
+
+@dataclass(frozen=True, slots=True)
+class DbFile:
+    path: Path
+    reason: str  # why this file, told to the user: "--db", "MENTIONWATCH_DB", ...
+
+
+def find_db(given: Path | None = None, *, watchlist: Path | None = None,
+            create: bool = False) -> DbFile:
+    """The SQLite file a command uses: `given` (--db), else `MENTIONWATCH_DB`, else the first
+    `mentionwatch.db` that exists beside the watchlist (when one is named), in the current
+    folder or in the demo's folder; else, when `create`, a new one in the first of those.
+
+    Raises `NoIndexFile` when the file is not there and `create` is false: a command that only
+    reads never leaves an empty file behind.
+    """
+    settings = Settings()
+    if given is not None:
+        found = DbFile(given, "--db")
+    elif "db" in settings.model_fields_set:
+        found = DbFile(settings.db, "MENTIONWATCH_DB")
+    else:
+        if watchlist is None and "watchlist" in settings.model_fields_set:
+            watchlist = settings.watchlist
+        return _default_db(watchlist, create)
+    if not create and not found.path.exists():
+        raise NoIndexFile(f"no index file at {found.path} (from {found.reason}): name an "
+                          "existing one; `mentionwatch crawl` makes one")
+    return found
+
+
+def _default_db(watchlist: Path | None, create: bool) -> DbFile:
+    candidates = [DbFile(Path(_DB_NAME), "in the current folder"),
+                  DbFile(DEMO_DIR / _DB_NAME, "in the demo's folder")]
+    if watchlist is not None and watchlist.parent != Path():
+        candidates.insert(0, DbFile(watchlist.parent / _DB_NAME, "beside the watchlist"))
+    found = next((c for c in candidates if c.path.exists()), None)
+    if found is not None:
+        return found
+    if create:
+        return DbFile(candidates[0].path, f"new, {candidates[0].reason}")
+    looked = ", ".join(str(c.path) for c in candidates)
+    raise NoIndexFile(f"no index file: looked for {looked}. Give --db FILE or set "
+                      "MENTIONWATCH_DB, or make one with `mentionwatch crawl` (or `make demo`)")

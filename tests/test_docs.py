@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from api.settings import Settings
@@ -20,3 +21,31 @@ def test_every_mentionwatch_crawler_setting_is_documented() -> None:
     names = [n for n in vars(crawler_settings) if n.startswith("MENTIONWATCH_")]
     assert names
     assert [n for n in names if f"`{n}`" not in README] == []
+
+
+def test_the_prerequisites_name_everything_make_needs() -> None:
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text(encoding="utf-8")
+    prerequisites = README[README.index("Two commands"):README.index("make demo    #")]
+    # (what the Makefile runs, what the README's prerequisites must then say)
+    needs = [("-m venv", "venv"), ("npm ci", "npm"), ("apt-get", "apt-get"),
+             ('"$$(id -u)" = 0', "root"), ("chromium", "Chromium")]
+    assert [said for runs, said in needs if runs in makefile and said not in prerequisites] == []
+
+
+def test_the_routes_table_marks_exactly_the_required_parameters() -> None:
+    from api.app import create_app
+
+    rows = [line for line in README.splitlines() if line.startswith("| `GET /")]
+    spec = create_app().openapi()
+    wrong = {}
+    for path, operations in spec["paths"].items():
+        if "get" not in operations:
+            continue
+        required = {p["name"] for p in operations["get"].get("parameters", [])
+                    if p["in"] == "query" and p.get("required")}
+        [row] = [r for r in rows if r.startswith(f"| `GET {path}?")] or [""]
+        marked = re.search(r"\(((?:`\w+`(?:, )?)+) required\)", row)
+        said = set(re.findall(r"`(\w+)`", marked.group(1))) if marked else set()
+        if row and said != required:
+            wrong[path] = (sorted(required), sorted(said))
+    assert wrong == {}

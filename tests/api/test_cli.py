@@ -5,10 +5,14 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from api.cli import main
+from api.keys import KeyStore
 from index.record import Mention
+
+WATCHLIST = '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n'
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -175,3 +179,71 @@ def test_eval_aspects_reports_each_language_on_the_held_out_side() -> None:
     assert set(report["languages"]) == {"all", "en", "zh-Hans", "zh-Hant"}
     english = report["languages"]["en"]
     assert english["texts"] > 20 and 0.5 < english["f1"] <= 1.0
+
+
+READING = [("search", "battery"), ("sources",), ("keys", "list"), ("keys", "revoke", "1"),
+           ("export", "mentions"), ("aspects", "propose", "--brand", "Acme"),
+           ("correct", "some-id", "--label", "neutral", "--by", "ann"),
+           ("serve", "--get", "/health")]
+
+
+@pytest.fixture()
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh folder as the current one, with no MENTIONWATCH_* variable set."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MENTIONWATCH_DB", raising=False)
+    monkeypatch.delenv("MENTIONWATCH_WATCHLIST", raising=False)
+    return folder
+
+
+@pytest.mark.parametrize("args", READING, ids=lambda args: " ".join(args[:2]))
+def test_reading_commands_without_an_index_say_where_they_looked_and_create_nothing(
+    elsewhere: Path, args: tuple[str, ...]
+) -> None:
+    code, out, err = run(*args)
+    assert (code, out) == (1, "")
+    assert err == ("Error: no index file: looked for mentionwatch.db, "
+                   "demo-data/mentionwatch.db. Give --db FILE or set MENTIONWATCH_DB, or make "
+                   "one with `mentionwatch crawl` (or `make demo`)\n")
+    code, _, err = run(*args, "--db", "typo.db")
+    assert code == 1
+    assert err.startswith("Error: no index file at typo.db (from --db)")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_commands_find_the_demos_index_and_say_which_file(elsewhere: Path, db: Path,
+                                                          mentions: list[Mention]) -> None:
+    (elsewhere / "demo-data").mkdir()
+    db.rename(elsewhere / "demo-data" / "mentionwatch.db")
+    code, out, err = run("search", "battery", "--sentiment", "negative")
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [mentions[1].id]
+    assert err.splitlines() == ["using demo-data/mentionwatch.db (in the demo's folder)",
+                                "1 mentions"]
+
+
+def test_keys_go_to_the_file_mentionwatch_db_names(elsewhere: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen = elsewhere.parent / "team.db"
+    monkeypatch.setenv("MENTIONWATCH_DB", str(chosen))
+    code, key, err = run("keys", "create", "--role", "viewer")
+    assert code == 0
+    assert err == f"using {chosen} (MENTIONWATCH_DB)\n"
+    store = KeyStore(chosen)
+    assert store.role_of(key.strip()) == "viewer"
+    store.close()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_index_beside_a_named_watchlist_is_found(elsewhere: Path, db: Path) -> None:
+    config = elsewhere.parent / "config"
+    config.mkdir()
+    db.rename(config / "mentionwatch.db")
+    (config / "mentionwatch.toml").write_text(WATCHLIST, encoding="utf-8")
+    code, out, err = run("serve", "--watchlist", str(config / "mentionwatch.toml"),
+                         "--get", "/health")
+    assert code == 0
+    assert json.loads(out)["mentions"] == 5
+    assert err == f"using {config / 'mentionwatch.db'} (beside the watchlist)\n"

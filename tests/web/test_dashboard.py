@@ -309,6 +309,17 @@ def test_hostile_mention_text_is_shown_as_text_and_never_runs(page: Page, site: 
     assert page.evaluate("window.__pwned") is None
 
 
+def test_advocates_offer_only_what_the_api_answers_one_brand_at_a_time(page: Page,
+                                                                        site: Site) -> None:
+    sign_in(page, site, hash_="#advocates")
+    choices = page.locator("#a-brand option:not([disabled])")
+    expect(choices).not_to_have_count(0)
+    # GET /advocates requires a brand: no "all brands" to choose and then be refused.
+    values = choices.evaluate_all("os => os.map((o) => o.value)")
+    assert sorted(v.casefold() for v in values) == ["acme", "zephyr"]
+    expect(page.locator("#a-brand")).to_have_value(values[0])
+
+
 def test_advocates_table_and_csv_export(page: Page, site: Site, tmp_path: Path) -> None:
     sign_in(page, site, hash_="#advocates")
     row = page.locator("#advocates tbody tr", has_text="HYPERLINK")
@@ -380,5 +391,29 @@ def test_no_horizontal_overflow_on_a_390px_phone(browser: Any, site: Site, view:
             expect(phone.locator(f"#view-{view} tbody tr").first).to_be_visible()
         phone.screenshot(path=tmp_path / f"{view}-390.png", full_page=True)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("view", "table"), [("alerts", "alert-rules"),
+                                             ("advocates", "advocates"), ("sources", "sources")])
+def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, site: Site,
+                                                                 view: str, table: str,
+                                                                 tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        phone = context.new_page()
+        sign_in(phone, site, hash_=f"#{view}")
+        expect(phone.locator(f"#{table} tbody tr").first).to_be_visible(timeout=90_000)
+        phone.screenshot(path=tmp_path / f"{table}-390.png", full_page=True)
+        # Nothing hidden to the side: neither the page nor the table's own box scrolls.
+        box = phone.locator(f"#{table}").evaluate(
+            "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]")
+        assert box[0] <= box[1], box
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        # Each value says which column it is, the header row being hidden.
+        first = phone.locator(f"#{table} tbody tr").first.locator("td").first
+        header = phone.locator(f"#{table} thead th").first.inner_text()
+        assert first.get_attribute("data-label") == header
     finally:
         context.close()

@@ -3,6 +3,7 @@ printed example queries and the printed dashboard link, used as a person would."
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -85,3 +86,10 @@ def test_the_demo_serves_the_alert_rules_of_its_watchlist(demo: str) -> None:
     rules = httpx.get(f"{base}/alerts/rules", headers={"X-API-Key": key}).json()
     assert [(r["name"], r["type"]) for r in rules] == [("negative-spike", "negative_spike"),
                                                        ("crawler-stopped", "flatline")]
+
+
+def test_the_broken_demo_page_is_said_to_be_broken_on_purpose(demo: str) -> None:
+    runs = [json.loads(line) for line in demo.splitlines() if line.startswith("{")]
+    assert sum(run["unreadable"] for run in runs) == 1, demo
+    assert ("1 unreadable part (and its WARNING) is on purpose: the demo page "
+            "products/acme-buds-pro-zh-cn.html carries a broken JSON-LD block") in demo

@@ -58,10 +58,21 @@ export function fillSelect(select, options) {
   select.value = options.some((o) => o.value === keep) ? keep : "";
 }
 
+// A source that gives a date without a time (a review's "datePublished": "2026-10-03") is
+// recorded as midnight UTC; shown in the reader's zone it would gain an invented time and
+// even move to the day before. So midnight UTC shows as that UTC date alone: a real moment
+// at exactly 00:00:00.000 UTC loses only its "00:00".
+function isDateOnly(when) {
+  return when.getUTCHours() === 0 && when.getUTCMinutes() === 0 && when.getUTCSeconds() === 0
+    && when.getUTCMilliseconds() === 0;
+}
+
 export function formatTime(iso) {
   if (!iso) return "";
   const when = new Date(iso);
-  return Number.isNaN(when.getTime()) ? String(iso)
+  if (Number.isNaN(when.getTime())) return String(iso);
+  return isDateOnly(when)
+    ? when.toLocaleDateString(undefined, { dateStyle: "medium", timeZone: "UTC" })
     : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
@@ -69,8 +80,13 @@ export function showError(node, error) {
   node.textContent = error ? String(error.message ?? error) : "";
 }
 
+// Each cell carries its column's header as data-label: on a phone the rows stack and the
+// header row is hidden, so the cell shows its label itself (style.css).
 export function table(tbody, rows, cells) {
-  clear(tbody).append(...rows.map((row) => el("tr", {}, cells(row).map((c) => el("td", {}, c)))));
+  const labels = [...(tbody.closest("table").tHead?.rows[0]?.cells ?? [])]
+    .map((th) => th.textContent);
+  clear(tbody).append(...rows.map((row) => el("tr", {}, cells(row).map(
+    (c, i) => el("td", { dataset: { label: labels[i] ?? "" } }, c)))));
 }
 
 // Answers can come back out of order (a slow first search, a quick second one): a view asks
