@@ -27,7 +27,7 @@ import tomlkit
 from tomlkit.items import Table
 
 from api.alerts.config import AlertConfigError, configured_rules
-from api.alerts.notifiers import REDACTED, WebhookOptions, redact_url
+from api.alerts.notifiers import REDACTED, TemplateOptions, URLOptions, redact_url
 from api.alerts.rules import AlertOptions
 from api.watchlist import parse_watchlist
 from index.watchlist import WatchlistError
@@ -120,11 +120,11 @@ def _appended(lines: list[str], new: list[str]) -> list[str]:
 def _unredacted(options: AlertOptions, stored: AlertOptions | None) -> AlertOptions:
     """`options` with each webhook URL sent back as shown replaced by the stored URL it
     stands for (the one at the same place when several read the same)."""
-    stored_urls = [n.url if isinstance(n, WebhookOptions) else None
+    stored_urls = [n.url if isinstance(n, URLOptions) else None
                    for n in (stored.notify if stored else ())]
     notify = list(options.notify)
     for i, notifier in enumerate(notify):
-        if not (isinstance(notifier, WebhookOptions) and notifier.url.endswith(REDACTED)):
+        if not (isinstance(notifier, URLOptions) and notifier.url.endswith(REDACTED)):
             continue
         matches = {u for u in stored_urls if u and redact_url(u) == notifier.url}
         same_place = stored_urls[i] if i < len(stored_urls) else None
@@ -135,6 +135,27 @@ def _unredacted(options: AlertOptions, stored: AlertOptions | None) -> AlertOpti
         url = same_place if same_place in matches else matches.pop()
         notify[i] = notifier.model_copy(update={"url": url})
     return options.model_copy(update={"notify": tuple(notify)})
+
+
+def _refuse_new_reach(options: AlertOptions, stored: AlertOptions | None) -> None:
+    """Refuse a template notifier's `template_file` or `secrets` variable that the stored
+    rule does not already name: the API edits rules, not what the server may read. (An
+    admin of the app is not one of the machine, and a template renders what it reads into
+    a request to a URL of the admin's choosing.) The watchlist file itself may name any."""
+    kept = [n for n in (stored.notify if stored else ()) if isinstance(n, TemplateOptions)]
+    files = {n.template_file for n in kept}
+    variables = {v for n in kept for v in n.secrets.values()}
+    for i, notifier in enumerate(options.notify):
+        if not isinstance(notifier, TemplateOptions):
+            continue
+        if notifier.template_file is not None and notifier.template_file not in files:
+            raise AlertConfigError(f"notify[{i}].template_file: a template file is named in "
+                                   "the watchlist file, not through the API; give the "
+                                   "template inline")
+        if new := sorted(set(notifier.secrets.values()) - variables):
+            raise AlertConfigError(f"notify[{i}].secrets: {', '.join(new)}: an environment "
+                                   "variable is named in the watchlist file, not through "
+                                   "the API")
 
 
 def _edit(path: Path, name: str, options: AlertOptions | None, *,
@@ -155,10 +176,12 @@ def _edit(path: Path, name: str, options: AlertOptions | None, *,
             del rules[found]
             lines = _removed(lines, spans[found])
         elif found is None:
+            _refuse_new_reach(options, None)
             options = _unredacted(options, None)
             rules.append(options)
             lines = _appended(lines, _rule_lines(options))
         else:
+            _refuse_new_reach(options, rules[found])
             options = _unredacted(options, rules[found])
             rules[found] = options
             lines = _replaced(lines, spans[found], _rule_lines(options))

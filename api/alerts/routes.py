@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from api.alerts.config import AlertConfigError, configured_rules
 from api.alerts.manage import delete_rule, put_rule
-from api.alerts.notifiers import NotifierOptions, WebhookOptions, redact_url
+from api.alerts.notifiers import NotifierOptions, URLOptions, redact_url
 from api.alerts.rules import AlertOptions
 from api.alerts.runner import AlertRunner
 from api.alerts.state import AlertState
@@ -55,8 +55,9 @@ class RuleOut(BaseModel):
     type: str
     brands: list[str]  # empty: every brand of the watchlist
     options: dict[str, Any]  # every option, defaults included
-    # As in the file, but a webhook URL shows only its scheme and host (`redact_url`): its
-    # path and password are often the secret. Sent back unchanged, it keeps the stored URL.
+    # As in the file, but a notifier's URL shows only its scheme and host (`redact_url`):
+    # its path, query and password are often the secret. Sent back unchanged, it keeps the
+    # stored URL.
     notify: list[dict[str, Any]]
 
     @classmethod
@@ -68,7 +69,7 @@ class RuleOut(BaseModel):
 
 def _notifier(notifier: NotifierOptions) -> dict[str, Any]:
     shown = notifier.model_dump(mode="json")
-    if isinstance(notifier, WebhookOptions):
+    if isinstance(notifier, URLOptions):
         shown["url"] = redact_url(notifier.url)
     return shown
 

@@ -206,3 +206,43 @@ def test_a_bad_rule_is_refused_and_the_file_kept(client, setup, keys, rule, prob
     assert response.status_code in (400, 422)
     assert problem in response.json()["error"]["message"]
     assert watchlist.read_text() == before
+
+
+def test_a_teams_workflow_url_is_shown_without_its_signature(client, setup, webhook,
+                                                              keys) -> None:
+    _, watchlist = setup
+    host = webhook.url.split("/")[2]
+    secret_url = f"http://{host}/workflows/abc/triggers/manual/paths/invoke?sig=S1GNATURE"
+    watchlist.write_text(watchlist.read_text().replace(
+        f'type = "webhook"\nurl = "{webhook.url}"', f'type = "teams"\nurl = "{secret_url}"'))
+    [rule] = client.get("/alerts/rules").json()
+    assert rule["notify"][0] == {"type": "teams", "url": f"http://{host}/\N{HORIZONTAL ELLIPSIS}"}
+    client.headers["X-API-Key"] = keys["admin"]
+    response = client.put("/alerts/rules/acme-negative", json={**_body(rule), "min_count": 6})
+    assert response.status_code == 200 and "S1GNATURE" not in response.text
+    assert load_watchlist(watchlist).alerts[0].notify[0].url == secret_url
+
+
+def test_the_api_names_no_new_template_file_nor_secret_variable(client, setup, webhook,
+                                                                keys) -> None:
+    """A template renders what it reads into a request to a URL of the admin's choosing:
+    through the API a template comes inline, and reads only the variables already named."""
+    _, watchlist = setup
+    before = watchlist.read_bytes()
+    client.headers["X-API-Key"] = keys["admin"]
+    template = {"type": "template", "url": webhook.url}
+    for notifier, error in [
+            ({"template_file": "/etc/passwd", "content_type": "text/plain"},
+             "notify[0].template_file: a template file is named in the watchlist file"),
+            ({"template": "{{ secrets.k }}", "secrets": {"k": "HOME"}},
+             "notify[0].secrets: HOME: an environment variable is named in the watchlist")]:
+        response = client.put("/alerts/rules/other", json={
+            "name": "other", "type": "negative_share", "notify": [{**template, **notifier}]})
+        assert response.status_code == 400
+        assert error in response.json()["error"]["message"]
+    assert watchlist.read_bytes() == before
+    inline = {**template, "template": '{"summary": {{ alert.summary }}}'}
+    response = client.put("/alerts/rules/other", json={
+        "name": "other", "type": "negative_share", "notify": [inline]})
+    assert response.status_code == 201
+    assert load_watchlist(watchlist).alerts[1].notify[0].template == inline["template"]
