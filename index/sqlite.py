@@ -35,22 +35,30 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial, reduce
-from itertools import pairwise
+from itertools import groupby, pairwise
 from json.encoder import encode_basestring
 from types import TracebackType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from index.analyzer import highlight, tokens
-from index.arguments import check_page, check_size, check_terms_field, histogram_window
+from index.arguments import (
+    check_min_score,
+    check_page,
+    check_size,
+    check_terms_field,
+    histogram_window,
+)
 from index.backend import (
     NO_FILTERS,
+    AuthorLead,
     Bucket,
     Filters,
     Hit,
     Interval,
+    NpsCount,
     SearchResult,
     Sort,
     TermsField,
@@ -82,8 +90,9 @@ __all__ = ["SqliteStore"]
 
 # PRAGMA user_version of the schema below; 0 is the first, without tags, 2 had triggers for
 # inserts and updates, 3 analysed Traditional Chinese apart from Simplified, and 4 had no
-# text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects.
-_VERSION = 6
+# text_sentiment (its records' sentiment was the text model's alone); 5 had no aspects; 6 had
+# no advocate and NPS columns.
+_VERSION = 7
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
@@ -102,6 +111,10 @@ _SCHEMA = (
     author_name TEXT NOT NULL,
     author_handle TEXT,     -- without a leading '@'
     aspects TEXT NOT NULL,  -- JSON array of Aspect.key ("battery:negative")
+    advocate_score REAL,    -- Advocate.score, when the mention has an advocate record
+    persona TEXT,           -- Advocate.persona
+    nps_class TEXT,
+    nps_estimated INTEGER NOT NULL,
     terms TEXT NOT NULL,    -- analyzer tokens joined by spaces
     tags TEXT NOT NULL,     -- private-use tokens of the brand, for the text index
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
@@ -110,6 +123,11 @@ _SCHEMA = (
     # brand's histogram from the index alone.
     "CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at, id)",
     "CREATE INDEX IF NOT EXISTS mentions_brand ON mentions (brand, published_at, sentiment)",
+    # Leads read a brand's advocate mentions only; NPS per day is answered from the index.
+    "CREATE INDEX IF NOT EXISTS mentions_advocates ON mentions (brand, advocate_score)"
+    " WHERE advocate_score IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS mentions_nps"
+    " ON mentions (brand, published_at, nps_class, nps_estimated) WHERE nps_class IS NOT NULL",
     """CREATE VIRTUAL TABLE IF NOT EXISTS mentions_fts USING fts5 (
     terms, tags, content='mentions', content_rowid='seq',
     tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'"
@@ -137,12 +155,15 @@ _REBUILD = (
     "DROP TABLE IF EXISTS mentions_fts",
     "DROP INDEX IF EXISTS mentions_published",
     "DROP INDEX IF EXISTS mentions_brand",
+    "DROP INDEX IF EXISTS mentions_advocates",
+    "DROP INDEX IF EXISTS mentions_nps",
     "ALTER TABLE mentions RENAME TO mentions_old",
 )
 
 _COLUMNS = (
     "id", "source", "source_domain", "brand", "lang", "sentiment", "text_sentiment", "rating",
-    "published_at", "author_name", "author_handle", "aspects", "terms", "tags", "record",
+    "published_at", "author_name", "author_handle", "aspects", "advocate_score", "persona",
+    "nps_class", "nps_estimated", "terms", "tags", "record",
 )
 _TERMS, _TAGS = _COLUMNS.index("terms"), _COLUMNS.index("tags")
 _INSERT = (
@@ -159,6 +180,38 @@ _RANKED = (
     "WITH ranked (seq, score) AS MATERIALIZED ("
     " SELECT rowid, bm25(mentions_fts, 1.0, 0.0) FROM mentions_fts WHERE mentions_fts MATCH ?)"
 )
+# An author's advocate mentions (`where` and a minimum score), the `size` best authors, and
+# for each the records of its three best mentions and its latest: a single pass over the
+# brand's advocate mentions (a partial index), reading four records per lead at most.
+_LEADS = """
+WITH adv AS MATERIALIZED (
+    SELECT m.seq, m.source_domain AS domain, coalesce(m.author_handle, m.author_name) AS who,
+           m.source, m.advocate_score AS score, m.published_at AS at, m.id
+    FROM mentions AS m
+    WHERE {where} AND m.advocate_score >= ? AND m.sentiment IS NOT 'negative'),
+leads AS (
+    SELECT domain, who, count(*) AS n, max(score) AS best,
+           group_concat(DISTINCT source) AS sources
+    FROM adv GROUP BY domain, who ORDER BY best DESC, domain, who LIMIT ?),
+ranked AS (
+    SELECT adv.seq, domain, who,
+           row_number() OVER (PARTITION BY domain, who
+                              ORDER BY score DESC, at IS NULL, at DESC, id) AS by_score,
+           row_number() OVER (PARTITION BY domain, who
+                              ORDER BY at IS NULL, at DESC, id) AS by_time
+    FROM adv JOIN leads USING (domain, who))
+SELECT domain, who, leads.n, leads.sources, ranked.by_score, ranked.by_time, m.record
+FROM leads JOIN ranked USING (domain, who) JOIN mentions AS m ON m.seq = ranked.seq
+WHERE ranked.by_score <= 3 OR ranked.by_time = 1
+ORDER BY leads.best DESC, leads.domain, leads.who, ranked.by_score
+"""
+_EVIDENCE = 3
+_NPS_DAYS = """
+SELECT m.brand, CAST(m.published_at / 86400 AS INTEGER), m.nps_class, m.nps_estimated, count(*)
+FROM mentions AS m WHERE {where} AND m.nps_class IS NOT NULL AND m.brand IS NOT NULL
+GROUP BY 1, 2, 3, 4
+"""
+_EPOCH = date(1970, 1, 1)
 _RATING_OPS = frozenset({">=", "<=", ">", "<", "="})
 # Errors that say "not now" rather than "broken": the file cannot be opened or stayed locked.
 _UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN})
@@ -265,6 +318,10 @@ def _row(mention: Mention) -> tuple[object, ...]:
         key(mention.author.name),
         handle_key(mention.author.handle) if mention.author.handle else None,
         json.dumps([aspect.key for aspect in mention.aspects], ensure_ascii=False),
+        mention.advocate.score if mention.advocate else None,
+        mention.advocate.persona if mention.advocate else None,
+        mention.nps_class,
+        int(mention.nps_estimated),
         " ".join(tokens(searchable)),
         _brand_tag(mention.brand) if mention.brand else "",
         _dump(mention),
@@ -459,6 +516,13 @@ def _count(db: sqlite3.Connection, where: str, params: list[object]) -> int:
 
 
 # --- histogram buckets ---------------------------------------------------------------------
+
+
+def _lead(rows: list[tuple[Any, ...]]) -> AuthorLead:
+    """One author's rows of `_LEADS`: (domain, who, n, sources, by_score, by_time, record)."""
+    best = tuple(_load(row[6]) for row in rows if row[4] <= _EVIDENCE)
+    latest = next(_load(row[6]) for row in rows if row[5] == 1)
+    return AuthorLead(rows[0][2], best, latest, tuple(sorted(set(rows[0][3].split(",")))))
 
 
 def _bucket_edges(interval: Interval, zone: ZoneInfo, since: datetime,
@@ -892,6 +956,33 @@ class SqliteStore:
         ]
         found = sorted((b for b in scored if b.score), key=lambda b: (-(b.score or 0), b.key))
         return found[:size]
+
+    def advocates(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        min_score: float = 0.5,
+        size: int = 100,
+    ) -> list[AuthorLead]:
+        check_min_score(min_score)
+        check_size(size)
+        where, params = _where(resolve(query, filters))
+        with self._transaction("cannot find advocates") as db:
+            rows = db.execute(_LEADS.format(where=where), [*params, min_score, size]).fetchall()
+        by_author = groupby(rows, key=lambda row: (row[0], row[1]))
+        return [_lead(list(group)) for _, group in by_author]
+
+    def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:
+        where, params = _where(resolve(query, filters))
+        with self._transaction("cannot count NPS classes") as db:
+            rows = db.execute(_NPS_DAYS.format(where=where), params).fetchall()
+            names = {brand: db.execute(
+                "SELECT record ->> '$.brand' FROM mentions WHERE brand = ? LIMIT 1", (brand,)
+            ).fetchone()[0] for brand in {row[0] for row in rows}}
+        return [NpsCount(names[brand], None if day is None else _EPOCH + timedelta(days=day),
+                         nps_class, bool(estimated), count)
+                for brand, day, nps_class, estimated, count in rows]
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
         """Every match, dated ones by (published_at, id) then undated ones by id, read on a
