@@ -132,7 +132,10 @@ def enrich(mention: Mention, result: SentimentResult, aspects: tuple[Aspect, ...
         scored = scored.with_(nps_class=nps_from_sentiment(overall.label), nps_estimated=True)
     if persona is None:
         return scored
-    return scored.with_(advocate=advocate_of(scored, persona, reply_to_brand=reply_to_brand))
+    # A mention a person corrected (stored, or re-crawled): their label is the tone, as the
+    # store will show it.
+    judged = scored.with_(sentiment=mention.sentiment) if _corrected(mention) else scored
+    return scored.with_(advocate=advocate_of(judged, persona, reply_to_brand=reply_to_brand))
 
 
 def _text(mention: Mention) -> str:
@@ -195,6 +198,24 @@ def enrich_stored(store: MentionStore, enricher: Enricher, aspects: BrandAspects
     return written
 
 
+def _corrected(mention: Mention | None) -> bool:
+    return bool(mention and mention.sentiment and mention.sentiment.corrected_by)
+
+
+def _still_holds(stored: Mention, mention: Mention, model: str) -> bool:
+    """Whether the stored copy's model results hold for the re-crawled mention: the same
+    text, title, brand and model, and no correction since (it changes the advocate's tone)."""
+    return (stored.text_sentiment is not None and stored.text_sentiment.model == model
+            and stored.advocate is not None and not _corrected(stored)
+            and (stored.content_hash, stored.title, stored.brand)
+            == (mention.content_hash, mention.title, mention.brand))
+
+
+def _with_correction(mention: Mention, stored: Mention | None) -> Mention:
+    """The re-crawled mention carrying the person's label of its stored copy, if any."""
+    return mention.with_(sentiment=stored.sentiment) if stored and _corrected(stored) else mention
+
+
 def _reused(mention: Mention, stored: Mention) -> Mention:
     """The re-crawled mention with the models' results of its stored copy (same text): the
     rating and the rest are the new ones, the sentiment is combined with them again."""
@@ -208,7 +229,8 @@ class SentimentPipeline:
     """Enriches mentions in batches: each item waits until its batch is full or `max_wait`
     seconds have passed, so the models are never called once per item. With a `store`, a
     mention whose stored copy has the same text, brand and model keeps that copy's results
-    (a re-crawl does not run the models again on what did not change)."""
+    (a re-crawl does not run the models again on what did not change), unless a person
+    corrected its sentiment since (its advocate record is made again with their label)."""
 
     def __init__(self, enricher: Enricher, batch_size: int, max_wait: float,
                  aspects: BrandAspects | None = None, store: MentionStore | None = None) -> None:
@@ -257,26 +279,20 @@ class SentimentPipeline:
         if batch:
             asyncio.get_running_loop().create_task(self._score(batch))
 
-    def _unchanged(self, mentions: list[Mention]) -> dict[str, Mention]:
-        """The stored copies whose models' results still hold for these mentions."""
+    def _stored(self, mentions: list[Mention]) -> dict[str, Mention]:
         if self.store is None:
             return {}
-        model = self.enricher.scorer.name
-        found = {}
-        for mention in mentions:
-            stored = self.store.get(mention.id)
-            if (stored is not None and stored.text_sentiment is not None
-                    and stored.text_sentiment.model == model and stored.advocate is not None
-                    and (stored.content_hash, stored.title, stored.brand)
-                    == (mention.content_hash, mention.title, mention.brand)):
-                found[mention.id] = stored
-        return found
+        found = ((mention.id, self.store.get(mention.id)) for mention in mentions)
+        return {mention_id: stored for mention_id, stored in found if stored is not None}
 
     def _enriched(self, mentions: list[Mention]) -> list[Mention]:
-        unchanged = self._unchanged(mentions)
+        stored = self._stored(mentions)
+        model = self.enricher.scorer.name
+        unchanged = {m.id: stored[m.id] for m in mentions
+                     if m.id in stored and _still_holds(stored[m.id], m, model)}
         fresh = iter(enrich_batch(
-            [m for m in mentions if m.id not in unchanged], self.enricher, self.aspects,
-            lambda m: m.parent_id in self._brand_posts))
+            [_with_correction(m, stored.get(m.id)) for m in mentions if m.id not in unchanged],
+            self.enricher, self.aspects, lambda m: m.parent_id in self._brand_posts))
         return [_reused(m, unchanged[m.id]) if m.id in unchanged else next(fresh)
                 for m in mentions]
 

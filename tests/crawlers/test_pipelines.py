@@ -131,3 +131,27 @@ def test_dedupe_drops_a_repeated_id_and_counts_it() -> None:
     with pytest.raises(DropItem, match="duplicate"):
         pipeline.process_item(mention(1, "a"))
     assert crawler.stats.get_value("mentionwatch/dropped/duplicate") == 1  # type: ignore[union-attr]
+
+
+def test_a_persons_correction_decides_the_tone_of_the_advocate_record() -> None:
+    persona = RulePersonaClassifier().classify([RECOMMENDS])[0]
+    positive = SentimentResult("positive", 0.7, 0.8, "m")
+    stored = mention(1, RECOMMENDS, author="Maya", brand="Acme").with_(
+        sentiment=Sentiment("negative", -1.0, 1.0, "m", corrected_by="ann"))
+    again = enrich(stored, positive, (), persona)
+    assert again.advocate is not None and again.advocate.score == 0
+    fresh = enrich(mention(1, RECOMMENDS, author="Maya", brand="Acme"), positive, (), persona)
+    assert fresh.advocate is not None and fresh.advocate.score >= 0.5
+
+
+def test_a_recrawl_enriches_a_corrected_mention_again(tmp_path: Path) -> None:
+    first = mention(1, RECOMMENDS, author="Maya", brand="Acme")
+    with SqliteStore(tmp_path / "m.db") as store:
+        store.upsert(asyncio.run(process_all(pipeline(RecordingScorer()), [first])))
+        store.correct_sentiment(first.id, "negative", "ann")
+        scorer = RecordingScorer()
+        [again] = asyncio.run(process_all(pipeline(scorer, store=store), [first]))
+        store.upsert([again])
+        stored = store.get(first.id)
+    assert scorer.batches == [[RECOMMENDS]]
+    assert stored and stored.advocate and stored.advocate.score == 0  # the person's label
