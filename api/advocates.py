@@ -130,16 +130,17 @@ def _period_key(day: date | None, period: Period) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def _row(brand: str, period: str, counts: list[NpsCount]) -> NpsRow:
-    def spread(keep: Iterable[NpsCount]) -> NpsCountsOut:
-        per_class = Counter[str]()
-        for count in keep:
-            per_class[count.nps_class] += count.count
-        return NpsCountsOut.of(NpsCounts(
-            per_class["promoter"], per_class["passive"], per_class["detractor"]))
+def _summed(counts: Iterable[NpsCount]) -> NpsCountsOut:
+    per_class = Counter[str]()
+    for count in counts:
+        per_class[count.nps_class] += count.count
+    return NpsCountsOut.of(NpsCounts(
+        per_class["promoter"], per_class["passive"], per_class["detractor"]))
 
-    return NpsRow(brand=brand, period=period, all=spread(counts),
-                  rated=spread(c for c in counts if not c.estimated),
+
+def _row(brand: str, period: str, counts: list[NpsCount]) -> NpsRow:
+    return NpsRow(brand=brand, period=period, all=_summed(counts),
+                  rated=_summed(c for c in counts if not c.estimated),
                   estimated=sum(c.count for c in counts if c.estimated))
 
 
@@ -149,7 +150,6 @@ def nps_report(store: MentionStore, brand: str | None = None,
     groups: dict[tuple[str, str], list[NpsCount]] = defaultdict(list)
     for count in store.nps_days("", Filters(brand=brand)):
         groups[(count.brand, _period_key(count.day, period))].append(count)
-    # One brand as the mentions spell it, however the counts of its days spell it.
     return [_row(name, key, counts) for (name, key), counts in sorted(groups.items())]
 
 
