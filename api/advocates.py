@@ -1,38 +1,37 @@
-"""Advocate leads and NPS reports: the I/O around `sentiment.advocates` and `sentiment.nps`.
+"""Advocate leads and NPS reports: the store's aggregations of the enrichment the crawl
+stored on each mention (`advocate`, `nps_class`), so no model runs here.
 
-`find_leads` reads a brand's mentions from the store, groups them by author, classifies the
-persona of every text by a candidate (an author with a non-negative mention) in one batch,
-and scores each author with the pure `assess_author`. The CLI's `export advocates` and the
-routes below call the same functions.
+`find_leads` asks the store for the brand's authors with advocate mentions (the score of
+`sentiment.advocates.assess_author` on each mention, set when it was written) and makes
+each a lead: the best mention's score, persona and signals, the latest mention's name and
+NPS class, the best mentions' urls as evidence. `nps_report` folds the store's counts per
+day into periods. The CLI's `export advocates` and the routes below call the same functions.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import StoreDep, require
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
 from api.models import DuplicateMode
-from index.backend import Filters, MentionStore
-from index.record import Mention
-from sentiment.advocates import Post, assess_author
-from sentiment.nps import NpsCounts, nps_counts
-from sentiment.persona import PersonaClassifier, PersonaResult, load_persona_classifier
+from index.backend import AuthorLead, Filters, MentionStore, NpsCount
+from sentiment.nps import NpsCounts
+from sentiment.persona import APPROACHES
 
 __all__ = [
     "LEAD_COLUMNS",
     "Lead",
     "NpsRow",
-    "brand_mentions",
     "find_leads",
     "lead_chunks",
     "nps_report",
@@ -59,72 +58,30 @@ class Lead(BaseModel):
     approach: str | None
 
 
-def brand_mentions(store: MentionStore, brand: str) -> Iterator[Mention]:
-    """Every mention of a brand, streamed."""
-    return store.export("", Filters(brand=brand))
-
-
-def _author_key(m: Mention) -> tuple[str, str]:
-    # A display name is an identity on one site; the same name elsewhere may be someone else.
-    return m.source_domain, (m.author.handle or m.author.name).strip().casefold()
-
-
 def _squash(value: str) -> str:
     return re.sub(r"[\W_]+", "", value.casefold())
 
 
-def _is_brand_account(m: Mention, brand: str) -> bool:
-    names = (m.author.handle or "", m.author.name)
-    return any(_squash(brand) in _squash(name) for name in names if name)
-
-
-def _post(m: Mention, reply_to_brand: bool = False,
-          persona: PersonaResult | None = None) -> Post:
-    return Post(
-        text=m.text, url=m.url, published_at=m.published_at,
-        sentiment=m.sentiment.label if m.sentiment else None,
-        rating=m.rating.normalized if m.rating else None,
-        followers=m.author.followers, reply_to_brand=reply_to_brand,
-        personas=persona.scores if persona else {}, cues=persona.signals if persona else (),
+def _lead(found: AuthorLead) -> Lead:
+    best, latest = found.best[0], found.latest
+    advocate = best.advocate
+    assert advocate is not None  # the store returns advocate mentions only
+    return Lead(
+        author=latest.author.name,
+        profile_url=next((m.author.url for m in (latest, *found.best) if m.author.url), None),
+        source=latest.source_domain or latest.source,
+        persona=advocate.persona, score=advocate.score, signals=list(advocate.signals),
+        mentions=found.mentions, nps_class=latest.nps_class, last_seen=latest.published_at,
+        evidence=[m.url for m in found.best],
+        approach=APPROACHES[advocate.persona] if advocate.persona else None,
     )
 
 
-def find_leads(store: MentionStore, brand: str, classifier: PersonaClassifier, *,
-               min_score: float = 0.5) -> list[Lead]:
-    """The brand's advocates scoring at least `min_score`, best first."""
-    by_id: dict[str, Mention] = {}
-    by_author: dict[tuple[str, str], list[Mention]] = defaultdict(list)
-    for m in brand_mentions(store, brand):
-        by_id[m.id] = m
-        if not _is_brand_account(m, brand):  # the brand praising itself is no advocate
-            by_author[_author_key(m)].append(m)
-
-    def replies_to_brand(m: Mention) -> bool:
-        if m.parent_id is None:
-            return False
-        parent = by_id.get(m.parent_id) or store.get(m.parent_id)
-        return parent is not None and _is_brand_account(parent, brand)
-
-    candidates = [ms for ms in by_author.values()
-                  if any(_post(m).tone != "negative" for m in ms)]
-    texts = [m.text for ms in candidates for m in ms]
-    results = iter(classifier.classify(texts))
-    leads = []
-    for ms in candidates:
-        posts = [_post(m, replies_to_brand(m), next(results)) for m in ms]
-        a = assess_author(posts)
-        if a.score < min_score:
-            continue
-        latest = max(ms, key=lambda m: (m.published_at or m.collected_at))
-        leads.append(Lead(
-            author=latest.author.name,
-            profile_url=next((m.author.url for m in ms if m.author.url), None),
-            source=latest.source_domain or latest.source,
-            persona=a.persona, score=a.score, signals=list(a.signals), mentions=a.mentions,
-            nps_class=latest.nps_class, last_seen=a.last_seen, evidence=list(a.evidence),
-            approach=a.approach,
-        ))
-    return sorted(leads, key=lambda lead: (-lead.score, lead.author))
+def find_leads(store: MentionStore, brand: str, *, min_score: float = 0.5,
+               limit: int = 100) -> list[Lead]:
+    """The brand's advocates with a mention scoring at least `min_score`, best first."""
+    return [_lead(found) for found in store.advocates(
+        "", Filters(brand=brand), min_score=min_score, size=limit)]
 
 
 def _cells(lead: Lead) -> list[str]:
@@ -161,65 +118,61 @@ class NpsRow(BaseModel):
     estimated: int  # how many of `all` are estimates
 
 
-def _period_key(moment: datetime | None, period: Period) -> str:
+def _period_key(day: date | None, period: Period) -> str:
     if period == "all":
         return "all"
-    if moment is None:
+    if day is None:
         return "undated"
     if period == "day":
-        return moment.date().isoformat()
+        return day.isoformat()
     if period == "week":
-        year, week, _ = moment.isocalendar()
+        year, week, _ = day.isocalendar()
         return f"{year}-W{week:02d}"
-    return f"{moment.year}-{moment.month:02d}"
+    return f"{day.year}-{day.month:02d}"
 
 
-def nps_report(mentions: Iterable[Mention], period: Period = "month") -> list[NpsRow]:
-    """NPS per brand and period (published_at, UTC), with and without estimates."""
-    groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
-    for m in mentions:
-        if m.nps_class and m.brand:
-            groups[(m.brand, _period_key(m.published_at, period))].append(m)
-    return [
-        NpsRow(brand=brand, period=key,
-               all=NpsCountsOut.of(nps_counts(m.nps_class for m in ms if m.nps_class)),
-               rated=NpsCountsOut.of(nps_counts(
-                   m.nps_class for m in ms if m.nps_class and not m.nps_estimated)),
-               estimated=sum(m.nps_estimated for m in ms))
-        for (brand, key), ms in sorted(groups.items())
-    ]
+def _summed(counts: Iterable[NpsCount]) -> NpsCountsOut:
+    per_class = Counter[str]()
+    for count in counts:
+        per_class[count.nps_class] += count.count
+    return NpsCountsOut.of(NpsCounts(
+        per_class["promoter"], per_class["passive"], per_class["detractor"]))
+
+
+def _row(brand: str, period: str, counts: list[NpsCount]) -> NpsRow:
+    return NpsRow(brand=brand, period=period, all=_summed(counts),
+                  rated=_summed(c for c in counts if not c.estimated),
+                  estimated=sum(c.count for c in counts if c.estimated))
+
+
+def nps_report(store: MentionStore, brand: str | None = None, period: Period = "month", *,
+               collapse: bool = True) -> list[NpsRow]:
+    """NPS per brand and period (published_at, UTC), with and without estimates; a text
+    syndicated to several places counts once unless not `collapse`."""
+    groups: dict[tuple[str, str], list[NpsCount]] = defaultdict(list)
+    for count in store.nps_days("", Filters(brand=brand, collapse=collapse)):
+        groups[(count.brand, _period_key(count.day, period))].append(count)
+    return [_row(name, key, counts) for (name, key), counts in sorted(groups.items())]
 
 
 router = APIRouter(tags=["advocates"])
 
-
-def get_persona_classifier(request: Request) -> PersonaClassifier:
-    """The e5 persona classifier, loaded on first use and kept for the app's life."""
-    state = request.app.state
-    if getattr(state, "persona_classifier", None) is None:
-        state.persona_classifier = load_persona_classifier()
-    classifier: PersonaClassifier = state.persona_classifier
-    return classifier
-
-
-ClassifierDep = Annotated[PersonaClassifier, Depends(get_persona_classifier)]
 MinScore = Annotated[float, Query(ge=0, le=1, description="Leave out weaker advocates")]
 
 
 @router.get("/advocates", response_model=list[Lead])
-def get_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
-                  min_score: MinScore = 0.5,
+def get_advocates(store: StoreDep, brand: str, min_score: MinScore = 0.5,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Lead]:
-    return find_leads(store, brand, classifier, min_score=min_score)[:limit]
+    return find_leads(store, brand, min_score=min_score, limit=limit)
 
 
 @router.get("/advocates/export", response_class=StreamingResponse,
             dependencies=[require("analyst")],
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
-def export_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
-                     format: ExportFormat = "csv",
-                     min_score: MinScore = 0.5) -> StreamingResponse:
-    leads = find_leads(store, brand, classifier, min_score=min_score)
+def export_advocates(store: StoreDep, brand: str, format: ExportFormat = "csv",
+                     min_score: MinScore = 0.5,
+                     limit: Annotated[int, Query(ge=1, le=100000)] = 10000) -> StreamingResponse:
+    leads = find_leads(store, brand, min_score=min_score, limit=limit)
     return export_response(lead_chunks(leads, format), format,
                            f"advocates-{_squash(brand) or 'brand'}")
 
@@ -227,5 +180,4 @@ def export_advocates(store: StoreDep, classifier: ClassifierDep, brand: str,
 @router.get("/reports/nps", response_model=list[NpsRow])
 def get_nps_report(store: StoreDep, brand: str | None = None, period: Period = "month",
                    duplicates: DuplicateMode = "collapse") -> list[NpsRow]:
-    filters = Filters(brand=brand, collapse=duplicates == "collapse")
-    return nps_report(store.export("", filters), period)
+    return nps_report(store, brand, period, collapse=duplicates == "collapse")

@@ -455,19 +455,20 @@ def export_mentions(query: str, brand: str | None, source: str | None, sentiment
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Leave out weaker advocates.")
-@click.option("--rules", is_flag=True, help=_RULES_HELP)
+@click.option("--limit", type=click.IntRange(1), default=10000, show_default=True,
+              help="At most this many leads, the best first.")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default: stdout).")
-def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, rules: bool,
+def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, limit: int,
                      output: TextIO) -> None:
-    """Advocate leads of a brand: author, persona, score, signals, evidence, approach."""
+    """Advocate leads of a brand: author, persona, score, signals, evidence, approach,
+    from the advocate records the crawl stored (`mentionwatch index enrich` fills them in
+    an index written before they existed)."""
     from api.advocates import find_leads, lead_chunks
-    from sentiment.persona import load_persona_classifier
 
-    classifier = load_persona_classifier("rules" if rules else "e5")
     try:
         with _store(db) as store:
-            leads = find_leads(store, brand, classifier, min_score=min_score)
+            leads = find_leads(store, brand, min_score=min_score, limit=limit)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     for chunk in lead_chunks(leads, fmt):  # type: ignore[arg-type]
@@ -845,6 +846,44 @@ def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) 
                                                              "batch_size": batch_size})
 
 
+# --- index: `index enrich` -----------------------------------------------------------------
+@main.group("index")
+def index_() -> None:
+    """The stored mentions themselves."""
+
+
+@index_.command("enrich")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--watchlist", type=click.Path(path_type=Path),
+              help="Watchlist TOML file (for the brands' own aspect terms).")
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--all", "everything", is_flag=True,
+              help="Every mention, not only those without an advocate record (after "
+                   "`model refit`, or with another --model).")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
+def index_enrich(db: Path | None, watchlist: Path | None, model: str | None, everything: bool,
+                 batch_size: int) -> None:
+    """Enrich stored mentions as the crawl does (sentiment, NPS class, aspects, persona and
+    advocate record, from one model pass) and write them back; corrections are kept.
+    Fills the advocate records of an index written before the crawl stored them."""
+    from crawlers.pipelines import BrandAspects, enrich_stored
+    from sentiment.enricher import load_enricher
+    from sentiment.errors import ModelLoadError
+
+    settings = _settings(db=db, watchlist=watchlist, model=model)
+    try:
+        given = watchlist is not None or settings.watchlist.is_file()
+        brands = load_watchlist(settings.watchlist).brands if given else ()
+        enricher = load_enricher(settings.model, heads=settings.heads, batch_size=batch_size)
+        with _store(db) as store:
+            written = enrich_stored(
+                store, enricher, BrandAspects({b.name: list(b.aspects) for b in brands}),
+                everything=everything, batch_size=batch_size)
+    except (WatchlistError, ModelLoadError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit({"enriched": written})
+
+
 # --- model: `model refit` -------------------------------------------------------------------
 @main.group("model")
 def model_() -> None:
@@ -863,7 +902,8 @@ def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_siz
     """Retrain the head and the n-gram part of the e5 model in use (MENTIONWATCH_MODEL) with
     every stored correction added, evaluate before (MENTIONWATCH_HEADS, else the model's
     committed head) and after on the held-out sets, write the heads to --out and print
-    JSON. Set MENTIONWATCH_HEADS to --out to use them with that model. Needs the train
+    JSON. Set MENTIONWATCH_HEADS to --out to use them with that model (and run
+    `mentionwatch index enrich --all` to rescore what is stored). Needs the train
     extra."""
     from sentiment.cache import cache_root
     from sentiment.errors import SentimentError

@@ -1,26 +1,34 @@
 """Item pipelines: each does one job to a `Mention` and hands it on.
 
-Dedupe drops a mention already seen in this crawl; Sentiment scores mentions in batches,
-combines a review's text result with its rating, sets the NPS class and finds what each
-mention says per aspect (with its brand's own aspect terms from the watchlist); Index writes
-them to the store in batches.
+Dedupe drops a mention already seen in this crawl; Sentiment enriches mentions in batches:
+it scores the sentiment and the advocacy persona from one encoder pass, combines a review's
+text result with its rating, sets the NPS class, the advocate record (score, persona,
+signals) and what each mention says per aspect (with its brand's own aspect terms from the
+watchlist); a re-crawled mention whose text is unchanged keeps what the store already has
+from the models. Index writes them to the store in batches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import re
+from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawlers.signals import index_written
-from index.record import Aspect, Mention, Sentiment
+from index.record import Advocate, Aspect, Author, Mention, Sentiment
 from index.stores import open_configured
-from sentiment import SentimentResult, load_scorer
+from sentiment import SentimentResult
+from sentiment.advocates import Post, assess_author
 from sentiment.aspects import SEED_VOCABULARY, Vocabulary, extract, lexicon_polarity
+from sentiment.enricher import load_enricher
 from sentiment.nps import nps_from_rating, nps_from_sentiment
+from sentiment.persona import PersonaResult
 from sentiment.rating import combine
 
 if TYPE_CHECKING:
@@ -30,13 +38,23 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from index.backend import MentionStore
-    from sentiment import Scorer
+    from sentiment.enricher import Enricher
 
-__all__ = ["BrandAspects", "DedupePipeline", "IndexPipeline", "SentimentPipeline", "enrich"]
+__all__ = [
+    "BrandAspects",
+    "DedupePipeline",
+    "IndexPipeline",
+    "SentimentPipeline",
+    "advocate_of",
+    "enrich",
+    "enrich_batch",
+    "enrich_stored",
+    "is_brand_account",
+]
 
 
 # One model per process, however many spiders (crawlers) it runs.
-_shared_scorer = functools.cache(load_scorer)
+_shared_enricher = functools.cache(load_enricher)
 
 
 def _heads(settings: Settings) -> Path | None:
@@ -71,19 +89,53 @@ def _sentiment(result: SentimentResult) -> Sentiment:
     return Sentiment(result.label, result.score, result.confidence, result.model)
 
 
-def enrich(mention: Mention, result: SentimentResult,
-           aspects: tuple[Aspect, ...] = ()) -> Mention:
+def _squash(value: str) -> str:
+    return re.sub(r"[\W_]+", "", value.casefold())
+
+
+def is_brand_account(author: Author, brand: str) -> bool:
+    """Whether the author is the brand itself ("Acme Newsroom", @acme): never its advocate."""
+    return any(_squash(brand) in _squash(name) for name in (author.handle, author.name) if name)
+
+
+def advocate_of(mention: Mention, persona: PersonaResult, *,
+                reply_to_brand: bool = False) -> Advocate | None:
+    """The mention's advocacy (`sentiment.advocates.assess_author` of it alone) with its
+    text's persona; None for a brandless mention or one by the brand's own account."""
+    if not mention.brand or is_brand_account(mention.author, mention.brand):
+        return None
+    assessed = assess_author([Post(
+        text=mention.text, url=mention.url, published_at=mention.published_at,
+        sentiment=mention.sentiment.label if mention.sentiment else None,
+        rating=mention.rating.normalized if mention.rating else None,
+        followers=mention.author.followers, reply_to_brand=reply_to_brand,
+        personas=persona.scores, cues=persona.signals,
+    )])
+    return Advocate(assessed.score, assessed.persona,  # type: ignore[arg-type]
+                    assessed.signals)
+
+
+def enrich(mention: Mention, result: SentimentResult, aspects: tuple[Aspect, ...] = (),
+           persona: PersonaResult | None = None, *, reply_to_brand: bool = False) -> Mention:
     """Attach the text model's result as `text_sentiment`, the overall sentiment (the text
     and the rating together, `sentiment.rating.combine`), the NPS class (from the rating
-    when there is one, else estimated from the sentiment) and the aspects."""
+    when there is one, else estimated from the sentiment), the aspects and, given the
+    text's persona, the advocate record."""
     rating = mention.rating
     overall = combine(result, rating.normalized if rating is not None else None)
     scored = mention.with_(sentiment=_sentiment(overall), text_sentiment=_sentiment(result),
                            aspects=aspects)
     if rating is not None:
-        return scored.with_(nps_class=nps_from_rating(rating.value, rating.best),
-                            nps_estimated=False)
-    return scored.with_(nps_class=nps_from_sentiment(overall.label), nps_estimated=True)
+        scored = scored.with_(nps_class=nps_from_rating(rating.value, rating.best),
+                              nps_estimated=False)
+    else:
+        scored = scored.with_(nps_class=nps_from_sentiment(overall.label), nps_estimated=True)
+    if persona is None:
+        return scored
+    # A mention a person corrected (stored, or re-crawled): their label is the tone, as the
+    # store will show it.
+    judged = scored.with_(sentiment=mention.sentiment) if _corrected(mention) else scored
+    return scored.with_(advocate=advocate_of(judged, persona, reply_to_brand=reply_to_brand))
 
 
 def _text(mention: Mention) -> str:
@@ -116,20 +168,79 @@ class BrandAspects:
         return out
 
 
-_Enrichment = tuple[SentimentResult, tuple[Aspect, ...]]
+def enrich_batch(mentions: list[Mention], enricher: Enricher, aspects: BrandAspects,
+                 replies_to_brand: Callable[[Mention], bool]) -> list[Mention]:
+    """`enrich` each mention with its sentiment, persona (one model pass for the batch) and
+    aspects; `replies_to_brand` tells a reply to the brand's own account (it weighs half)."""
+    analyses = enricher.analyse([_text(m) for m in mentions])
+    return [enrich(mention, result, found, persona, reply_to_brand=replies_to_brand(mention))
+            for mention, (result, persona), found
+            in zip(mentions, analyses, aspects.extract(mentions), strict=True)]
+
+
+def _reply_to_brand(store: MentionStore, mention: Mention) -> bool:
+    parent = store.get(mention.parent_id) if mention.parent_id else None
+    return bool(parent and parent.brand and is_brand_account(parent.author, parent.brand))
+
+
+def enrich_stored(store: MentionStore, enricher: Enricher, aspects: BrandAspects, *,
+                  everything: bool = False, batch_size: int = 64) -> int:
+    """Enrich again the stored mentions that have no advocate record yet (every mention with
+    `everything`, e.g. after `model refit`) and write them back; people's corrections are
+    kept by the store. Returns how many were written."""
+    written = 0
+    todo = (m for m in store.export() if everything or (
+        m.advocate is None and not (m.brand and is_brand_account(m.author, m.brand))))
+    while batch := list(islice(todo, batch_size)):
+        store.upsert(enrich_batch(batch, enricher, aspects,
+                                  functools.partial(_reply_to_brand, store)))
+        written += len(batch)
+    return written
+
+
+def _corrected(mention: Mention | None) -> bool:
+    return bool(mention and mention.sentiment and mention.sentiment.corrected_by)
+
+
+def _still_holds(stored: Mention, mention: Mention, model: str) -> bool:
+    """Whether the stored copy's model results hold for the re-crawled mention: the same
+    text, title, brand and model, and no correction since (it changes the advocate's tone)."""
+    return (stored.text_sentiment is not None and stored.text_sentiment.model == model
+            and stored.advocate is not None and not _corrected(stored)
+            and (stored.content_hash, stored.title, stored.brand)
+            == (mention.content_hash, mention.title, mention.brand))
+
+
+def _with_correction(mention: Mention, stored: Mention | None) -> Mention:
+    """The re-crawled mention carrying the person's label of its stored copy, if any."""
+    return mention.with_(sentiment=stored.sentiment) if stored and _corrected(stored) else mention
+
+
+def _reused(mention: Mention, stored: Mention) -> Mention:
+    """The re-crawled mention with the models' results of its stored copy (same text): the
+    rating and the rest are the new ones, the sentiment is combined with them again."""
+    assert stored.text_sentiment is not None
+    text = stored.text_sentiment
+    result = SentimentResult(text.label, text.score, text.confidence, text.model)
+    return enrich(mention, result, stored.aspects).with_(advocate=stored.advocate)
 
 
 class SentimentPipeline:
-    """Scores mentions and finds their aspects in batches: each item waits until its batch
-    is full or `max_wait` seconds have passed, so the model is never called once per item."""
+    """Enriches mentions in batches: each item waits until its batch is full or `max_wait`
+    seconds have passed, so the models are never called once per item. With a `store`, a
+    mention whose stored copy has the same text, brand and model keeps that copy's results
+    (a re-crawl does not run the models again on what did not change), unless a person
+    corrected its sentiment since (its advocate record is made again with their label)."""
 
-    def __init__(self, scorer: Scorer, batch_size: int, max_wait: float,
-                 aspects: BrandAspects | None = None) -> None:
-        self.scorer = scorer
+    def __init__(self, enricher: Enricher, batch_size: int, max_wait: float,
+                 aspects: BrandAspects | None = None, store: MentionStore | None = None) -> None:
+        self.enricher = enricher
         self.batch_size = batch_size
         self.max_wait = max_wait
         self.aspects = aspects or BrandAspects({})
-        self._pending: list[tuple[Mention, asyncio.Future[_Enrichment]]] = []
+        self.store = store
+        self._brand_posts: set[str] = set()  # ids of the brand accounts' own mentions
+        self._pending: list[tuple[Mention, asyncio.Future[Mention]]] = []
         self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -138,21 +249,27 @@ class SentimentPipeline:
         if not settings.getbool("MENTIONWATCH_SENTIMENT_ENABLED"):
             raise NotConfigured
         return cls(
-            _shared_scorer(settings.get("MENTIONWATCH_MODEL"), heads=_heads(settings)),
+            _shared_enricher(settings.get("MENTIONWATCH_MODEL"), heads=_heads(settings)),
             settings.getint("MENTIONWATCH_SENTIMENT_BATCH_SIZE"),
             settings.getfloat("MENTIONWATCH_SENTIMENT_MAX_WAIT"),
             BrandAspects(settings.getdict("MENTIONWATCH_ASPECTS")),
+            open_configured(settings.get("MENTIONWATCH_DB")),
         )
 
     async def process_item(self, item: Mention) -> Mention:
-        future: asyncio.Future[_Enrichment] = asyncio.get_running_loop().create_future()
+        if item.brand and is_brand_account(item.author, item.brand):
+            self._brand_posts.add(item.id)
+        future: asyncio.Future[Mention] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if len(self._pending) >= self.batch_size:
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.max_wait, self._flush)
-        result, aspects = await future
-        return enrich(item, result, aspects)
+        return await future
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -162,13 +279,26 @@ class SentimentPipeline:
         if batch:
             asyncio.get_running_loop().create_task(self._score(batch))
 
-    def _enrichments(self, mentions: list[Mention]) -> list[_Enrichment]:
-        results = self.scorer.score_batch([_text(m) for m in mentions])
-        return list(zip(results, self.aspects.extract(mentions), strict=True))
+    def _stored(self, mentions: list[Mention]) -> dict[str, Mention]:
+        if self.store is None:
+            return {}
+        found = ((mention.id, self.store.get(mention.id)) for mention in mentions)
+        return {mention_id: stored for mention_id, stored in found if stored is not None}
 
-    async def _score(self, batch: list[tuple[Mention, asyncio.Future[_Enrichment]]]) -> None:
+    def _enriched(self, mentions: list[Mention]) -> list[Mention]:
+        stored = self._stored(mentions)
+        model = self.enricher.scorer.name
+        unchanged = {m.id: stored[m.id] for m in mentions
+                     if m.id in stored and _still_holds(stored[m.id], m, model)}
+        fresh = iter(enrich_batch(
+            [_with_correction(m, stored.get(m.id)) for m in mentions if m.id not in unchanged],
+            self.enricher, self.aspects, lambda m: m.parent_id in self._brand_posts))
+        return [_reused(m, unchanged[m.id]) if m.id in unchanged else next(fresh)
+                for m in mentions]
+
+    async def _score(self, batch: list[tuple[Mention, asyncio.Future[Mention]]]) -> None:
         try:
-            results = await asyncio.to_thread(self._enrichments, [m for m, _ in batch])
+            results = await asyncio.to_thread(self._enriched, [m for m, _ in batch])
         except Exception as exc:  # every waiting item must learn of the failure
             for _, future in batch:
                 future.set_exception(exc)

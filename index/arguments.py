@@ -13,6 +13,7 @@ from index.backend import Interval, Sort, TermsField
 
 __all__ = [
     "as_utc",
+    "check_min_score",
     "check_page",
     "check_size",
     "check_terms_field",
@@ -39,6 +40,12 @@ def check_size(size: int) -> None:
     """How many buckets an aggregation returns."""
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
+
+
+def check_min_score(min_score: float) -> None:
+    """The least advocate score a lead needs."""
+    if not 0.0 <= min_score <= 1.0:
+        raise ValueError(f"min_score must be between 0 and 1, got {min_score}")
 
 
 def check_terms_field(field: str) -> None:

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from index.query import Field, FieldName, Node, conjoin, parse
-from index.record import SENTIMENT_LABELS, Mention, SentimentLabel
+from index.record import SENTIMENT_LABELS, Mention, NpsClass, SentimentLabel
 
 __all__ = [
     "DUPLICATE_URLS",
     "NO_DUPLICATES",
     "NO_FILTERS",
     "AspectCounts",
+    "AuthorLead",
     "Bucket",
     "Duplicates",
     "Filters",
     "Hit",
     "Interval",
     "MentionStore",
+    "NpsCount",
     "SearchResult",
     "Sort",
     "TermsField",
@@ -35,8 +37,10 @@ __all__ = [
 
 Sort = Literal["relevance", "newest"]
 Interval = Literal["hour", "day", "week"]
-#: `aspect` counts `Aspect.key`s ("battery:negative"): a mention counts once per aspect.
-TermsField = Literal["brand", "source", "source_domain", "author", "lang", "sentiment", "aspect"]
+#: `aspect` counts `Aspect.key`s ("battery:negative"): a mention counts once per aspect;
+#: `persona` the advocate personas of the mentions that have one.
+TermsField = Literal["brand", "source", "source_domain", "author", "lang", "sentiment", "aspect",
+                     "persona"]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -135,6 +139,30 @@ class TimeBucket:
     by_sentiment: dict[str, int] = field(default_factory=dict)  # positive/neutral/negative
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorLead:
+    """One author's advocate mentions among the matches: those whose `advocate.score` is at
+    least the minimum asked and whose sentiment is not negative. An author is one source
+    domain and one handle (else name): the same name elsewhere may be someone else."""
+
+    mentions: int  # how many advocate mentions
+    best: tuple[Mention, ...]  # up to three, the highest advocate score first
+    latest: Mention  # the most recently published (undated ones last)
+    sources: tuple[str, ...]  # the sources (keys) they came from, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class NpsCount:
+    """How many matching mentions of a brand published on one UTC day (None: undated)
+    have this NPS class, rated (`estimated` False) or estimated from sentiment."""
+
+    brand: str  # as the mentions spell it
+    day: date | None
+    nps_class: NpsClass
+    estimated: bool
+    count: int
+
+
 @runtime_checkable
 class MentionStore(Protocol):
     """Where mentions are kept and searched. Methods raise `StoreError` (or a subclass)
@@ -205,6 +233,23 @@ class MentionStore(Protocol):
         """Analyzer terms unusually frequent in the matches (foreground) compared with
         the mentions of `background` (e.g. the same brand over the baseline weeks); used
         to explain a spike."""
+        ...
+
+    def advocates(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        min_score: float = 0.5,
+        size: int = 100,
+    ) -> list[AuthorLead]:
+        """The authors with advocate mentions among the matches, best score first (ties by
+        source domain, then author key); at most `size`."""
+        ...
+
+    def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:
+        """NPS classes of the matches per brand and UTC publication day, in no set order;
+        mentions without a brand or an NPS class are not counted."""
         ...
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:

@@ -3,12 +3,15 @@ then the queries the API and the alerts run most, timed.
 
     >>> result = run_bench(docs=2000, seed=1)   # doctest: +SKIP
     >>> sorted(result)
-    ['docs', 'export', 'file_mib', 'histogram', 'ingest', 'machine', 'search']
+    ['advocates', 'docs', 'export', 'file_mib', 'histogram', 'ingest', 'machine', 'nps',
+     'search']
 
 The corpus is deterministic for a seed: about 45 words a mention, 85% English, 10% Chinese
 (Simplified and Traditional), 5% mixed; 20 brands, 10 sources, 90 days, a vocabulary with
-Zipf-like word frequencies (real words at the head, made-up ones in the long tail), and
-sentiment labels that the wording follows.
+Zipf-like word frequencies (real words at the head, made-up ones in the long tail),
+sentiment labels that the wording follows, and the enrichment the crawl stores: an NPS
+class (from the rating, else estimated) and an advocate record whose score follows the label
+(about two positive mentions in three reach 0.5).
 """
 
 from __future__ import annotations
@@ -31,7 +34,16 @@ from typing import Any
 import numpy as np
 
 from index.backend import Filters
-from index.record import SENTIMENT_LABELS, Author, Mention, Rating, Sentiment, SentimentLabel
+from index.record import (
+    SENTIMENT_LABELS,
+    Advocate,
+    Author,
+    Mention,
+    NpsClass,
+    Rating,
+    Sentiment,
+    SentimentLabel,
+)
 from index.sqlite import SqliteStore
 
 __all__ = ["BRANDS", "END", "KEYWORDS", "SOURCES", "generate", "run_bench"]
@@ -88,6 +100,12 @@ _HAN = (  # the most common characters, for the made-up tail of the Chinese voca
     "行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二"
     "理美点月明"
 )
+_PERSONAS = ("educator", "validator", "connector", "builder")
+# Advocate scores per label: uniform in these ranges (negative mentions score 0).
+_ADVOCACY: dict[SentimentLabel, tuple[float, float]] = {
+    "positive": (0.3, 0.9), "neutral": (0.05, 0.3), "negative": (0.0, 0.0)}
+_NPS: dict[SentimentLabel, NpsClass] = {
+    "positive": "promoter", "neutral": "passive", "negative": "detractor"}
 _MIXED_SHARE, _CHINESE_SHARE = 0.05, 0.10
 _WORDS_PER_MENTION = 45
 _AUTHORS = 100_000
@@ -143,9 +161,18 @@ def _text(rng: np.random.Generator, kind: str, brand: str, label: SentimentLabel
     return f"{brand} {' '.join(english)} {''.join(feeling)}{''.join(chinese)}。"
 
 
+def _advocate(rng: np.random.Generator, label: SentimentLabel) -> Advocate:
+    low, high = _ADVOCACY[label]
+    score = round(float(low + (high - low) * rng.random()), 4)
+    persona = _PERSONAS[int(rng.integers(len(_PERSONAS)))] if label != "negative" else None
+    return Advocate(score, persona, (f"tone {label}", f"persona {persona}"))  # type: ignore[arg-type]
+
+
 def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Mention]]:
     """`docs` synthetic mentions in batches; the same seed gives the same mentions."""
     rng = np.random.default_rng(seed)
+    # The enrichment draws from a generator of its own, so the texts stay what they were.
+    enrichment = np.random.default_rng([seed, 1])
     authors = np.cumsum(_zipf(_AUTHORS, 0.9))
     for first in range(0, docs, batch):
         count = min(batch, docs - first)
@@ -174,6 +201,8 @@ def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Me
                 rating=Rating(stars, 5, 1) if i % 5 < 2 else None,
                 sentiment=Sentiment(label, {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[
                     label], 0.9, "bench"),
+                nps_class=_NPS[label], nps_estimated=i % 5 >= 2,
+                advocate=_advocate(enrichment, label),
             ))
         yield out
 
@@ -267,12 +296,20 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
                                 Filters(brand=brands[run], collapse=collapse),
                                 interval="hour", since=END - timedelta(days=30), until=END)
 
+            def advocates(run: int) -> None:
+                store.advocates("", Filters(brand=brands[run]), min_score=0.5, size=100)
+
+            def nps(run: int) -> None:
+                store.nps_days("", Filters(brand=brands[run]))
+
             searched = _timed(runs, search)
             histograms = _timed(runs, histogram)
             # As the API and CLI ask by default: duplicates counted once.
             collapsed = {"search": _timed(runs, partial(search, collapse=True)),
                          "histogram": _timed(runs, partial(histogram, collapse=True))}
             collapsed["search"]["mean_groups"] = round(statistics.mean(hits[True]))
+            leads = _timed(runs, advocates)
+            nps_days = _timed(runs, nps)
             exported = _export(store, docs)
         size = path.stat().st_size  # the last close checkpointed the WAL into it
     return {
@@ -284,6 +321,10 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
                    "mean_matches": round(statistics.mean(hits[False]))},
         "histogram": {**histograms, "query": "sentiment:negative, one brand, hourly, 30 days"},
         "collapsed": collapsed,
+        "advocates": {**leads, "query": "GET /advocates: one brand's top 100 authors with "
+                                        "a mention scoring >= 0.5 (store.advocates)"},
+        "nps": {**nps_days, "query": "GET /reports/nps: one brand's NPS classes per day, "
+                                     "all time (store.nps_days)"},
         "export": exported,
         "file_mib": round(size / 2**20, 1),
     }

@@ -32,7 +32,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from types import TracebackType
 from typing import Any
@@ -42,16 +42,24 @@ import elasticsearch
 from elasticsearch import Elasticsearch, helpers
 
 from index.analyzer import highlight
-from index.arguments import check_page, check_size, check_terms_field, histogram_window
+from index.arguments import (
+    check_min_score,
+    check_page,
+    check_size,
+    check_terms_field,
+    histogram_window,
+)
 from index.backend import (
     DUPLICATE_URLS,
     NO_DUPLICATES,
     NO_FILTERS,
+    AuthorLead,
     Bucket,
     Duplicates,
     Filters,
     Hit,
     Interval,
+    NpsCount,
     SearchResult,
     Sort,
     TermsField,
@@ -63,6 +71,7 @@ from index.errors import BackendUnavailable, StoreError
 from index.es_dsl import (
     NOT_CONTENT,
     TERMS_FIELDS,
+    compile_query,
     document,
     index_name,
     scored,
@@ -183,6 +192,35 @@ def _first_of_each_group(mentions: Iterator[Mention]) -> Iterator[Mention]:
         if mention.content_hash not in seen:
             seen.add(mention.content_hash)
             yield mention
+
+
+_EVIDENCE = 3
+_MAX_BRANDS = 1000
+# Newest first, undated last, then by id: the order SQLite's leads use.
+_NEWEST = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+
+
+def _nps_classes(collapse: bool) -> dict[str, Any]:
+    """NPS classes, then rated or estimated, of a bucket's mentions (or groups)."""
+    estimated = _counted({"terms": {"field": "nps_estimated", "size": 2}}, collapse)
+    return {"terms": {"field": "nps_class", "size": 3}, "aggs": {"estimated": estimated}}
+
+
+def _records(hits: dict[str, Any]) -> tuple[Mention, ...]:
+    return tuple(_mention(hit["_source"]) for hit in hits["hits"]["hits"])
+
+
+def _lead(bucket: dict[str, Any]) -> AuthorLead:
+    [latest] = _records(bucket["latest"])
+    return AuthorLead(int(bucket["doc_count"]), _records(bucket["best_hits"]), latest,
+                      tuple(sorted(str(b["key"]) for b in bucket["sources"]["buckets"])))
+
+
+def _nps_counts(brand: str, day: date | None, classes: dict[str, Any],
+                collapse: bool) -> list[NpsCount]:
+    return [NpsCount(brand, day, str(nps["key"]), estimated["key_as_string"] == "true",
+                     _count(estimated, collapse))
+            for nps in classes["buckets"] for estimated in nps["estimated"]["buckets"]]
 
 
 class ElasticStore:
@@ -529,6 +567,62 @@ class ElasticStore:
                    background=int(bucket["bg_count"]), score=float(bucket["score"]))
             for bucket in response["aggregations"]["significant"]["buckets"]
         ]
+
+    def advocates(
+        self,
+        query: Node | str = "",
+        filters: Filters = NO_FILTERS,
+        *,
+        min_score: float = 0.5,
+        size: int = 100,
+    ) -> list[AuthorLead]:
+        check_min_score(min_score)
+        check_size(size)
+        advocate = {"bool": {
+            "filter": [compile_query(resolve(query, filters)),
+                       {"range": {"advocate_score": {"gte": min_score}}}],
+            "must_not": [{"term": {"sentiment": "negative"}}]}}
+        leads = {
+            "terms": {"field": "author_key", "size": size,
+                      "order": [{"best": "desc"}, {"_key": "asc"}]},
+            "aggs": {
+                "best": {"max": {"field": "advocate_score"}},
+                "sources": {"terms": {"field": "source", "size": 100}},
+                "best_hits": {"top_hits": {"size": _EVIDENCE, "_source": ["record"],
+                                           "sort": [{"advocate_score": "desc"}, *_NEWEST]}},
+                "latest": {"top_hits": {"size": 1, "_source": ["record"], "sort": _NEWEST}},
+            },
+        }
+        with _translated("cannot find advocates"):
+            response = self._es.search(index=self.alias, query=advocate, size=0,
+                                       aggs={"leads": leads})
+        return [_lead(bucket) for bucket in response["aggregations"]["leads"]["buckets"]]
+
+    def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:
+        rated = {"bool": {"filter": [compile_query(resolve(query, filters)),
+                                     {"exists": {"field": "nps_class"}}]}}
+        brands = {
+            "terms": {"field": "brand", "size": _MAX_BRANDS},
+            "aggs": {
+                "name": {"top_hits": {"size": 1, "_source": ["record.brand"]}},
+                "days": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
+                                            "min_doc_count": 1},
+                         "aggs": {"classes": _nps_classes(filters.collapse)}},
+                "undated": {"missing": {"field": "published_at"},
+                            "aggs": {"classes": _nps_classes(filters.collapse)}},
+            },
+        }
+        with _translated("cannot count NPS classes"):
+            response = self._es.search(index=self.alias, query=rated, size=0,
+                                       aggs={"brands": brands})
+        counts: list[NpsCount] = []
+        for bucket in response["aggregations"]["brands"]["buckets"]:
+            name = bucket["name"]["hits"]["hits"][0]["_source"]["record"]["brand"]
+            for day in bucket["days"]["buckets"]:
+                moment = datetime.fromtimestamp(day["key"] / 1000, UTC).date()
+                counts += _nps_counts(name, moment, day["classes"], filters.collapse)
+            counts += _nps_counts(name, None, bucket["undated"]["classes"], filters.collapse)
+        return counts
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
         """Every match, dated ones by (published_at, id) then undated ones by id, read from

@@ -44,6 +44,7 @@ __all__ = [
     "NOT_CONTENT",
     "TERMS_FIELDS",
     "TEXT_FIELDS",
+    "author_key",
     "compile_query",
     "document",
     "index_name",
@@ -63,6 +64,7 @@ TERMS_FIELDS: dict[str, str] = {
     "lang": "lang",
     "sentiment": "sentiment",
     "aspect": "aspects",
+    "persona": "persona",
 }
 #: `significance.is_content_term` as a Lucene regular expression (anchored, as Lucene's
 #: are) of the terms to exclude: one character, two ASCII letters or digits, a number, a
@@ -78,6 +80,14 @@ def index_name(prefix: str, published_at: datetime | None) -> str:
     if published_at is None:
         return f"{prefix}-undated"
     return f"{prefix}-{published_at.astimezone(UTC):%Y.%m}"
+
+
+def author_key(mention: Mention) -> str:
+    """Who wrote it, as leads group authors: the source domain and the handle, else the
+    name (keys), joined by U+001F, which sorts before any character they contain."""
+    author = mention.author
+    who = handle_key(author.handle) if author.handle else key(author.name)
+    return f"{key(mention.source_domain)}\x1f{who}"
 
 
 def document(mention: Mention) -> dict[str, Any]:
@@ -104,6 +114,10 @@ def document(mention: Mention) -> dict[str, Any]:
         "author_name": key(mention.author.name),
         "author_handle": handle_key(mention.author.handle) if mention.author.handle else None,
         "content_hash": mention.content_hash,
+        "author_key": author_key(mention),
+        "advocate_score": mention.advocate.score if mention.advocate else None,
+        "nps_class": mention.nps_class,
+        "nps_estimated": mention.nps_estimated,
         # Traditional Chinese folded to Simplified here and in queries, as the shared
         # analyzer does: Elasticsearch has no such filter built in. Hits are read from
         # `record` and highlighted by the shared highlighter, so nobody sees the folding.

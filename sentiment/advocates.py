@@ -144,8 +144,10 @@ def assess_author(posts: Sequence[Post]) -> AdvocateAssessment:
 
     phrases = tuple(dict.fromkeys(phrase for found in recs for phrase in found))
     specifics = sorted({s for _, found in details for s in found})
+    # How many and on how many days are an author's signals: one post has neither.
+    several = n > 1
     signals = [
-        f"mentions: {n}",
+        *([f"mentions: {n}"] if several else []),
         f"positive {parts['positive']:.0%} (+{WEIGHTS['positive'] * parts['positive']:.2f})",
         f"recommends in {parts['recommends']:.0%}"
         + (f": {', '.join(phrases[:3])}" if phrases else "")
@@ -153,7 +155,8 @@ def assess_author(posts: Sequence[Post]) -> AdvocateAssessment:
         f"detail {parts['detail']:.2f}"
         + (f": {', '.join(specifics[:5])}" if specifics else "")
         + f" (+{WEIGHTS['detail'] * parts['detail']:.2f})",
-        f"distinct days: {len(days)} (+{WEIGHTS['repeat'] * parts['repeat']:.2f})",
+        *([f"distinct days: {len(days)} (+{WEIGHTS['repeat'] * parts['repeat']:.2f})"]
+          if several else []),
         (f"reach {followers} followers (+{WEIGHTS['reach'] * parts['reach']:.2f})"
          if followers is not None else "reach unknown (+0.00)"),
     ]

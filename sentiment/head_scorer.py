@@ -18,8 +18,14 @@ from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, load_ngrams
 from sentiment.result import SentimentResult
 from sentiment.scorer import score_texts
 
-__all__ = ["E5_SMALL", "E5HeadScorer", "encoder_id", "load_head_scorer",
-           "load_finetuned_scorer", "load_heads"]
+__all__ = [
+    "E5_SMALL",
+    "E5HeadScorer",
+    "encoder_id",
+    "load_finetuned_scorer",
+    "load_head_scorer",
+    "load_heads",
+]
 
 E5_SMALL = "e5-small"
 
@@ -40,9 +46,19 @@ class E5HeadScorer:
         """One result per text, in order; all texts are embedded in shared batches."""
         return score_texts(texts, self.probabilities, model=self.name, has_neutral=True)
 
+    def score_embedded(self, texts: Sequence[str], embeddings: np.ndarray) -> list[SentimentResult]:
+        """`score_batch` with the encoder's pass done by the caller: `embeddings` has one
+        row per non-blank text, in order, so another head on the same encoder (the persona
+        head) shares the pass."""
+        return score_texts(texts, lambda kept: self._combined(embeddings, kept),
+                           model=self.name, has_neutral=True)
+
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 3) p(negative), p(neutral), p(positive) for non-blank texts."""
-        probabilities = self.head.probabilities(self.encoder.embed(texts))
+        return self._combined(self.encoder.embed(texts), texts)
+
+    def _combined(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        probabilities = self.head.probabilities(embeddings)
         if self.ngrams is None:
             return probabilities
         return log_linear(probabilities, self.ngrams.probabilities(texts), self.ngrams.weight)

@@ -290,7 +290,12 @@ class HeadPersonaClassifier:
         self.head = head
 
     def classify(self, texts: Sequence[str]) -> list[PersonaResult]:
-        probabilities = self.head.probabilities(self.encoder.embed(list(texts)))
+        return self.classify_embedded(texts, self.encoder.embed(list(texts)))
+
+    def classify_embedded(self, texts: Sequence[str],
+                          embeddings: np.ndarray) -> list[PersonaResult]:
+        """`classify` of texts already embedded by this classifier's encoder."""
+        probabilities = self.head.probabilities(embeddings)
         results = []
         for text, row in zip(texts, probabilities, strict=True):
             scores = {label: round(float(p), 4) for label, p in zip(LABELS, row, strict=True)}

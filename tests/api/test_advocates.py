@@ -1,5 +1,5 @@
 """Advocate leads and NPS reports over a store seeded with the demo site's mentions,
-scored by the real sentiment model and persona classifier."""
+enriched as the crawl enriches them, by the real sentiment model and persona classifier."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-import sentiment.persona
 from api.advocates import LEAD_COLUMNS, find_leads, nps_report
 from api.app import create_app
 from api.cli import main
@@ -23,26 +22,20 @@ from api.export import neutralise_cell
 from api.settings import Settings
 from crawlers.extract.feed import extract_entries
 from crawlers.extract.schemaorg import extract_reviews
-from crawlers.pipelines import enrich
+from crawlers.pipelines import BrandAspects, enrich_batch, enrich_stored
 from index.record import Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
 from index.watchlist import Brand
-from sentiment import load_scorer
-from sentiment.head_scorer import E5HeadScorer
+from sentiment.enricher import Enricher, load_enricher
 from sentiment.nps import nps_from_rating
-from sentiment.persona import (
-    APPROACHES,
-    HeadPersonaClassifier,
-    PersonaClassifier,
-    load_persona_head,
-)
+from sentiment.persona import APPROACHES
 
 DEMO = Path(__file__).resolve().parents[2] / "api" / "demo_site"
 SITE = "http://127.0.0.1:8765/"
 BRANDS = (Brand(name="Acme", terms=("Acme", "艾克美")), Brand(name="Zephyr", terms=("Zephyr",)))
 
 
-def _demo_mentions(scorer: E5HeadScorer) -> list[Mention]:
+def _demo_mentions(enricher: Enricher) -> list[Mention]:
     found = []
     for path in sorted((DEMO / "products").glob("*.html")):
         page = path.relative_to(DEMO).as_posix()
@@ -50,36 +43,20 @@ def _demo_mentions(scorer: E5HeadScorer) -> list[Mention]:
         found += extract_reviews(path.read_bytes(), SITE + page, brand=brand)
     for feed in ("news/feed.xml", "news/atom.xml"):
         found += extract_entries((DEMO / feed).read_bytes(), SITE + feed, BRANDS)
-    scores = scorer.score_batch([m.text for m in found])
-    return [enrich(m, r) for m, r in zip(found, scores, strict=True)]
+    return enrich_batch(found, enricher, BrandAspects({}), lambda _: False)
 
 
 @pytest.fixture(scope="module")
-def scorer() -> E5HeadScorer:
-    loaded = load_scorer()
-    assert isinstance(loaded, E5HeadScorer)
-    return loaded
+def enricher() -> Enricher:
+    return load_enricher()
 
 
 @pytest.fixture(scope="module")
-def classifier(scorer: E5HeadScorer) -> PersonaClassifier:
-    # What load_persona_classifier() builds, on the scorer's e5 encoder (one model load).
-    return HeadPersonaClassifier(scorer.encoder, load_persona_head())
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory, scorer: E5HeadScorer) -> Path:
+def demo_db(tmp_path_factory: pytest.TempPathFactory, enricher: Enricher) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     with SqliteStore(path) as store:
-        store.upsert(_demo_mentions(scorer))
+        store.upsert(_demo_mentions(enricher))
     return path
-
-
-@pytest.fixture()
-def shared_classifier(monkeypatch: pytest.MonkeyPatch, classifier: PersonaClassifier) -> None:
-    # The CLI loads the same default classifier; hand it the one this module loaded once.
-    monkeypatch.setattr(sentiment.persona, "load_persona_classifier",
-                        lambda kind="e5", **_: classifier)
 
 
 def _cli(*args: str) -> tuple[int, str, str]:
@@ -89,11 +66,9 @@ def _cli(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_maya_chen_is_the_top_acme_advocate_with_her_evidence(
-    demo_db: Path, classifier: PersonaClassifier,
-) -> None:
+def test_maya_chen_is_the_top_acme_advocate_with_her_evidence(demo_db: Path) -> None:
     with SqliteStore(demo_db) as store:
-        leads = find_leads(store, "Acme", classifier, min_score=0.5)
+        leads = find_leads(store, "Acme", min_score=0.5)
     top = leads[0]
     assert top.author == "Maya Chen"
     assert top.mentions == 2  # phone and earbuds pages: one author, not two
@@ -103,8 +78,8 @@ def test_maya_chen_is_the_top_acme_advocate_with_her_evidence(
     assert top.profile_url and top.profile_url.startswith(SITE)
     assert set(top.evidence) == {SITE + "products/acme-phone-x.html",
                                  SITE + "products/acme-buds-pro.html"}
-    assert any("I recommend" in s for s in top.signals)
-    assert any(s.startswith("distinct days: 2") for s in top.signals)
+    assert any("I recommend" in s for s in top.signals)  # her best mention's signals
+    assert any(s.startswith("persona validator") for s in top.signals)
     assert top.last_seen == datetime(2026, 10, 8, tzinfo=UTC)
     authors = {lead.author for lead in leads}
     # 刘洋 writes "不推荐"; Tom Becker and the other 1-2 star reviewers are no advocates;
@@ -114,7 +89,7 @@ def test_maya_chen_is_the_top_acme_advocate_with_her_evidence(
     assert [lead.score for lead in leads] == sorted((lead.score for lead in leads), reverse=True)
 
 
-def test_export_advocates_csv_from_the_cli(demo_db: Path, shared_classifier: None) -> None:
+def test_export_advocates_csv_from_the_cli(demo_db: Path) -> None:
     code, out, err = _cli("export", "advocates", "--brand", "Acme", "--db", str(demo_db))
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out)))
@@ -126,9 +101,7 @@ def test_export_advocates_csv_from_the_cli(demo_db: Path, shared_classifier: Non
     assert err.strip() == f"{len(rows) - 1} advocates of Acme"
 
 
-def test_export_advocates_jsonl_and_an_unknown_brand(
-    demo_db: Path, shared_classifier: None,
-) -> None:
+def test_export_advocates_jsonl_and_an_unknown_brand(demo_db: Path) -> None:
     code, out, _ = _cli("export", "advocates", "--brand", "Zephyr", "--format", "jsonl",
                         "--db", str(demo_db), "--min-score", "0")
     assert code == 0
@@ -171,11 +144,12 @@ PRAISE = ("Three weeks with the Acme Phone X: the battery lasts two days and the
 
 
 def test_formula_author_is_neutralised_in_the_csv_export(
-    tmp_path: Path, shared_classifier: None,
+    tmp_path: Path, enricher: Enricher,
 ) -> None:
     db = tmp_path / "evil.db"
     with SqliteStore(db) as store:
         store.upsert([_fan(1, FORMULAS[0], PRAISE), _fan(2, FORMULAS[0], PRAISE + " Again!")])
+        enrich_stored(store, enricher, BrandAspects({}))
     code, out, _ = _cli("export", "advocates", "--brand", "Acme", "--db", str(db))
     assert code == 0
     [_, row] = list(csv.reader(io.StringIO(out)))
@@ -183,17 +157,15 @@ def test_formula_author_is_neutralised_in_the_csv_export(
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
 
 
-def test_replies_to_the_brand_account_count_half(
-    tmp_path: Path, classifier: PersonaClassifier,
-) -> None:
+def test_replies_to_the_brand_account_count_half(tmp_path: Path, enricher: Enricher) -> None:
     brand_post = _fan(1, "Acme", "What do you think of the new Acme Phone X?", handle="@acme")
     db = tmp_path / "replies.db"
     with SqliteStore(db) as store:
         store.upsert([brand_post,
                       _fan(2, "Prompted Pat", PRAISE, parent_id=brand_post.id),
                       _fan(3, "Unprompted Uma", PRAISE)])
-        leads = {lead.author: lead for lead in find_leads(store, "Acme", classifier,
-                                                          min_score=0)}
+        assert enrich_stored(store, enricher, BrandAspects({})) == 2  # not the brand's own
+        leads = {lead.author: lead for lead in find_leads(store, "Acme", min_score=0)}
     assert set(leads) == {"Prompted Pat", "Unprompted Uma"}  # not the brand itself
     assert any(s.startswith("prompted: 1") for s in leads["Prompted Pat"].signals)
     assert not any(s.startswith("prompted") for s in leads["Unprompted Uma"].signals)
@@ -208,7 +180,7 @@ def test_nps_report_per_brand_and_month_with_and_without_estimates(
         brand = "Zephyr" if "zephyr" in page else "Acme"
         expected[(brand, published[:7], nps_from_rating(value, best))] += 1
     with SqliteStore(demo_db) as store:
-        rows = nps_report(store.export(), "month")
+        rows = nps_report(store, period="month")
     assert [(r.brand, r.period) for r in rows] == [
         ("Acme", "2026-10"), ("Acme", "2026-11"), ("Zephyr", "2026-10"), ("Zephyr", "2026-11")]
     for row in rows:
@@ -223,9 +195,8 @@ def test_nps_report_per_brand_and_month_with_and_without_estimates(
 
 
 @pytest.fixture()
-def client(demo_db: Path, classifier: PersonaClassifier) -> Iterator[TestClient]:
+def client(demo_db: Path) -> Iterator[TestClient]:
     app = create_app(Settings(db=demo_db, auth=False))
-    app.state.persona_classifier = classifier
     with TestClient(app) as c:
         yield c
 

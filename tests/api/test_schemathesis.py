@@ -22,7 +22,6 @@ from schemathesis import GenerationMode
 from api.app import create_app
 from api.keys import KeyStore
 from api.settings import Settings
-from sentiment.persona import PersonaClassifier, load_persona_classifier
 
 # Read from the spec itself, so a route added later is covered without editing this file.
 # Building the app opens nothing: the store is opened by its lifespan.
@@ -85,19 +84,11 @@ def admin_key(db: Path) -> str:
         keys.close()
 
 
-@pytest.fixture(scope="module")
-def persona_classifier() -> PersonaClassifier:
-    return load_persona_classifier()
-
-
 @pytest.mark.parametrize(("method", "path", "mode"), CASES,
                          ids=[f"{m} {p} {mode.value}" for m, p, mode in CASES])
-def test_generated_requests(request: pytest.FixtureRequest, db: Path, admin_key: str,
+def test_generated_requests(db: Path, admin_key: str,
                             method: str, path: str, mode: GenerationMode) -> None:
     app = create_app(Settings(db=db))
-    if path.startswith("/advocates"):
-        # The real persona model, loaded once for the module rather than once per app.
-        app.state.persona_classifier = request.getfixturevalue("persona_classifier")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.hook(flatmap_query)
 

@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from api.advocates import find_leads
 from api.demo import DemoSite, demo_watchlist
 from crawlers.coverage import recent_runs
+from crawlers.pipelines import is_brand_account
 from index.record import Mention
 from index.sqlite import SqliteStore
 
@@ -137,3 +139,13 @@ def test_every_run_is_recorded_as_coverage(crawled: Crawled) -> None:
     assert all(url.startswith("http://127.0.0.1:") for url in schemaorg.asked)
     assert schemaorg.unreadable == 1 and schemaorg.errors == 0
     assert schemaorg.finish_reason == "finished"
+
+
+def test_the_crawl_stores_advocate_records_that_leads_aggregate(crawled: Crawled) -> None:
+    own = [m for m in crawled.mentions if m.brand and is_brand_account(m.author, m.brand)]
+    assert {m.author.name for m in own} == {"Acme Newsroom"}
+    assert all(m.advocate is None for m in own)
+    assert all(m.advocate is not None for m in crawled.mentions if m not in own)
+    with SqliteStore(crawled.db) as store:
+        [top, *_] = find_leads(store, "Acme")
+    assert (top.author, top.persona, top.mentions) == ("Maya Chen", "validator", 2)

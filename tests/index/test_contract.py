@@ -867,3 +867,82 @@ def test_collapse_exports_each_group_once(store: MentionStore, make_mention: Mak
     m = _syndicated(store, make_mention)
     assert [x.id for x in store.export("charger", COLLAPSED)] == [m["wire"].id, m["other"].id]
     assert len(list(store.export("charger"))) == 4
+
+
+# --- advocate leads and NPS: aggregations of the stored enrichment --------------------------
+
+
+def _advocate(score: float, persona: str | None = "validator") -> Advocate:
+    return Advocate(score, persona, (f"scored {score}",))  # type: ignore[arg-type]
+
+
+def test_advocates_group_an_authors_mentions_best_first(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    day = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    store.upsert([
+        # Maya: three advocate mentions on two sources of one site, and a weak one.
+        *(make_mention(f"maya{i}", f"Love it {i}", author="Maya", handle="@maya",
+                       source=("trustpilot", "schemaorg")[i % 2], brand="Acme",
+                       sentiment="positive", published=day + timedelta(days=i),
+                       advocate=_advocate(score))
+          for i, score in enumerate((0.6, 0.9, 0.7, 0.8))),
+        make_mention("maya_weak", "It is fine", author="Maya", handle="@MAYA", brand="Acme",
+                     published=day + timedelta(days=9), advocate=_advocate(0.2)),
+        # The same name on another site is someone else.
+        replace(make_mention("maya_elsewhere", "Great", author="Maya", handle="@maya",
+                             brand="Acme", sentiment="positive",
+                             advocate=_advocate(0.55, "connector")),
+                source_domain="other.example"),
+        make_mention("ben", "Good buy", author="Ben", brand="Acme", sentiment="positive",
+                     published=day, advocate=_advocate(0.9, "educator")),
+        # Corrected to negative: no advocacy, whatever the stored score.
+        make_mention("cy", "Meh", author="Cy", brand="Acme", sentiment="negative",
+                     advocate=_advocate(0.95)),
+        make_mention("zed", "Nice", author="Zed", brand="Globex", sentiment="positive",
+                     advocate=_advocate(0.99)),
+        make_mention("no_record", "Nice too", author="Nora", brand="Acme"),
+    ])
+    leads = store.advocates("", Filters(brand="acme"), min_score=0.5)
+    assert [(lead.latest.author.name, lead.latest.source_domain, lead.mentions)
+            for lead in leads] == [("Ben", "reviews.example", 1), ("Maya", "reviews.example", 4),
+                                   ("Maya", "other.example", 1)]
+    maya = leads[1]
+    assert [m.advocate.score for m in maya.best if m.advocate] == [0.9, 0.8, 0.7]
+    assert maya.latest.published_at == day + timedelta(days=3)  # not the weak one
+    assert maya.sources == ("schemaorg", "trustpilot")
+    assert [lead.latest.author.name for lead in store.advocates("", Filters(brand="acme"),
+                                                                min_score=0.85)] == ["Ben", "Maya"]
+    assert len(store.advocates("", Filters(brand="acme"), size=1)) == 1
+    assert store.advocates("nothing-matches-this") == []
+    with pytest.raises(ValueError, match="min_score"):
+        store.advocates(min_score=1.5)
+    assert [(b.key, b.count) for b in store.terms("persona", "brand:acme")] == [
+        ("validator", 6), ("connector", 1), ("educator", 1)]
+
+
+def test_nps_days_count_classes_per_brand_and_day(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    day = datetime(2026, 10, 1, 23, 30, tzinfo=UTC)
+    store.upsert([
+        make_mention("p1", "a", brand="Acme", published=day, nps_class="promoter"),
+        make_mention("p2", "b", brand="ACME", published=day - timedelta(hours=20),
+                     nps_class="promoter"),
+        make_mention("e1", "c", brand="Acme", published=day, nps_class="detractor",
+                     nps_estimated=True),
+        make_mention("n1", "d", brand="Acme", published=day + timedelta(hours=1),
+                     nps_class="passive"),
+        make_mention("u1", "e", brand="Acme", nps_class="promoter"),
+        make_mention("g1", "f", brand="Globex", published=day, nps_class="detractor"),
+        make_mention("x1", "g", brand="Acme", published=day),  # no class: not counted
+        make_mention("x2", "h", published=day, nps_class="promoter"),  # no brand
+    ])
+    found = [(c.brand, c.day, c.nps_class, c.estimated, c.count)
+             for c in store.nps_days("", Filters(brand="acme"))]
+    first, second = day.date(), day.date() + timedelta(days=1)
+    assert len(found) == 4 and {row[0] for row in found} <= {"Acme", "ACME"}
+    assert {row[1:] for row in found} == {
+        (first, "detractor", True, 1), (first, "promoter", False, 2),
+        (second, "passive", False, 1), (None, "promoter", False, 1)}
+    assert {c.brand for c in store.nps_days()} >= {"Globex"}

@@ -62,11 +62,11 @@ def test_a_writer_commits_while_a_reader_holds_a_snapshot(
     path: Path, raw: sqlite3.Connection, make_mention: Callable[..., Mention]
 ) -> None:
     raw.execute("BEGIN")
-    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (8,)
+    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (9,)
     # Without WAL this write would wait for the reader and time out.
     with SqliteStore(path, timeout=0.2) as writer:
         assert writer.upsert([make_mention("new", "fresh battery news")]) == 1
-    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (8,)
+    assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (9,)
     raw.execute("COMMIT")
     assert raw.execute("SELECT count(*) FROM mentions").fetchone() == (9,)
 
@@ -270,7 +270,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -348,7 +348,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
         assert _index_agrees_with_rows(db)
 
 
@@ -374,7 +374,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -407,7 +407,29 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
+
+
+def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
+    store: SqliteStore, path: Path, corpus: dict[str, Mention]
+) -> None:
+    fan = corpus["acme_battery"].with_(advocate=Advocate(0.8, "validator", ("recommends",)),
+                                       nps_class="promoter")
+    store.upsert([fan])
+    store.close()
+    with sqlite3.connect(path, isolation_level=None) as db:
+        for statement in ("DROP INDEX mentions_advocates", "DROP INDEX mentions_nps",
+                          *(f"ALTER TABLE mentions DROP COLUMN {column}" for column in
+                            ("advocate_score", "persona", "nps_class", "nps_estimated")),
+                          "PRAGMA user_version = 8"):
+            db.execute(statement)
+    with SqliteStore(path) as again:
+        [lead] = again.advocates("brand:acme")
+        assert lead.best == (fan,) and lead.latest == fan
+        assert [(c.brand, c.nps_class, c.count) for c in again.nps_days("brand:acme")] == [
+            ("Acme", "promoter", 1)]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -451,7 +473,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
         assert again.count("aspect:battery:negative") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
 
 
 def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
@@ -468,7 +490,7 @@ def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_t
     with SqliteStore(path) as again:
         assert again.count("kind:review persona:educator title:battery") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
 
 
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
@@ -494,7 +516,7 @@ def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
         assert again.count("overheating") == again.count("裂") == 1
         assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (8,)
+        assert db.execute("PRAGMA user_version").fetchone() == (9,)
         assert _index_agrees_with_rows(db)
 
 
