@@ -1,12 +1,12 @@
 """Sentiment and advocacy persona of texts together, from one encoder pass where the models
-allow: the default scorer and the persona head both read multilingual-e5-small embeddings,
-so each text is embedded once and both heads read the same vector.
+allow: when the scorer's e5 encoder is the one the persona head was fitted over (the same
+adapter merged in, or none), each text is embedded once and both heads read the vector.
 
-    enricher = load_enricher()   # the default scorer, and the persona head on its encoder
+    enricher = load_enricher()   # the scorer, and the persona head on its encoder if it fits
     [(sentiment, persona)] = enricher.analyse(["I recommend it, five stars."])
 
-A scorer on another encoder (the LoRA model, a classifier checkpoint) cannot share: the
-persona head then embeds with its own plain e5 encoder, a second pass.
+A scorer on another encoder (another adapter, a classifier checkpoint) cannot share: the
+persona head then embeds with an encoder of its own, a second pass.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from sentiment.persona import (
     PersonaResult,
     load_persona_classifier,
     load_persona_head,
+    persona_adapter_sha256,
 )
 from sentiment.result import SentimentResult
-from sentiment.scorer import DEFAULT_MODEL, Scorer, load_scorer
+from sentiment.scorer import Scorer, load_scorer
 
 if TYPE_CHECKING:
     from sentiment.encoder import E5Encoder
@@ -70,8 +71,10 @@ class Enricher:
 def load_enricher(model: str | None = None, *, heads: Path | None = None,
                   batch_size: int = 32) -> Enricher:
     """The scorer `load_scorer(model, heads=...)` loads and the e5 persona head, on the
-    scorer's own encoder when it is the default model's (one model in memory, one pass)."""
+    scorer's own encoder when the head was fitted over it (one model in memory, one pass)."""
     scorer = load_scorer(model, batch_size=batch_size, heads=heads)
-    if (model or DEFAULT_MODEL) == DEFAULT_MODEL and isinstance(scorer, _EmbeddingScorer):
-        return Enricher(scorer, HeadPersonaClassifier(scorer.encoder, load_persona_head()))
+    head = load_persona_head()
+    if (isinstance(scorer, _EmbeddingScorer)
+            and scorer.encoder.adapter_sha256 == persona_adapter_sha256(head)):
+        return Enricher(scorer, HeadPersonaClassifier(scorer.encoder, head))
     return Enricher(scorer, load_persona_classifier(batch_size=batch_size))

@@ -43,6 +43,7 @@ __all__ = [
     "classify_persona",
     "load_persona_classifier",
     "load_persona_head",
+    "persona_adapter_sha256",
     "recommendations",
 ]
 
@@ -316,6 +317,12 @@ def load_persona_head(path: Path = DEFAULT_PERSONA_HEAD) -> LinearHead:
     if weights.ndim != 2 or weights.shape[0] != len(LABELS) or bias.shape != (len(LABELS),):
         raise ValueError(f"{path}: weights must be ({len(LABELS)}, dim) and bias ({len(LABELS)},)")
     return LinearHead(weights, bias, dict(payload.get("metadata", {})))
+
+
+def persona_adapter_sha256(head: LinearHead) -> str:
+    """The sha256 of the adapter merged into the encoder the head was fitted over ("" for
+    plain e5-small): its embeddings are the only ones the head can read."""
+    return str(head.metadata.get("adapter_sha256", ""))
 
 
 def load_persona_classifier(kind: Literal["e5", "rules"] = "e5", *,

@@ -55,8 +55,15 @@ def test_a_classifier_on_another_encoder_is_run_apart(
     assert calls == [3] and results[0][1].persona == "educator"
 
 
-def test_the_default_enricher_shares_the_scorers_encoder() -> None:
-    enricher = load_enricher()
-    assert isinstance(enricher.scorer, E5HeadScorer)
-    assert isinstance(enricher.persona, HeadPersonaClassifier)
-    assert enricher.persona.encoder is enricher.scorer.encoder
+def test_the_enricher_shares_the_encoder_only_with_the_head_fitted_over_it() -> None:
+    frozen = load_enricher("e5-small-head")
+    assert isinstance(frozen.scorer, E5HeadScorer)
+    assert isinstance(frozen.persona, HeadPersonaClassifier)
+    assert frozen.persona.encoder is frozen.scorer.encoder
+    head = load_persona_head()
+    assert isinstance(default := load_enricher().scorer, E5HeadScorer)
+    tuned = load_enricher()
+    assert isinstance(tuned.persona, HeadPersonaClassifier)
+    # the persona head reads only embeddings of the encoder it was fitted over
+    shared = tuned.persona.encoder is tuned.scorer.encoder
+    assert shared == (default.encoder.adapter_sha256 == head.metadata.get("adapter_sha256", ""))
