@@ -40,8 +40,9 @@ _LEVELS = tuple(re.compile(pattern, re.MULTILINE) for pattern in (
     r"^\s*(?:\*\*)?\d{1,3}[.)、]\s*\S",
     r"^\s*[-*+•]\s+\S",
 ))
-# Sentence ends: Latin and Chinese full stops, question and exclamation marks, and newlines.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
+# Sentence ends: Latin and Chinese full stops, question and exclamation marks, and newlines;
+# not a number's full stop ("2. Acme" is a list item, "version 2. " rare).
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\d\.)\s+|(?<=[。！？])|\n+")
 _THINKING = re.compile(r"<think>.*?</think>", re.DOTALL)
 _MARKDOWN_LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
 _BARE_URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`，。；、！？（）「」《》]+")
