@@ -199,6 +199,23 @@ def aspects_propose(brand: str, db: Path | None, min_mentions: int, limit: int) 
 
 
 @main.command()
+@click.option("--brand", required=True)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def visibility(brand: str, db: Path | None) -> None:
+    """The brand's visibility in AI answers per prompt and engine, as JSON: share of runs
+    naming it (with a 95% Wilson interval), mean position, share of voice."""
+    from api.visibility import visibility as figures
+    from index.backend import Filters
+
+    try:
+        with _store(db) as store:
+            found = figures(brand, store.export("kind:ai_answer", Filters(brand=brand)))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit({"brand": brand, "visibility": found})
+
+
+@main.command()
 @click.argument("mention_id")
 @click.option("--label", required=True, type=click.Choice(SENTIMENT_LABELS))
 @click.option("--by", required=True, help="Who is correcting it.")

@@ -47,14 +47,14 @@ COLUMN_FIELDS: dict[str, str] = {
     "nps_estimated": "nps_estimated", "advocate_score": "advocate.score",
     "persona": "advocate.persona", "matched_terms": "matched_terms",
     "likes": "engagement.likes", "replies": "engagement.replies",
-    "reposts": "engagement.reposts", "views": "engagement.views",
+    "reposts": "engagement.reposts", "views": "engagement.views", "citations": "citations",
 }
 MENTION_COLUMNS = tuple(COLUMN_FIELDS)
 #: Record fields (or whole parts) with no column yet. Every field is in a column or here
 #: (tests/test_record_shape.py checks); a new column goes last, so exports keep their layout.
 NOT_EXPORTED = frozenset({
     "content_hash", "author.verified", "engagement.score", "sentiment.confidence",
-    "sentiment.model", "advocate.signals", "text_sentiment", "aspects",
+    "sentiment.model", "advocate.signals", "text_sentiment", "aspects", "named",
 })
 
 

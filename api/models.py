@@ -64,6 +64,13 @@ class AspectOut(BaseModel):
     polarity: SentimentLabel
 
 
+class NamedBrandOut(BaseModel):
+    name: str
+    position: int
+    excerpt: str
+    sentiment: SentimentLabel | None
+
+
 class MentionOut(BaseModel):
     """The record's fields and parts as the API shows them (tests/test_record_shape.py checks
     that they are exactly `Mention`'s)."""
@@ -90,6 +97,8 @@ class MentionOut(BaseModel):
     nps_estimated: bool
     advocate: AdvocateOut | None
     aspects: list[AspectOut]  # what it praises or blames, per aspect
+    citations: list[str]  # the URLs an AI answer cites
+    named: list[NamedBrandOut]  # the brands an AI answer names, with position and sentiment
     content_hash: str
 
     @classmethod

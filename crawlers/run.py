@@ -15,7 +15,6 @@ from scrapy.utils.asyncio import call_later
 
 from crawlers import settings as default_settings
 from crawlers.sources import Source
-from crawlers.spiders.bluesky import check_logins
 from crawlers.spiders.feed import FeedSource, FeedSpider
 
 if TYPE_CHECKING:
@@ -78,11 +77,16 @@ def run_crawl(watchlist: Watchlist[Brand[Source], Any], overrides: Mapping[str, 
 
     Blocks until done. Twisted's reactor cannot be restarted, so call this at most once
     per process. Raises MissingCredentials (a WatchlistError) before any request when a
-    source's login is not in the environment.
+    source's login or API key is not in the environment.
     """
-    check_logins((s for b in watchlist.brands for s in b.sources), os.environ)
+    for brand in watchlist.brands:
+        for source in brand.sources:
+            source.check_environment(os.environ)
     brand_aspects = {b.name: list(b.aspects) for b in watchlist.brands if b.aspects}
-    process = _Process(crawl_settings({"MENTIONWATCH_ASPECTS": brand_aspects, **(overrides or {})}))
+    brand_terms = {b.name: list(b.terms) for b in watchlist.brands}
+    process = _Process(crawl_settings({"MENTIONWATCH_ASPECTS": brand_aspects,
+                                       "MENTIONWATCH_BRAND_TERMS": brand_terms,
+                                       **(overrides or {})}))
     crawlers: list[Crawler] = []
     for spider, targets in _targets_by_spider(watchlist.brands).items():
         crawler = process.create_crawler(spider)

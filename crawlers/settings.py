@@ -75,6 +75,9 @@ MENTIONWATCH_SENTIMENT_MAX_WAIT = 0.5
 # Each brand's own aspect terms beyond the seed vocabulary, {brand: [term, ...]};
 # `run_crawl` fills it from the watchlist's `aspects`.
 MENTIONWATCH_ASPECTS: dict[str, list[str]] = {}
+# Every watched brand's terms, {brand: [term, ...]}, which AI answers are searched for;
+# `run_crawl` fills it from the watchlist.
+MENTIONWATCH_BRAND_TERMS: dict[str, list[str]] = {}
 MENTIONWATCH_INDEX_BATCH_SIZE = 200
 # Loopback addresses (127.0.0.0/8, ::1) are allowed when this is on (tests and the demo serve
 # on 127.0.0.1). Private, link-local, carrier-grade NAT and other non-global addresses are

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from crawlers.spiders.ai_answers import AiAnswersSource
 from crawlers.spiders.appstore import AppStoreSource
 from crawlers.spiders.bluesky import BlueskySource
 from crawlers.spiders.feed import FeedSource
@@ -28,6 +29,6 @@ __all__ = ["Source"]
 # In the order an unknown `type` lists them.
 Source = Annotated[
     SchemaOrgSource | FeedSource | RedditSource | HackerNewsSource | MastodonSource
-    | AppStoreSource | TrustpilotSource | BlueskySource | GooglePlaySource,
+    | AppStoreSource | TrustpilotSource | BlueskySource | GooglePlaySource | AiAnswersSource,
     Field(discriminator=TAG),
 ]

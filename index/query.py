@@ -18,7 +18,8 @@
                                       (title:batt*) in the title only
     site:example.com                  mentions from that domain or any of its subdomains
                                       (shop.example.com); a leading www. is ignored
-    kind:review                       the record's kind: review, post, comment or article
+    kind:review                       the record's kind: review, post, comment, article or
+                                      ai_answer
     persona:educator                  the author's advocate persona: educator, validator,
                                       connector or builder (any case)
     sentiment:negative                positive, neutral or negative: the overall label (a

@@ -1,4 +1,5 @@
-"""The mention record: one review, post, comment or article, as every package sees it.
+"""The mention record: one review, post, comment, article or AI answer, as every package
+sees it.
 
 Spiders build a `Mention` with `Mention.create(...)`, which derives the stable `id` and the
 `content_hash`; pipelines add enrichment with `dataclasses.replace`. The record is
@@ -29,6 +30,7 @@ __all__ = [
     "Engagement",
     "Kind",
     "Mention",
+    "NamedBrand",
     "NpsClass",
     "Persona",
     "Rating",
@@ -39,7 +41,7 @@ __all__ = [
     "mention_id",
 ]
 
-Kind = Literal["review", "post", "comment", "article"]
+Kind = Literal["review", "post", "comment", "article", "ai_answer"]
 SentimentLabel = Literal["positive", "neutral", "negative"]
 NpsClass = Literal["promoter", "passive", "detractor"]
 Persona = Literal["educator", "validator", "connector", "builder"]
@@ -173,6 +175,25 @@ class Aspect:
         return f"{self.name}:{self.polarity}"
 
 
+@dataclass(frozen=True, slots=True)
+class NamedBrand:
+    """A brand an AI answer names: its `position` (1 = first in the answer's ranked or
+    bulleted list, else the first named), the sentences naming it (`excerpt`), and the
+    sentiment toward it in those sentences, which the crawl's sentiment step fills in."""
+
+    name: str
+    position: int
+    excerpt: str
+    sentiment: SentimentLabel | None = None
+
+    def __post_init__(self) -> None:
+        _require(bool(self.name.strip()), "named brand's name is empty")
+        _require(self.position >= 1, f"position {self.position} of {self.name!r} must be >= 1")
+        _require(self.sentiment is None or self.sentiment in _LABELS,
+                 f"sentiment {self.sentiment!r} not in {sorted(_LABELS)}")
+        _scrub(self, "name", "excerpt")
+
+
 def mention_id(source: str, native_id: str | None, *, url: str = "", author: str = "",
                published_at: datetime | None = None, text: str = "") -> str:
     """Stable id: the source plus its native id, else url + author + date + text."""
@@ -236,6 +257,8 @@ class Mention:
     advocate: Advocate | None = None
     text_sentiment: Sentiment | None = None  # the text model's own result, never corrected
     aspects: tuple[Aspect, ...] = ()  # what it praises or blames, one per aspect name
+    citations: tuple[str, ...] = ()  # the URLs an AI answer cites
+    named: tuple[NamedBrand, ...] = ()  # the brands an AI answer names, in position order
 
     def __post_init__(self) -> None:
         _scrub(self, "url", "text", "title", "lang", "brand")
@@ -290,6 +313,8 @@ class Mention:
             data["rating"]["normalized"] = round(self.rating.normalized, 4)
         data["matched_terms"] = list(self.matched_terms)
         data["aspects"] = [asdict(aspect) for aspect in self.aspects]
+        data["citations"] = list(self.citations)
+        data["named"] = [asdict(named) for named in self.named]
         if self.advocate is not None:
             data["advocate"]["signals"] = list(self.advocate.signals)
         return data
@@ -312,6 +337,8 @@ class Mention:
                                          tuple(adv.get("signals", ())))
             d["matched_terms"] = tuple(d.get("matched_terms") or ())
             d["aspects"] = tuple(Aspect(**a) for a in d.get("aspects") or ())
+            d["citations"] = tuple(d.get("citations") or ())
+            d["named"] = tuple(NamedBrand(**n) for n in d.get("named") or ())
             for key in ("published_at", "collected_at"):
                 if isinstance(d.get(key), str):
                     d[key] = datetime.fromisoformat(d[key])

@@ -99,6 +99,7 @@ from index.record import (
     Author,
     Engagement,
     Mention,
+    NamedBrand,
     Rating,
     Sentiment,
     content_hash,
@@ -270,7 +271,7 @@ def _brand_tag(brand: str) -> str:
 _Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect)
 _PARTS: dict[type, tuple[str, ...]] = {
     cls: tuple(part.name for part in fields(cls))
-    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect)
+    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect, NamedBrand)
 }
 
 
@@ -292,6 +293,7 @@ _ENGAGEMENT = _object(Engagement)
 _SENTIMENT = _object(Sentiment)
 _ADVOCATE = _object(Advocate)
 _ASPECT = _object(Aspect)
+_NAMED = _object(NamedBrand)
 
 
 def _text_or_null(value: str | None) -> str:
@@ -338,6 +340,10 @@ def _dump(mention: Mention) -> str:
         _sentiment(m.text_sentiment),
         "[" + ",".join(_ASPECT % (encode_basestring(a.name), encode_basestring(a.polarity))
                        for a in m.aspects) + "]",
+        _texts(m.citations),
+        "[" + ",".join(_NAMED % (encode_basestring(n.name), n.position,
+                                 encode_basestring(n.excerpt), _text_or_null(n.sentiment))
+                       for n in m.named) + "]",
     )
 
 
@@ -432,6 +438,8 @@ def _restored_mention(data: dict[str, Any]) -> Mention:
         data["advocate"] = _restored(Advocate, data["advocate"])
     data["matched_terms"] = tuple(data["matched_terms"])
     data["aspects"] = tuple(_restored(Aspect, aspect) for aspect in data["aspects"])
+    data["citations"] = tuple(data["citations"])
+    data["named"] = tuple(_restored(NamedBrand, named) for named in data["named"])
     data["collected_at"] = datetime.fromisoformat(data["collected_at"])
     if data["published_at"] is not None:
         data["published_at"] = datetime.fromisoformat(data["published_at"])

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import tomllib
 from abc import abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
@@ -49,6 +49,7 @@ __all__ = [
     "TAG",
     "Brand",
     "HttpURL",
+    "MissingCredentials",
     "Options",
     "SourceOptions",
     "Watchlist",
@@ -73,6 +74,11 @@ HttpURL = Annotated[str, AfterValidator(_http_url)]
 
 class WatchlistError(ValueError):
     """Raised for an unreadable or invalid watchlist file (`read_toml`, `validate_toml`)."""
+
+
+class MissingCredentials(WatchlistError):
+    """Raised by a source's `check_environment` (and so by `crawlers.run.run_crawl`, before
+    any request) when an environment variable it names (a login, an API key) is not set."""
 
 
 class Options(BaseModel):
@@ -110,6 +116,10 @@ class SourceOptions(Options):
     @abstractmethod
     def key_parts(self) -> Iterable[str | None]:
         """What `key` shows after the type; empty parts are left out."""
+
+    def check_environment(self, environ: Mapping[str, str]) -> None:
+        """Raise a WatchlistError naming an environment variable this source needs (a login,
+        an API key) that `environ` lacks. `run_crawl` asks every source before crawling."""
 
     @property
     def key(self) -> str:
@@ -166,6 +176,13 @@ class Brand(Options, Generic[SourceT]):
         if any(p.search(text) for p in self._exclusions):
             return ()
         return tuple(term for term, p in self._patterns if p.search(text))
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the brand's terms stand in `text`, in order; empty when an exclusion is
+        found, as for `match`."""
+        if any(p.search(text) for p in self._exclusions):
+            return []
+        return sorted(m.span() for _, p in self._patterns for m in p.finditer(text))
 
 
 BrandT = TypeVar("BrandT", bound=Brand[Any])

@@ -27,6 +27,7 @@ from index.record import (
     Author,
     Engagement,
     Mention,
+    NamedBrand,
     Rating,
     Sentiment,
 )
@@ -48,6 +49,9 @@ FULL = Mention.create(
     advocate=Advocate(0.75, "educator", ("recommends", "detail")),
     text_sentiment=Sentiment("positive", 0.25, 0.5, "e5"),
     aspects=(Aspect("battery", "negative"), Aspect("屏幕", "positive")),
+    citations=("https://shop.example/r/1", "https://b.example/电池"),
+    named=(NamedBrand("Acme", 1, "1. Acme: 电池 ok", "positive"),
+           NamedBrand("Zephyr", 2, "2. Zephyr \u2028 fine")),
 )
 
 

@@ -44,7 +44,7 @@ from crawlers.extract.bluesky import (
     xrpc_error,
 )
 from crawlers.spiders.paged import ApiSource, PagedSpider
-from index.watchlist import WatchlistError
+from index.watchlist import MissingCredentials
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -55,18 +55,13 @@ if TYPE_CHECKING:
 
     from crawlers.extract.jsonapi import OnError
     from index.record import Mention
-    from index.watchlist import Brand, SourceOptions
+    from index.watchlist import Brand
 
 __all__ = ["BlueskySessionMiddleware", "BlueskySource", "BlueskySpider", "MissingCredentials",
-           "check_logins", "login_of"]
+           "login_of"]
 
 _SESSION = "mentionwatch_bluesky_session"  # request meta: the source whose token it needs
 _REFRESHED = "mentionwatch_bluesky_refreshed"  # request meta: already retried after refresh
-
-
-class MissingCredentials(WatchlistError):
-    """Raised by `login_of` (and so by `crawlers.run.run_crawl`, before any request) when an
-    environment variable a bluesky search source names is not set."""
 
 
 def login_of(source: BlueskySource, environ: Mapping[str, str]) -> tuple[str, str]:
@@ -80,13 +75,6 @@ def login_of(source: BlueskySource, environ: Mapping[str, str]) -> tuple[str, st
                                      f"{name} ({key}) is not set")
         values.append(environ[name])
     return values[0], values[1]
-
-
-def check_logins(sources: Iterable[SourceOptions], environ: Mapping[str, str]) -> None:
-    """MissingCredentials for the first bluesky search source whose login is not set."""
-    for source in sources:
-        if isinstance(source, BlueskySource) and source.query:
-            login_of(source, environ)
 
 
 class BlueskySpider(PagedSpider["BlueskySource"]):
@@ -302,3 +290,7 @@ class BlueskySource(ApiSource):
 
     def key_parts(self) -> Iterable[str | None]:
         return (self.url, self.query and f"q={self.query}", self.actor)
+
+    def check_environment(self, environ: Mapping[str, str]) -> None:
+        if self.query:
+            login_of(self, environ)

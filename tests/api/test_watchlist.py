@@ -70,7 +70,7 @@ def test_brand_matching_respects_words_chinese_and_exclusions(tmp_path: Path) ->
     [
         (GOOD.replace('type = "feed"', 'type = "fax"'), r"mentionwatch.toml:11: brands\[0\]"
          r"\.sources\[1\]\.type: Input should be 'schemaorg', 'feed', 'reddit', .* or "
-         r"'googleplay'"),
+         r"'ai_answers'"),
         (GOOD.replace('type = "feed"', 'type = "reddit"\ntag = "acme"'),
          r":10: brands\[0\]\.sources\[1\]: .*a reddit source needs `query` or `subreddit`"),
         (GOOD.replace('type = "feed"\nurl = "https://news.example/feed.xml"',
@@ -99,7 +99,7 @@ def test_bad_file_names_line_and_problem(tmp_path: Path, text: str, expected: st
         # A bad item is one problem: not also its list being "too short".
         (GOOD.replace('type = "feed"', 'type = "fax"'), ":11: brands[0]"
          ".sources[1].type: Input should be 'schemaorg', 'feed', 'reddit', 'hackernews', "
-         "'mastodon', 'appstore', 'trustpilot', 'bluesky' or 'googleplay'"),
+         "'mastodon', 'appstore', 'trustpilot', 'bluesky', 'googleplay' or 'ai_answers'"),
         (GOOD.replace('terms = ["Zephyr"]', 'terms = ["Zephyr"]\ncolour = "red"'),
          ":17: brands[1].colour: Extra inputs are not permitted"),
         (GOOD.replace('terms = ["Zephyr"]', 'terms = [1]'),
@@ -234,6 +234,12 @@ type = "googleplay"
 app_id = "com.acme.app"
 country = "de"
 lang = "de"
+
+[[brands.sources]]
+type = "ai_answers"
+prompts = ["best wireless earbuds?", "哪款耳机最好？"]
+competitors = ["Zephyr"]
+engines = [{base_url = "https://api.openai.example/v1", model = "gpt-x", api_key_env = "KEY"}]
 """
 
 
@@ -245,7 +251,8 @@ def test_every_source_keeps_its_crawl_state_key() -> None:
         "reddit https://reddit.mirror.example r/gadgets q=acme phone", "hackernews q=acme",
         "mastodon https://mastodon.example #acme", "appstore 123456 gb",
         "trustpilot acme.example", "bluesky q=acme", "bluesky acme.bsky.social",
-        "googleplay com.acme.app de"]
+        "googleplay com.acme.app de",
+        "ai_answers api.openai.example:gpt-x prompts=1bb6bea9f161"]
 
 
 def test_a_loaded_brand_and_its_sources_survive_pickle() -> None:
@@ -257,7 +264,7 @@ def test_a_loaded_brand_and_its_sources_survive_pickle() -> None:
 def test_every_source_type_is_declared_beside_its_spider() -> None:
     members = get_args(get_args(Source)[0])
     tags = [get_args(m.model_fields["type"].annotation)[0] for m in members]
-    assert len(set(tags)) == len(tags) == 9
+    assert len(set(tags)) == len(tags) == 10
     for options, tag in zip(members, tags, strict=True):
         assert options.__module__ == options.spider.__module__ == f"crawlers.spiders.{tag}"
         assert options.spider.name == tag

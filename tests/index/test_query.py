@@ -177,7 +177,7 @@ def test_near(text: str, expected: Node) -> None:
         ("foo:bar", 0, "position 0: expected a field name (aspect, author, brand, kind, lang, "
                        "persona, published, rating, sentiment, site, source, text_sentiment, "
                        "title), found 'foo'"),
-        ("kind:tweet", 5, "position 5: expected article, comment, post or review after "
+        ("kind:tweet", 5, "position 5: expected ai_answer, article, comment, post or review after "
                           "'kind:', found 'tweet'"),
         ("persona:Fan", 8, "position 8: expected builder, connector, educator or validator "
                            "after 'persona:', found 'Fan'"),
