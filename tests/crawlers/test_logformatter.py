@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawlers.bench import BRAND, generate_site
+from bench.crawl import BRAND, generate_site
 from crawlers.logformatter import LevelLogFormatter
 from tests.loopback import Loopback
 

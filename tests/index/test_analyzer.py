@@ -130,7 +130,7 @@ def test_the_fast_paths_split_like_the_full_analysis(text: str) -> None:
 
 
 def test_the_fast_paths_agree_on_a_generated_corpus() -> None:
-    from index.bench import generate
+    from bench.index import generate
 
     texts = [m.text for batch in generate(300, seed=3) for m in batch]
     assert any(not text.isascii() for text in texts)

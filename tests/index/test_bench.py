@@ -12,8 +12,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from api.cli import main
+from bench.index import BRANDS, END, SOURCES, generate
 from index.analyzer import tokens
-from index.bench import BRANDS, END, SOURCES, generate
 
 
 def test_the_corpus_has_the_promised_shape() -> None:

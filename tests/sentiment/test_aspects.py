@@ -3,7 +3,6 @@ brand's own aspect terms found from its texts."""
 
 from __future__ import annotations
 
-from sentiment.aspect_evaluation import LANGUAGES, load
 from sentiment.aspects import (
     SEED_VOCABULARY,
     clauses,
@@ -12,6 +11,7 @@ from sentiment.aspects import (
     propose_terms,
 )
 from sentiment.result import Label
+from sentiment.train.aspect_evaluation import LANGUAGES, load
 
 
 def _aspects(text: str) -> dict[str, Label]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sentiment.bench import bench_scorer, bench_texts
+from bench.sentiment import bench_scorer, bench_texts
 from sentiment.result import SentimentResult
 
 

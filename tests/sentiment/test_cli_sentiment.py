@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 import sentiment
 from api.cli import main
-from sentiment import evaluation
-from sentiment.datasets import Example
 from sentiment.errors import DatasetError
 from sentiment.result import SentimentResult
+from sentiment.train import evaluation
+from sentiment.train.datasets import Example
 
 
 class SignScorer:

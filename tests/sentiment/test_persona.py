@@ -23,14 +23,14 @@ from sentiment.persona import (
     load_persona_head,
     recommendations,
 )
-from sentiment.persona_data import (
+from sentiment.train.persona_evaluation import (
     DATA_DIR,
     evaluate,
     f1_by_label,
     labeled_personas,
     labeled_texts,
 )
-from sentiment.persona_data.train import language_weights, training_set
+from sentiment.train.persona_head import language_weights, training_set
 
 FRESH2_SHA256 = "1bc5a641c748b2dd4914b4f4899bc696cc68fa8f5348a3b1f72af987c33cd51e"
 
@@ -226,7 +226,7 @@ def test_a_row_with_an_unknown_language_is_refused_by_line(
     good = {"text": "Quick tip: hold the button.", "persona": "educator", "lang": "en"}
     bad = {"text": "Astuce : maintenez le bouton.", "persona": "educator", "lang": "fr"}
     (tmp_path / "fresh.jsonl").write_text(f"{json.dumps(good)}\n{json.dumps(bad)}\n")
-    monkeypatch.setattr("sentiment.persona_data.DATA_DIR", tmp_path)
+    monkeypatch.setattr("sentiment.train.persona_evaluation.DATA_DIR", tmp_path)
     with pytest.raises(ValueError, match=r"fresh.jsonl line 2: .* got 'educator', 'fr'"):
         labeled_texts("fresh")
 

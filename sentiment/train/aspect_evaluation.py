@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Literal
 
 from sentiment.aspects import SEED_VOCABULARY, Polarity, Vocabulary, extract
-from sentiment.datasets import in_test_split
 from sentiment.result import Label
+from sentiment.train.datasets import in_test_split
 
 __all__ = [
     "DATA",
@@ -34,7 +34,7 @@ __all__ = [
     "score",
 ]
 
-DATA = Path(__file__).parent / "aspect_data"
+DATA = Path(__file__).parents[1] / "aspect_data"
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
 TEST_PERCENT = 50
 Split = Literal["train", "test", "all"]

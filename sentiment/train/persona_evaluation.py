@@ -1,10 +1,10 @@
 """The labeled persona set and how a persona classifier scores on it.
 
-`personas.jsonl` holds 310 short mentions written for this project (English, Simplified and
-Traditional Chinese): 60 per persona and 70 that are not advocacy (neutral news,
-complaints, questions), one `{"text", "persona", "lang"}` per line. The split is fixed by a
-hash of the text (`sentiment.datasets.in_test_split`, 50%; 137 dev, 173 test): the persona
-head is trained, and its regularisation chosen, on the dev part only.
+`sentiment/persona_data/personas.jsonl` holds 310 short mentions written for this project
+(English, Simplified and Traditional Chinese): 60 per persona and 70 that are not advocacy
+(neutral news, complaints, questions), one `{"text", "persona", "lang"}` per line. The split
+is fixed by a hash of the text (`sentiment.train.datasets.in_test_split`, 50%; 137 dev, 173
+test): the persona head is trained, and its regularisation chosen, on the dev part only.
 
 `fresh.jsonl` holds 50 more (10 per label), written after the cue lexicons were frozen and
 never used to train or choose anything: a check on how far the classifiers carry beyond
@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sentiment.datasets import in_test_split
 from sentiment.persona import LABELS, PersonaClassifier
+from sentiment.train.datasets import in_test_split
 
 __all__ = ["DATA_DIR", "FRESH_FILES", "LANGUAGE_GROUPS", "SPLITS", "TEST_PERCENT", "LabeledText",
            "PersonaEval", "Scores", "Split", "evaluate", "f1_by_label", "labeled_personas",
            "labeled_texts", "score_predictions"]
 
-DATA_DIR = Path(__file__).parent
+DATA_DIR = Path(__file__).parents[1] / "persona_data"
 TEST_PERCENT = 50
 
 Split = Literal["dev", "test", "fresh", "fresh2"]

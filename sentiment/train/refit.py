@@ -29,17 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from sentiment.adapter import DEFAULT_ADAPTER, Adapter, load_adapter
-from sentiment.datasets import Converter, Example, normalise_text
 from sentiment.ensemble import log_linear
 from sentiment.errors import SentimentError
-from sentiment.evaluation import heldout_sets
 from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
 from sentiment.head_scorer import encoder_id, load_heads
+from sentiment.loader import ADAPTER_SUFFIX, DEFAULT_MODEL, FINETUNED_MODEL, HEAD_MODEL
 from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, save_ngrams
 from sentiment.result import LABELS
-from sentiment.scorer import ADAPTER_SUFFIX, DEFAULT_MODEL, FINETUNED_MODEL, HEAD_MODEL
-from sentiment.splits import SEED, build_splits
-from sentiment.train import (
+from sentiment.train.datasets import Converter, Example, normalise_text
+from sentiment.train.evaluation import heldout_sets
+from sentiment.train.heads import (
     embed_sides,
     fit_head,
     fit_ngrams,
@@ -47,6 +46,7 @@ from sentiment.train import (
     load_corpora,
     ngram_pool,
 )
+from sentiment.train.splits import SEED, build_splits
 
 __all__ = ["CORRECTION_WEIGHT", "CorrectionPlan", "plan_corrections", "refit"]
 
@@ -129,7 +129,7 @@ def _figures(
     head: LinearHead, ngrams: NgramModel, embedded: dict[str, np.ndarray],
     sets: dict[str, list[Example]],
 ) -> dict[str, dict[str, float]]:
-    """Per set, the figures :func:`sentiment.train.held_out_figures` reports, rounded."""
+    """Per set, the figures :func:`sentiment.train.heads.held_out_figures` reports, rounded."""
     report: dict[str, dict[str, float]] = {}
     for name, examples in sets.items():
         rows = _ensemble(head, ngrams, embedded[name], [ex.text for ex in examples])

