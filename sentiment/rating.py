@@ -129,8 +129,7 @@ def _calibration_report() -> dict[str, object]:
     from sentiment import load_scorer
     from sentiment.cache import cache_root
     from sentiment.datasets import VADER, deduplicate, fetch_sdist, in_test_split, vader_examples
-    from sentiment.splits import TEST_PERCENT
-    from sentiment.train import VALIDATION_PERCENT
+    from sentiment.splits import TEST_PERCENT, VALIDATION_PERCENT
 
     vader = vader_examples(fetch_sdist(VADER, cache_root() / "datasets").read_bytes())
     examples = [
