@@ -223,7 +223,7 @@ def _lead(bucket: dict[str, Any]) -> AuthorLead:
 
 def _nps_counts(brand: str, day: date | None, classes: dict[str, Any],
                 collapse: bool) -> list[NpsCount]:
-    return [NpsCount(brand, day, str(nps["key"]), estimated["key_as_string"] == "true",
+    return [NpsCount(brand, day, nps["key"], estimated["key_as_string"] == "true",
                      _count(estimated, collapse))
             for nps in classes["buckets"] for estimated in nps["estimated"]["buckets"]]
 
