@@ -37,8 +37,11 @@ browser:
 demo: install
 	$(VENV)/bin/mentionwatch demo
 
-test: install
+# Lint first: CI runs only `make test`, and a type error fails faster than the suite.
+test: lint
 	$(PY) -m pytest
 
+# mypy checks the packages `[tool.mypy] files` names in pyproject.toml, strictly.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy

@@ -113,7 +113,7 @@ _AUTHORS = 100_000
 
 def _zipf(size: int, exponent: float = 1.05) -> np.ndarray:
     weights = 1.0 / np.arange(1, size + 1) ** exponent
-    return weights / weights.sum()
+    return weights / float(weights.sum())
 
 
 @dataclass(frozen=True, slots=True)

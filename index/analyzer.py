@@ -197,7 +197,7 @@ def _is_cjk(token: str) -> bool:
 
 def stemmed(words: Sequence[str]) -> list[str]:
     """The stems of `tokens`' output, one for one (CJK bigrams and other scripts unchanged)."""
-    stems = _stemmer().stemWords(words)
+    stems: list[str] = _stemmer().stemWords(words)
     if STEM_OVERRIDES.keys().isdisjoint(words):  # nearly always: a set lookup per word, in C
         return stems
     return [STEM_OVERRIDES.get(word, stem) for word, stem in zip(words, stems, strict=True)]
@@ -322,7 +322,7 @@ def _char_marks(span: _Span, char: str) -> list[tuple[int, int]]:
     # A CJK token is one character or a bigram of two, each from one original character.
     if len(span.token) == 1 or not _is_cjk(span.token):
         return [(span.start, span.end)] if span.token == char else []
-    first, second = span.token
+    first, second = span.token[0], span.token[1]
     return ([(span.start, span.start + 1)] if first == char else []) + (
         [(span.end - 1, span.end)] if second == char else [])
 

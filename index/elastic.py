@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib import resources
+from importlib.metadata import version
 from types import TracebackType
 from typing import Any
 
@@ -85,9 +86,13 @@ __all__ = ["CLIENT_MAJOR", "ElasticStore", "RejectedMentions"]
 log = logging.getLogger(__name__)
 
 #: The Elasticsearch major version this client speaks; the server's must be the same.
-CLIENT_MAJOR = int(elasticsearch.__versionstr__.partition(".")[0])
+_CLIENT_VERSION = version("elasticsearch")
+CLIENT_MAJOR = int(_CLIENT_VERSION.partition(".")[0])
 _PREFIX = re.compile(r"[a-z0-9][a-z0-9_.-]{0,200}")
 _CALENDAR = {"hour": "1h", "day": "1d", "week": "1w"}  # calendar units follow DST in `tz`
+# Hits carry only the stored record, not the fields indexed for queries (as a filter
+# object: the client's typed `source=` takes no list).
+_RECORD_ONLY = {"includes": ["record"]}
 _PAGE = 500  # documents per request when streaming (export, corrections, lookups)
 _MAX_WINDOW = 10_000  # index.max_result_window: from + size beyond it is refused
 _CONFLICT_RETRIES = 5
@@ -155,7 +160,7 @@ def _check_server(info: dict[str, Any], where: str) -> None:
         advice = f": install elasticsearch>={major},<{int(major) + 1}" if major.isdigit() else ""
         raise BackendUnavailable(
             f"the server at {where} is Elasticsearch {number}, but the installed client "
-            f"(elasticsearch {elasticsearch.__versionstr__}) speaks only to "
+            f"(elasticsearch {_CLIENT_VERSION}) speaks only to "
             f"Elasticsearch {CLIENT_MAJOR}.x{advice}"
         )
 
@@ -218,7 +223,7 @@ def _lead(bucket: dict[str, Any]) -> AuthorLead:
 
 def _nps_counts(brand: str, day: date | None, classes: dict[str, Any],
                 collapse: bool) -> list[NpsCount]:
-    return [NpsCount(brand, day, str(nps["key"]), estimated["key_as_string"] == "true",
+    return [NpsCount(brand, day, nps["key"], estimated["key_as_string"] == "true",
                      _count(estimated, collapse))
             for nps in classes["buckets"] for estimated in nps["estimated"]["buckets"]]
 
@@ -317,7 +322,7 @@ class ElasticStore:
             chunk = wanted[start : start + _PAGE]
             response = self._es.search(
                 index=self.alias, query={"ids": {"values": chunk}}, size=len(chunk),
-                source=["record"] if source else False, seq_no_primary_term=True,
+                source=_RECORD_ONLY if source else False, seq_no_primary_term=True,
             )
             found.update((hit["_id"], hit) for hit in response["hits"]["hits"])
         return found
@@ -451,7 +456,7 @@ class ElasticStore:
         with _translated("cannot search mentions"):
             response = self._es.search(
                 index=self.alias, **body, from_=(page - 1) * size,
-                size=size, track_total_hits=True, source=["record"],
+                size=size, track_total_hits=True, source=_RECORD_ONLY,
             )
             found = response["hits"]["hits"]
             groups = ([_collapsed_hit(hit) for hit in found] if filters.collapse
@@ -645,7 +650,7 @@ class ElasticStore:
                         pit={"id": pit_id, "keep_alive": _KEEP_ALIVE}, query=query_dsl,
                         sort=[{"published_at": {"order": "asc", "missing": "_last"}},
                               {"id": "asc"}],
-                        size=_PAGE, search_after=after, source=["record"],
+                        size=_PAGE, search_after=after, source=_RECORD_ONLY,
                     )
                     pit_id = response.get("pit_id", pit_id)
                     hits = response["hits"]["hits"]

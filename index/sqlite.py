@@ -430,9 +430,11 @@ def _restored(cls: type[_Part], data: dict[str, Any]) -> _Part:
 def _restored_mention(data: dict[str, Any]) -> Mention:
     data["author"] = _restored(Author, data["author"])
     data["engagement"] = _restored(Engagement, data["engagement"])
-    for name, cls in (("rating", Rating), ("sentiment", Sentiment), ("text_sentiment", Sentiment)):
+    if data["rating"] is not None:
+        data["rating"] = _restored(Rating, data["rating"])
+    for name in ("sentiment", "text_sentiment"):
         if data[name] is not None:
-            data[name] = _restored(cls, data[name])
+            data[name] = _restored(Sentiment, data[name])
     if data["advocate"] is not None:
         data["advocate"]["signals"] = tuple(data["advocate"]["signals"])
         data["advocate"] = _restored(Advocate, data["advocate"])

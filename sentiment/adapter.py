@@ -97,6 +97,8 @@ def merge_adapter(model: torch.nn.Module, adapter: Adapter) -> None:
                 weight = model.get_submodule(module_name).weight
             except AttributeError as exc:
                 raise ValueError(f"the model has no module {module_name}") from exc
+            if not isinstance(weight, torch.Tensor):  # a submodule named `weight`
+                raise ValueError(f"{module_name}.weight is not a tensor")
             update = adapter.scale * (torch.from_numpy(b) @ torch.from_numpy(a))
             if update.shape != weight.shape:
                 raise ValueError(f"{module_name}: update {tuple(update.shape)} does not fit "

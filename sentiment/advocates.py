@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sentiment.persona import APPROACHES, PERSONAS, recommendations
+from sentiment.persona import APPROACHES, PERSONAS, Persona, recommendations
 
 __all__ = ["WEIGHTS", "AdvocateAssessment", "Post", "assess_author", "detail"]
 
@@ -108,7 +108,7 @@ def _share(posts: Sequence[Post], keep: list[bool]) -> float:
     return sum(p.weight for p, k in zip(posts, keep, strict=True) if k) / total
 
 
-def _persona(posts: Sequence[Post]) -> tuple[str | None, dict[str, float]]:
+def _persona(posts: Sequence[Post]) -> tuple[Persona | None, dict[Persona, float]]:
     sums = dict.fromkeys(PERSONAS, 0.0)
     for post in posts:
         if post.tone != "negative":

@@ -121,7 +121,7 @@ cracked leaks overheats overheating hot mediocre cheaply junk garbage scam ripof
 never unacceptable ignored complaint complain worn disconnects drops glitchy glitches
 sucks awkward painful hurts heavy bulky short shorter crushed dented confusing
 """)
-_PHRASES_EN = {
+_PHRASES_EN: dict[str, Label] = {
     "drains fast": "negative", "drains quickly": "negative", "dies fast": "negative",
     "dies quickly": "negative", "not worth": "negative", "too expensive": "negative",
     "too small": "negative", "too big": "negative", "too tight": "negative",
@@ -198,8 +198,12 @@ def _negated(clause: str, start: int) -> bool:
     return any(w in _NEGATORS_EN or w.endswith("n't") for w in words)
 
 
+_FLIPPED: dict[Label, Label] = {
+    "positive": "negative", "negative": "positive", "neutral": "neutral"}
+
+
 def _flip(label: Label) -> Label:
-    return {"positive": "negative", "negative": "positive", "neutral": "neutral"}[label]
+    return _FLIPPED[label]
 
 
 def clause_polarity(clause: str) -> Label:

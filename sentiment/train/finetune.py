@@ -125,7 +125,8 @@ class _Trainer:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             hidden = self.model(input_ids=encoded["input_ids"],
                                 attention_mask=encoded["attention_mask"]).last_hidden_state
-        return self.settings.logit_scale * self.head(_pool(hidden, encoded["attention_mask"]))
+        logits: torch.Tensor = self.head(_pool(hidden, encoded["attention_mask"]))
+        return self.settings.logit_scale * logits
 
     def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[str]:
         self.model.eval()

@@ -54,7 +54,9 @@ def _macro_f1(head: LinearHead, x: np.ndarray, y: np.ndarray) -> float:
 def language_weights(rows: Sequence[LabeledText]) -> np.ndarray:
     """A weight per text so that English and Chinese (both scripts) count equally."""
     chinese = np.array([row.lang != "en" for row in rows])
-    return np.where(chinese, 1 / max(chinese.sum(), 1), 1 / max((~chinese).sum(), 1))
+    weights: np.ndarray = np.where(chinese, 1 / max(chinese.sum(), 1),
+                                   1 / max((~chinese).sum(), 1))
+    return weights
 
 
 def choose_l2(x: np.ndarray, y: np.ndarray,

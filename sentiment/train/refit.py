@@ -35,7 +35,7 @@ from sentiment.head import DEFAULT_HEAD, LinearHead, save_head
 from sentiment.head_scorer import encoder_id, load_heads
 from sentiment.loader import ADAPTER_SUFFIX, DEFAULT_MODEL, FINETUNED_MODEL, HEAD_MODEL
 from sentiment.ngrams import DEFAULT_NGRAMS, NgramModel, save_ngrams
-from sentiment.result import LABELS
+from sentiment.result import LABELS, Label
 from sentiment.train.datasets import Converter, Example, normalise_text
 from sentiment.train.evaluation import heldout_sets
 from sentiment.train.heads import (
@@ -96,7 +96,7 @@ def plan_corrections(
         else:
             repeated += key in latest
             latest.pop(key, None)  # re-inserted: the order stays the order of the labels
-            latest[key] = Example(text, label, "correction")  # type: ignore[arg-type]
+            latest[key] = Example(text, label, "correction")
     return CorrectionPlan(tuple(latest.values()), skipped_held_out, repeated, blank)
 
 
@@ -109,7 +109,7 @@ def _sample(examples: Sequence[Example], size: int | None) -> list[Example]:
 
 def _training_rows(
     examples: Sequence[Example], corrections: Sequence[Example]
-) -> tuple[np.ndarray, list[str], np.ndarray]:
+) -> tuple[np.ndarray, list[Label], np.ndarray]:
     """Which corpus examples stay (not replaced by a correction), then the labels and
     weights of those plus the corrections, in that order."""
     replaced = {normalise_text(ex.text) for ex in corrections}
@@ -226,9 +226,8 @@ def refit(
         "base": str(base) if base else "committed heads",
         "model": model or DEFAULT_MODEL,
     }
-    save_head(LinearHead(head.weights, head.bias,
-                         {"refit": refit_info, "encoder": encoder_id(adapter)} | chosen),
-              out / DEFAULT_HEAD.name)
+    metadata: dict[str, object] = {"refit": refit_info, "encoder": encoder_id(adapter)}
+    save_head(LinearHead(head.weights, head.bias, metadata | chosen), out / DEFAULT_HEAD.name)
     ngrams = NgramModel(fitted.vocabulary, fitted.idf, fitted.weights, fitted.bias,
                         base_ngrams.weight, {key: str(v) for key, v in refit_info.items()})
     save_ngrams(ngrams, out / DEFAULT_NGRAMS.name)
