@@ -268,7 +268,8 @@ def _brand_tag(brand: str) -> str:
     return _TAG + "b" + hashlib.blake2b(key(brand).encode(), digest_size=8).hexdigest()
 
 
-_Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect)
+_Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect,
+                 NamedBrand)
 _PARTS: dict[type, tuple[str, ...]] = {
     cls: tuple(part.name for part in fields(cls))
     for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect, NamedBrand)

@@ -73,8 +73,7 @@ def _calibration_report() -> dict[str, object]:
         in_test_split,
         vader_examples,
     )
-    from sentiment.train.heads import VALIDATION_PERCENT
-    from sentiment.train.splits import TEST_PERCENT
+    from sentiment.train.splits import TEST_PERCENT, VALIDATION_PERCENT
 
     vader = vader_examples(fetch_sdist(VADER, cache_root() / "datasets").read_bytes())
     examples = [
