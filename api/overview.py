@@ -26,6 +26,7 @@ from api.deps import SettingsDep, StoreDep
 from api.models import Instant
 from api.watchlist import load_watchlist
 from crawlers.coverage import SourceRun, recent_runs
+from index.arguments import window
 from index.backend import Filters, MentionStore, aspect_counts
 from index.record import SENTIMENT_LABELS
 from index.watchlist import WatchlistError
@@ -170,8 +171,8 @@ def period_of(since: datetime | None, until: datetime | None, *,
         if moment.astimezone(UTC).timetz() != time(tzinfo=UTC):
             raise ValueError(f"{name} must be a UTC day (00:00 UTC), as 2026-11-01: each "
                              "figure's query names whole days")
-    if until <= since:
-        raise ValueError("until must be after since")
+    # A day of room on each side: the queries name the day before `since`.
+    since, until = window(since, until, reach=timedelta(days=1))
     days = (until - since).days
     return PeriodOut(since=since, until=until, previous_since=period_before(since, until),
                      days=days)

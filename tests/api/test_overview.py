@@ -186,7 +186,8 @@ def test_compare_puts_brands_side_by_side_over_one_period(client: TestClient) ->
 @pytest.mark.parametrize(("params", "message"), [
     ({"brand": "Acme", "since": "2026-11-01T12:00:00Z"}, "since must be a UTC day"),
     ({"brand": "Acme", "since": "2026-11-02", "until": "2026-11-01"},
-     "until must be after since"),
+     "must be before until"),
+    ({"brand": "Acme", "since": "0001-01-01"}, "since must be between"),
 ])
 def test_a_period_that_is_not_whole_days_is_refused(client: TestClient, params: dict[str, str],
                                                     message: str) -> None:
