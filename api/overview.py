@@ -166,7 +166,11 @@ def period_of(since: datetime | None, until: datetime | None, *,
         now = today or datetime.now(UTC)
         until = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
     if since is None:
-        since = until - timedelta(days=DEFAULT_DAYS)
+        try:
+            since = until - timedelta(days=DEFAULT_DAYS)
+        except OverflowError:
+            raise ValueError(f"until must leave the {DEFAULT_DAYS} days before it in range, "
+                             f"got {until.isoformat()}") from None
     for name, moment in (("since", since), ("until", until)):
         if moment.astimezone(UTC).timetz() != time(tzinfo=UTC):
             raise ValueError(f"{name} must be a UTC day (00:00 UTC), as 2026-11-01: each "

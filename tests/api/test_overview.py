@@ -188,6 +188,7 @@ def test_compare_puts_brands_side_by_side_over_one_period(client: TestClient) ->
     ({"brand": "Acme", "since": "2026-11-02", "until": "2026-11-01"},
      "must be before until"),
     ({"brand": "Acme", "since": "0001-01-01"}, "since must be between"),
+    ({"brand": "Acme", "until": "0001-01-01"}, "until must leave the 30 days before it"),
 ])
 def test_a_period_that_is_not_whole_days_is_refused(client: TestClient, params: dict[str, str],
                                                     message: str) -> None:
