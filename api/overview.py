@@ -344,8 +344,8 @@ def _trouble(run: SourceRun) -> str | None:
 
 def _coverage(counter: _Counter, runs: Iterable[SourceRun]) -> list[CoverageOut]:
     latest: dict[str, SourceRun] = {}
-    for run in runs:  # newest first: the first of each source is its latest
-        latest.setdefault(run.source.casefold(), run)
+    for each in runs:  # newest first: the first of each source is its latest
+        latest.setdefault(each.source.casefold(), each)
     found = {b.key: b.count for b in counter.store.terms("source", counter.now, _COLLAPSED,
                                                          size=100)}
     rows = []
