@@ -25,7 +25,7 @@ from index.backend import (
 from index.query import Field
 from index.record import SENTIMENT_LABELS
 
-__all__ = ["router"]
+__all__ = ["change", "period_before", "router"]
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -155,7 +155,7 @@ class AspectOut(BaseModel):
     negative_change: float | None  # the same for the negative mentions
 
 
-def _period_before(since: datetime, until: datetime) -> datetime:
+def period_before(since: datetime, until: datetime) -> datetime:
     """The start of the period of the same length that ends at `since` (from the first
     representable day when it would start earlier)."""
     try:
@@ -164,7 +164,7 @@ def _period_before(since: datetime, until: datetime) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
-def _change(now: int, before: int) -> float | None:
+def change(now: int, before: int) -> float | None:
     return round(now / before - 1, 4) if before else None
 
 
@@ -180,7 +180,7 @@ def aspects(store: StoreDep, since: Instant, until: Instant, q: Q = "",
     collapse = duplicates == "collapse"
     now = aspect_counts(store, q, Filters(brand=brand, since=since, until=until,
                                           collapse=collapse))
-    before = aspect_counts(store, q, Filters(brand=brand, since=_period_before(since, until),
+    before = aspect_counts(store, q, Filters(brand=brand, since=period_before(since, until),
                                               until=since, collapse=collapse))
     empty = dict.fromkeys(SENTIMENT_LABELS, 0)
     rows = []
@@ -189,6 +189,6 @@ def aspects(store: StoreDep, since: Instant, until: Instant, q: Q = "",
         rows.append(AspectOut(
             aspect=name, count=count, **by, negative_share=round(by["negative"] / count, 4),
             previous_count=sum(previous.values()), previous_negative=previous["negative"],
-            change=_change(count, sum(previous.values())),
-            negative_change=_change(by["negative"], previous["negative"])))
+            change=change(count, sum(previous.values())),
+            negative_change=change(by["negative"], previous["negative"])))
     return sorted(rows, key=lambda row: (-row.count, row.aspect))

@@ -38,7 +38,8 @@ from api.settings import Settings
 
 db, watchlist, mention_id = sys.argv[1:]
 values = {"mention_id": mention_id, "field": "brand", "name": "acme-share", "key_id": "1",
-          "brand": "Acme", "since": "2026-10-01", "until": "2026-11-01",
+          "brand": "Acme", "brands": "Acme,Zephyr", "since": "2026-10-01",
+          "until": "2026-11-01",
           "baseline_since": "2026-09-01", "rule": "acme-share"}
 bodies = {("PUT", "/mentions/{mention_id}/sentiment"): {"label": "positive", "by": "ann"},
           ("PUT", "/alerts/rules/{name}"): {"name": "acme-share", "type": "negative_share"},

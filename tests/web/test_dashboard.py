@@ -36,7 +36,9 @@ def page(browser: Any, site: Site) -> Iterator[Page]:
     assert problems == []
 
 
-def sign_in(page: Page, site: Site, key: str | None = None, hash_: str = "") -> None:
+def sign_in(page: Page, site: Site, key: str | None = None, hash_: str = "#search") -> None:
+    """Sign in on the view of `hash_`: the search by default, which most tests here use
+    (the home view, with no hash, is the overview)."""
     page.goto(f"{site.url}/{hash_}")
     page.fill("#key", key or site.key)
     page.fill("#who", "Ann Analyst")
@@ -71,7 +73,7 @@ def test_a_link_with_the_key_in_its_fragment_signs_in_and_drops_it(page: Page,
     page.goto(f"{site.url}/#key={site.key}")
     expect(page.locator("#tabs")).to_be_visible()
     assert "key" not in page.url
-    expect(page.locator("#f-brand option", has_text="Acme")).to_have_count(1)
+    expect(page.locator("#o-brand option", has_text="Acme")).to_have_count(1)
 
 
 def test_a_wrong_key_is_refused_and_a_good_one_is_kept_for_the_tab(page: Page, site: Site) -> None:
@@ -415,5 +417,86 @@ def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, si
         first = phone.locator(f"#{table} tbody tr").first.locator("td").first
         header = phone.locator(f"#{table} thead th").first.inner_text()
         assert first.get_attribute("data-label") == header
+    finally:
+        context.close()
+
+
+def _figures_match_their_mentions(page: Page) -> int:
+    """Follow every overview link that names how many mentions it lists; each search must
+    find exactly that many. Returns how many were followed."""
+    links = page.locator("#overview-tiles a[data-count]").evaluate_all(
+        "links => links.map((a) => [a.getAttribute('href'), Number(a.dataset.count)])")
+    for href, count in links:
+        page.evaluate("href => { location.hash = href; }", href)
+        expect(page.locator("#view-search")).to_be_visible()
+        expect(page.locator("#search-summary")).to_have_text(
+            re.compile(rf"^{count} mentions? · " if count else "^No mentions match"))
+    return len(links)
+
+
+def test_the_overview_is_the_home_view_and_each_figure_links_to_its_mentions(
+        page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="")
+    expect(page.locator("#view-overview")).to_be_visible()
+    tiles = page.locator("#overview-tiles .tile")
+    expect(tiles).to_have_count(10)
+    # The 30 days to the newest mention (12 October), against the 30 before.
+    expect(page.locator("#overview-tiles h2")).to_contain_text("2026-09-13 to 2026-10-12")
+    expect(tiles.first.locator(".figure")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    expect(tiles.filter(has_text="Alerts").locator("li")).to_contain_text(
+        "1 negative mention of Acme on 7 October")
+    for n in range(10):  # every tile leads to mentions or to the view that has them
+        expect(tiles.nth(n).locator("a").first).to_be_attached()
+    assert _figures_match_their_mentions(page) >= 15
+
+
+def test_a_search_link_followed_from_the_overview_clears_the_earlier_filters(
+        page: Page, site: Site) -> None:
+    sign_in(page, site)
+    choose(page, "#f-brand", "Zephyr")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#search-summary")).to_have_text("1 mention · page 1 of 1")
+    page.click("#tabs a[data-view=overview]")
+    link = page.locator("#overview-tiles .tile").first.locator("a[data-count]")
+    count = link.get_attribute("data-count")
+    link.click()
+    expect(page.locator("#search-summary")).to_have_text(re.compile(rf"^{count} mentions · "))
+    expect(page.locator("#f-brand")).to_have_value("")
+
+
+def test_compare_puts_the_brands_side_by_side(page: Page, site: Site) -> None:
+    sign_in(page, site, hash_="#compare")
+    head = page.locator("#compare-table thead th")
+    expect(head).to_have_text(["", "Acme", "Zephyr"])
+    mentions = page.locator("#compare-table tbody tr").first.locator("td")
+    expect(mentions).to_have_text([re.compile("^Mentions$"), re.compile(r"^[1-9]\d* "),
+                                   re.compile("^1 ")])
+    page.uncheck("#c-brands input[value=zephyr]")
+    page.click("#compare-form button[type=submit]")
+    expect(head).to_have_text(["", "Acme"])
+    link = page.locator("#compare-table tbody a[data-count]").first
+    count = int(link.get_attribute("data-count") or -1)
+    link.click()
+    expect(page.locator("#search-summary")).to_have_text(re.compile(rf"^{count} mentions · "))
+
+
+@pytest.mark.parametrize(("view", "width"), [("overview", 1280), ("overview", 390),
+                                              ("compare", 1280), ("compare", 390)])
+def test_overview_and_compare_fit_a_laptop_and_a_390px_phone(browser: Any, site: Site,
+                                                              view: str, width: int,
+                                                              tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 844},
+                                  device_scale_factor=2)
+    try:
+        tab = context.new_page()
+        sign_in(tab, site, hash_=f"#{view}")
+        filled = "#overview-tiles .tile" if view == "overview" else "#compare-table tbody tr"
+        expect(tab.locator(filled).first).to_be_visible()
+        tab.screenshot(path=tmp_path / f"{view}-{width}.png", full_page=True)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        if view == "compare":  # the table's own box does not hide anything to the side
+            box = tab.locator("#compare-table").evaluate(
+                "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]")
+            assert box[0] <= box[1], box
     finally:
         context.close()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -71,10 +72,40 @@ def test_the_printed_link_opens_the_dashboard_on_the_demo_data(demo: str,
         page = context.new_page()
         page.goto(link.group(1))
         expect(page.locator("#tabs")).to_be_visible()
+        page.click("#tabs a[data-view=search]")
         page.fill("#q", "battery")
         page.click("#search-form button[type=submit]")
         expect(page.locator("#results li").first).to_contain_text("battery", ignore_case=True)
         expect(page.locator("#f-brand option", has_text="Acme")).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browser: Any,
+                                                              tmp_path: Path) -> None:
+    link = re.search(r"Dashboard: (http://127\.0\.0\.1:\d+/#key=mw_\S+)", demo)
+    assert link, demo
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(link.group(1))
+        expect(page.locator("#view-overview")).to_be_visible()
+        tiles = page.locator("#overview-tiles .tile")
+        expect(tiles).to_have_count(10)
+        page.screenshot(path=tmp_path / "demo-overview.png", full_page=True)
+        # Filled: a figure, or rows of what it lists, never only "none in this period".
+        empty = tiles.evaluate_all(
+            "tiles => tiles.filter((t) => !t.querySelector('li') && "
+            "(t.querySelector('.figure')?.textContent ?? '–').startsWith('–'))"
+            ".map((t) => t.querySelector('h3').textContent)")
+        assert empty == []
+        for title in ("Sentiment", "Share of voice", "Top aspects", "Top advocates", "Coverage"):
+            expect(tiles.filter(has=page.locator("h3", has_text=title)).locator("li").first
+                   ).to_be_visible()
+        # No demo rule fires on the demo's data: the tile says so and leads to the history.
+        alerts = tiles.filter(has=page.locator("h3", has_text="Alerts"))
+        expect(alerts.locator(".figure")).to_have_text("0")
+        expect(alerts.get_by_role("link", name="Alert history")).to_be_visible()
     finally:
         context.close()
 

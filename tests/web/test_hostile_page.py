@@ -70,6 +70,7 @@ def test_crawled_hostile_review_is_shown_as_text(served: tuple[str, str], browse
     try:
         page = context.new_page()
         page.goto(f"{url}/#key={key}")
+        page.click("#tabs a[data-view=search]")  # the home view is the overview
         page.fill("#q", "charger")
         page.click("#search-form button[type=submit]")
         card = page.locator("#results .mention")

@@ -1,17 +1,19 @@
 // The dashboard's entry: ask for the API key once per tab, then show the view in the URL's
-// hash (#search, #timeline, #alerts, #advocates, #sources). A view's data loads when it is
-// first opened; its controls work from the start.
+// hash (#overview, the home view, #compare, #search, #timeline, #alerts, #advocates,
+// #sources). A view's data loads when it is first opened; its controls work from the start.
+// A link into a view already open (an overview figure's search) is followed by its revisit.
 
 import { initAdvocates } from "./advocates.js";
 import { initAlerts } from "./alerts.js";
 import { ApiError, api, session } from "./api.js";
 import { optionsOf } from "./dom.js";
-import { initSearch } from "./search.js";
+import { initCompare, initOverview, revisitOverview } from "./overview.js";
+import { initSearch, revisitSearch } from "./search.js";
 import { initSources } from "./sources.js";
 import { initTimeline } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["search", "timeline", "alerts", "advocates", "sources"];
+const VIEWS = ["overview", "compare", "search", "timeline", "alerts", "advocates", "sources"];
 const started = new Map();
 let brands = null;
 
@@ -22,6 +24,8 @@ async function knownBrands() {
 }
 
 const INIT = {
+  overview: (params) => initOverview(knownBrands(), params),
+  compare: (params) => initCompare(knownBrands(), params),
   search: initSearch,
   timeline: () => initTimeline(knownBrands()),
   alerts: initAlerts,
@@ -29,19 +33,24 @@ const INIT = {
   sources: initSources,
 };
 
+const REVISIT = { overview: revisitOverview, search: revisitSearch };
+
+function logged(done) {
+  return done.catch((error) => {
+    if (!(error instanceof ApiError && error.status === 401)) console.error(error);
+  });
+}
+
 function route() {
   const [name, query = ""] = location.hash.slice(1).split("?");
-  const view = VIEWS.includes(name) ? name : "search";
+  const view = VIEWS.includes(name) ? name : "overview";
   for (const other of VIEWS) $(`view-${other}`).hidden = other !== view;
   for (const link of document.querySelectorAll("#tabs a")) {
     link.toggleAttribute("aria-current", link.dataset.view === view);
   }
-  if (!started.has(view)) {
-    const done = INIT[view](new URLSearchParams(query)).catch((error) => {
-      if (!(error instanceof ApiError && error.status === 401)) console.error(error);
-    });
-    started.set(view, done);
-  }
+  const params = new URLSearchParams(query);
+  if (!started.has(view)) started.set(view, logged(INIT[view](params)));
+  else if (query && REVISIT[view]) started.get(view).then(() => logged(REVISIT[view](params)));
 }
 
 function showLogin(message = "") {

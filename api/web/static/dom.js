@@ -76,6 +76,15 @@ export function formatTime(iso) {
     : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+// A change against the period before (a ratio minus 1) as "+25%"; null: nothing before.
+export function formatChange(ratio) {
+  return ratio === null ? "new" : (ratio > 0 ? "+" : "") + Math.round(ratio * 100) + "%";
+}
+
+export function formatNps(nps) {
+  return nps === null ? "–" : (nps > 0 ? "+" : "") + Math.round(nps);
+}
+
 export function showError(node, error) {
   node.textContent = error ? String(error.message ?? error) : "";
 }

@@ -21,6 +21,18 @@ export function dayStart(value, plusDays = 0) {
   return day.toISOString();
 }
 
+const DAY_MS = 86_400_000;
+
+// The last `days` days up to the newest mention's day (UTC) rather than today, so an old
+// crawl still shows something: { since, until } as date-input values, both inclusive.
+export async function recentDays(days) {
+  const newest = await api("/mentions", { params: { sort: "newest", size: 1 } });
+  const last = newest.results[0]?.mention.published_at;
+  const until = last ? new Date(last) : new Date();
+  const iso = (date) => date.toISOString().slice(0, 10);
+  return { since: iso(new Date(until.getTime() - (days - 1) * DAY_MS)), until: iso(until) };
+}
+
 function formState() {
   return Object.fromEntries(Object.entries(FIELDS).map(([name, id]) => [name, $(id).value]));
 }
@@ -69,6 +81,14 @@ async function loadFacets() {
   fillSelect($("f-lang"), langs);
 }
 
+// A reloaded or shared search is in the hash: text fields now, choices once they exist.
+function restore(params, tag) {
+  for (const [name, id] of Object.entries(FIELDS)) {
+    if (params.has(name) && $(id).tagName === tag) $(id).value = params.get(name);
+  }
+  page = Math.max(1, Number(params.get("page")) || 1);
+}
+
 export async function initSearch(params) {
   $("search-form").addEventListener("submit", () => {
     page = 1;
@@ -76,15 +96,17 @@ export async function initSearch(params) {
   });
   $("prev").addEventListener("click", () => { page -= 1; run(); });
   $("next").addEventListener("click", () => { page += 1; run(); });
-  // A reloaded or shared search is in the hash: text fields now, choices once they exist.
-  const restore = (tag) => {
-    for (const [name, id] of Object.entries(FIELDS)) {
-      if (params.has(name) && $(id).tagName === tag) $(id).value = params.get(name);
-    }
-  };
-  restore("INPUT");
-  page = Math.max(1, Number(params.get("page")) || 1);
+  restore(params, "INPUT");
   await loadFacets();
-  restore("SELECT");
+  restore(params, "SELECT");
+  await run();
+}
+
+// A link to a search (an overview figure's) followed once the view is open: what the link
+// says, and every field it leaves out back to its default.
+export async function revisitSearch(params) {
+  $("search-form").reset();
+  restore(params, "INPUT");
+  restore(params, "SELECT");
   await run();
 }

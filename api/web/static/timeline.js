@@ -3,32 +3,26 @@
 // that interval's mentions.
 
 import { api } from "./api.js";
-import { clear, el, fillSelect, formatTime, showError, turns } from "./dom.js";
+import {
+  clear, el, fillSelect, formatChange, formatNps, formatTime, showError, turns,
+} from "./dom.js";
 import { mentionCard } from "./mentions.js";
-import { dayStart } from "./search.js";
+import { dayStart, recentDays } from "./search.js";
 
 const $ = (id) => document.getElementById(id);
 const COLOURS = { positive: "#2e7d32", neutral: "#9e9e9e", negative: "#c62828",
                   alert: "#ef6c00" };
-const DAY_MS = 86_400_000;
 
 let chart = null;
 const showTurn = turns();
 const bucketTurn = turns();
 let shown = { buckets: [], until: null, brand: "" };
 
-function isoDay(date) {
-  return date.toISOString().slice(0, 10);
-}
-
 async function defaultRange() {
-  // End at the newest mention rather than today, so an old crawl still shows something.
-  const newest = await api("/mentions", { params: { sort: "newest", size: 1 } });
-  const last = newest.results[0]?.mention.published_at;
-  const until = last ? new Date(last) : new Date();
+  const { since, until } = await recentDays(30);
   // Dates the user already typed win over the default.
-  if (!$("t-until").value) $("t-until").value = isoDay(until);
-  if (!$("t-since").value) $("t-since").value = isoDay(new Date(until.getTime() - 29 * DAY_MS));
+  if (!$("t-until").value) $("t-until").value = until;
+  if (!$("t-since").value) $("t-since").value = since;
 }
 
 function label(start, interval) {
@@ -113,10 +107,6 @@ function draw(buckets, interval, alerts) {
   });
 }
 
-function score(nps) {
-  return nps === null ? "–" : (nps > 0 ? "+" : "") + Math.round(nps);
-}
-
 // NPS per month beside the chart, where the server has the report route.
 async function showNps(brand) {
   const box = $("nps");
@@ -128,17 +118,13 @@ async function showNps(brand) {
       el("table", {}, el("thead", {}, el("tr", {}, ["Month", "Brand", "NPS", "Rated NPS", "n"]
         .map((h) => el("th", {}, h)))),
         el("tbody", {}, rows.slice(-12).map((row) => el("tr", {},
-          el("td", {}, row.period), el("td", {}, row.brand), el("td", {}, score(row.all.nps)),
-          el("td", {}, score(row.rated.nps)), el("td", {}, row.all.total))))),
+          el("td", {}, row.period), el("td", {}, row.brand), el("td", {}, formatNps(row.all.nps)),
+          el("td", {}, formatNps(row.rated.nps)), el("td", {}, row.all.total))))),
       el("p", { class: "hint" }, "NPS counts estimates from sentiment where a mention has no rating;"
          + " rated NPS counts rated mentions only."));
   } catch {
     box.hidden = true;  // no report route on this server: the chart stands alone
   }
-}
-
-function change(ratio) {
-  return ratio === null ? "new" : (ratio > 0 ? "+" : "") + Math.round(ratio * 100) + "%";
 }
 
 // What the range's mentions praise or blame, per aspect, against the range before it.
@@ -149,7 +135,7 @@ async function showAspects(brand, since, until) {
   clear(table.tBodies[0]).append(...rows.map((row) => el("tr", {},
     el("td", {}, row.aspect), el("td", {}, row.count), el("td", {}, row.positive),
     el("td", {}, row.neutral), el("td", {}, row.negative),
-    el("td", {}, Math.round(row.negative_share * 100) + "%"), el("td", {}, change(row.change)))));
+    el("td", {}, Math.round(row.negative_share * 100) + "%"), el("td", {}, formatChange(row.change)))));
 }
 
 async function show() {
