@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from api.alerts.explain import Example
+from api.reports.options import Period
 from index.backend import Filters, Interval, MentionStore, aspect_counts
 from index.query import Field, Node, parse
 from index.record import SENTIMENT_LABELS, Mention
@@ -32,8 +33,6 @@ __all__ = [
     "build_report",
     "period_window",
 ]
-
-Period = Literal["day", "week", "month"]
 
 #: How many mentions stand behind a figure, and how many aspects and advocates are listed.
 EXAMPLES = 3
@@ -169,8 +168,6 @@ class _Reader:
 
     def brand_name(self, key: str) -> str:
         """How people spell a brand key (the index keeps keys casefolded)."""
-        if key == self.brand.casefold():
-            return self.brand
         hits = self.store.search(Field("brand", ":", key), sort="newest", size=1).hits
         return (hits[0].mention.brand or key) if hits else key
 
@@ -365,6 +362,7 @@ def build_report(store: MentionStore, brand: str, period: Period, *, now: dateti
     whose window started in the period are listed."""
     window, previous = period_window(period, now), period_window(period, now, back=2)
     reader = _Reader(store, brand, window, previous, period)
+    reader.brand = brand = reader.brand_name(brand.casefold())  # "acme" asked, "Acme" shown
     figures = (_volume(reader), _sentiment(reader), _rating(reader), _nps(reader),
                _share_of_voice(reader), _aspects(reader), _advocates(reader),
                _alerts(reader, list(alerts)))

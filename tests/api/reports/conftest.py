@@ -79,3 +79,8 @@ def store(db: Path):  # type: ignore[no-untyped-def]
     opened = SqliteStore(db)
     yield opened
     opened.close()
+
+
+# The real SMTP server (aiosmtpd on 127.0.0.1, STARTTLS with a throw-away certificate) of
+# the email notifier's tests.
+from tests.api.alerts.conftest import certificate, smtp_server  # noqa: E402, F401
