@@ -7,10 +7,13 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
 from api.cli import main
+from api.reports import charts, fonts, render
+from api.reports.fonts import MISSING, cjk_face
 
 AT = "2026-11-18T09:30:00+00:00"  # the conftest's NOW: the week reported is 2026-W46
 
@@ -61,10 +64,30 @@ def test_pdf_holds_every_figure_with_its_line(db: Path, tmp_path: Path) -> None:
                      "No alert fired (0 in 2026-W45).",
                      "Broke again <script>alert(1)</script> & worse"):
         assert expected in text
-    assert "电" in text and "鼓" in text
+    if cjk_face() is not None:
+        assert "电" in text and "鼓" in text
+    else:
+        assert f"Chinese text shows as {MISSING}" in text
     links = [a.get_object()["/A"]["/URI"] for page in reader.pages
              for a in page.get("/Annots", [])]
     assert "https://shop.example/reviews/19" in links
+
+
+def test_without_a_cjk_font_the_pdf_says_so_and_marks_the_characters(
+        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in (fonts, render, charts):
+        monkeypatch.setattr(module, "cjk_face", lambda: None)
+    fonts._drawable.cache_clear()
+    pdf = tmp_path / "acme.pdf"
+    try:
+        _report(db, "--pdf", str(pdf))
+    finally:
+        fonts._drawable.cache_clear()
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
+    assert "No CJK font is installed here, so Chinese text shows as" in text
+    # 充电很慢，电池鼓包: DejaVu has not even the full-width comma.
+    assert MISSING * 9 in text.replace(" ", "")
+    assert "电" not in text
 
 
 def test_html_escapes_mention_text_and_embeds_its_charts(db: Path, tmp_path: Path) -> None:
