@@ -26,8 +26,10 @@ def _families() -> list[str]:
     return [latin_face().family, *(face.family for face in filter(None, [cjk_face()]))]
 
 
-def png(chart: Chart, *, title: str, width: float = 6.4, height: float = 2.6) -> bytes:
-    """The chart as PNG bytes (about 640 px wide, at 100 dpi)."""
+def png(chart: Chart, *, title: str, width: float = 6.4) -> bytes:
+    """The chart as PNG bytes (640 px wide, at 100 dpi); a horizontal chart as high as its
+    categories need."""
+    height = max(1.6, 0.8 + 0.35 * len(chart.categories)) if chart.horizontal else 2.6
     with matplotlib.rc_context({"font.family": _families(), "font.size": 9}):
         canvas = Canvas(figsize=(width, height), dpi=100)
         axes = canvas.subplots()
@@ -55,7 +57,8 @@ def png(chart: Chart, *, title: str, width: float = 6.4, height: float = 2.6) ->
             axes.tick_params(axis="x", labelrotation=90, labelsize=7)
         axes.set_title(shown(title), loc="left")
         axes.spines[["top", "right"]].set_visible(False)
-        axes.legend(frameon=False, fontsize=8)
+        # Beside the plot, never over a bar.
+        axes.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         canvas.tight_layout()
         out = io.BytesIO()
         canvas.savefig(out, format="png")

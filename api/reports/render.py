@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from PIL import Image
 
 from api.reports.charts import png
 from api.reports.figures import Figure, Report
@@ -139,11 +140,17 @@ class _Pdf(FPDF):
 
 
 def _figure(pdf: _Pdf, figure: Figure, chart: bytes | None) -> None:
+    width = pdf.epw * 0.9
+    if chart is not None:
+        pixels = Image.open(io.BytesIO(chart)).size
+        # A figure's title, line and chart stay on one page.
+        if pdf.will_page_break(20 + width * pixels[1] / pixels[0]):
+            pdf.add_page()
     pdf.ln(3)
     pdf.text_block(f"{figure.title}: {figure.value}", 12, bold=True)
     pdf.text_block(figure.line, 9)
     if chart is not None:
-        pdf.image(io.BytesIO(chart), w=pdf.epw * 0.9)
+        pdf.image(io.BytesIO(chart), w=width)
     if figure.rows:
         pdf.table_rows(figure.rows)
     for e in figure.examples:
