@@ -4,6 +4,7 @@ window system), in the fonts of `api.reports.fonts`."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure as Canvas
@@ -34,19 +35,23 @@ def png(chart: Chart, *, title: str, width: float = 6.4) -> bytes:
         canvas = Canvas(figsize=(width, height), dpi=100)
         axes = canvas.subplots()
         labels = [shown(c) for c in chart.categories]
-        positions = list(range(len(labels)))
+        positions = [float(p) for p in range(len(labels))]
         count = len(chart.series)
         bar = 0.8 if chart.stacked else 0.8 / max(count, 1)
         base = [0.0] * len(labels)
-        draw = axes.barh if chart.horizontal else axes.bar
         for n, (name, values) in enumerate(chart.series):
-            colour = _COLOURS.get(name, _PALETTE[n % len(_PALETTE)])
-            at = positions if chart.stacked else [p + (n - (count - 1) / 2) * bar
-                                                   for p in positions]
-            offset = {"left" if chart.horizontal else "bottom": base} if chart.stacked else {}
-            draw(at, values, bar, label=shown(name), color=colour, **offset)
+            style: dict[str, Any] = {"label": shown(name),
+                                     "color": _COLOURS.get(name, _PALETTE[n % len(_PALETTE)])}
             if chart.stacked:
+                at, start = positions, base
                 base = [b + v for b, v in zip(base, values, strict=True)]
+            else:
+                at = [p + (n - (count - 1) / 2) * bar for p in positions]
+                start = [0.0] * len(labels)
+            if chart.horizontal:
+                axes.barh(at, values, height=bar, left=start, **style)
+            else:
+                axes.bar(at, values, width=bar, bottom=start, **style)
         ticks = axes.set_yticks if chart.horizontal else axes.set_xticks
         ticks(positions, labels)
         (axes.xaxis if chart.horizontal else axes.yaxis).set_major_locator(

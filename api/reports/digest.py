@@ -61,7 +61,8 @@ def report_message(report: Report, *, sender: str, to: tuple[str, ...]) -> Email
     message.set_content(plain_text(report))
     message.add_alternative(html_page(report, {k: f"cid:{i[1:-1]}" for k, i in ids.items()}),
                             subtype="html")
-    page = message.get_payload()[1]  # type: ignore[index]
+    page = message.get_body(("html",))
+    assert page is not None  # added just above
     for key, png in charts.items():
         page.add_related(png, "image", "png", cid=ids[key], filename=f"{key}.png")
     message.add_attachment(pdf_document(report, charts), "application", "pdf",

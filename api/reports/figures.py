@@ -107,9 +107,6 @@ class Report:
     figures: tuple[Figure, ...]
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    def figure(self, key: str) -> Figure:
-        return next(f for f in self.figures if f.key == key)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: what `mentionwatch report` prints without --pdf or --html."""
         return {
