@@ -54,8 +54,7 @@ def report_message(report: Report, *, sender: str, to: tuple[str, ...]) -> Email
     charts = chart_images(report)
     ids = {key: make_msgid(domain="mentionwatch") for key in charts}
     message = EmailMessage()
-    message["Subject"] = (f"[mentionwatch] {report.brand}: {report.period}ly report "
-                          f"{report.window.label}")
+    message["Subject"] = f"[mentionwatch] {report.title}"
     message["From"] = sender
     message["To"] = ", ".join(to)
     message.set_content(plain_text(report))

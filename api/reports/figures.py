@@ -107,6 +107,12 @@ class Report:
     figures: tuple[Figure, ...]
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    @property
+    def title(self) -> str:
+        """"Acme: weekly report, 2026-W46"."""
+        often = {"day": "daily", "week": "weekly", "month": "monthly"}[self.period]
+        return f"{self.brand}: {often} report, {self.window.label}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: what `mentionwatch report` prints without --pdf or --html."""
         return {

@@ -29,10 +29,9 @@ __all__ = ["chart_images", "data_uri", "html_page", "pdf_document", "plain_text"
 _PAGE = """\
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{{ report.brand }} {{ report.window.label }}</title></head>
+<title>{{ report.title }}</title></head>
 <body style="font-family:sans-serif;max-width:680px;margin:auto;color:#222">
-<h1 style="font-size:22px">{{ report.brand }}: {{ report.period }}ly report, \
-{{ report.window.label }}</h1>
+<h1 style="font-size:22px">{{ report.title }}</h1>
 <p style="color:#666">{{ span }}, compared with {{ report.previous.label }}.</p>
 {% for figure in report.figures %}
 <section style="border-top:1px solid #ddd;padding:8px 0">
@@ -93,7 +92,7 @@ def data_uri(png: bytes) -> str:
 
 def plain_text(report: Report) -> str:
     """The report as plain text: the mail's part for readers without HTML."""
-    lines = [f"{report.brand}: {report.period}ly report, {report.window.label}",
+    lines = [report.title,
              f"{_span(report)}, compared with {report.previous.label}.", ""]
     for figure in report.figures:
         lines += [f"{figure.title}: {figure.value}", figure.line]
@@ -160,10 +159,10 @@ def _figure(pdf: _Pdf, figure: Figure, chart: bytes | None) -> None:
 def pdf_document(report: Report, charts: Mapping[str, bytes]) -> bytes:
     """The report as a PDF, with `charts` (PNG by figure key) under their figures."""
     pdf = _Pdf()
-    pdf.set_title(f"{report.brand} {report.window.label}")
+    pdf.set_title(report.title)
     pdf.set_creator("mentionwatch")
     pdf.add_page()
-    pdf.text_block(f"{report.brand}: {report.period}ly report, {report.window.label}", 16,
+    pdf.text_block(report.title, 16,
                    bold=True)
     pdf.text_block(f"{_span(report)}, compared with {report.previous.label}.", 9, colour=102)
     if cjk_face() is None:

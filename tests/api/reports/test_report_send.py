@@ -63,7 +63,7 @@ def test_mail_has_html_inline_charts_and_the_pdf(db: Path, watchlist: Path,
     [envelope] = capture.envelopes
     assert envelope.rcpt_tos == ["lead@example.com", "pr@example.com"]
     [message] = capture.messages()
-    assert message["Subject"] == "[mentionwatch] Acme: weekly report 2026-W46"
+    assert message["Subject"] == "[mentionwatch] Acme: weekly report, 2026-W46"
 
     [html] = _parts(message, "text/html")
     page = html.get_content()
