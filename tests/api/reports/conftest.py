@@ -8,6 +8,10 @@ import pytest
 from index.record import Advocate, Aspect, Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
 
+# The real SMTP server (aiosmtpd on 127.0.0.1, STARTTLS with a throw-away certificate) of
+# the email notifier's tests.
+from tests.api.alerts.conftest import certificate, smtp_server  # noqa: F401
+
 #: A Wednesday: the last complete week is Monday 2026-11-09 to Monday 2026-11-16 (2026-W46).
 NOW = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
 WEEK = datetime(2026, 11, 9, tzinfo=UTC)
@@ -79,8 +83,3 @@ def store(db: Path):  # type: ignore[no-untyped-def]
     opened = SqliteStore(db)
     yield opened
     opened.close()
-
-
-# The real SMTP server (aiosmtpd on 127.0.0.1, STARTTLS with a throw-away certificate) of
-# the email notifier's tests.
-from tests.api.alerts.conftest import certificate, smtp_server  # noqa: E402, F401
