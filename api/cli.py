@@ -711,6 +711,105 @@ def alerts_test(rule: str, since: timedelta, watchlist: Path | None, db: Path | 
     click.echo(f"{len(found)} alerts", err=True)
 
 
+def _local_alerts(db: Path | None) -> list[dict[str, Any]]:
+    """The alert history of the local file, when there is one (with Elasticsearch there may
+    be none): a report lists the alerts of its period."""
+    from api.reports.digest import fired_alerts
+
+    try:
+        path = find_db(db).path
+    except NoIndexFile:
+        return []
+    return fired_alerts(path)
+
+
+@main.group("report", invoke_without_command=True)
+@click.option("--brand", help="The brand to report on.")
+@click.option("--period", type=click.Choice(["day", "week", "month"]), default="week",
+              show_default=True, help="A UTC day, an ISO week (Monday to Monday) or a month.")
+@click.option("--pdf", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report as PDF to this file.")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report as one HTML page (charts inside) to this file.")
+@click.option("--at", type=_Since(), help="Report the last period complete at this date "
+              "(default: now).")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.pass_context
+def report(ctx: click.Context, brand: str | None, period: str, pdf: Path | None,
+           html: Path | None, at: datetime | None, db: Path | None) -> None:
+    """A brand's figures for the last complete day, week or month against the one before,
+    each with a line saying what changed and the mentions behind it: JSON, or --pdf and
+    --html files. `report send` mails the watchlist's [[reports]]."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if brand is None:
+        raise click.UsageError("give --brand NAME, or use `mentionwatch report send`")
+    from api.reports.figures import build_report
+    from api.reports.render import chart_images, data_uri, html_page, pdf_document
+    from index.backend import Filters
+
+    with _store(db) as store:
+        try:
+            if not store.count("", Filters(brand=brand)):
+                raise click.ClickException(f"no mentions of brand {brand!r} in the index")
+            made = build_report(store, brand, period,  # type: ignore[arg-type]
+                                now=at or datetime.now(UTC), alerts=_local_alerts(db))
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if pdf is None and html is None:
+        _emit(made.to_dict())
+        return
+    charts = chart_images(made)
+    if html is not None:
+        html.write_text(html_page(made, {k: data_uri(v) for k, v in charts.items()}),
+                        encoding="utf-8")
+    if pdf is not None:
+        pdf.write_bytes(pdf_document(made, charts))
+    written = " and ".join(str(p) for p in (pdf, html) if p is not None)
+    click.echo(f"{brand} {made.window.label}: wrote {written}", err=True)
+
+
+@report.command("send")
+@click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--at", type=_Since(), help="Act as if it were this date (default: now).")
+def report_send(watchlist: Path | None, db: Path | None, at: datetime | None) -> None:
+    """Mail each [[reports]] of the watchlist whose last complete period was not mailed yet
+    (for cron: run it hourly, each period goes out once). Exits 1 when a mail failed; the
+    next run tries it again."""
+    from api.reports.digest import ReportState, fired_alerts, send_due
+    from api.reports.options import ReportConfigError, configured_reports
+    from index.stores import open_configured
+
+    settings = _settings(watchlist=watchlist)
+    try:
+        reports = configured_reports(load_watchlist(settings.watchlist),
+                                     allow_loopback=settings.allow_loopback)
+    except (WatchlistError, ReportConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not reports:
+        raise click.ClickException(f"{settings.watchlist}: no [[reports]] to send")
+    path = _db(db, create=True, watchlist=watchlist)
+    store = open_configured(path)
+    try:
+        state = ReportState(path)
+        try:
+            outcome = send_due(store, state, reports, now=at or datetime.now(UTC),
+                               alerts=fired_alerts(path), allow_loopback=settings.allow_loopback)
+        finally:
+            state.close()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    for line in outcome.sent:
+        click.echo(f"sent {line}", err=True)
+    for line in outcome.failed:
+        click.echo(f"failed {line}", err=True)
+    if outcome.failed:
+        sys.exit(1)
+
+
 @main.group()
 def bench() -> None:
     """Benchmarks; each prints its figures as JSON."""

@@ -8,6 +8,8 @@ keeps what the crawler and the API remember between runs, in table sets declared
     COVERAGE     crawl_runs                    what each crawl asked and got (crawlers.coverage)
     ALERTS       alert_history, alert_deliveries   alerts raised and sent (api.alerts.state)
     KEYS         api_keys                      API keys, hashed (api.keys)
+    REPORTS      report_sends                  which report was sent for which period
+                                               (api.reports.digest)
 
 They stay in this file with Elasticsearch configured too (docs/ELASTICSEARCH.md says why).
 Their owners keep only their queries:
@@ -44,6 +46,7 @@ __all__ = [
     "CRAWL_TIMEOUT",
     "FRONTIER",
     "KEYS",
+    "REPORTS",
     "LocalTables",
     "TableSet",
     "connect",
@@ -137,6 +140,18 @@ KEYS = TableSet("API keys", ((
     created_at TEXT NOT NULL,
     revoked_at TEXT
 )""",
+),))
+
+REPORTS = TableSet("report state", ((
+    # A row claims a report's period before it is sent (sent_at NULL), so two runs at once
+    # do not both send it; a send that failed removes its claim.
+    """CREATE TABLE IF NOT EXISTS report_sends (
+    report TEXT NOT NULL,
+    period TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (report, period)
+) WITHOUT ROWID""",
 ),))
 
 

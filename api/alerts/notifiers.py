@@ -594,10 +594,13 @@ class EmailNotifier:
         return smtp
 
     def send(self, alert: dict[str, Any]) -> None:
+        self.deliver(email_message(alert, sender=self.options.sender, to=self.options.to))
+
+    def deliver(self, message: EmailMessage) -> None:
+        """Mail `message` (an alert's, or a report's) by these options' server and rules."""
         o = self.options
         if problem := _plaintext_auth_refusal(o):
             raise NotifyError(f"email via {self._host}:{self._port}: {problem}")
-        message = email_message(alert, sender=o.sender, to=o.to)
         # smtplib's own default context checks no certificate.
         context = ssl.create_default_context()
         try:
