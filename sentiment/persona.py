@@ -325,14 +325,27 @@ def persona_adapter_sha256(head: LinearHead) -> str:
     return str(head.metadata.get("adapter_sha256", ""))
 
 
-def load_persona_classifier(kind: Literal["e5", "rules"] = "e5", *,
-                            batch_size: int = 32) -> PersonaClassifier:
-    """The e5 head classifier (builds the e5 checkpoint on first use, like the sentiment
-    scorer) or the rules. Heavy imports happen only here."""
+def load_persona_classifier(kind: Literal["e5", "rules"] = "e5", *, batch_size: int = 32,
+                            head_path: Path = DEFAULT_PERSONA_HEAD) -> PersonaClassifier:
+    """The e5 head classifier, on the encoder its head was fitted over (the committed
+    adapter merged in, or none; builds the e5 checkpoint on first use, like the sentiment
+    scorer), or the rules. Heavy imports happen only here.
+
+    Raises ``ValueError`` when the head was fitted over an adapter other than the committed
+    one (refit it: ``python -m sentiment.train.persona_head``).
+    """
     if kind == "rules":
         return RulePersonaClassifier()
+    from sentiment.adapter import DEFAULT_ADAPTER, load_adapter
     from sentiment.checkpoint import ensure_checkpoint
     from sentiment.encoder import E5Encoder
 
-    return HeadPersonaClassifier(E5Encoder(ensure_checkpoint(), batch_size=batch_size),
-                                 load_persona_head())
+    head = load_persona_head(head_path)
+    fitted_over = persona_adapter_sha256(head)
+    adapter = load_adapter(DEFAULT_ADAPTER) if fitted_over else None
+    if adapter is not None and adapter.sha256 != fitted_over:
+        raise ValueError(f"the persona head was fitted over the adapter with sha256 "
+                         f"{fitted_over[:16]}..., not {DEFAULT_ADAPTER} ({adapter.sha256[:16]}...):"
+                         " refit it with python -m sentiment.train.persona_head")
+    encoder = E5Encoder(ensure_checkpoint(), batch_size=batch_size, adapter=adapter)
+    return HeadPersonaClassifier(encoder, head)

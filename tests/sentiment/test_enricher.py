@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sentiment.enricher import Enricher, load_enricher
 from sentiment.head_scorer import E5HeadScorer
-from sentiment.persona import HeadPersonaClassifier, RulePersonaClassifier, load_persona_head
+from sentiment.persona import (
+    DEFAULT_PERSONA_HEAD,
+    HeadPersonaClassifier,
+    RulePersonaClassifier,
+    load_persona_classifier,
+    load_persona_head,
+)
 
 TEXTS = ["Quick tip: here's how to pair the Buds Pro with two laptops.",
          "",
@@ -56,14 +64,21 @@ def test_a_classifier_on_another_encoder_is_run_apart(
 
 
 def test_the_enricher_shares_the_encoder_only_with_the_head_fitted_over_it() -> None:
-    frozen = load_enricher("e5-small-head")
-    assert isinstance(frozen.scorer, E5HeadScorer)
-    assert isinstance(frozen.persona, HeadPersonaClassifier)
-    assert frozen.persona.encoder is frozen.scorer.encoder
-    head = load_persona_head()
-    assert isinstance(default := load_enricher().scorer, E5HeadScorer)
-    tuned = load_enricher()
+    tuned = load_enricher()  # the default: the persona head was fitted over its encoder
+    assert isinstance(tuned.scorer, E5HeadScorer)
     assert isinstance(tuned.persona, HeadPersonaClassifier)
-    # the persona head reads only embeddings of the encoder it was fitted over
-    shared = tuned.persona.encoder is tuned.scorer.encoder
-    assert shared == (default.encoder.adapter_sha256 == head.metadata.get("adapter_sha256", ""))
+    assert tuned.persona.encoder is tuned.scorer.encoder
+    assert tuned.scorer.encoder.adapter_sha256 == load_persona_head().metadata["adapter_sha256"]
+    frozen = load_enricher("e5-small-head")  # another encoder: the head gets its own
+    assert isinstance(frozen.persona, HeadPersonaClassifier)
+    assert frozen.persona.encoder is not frozen.scorer.encoder
+    assert frozen.persona.encoder.adapter_sha256 == tuned.scorer.encoder.adapter_sha256
+
+
+def test_a_persona_head_of_another_adapter_is_refused(tmp_path: Path) -> None:
+    payload = json.loads(DEFAULT_PERSONA_HEAD.read_text(encoding="utf-8"))
+    payload["metadata"]["adapter_sha256"] = "0" * 64
+    other = tmp_path / "head.json"
+    other.write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"refit it with python -m sentiment\.train\.persona_head"):
+        load_persona_classifier(head_path=other)
