@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -580,6 +581,18 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
                 workers=settings.workers, log_level="warning")
 
 
+def _command_as_typed() -> str:
+    """How to run `mentionwatch` from this shell as printed: its bare name when PATH finds
+    this environment's script, else that script's path (a virtualenv not activated)."""
+    script = Path(sys.executable).parent / "mentionwatch"  # not resolved: a venv's bin/
+    found = shutil.which("mentionwatch")
+    if found and Path(found).resolve() == script.resolve():
+        return "mentionwatch"
+    if script.exists():
+        return os.path.relpath(script)
+    return f"{os.path.relpath(sys.executable)} -m api.cli"
+
+
 @main.command()
 @click.option("--dir", "workdir", type=click.Path(path_type=Path), default=DEMO_DIR,
               show_default=True, help="Where the demo's watchlist and index are written.")
@@ -607,7 +620,8 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
                f"  curl {auth} '{api}/mentions?q=battery'\n"
                f"  curl {auth} '{api}/mentions?q=%E7%94%B5%E6%B1%A0'     # 电池 (battery)\n"
                f"  curl {auth} '{api}/mentions?q=brand:Acme%20sentiment:negative&sort=newest'\n"
-               f"or without a server: mentionwatch search --db {db} 'battery -brand:Zephyr'")
+               f"or without a server: {_command_as_typed()} search --db {db} "
+               "'battery -brand:Zephyr'")
     if not no_serve:
         # The key rides in the fragment, which the browser never sends to a server.
         click.echo(f"\nDashboard: {api}/#key={key}\n"

@@ -4,7 +4,9 @@ printed example queries and the printed dashboard link, used as a person would."
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -117,6 +119,16 @@ def test_the_demo_serves_the_alert_rules_of_its_watchlist(demo: str) -> None:
     rules = httpx.get(f"{base}/alerts/rules", headers={"X-API-Key": key}).json()
     assert [(r["name"], r["type"]) for r in rules] == [("negative-spike", "negative_spike"),
                                                        ("crawler-stopped", "flatline")]
+
+
+def test_the_printed_command_runs_as_printed_without_an_active_virtualenv(demo: str) -> None:
+    (command,) = re.findall(r"or without a server: (.+)", demo)
+    bare = {**os.environ, "PATH": os.pathsep.join(("/usr/local/bin", "/usr/bin", "/bin"))}
+    bare.pop("VIRTUAL_ENV", None)
+    found = subprocess.run(shlex.split(command), env=bare, capture_output=True, text=True,
+                           timeout=120)
+    assert found.returncode == 0, (command, found.stderr)
+    assert "Acme" in found.stdout
 
 
 def test_the_broken_demo_page_is_said_to_be_broken_on_purpose(demo: str) -> None:
