@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 
@@ -23,7 +22,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from api.settings import Settings
 from crawlers.coverage import SourceRun, record_run
-from index.record import Aspect, Author, Mention, Rating, Sentiment
+from index.record import Advocate, Aspect, Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
 from sentiment.nps import nps_from_rating, nps_from_sentiment
 
@@ -54,6 +53,7 @@ class Seed:
     author: str = "reviewer"
     text_label: str | None = None  # the text model's, when the rating made the label differ
     aspects: tuple[str, ...] = ()  # "name:polarity"
+    persona: str | None = None  # an advocate record as the crawl writes it, with this persona
 
     def mention(self) -> Mention:
         score = {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[self.label]
@@ -71,6 +71,8 @@ class Seed:
             else nps_from_sentiment(self.label),
             nps_estimated=not self.stars,
             aspects=tuple(Aspect(*a.split(":")) for a in self.aspects),  # type: ignore[arg-type]
+            advocate=Advocate(0.8, self.persona, ("recommends",))  # type: ignore[arg-type]
+            if self.persona else None,
         )
 
 
@@ -90,11 +92,11 @@ SEEDS = [
     Seed("z1", 4, "The Zephyr vacuum is loud but fine.", "neutral", brand="Zephyr", stars=3),
     # An advocate whose name a spreadsheet would run as a formula, were it not neutralised.
     Seed("g1", 9, "I recommend the Acme phone to everyone, you should try it.", "positive",
-         stars=5, author=ADVOCATE),
+         stars=5, author=ADVOCATE, persona="validator"),
     Seed("g2", 10, "Strongly recommend Acme: here is how I set up its battery saver.",
-         "positive", stars=5, author=ADVOCATE),
+         "positive", stars=5, author=ADVOCATE, persona="educator"),
     Seed("g3", 11, "Told all my friends to buy the Acme X1, worth every penny.", "positive",
-         stars=5, author=ADVOCATE),
+         stars=5, author=ADVOCATE, persona="connector"),
 ] + [
     # Enough long mentions to page and to test wrapping on a phone.
     Seed(f"p{n}", 8 + n % 5, f"Long review number {n}: " + "the battery and the "
@@ -141,11 +143,6 @@ def _record_alert(db: Path) -> None:
     state.record(ALERT, payload(ALERT, explain(store, ALERT)), [], datetime.now(UTC))
     state.close()
     store.close()
-
-
-def _ask_for_leads(url: str, key: str) -> None:
-    httpx.get(f"{url}/advocates", params={"brand": "Acme"}, headers={"X-API-Key": key},
-              timeout=120)
 
 
 @contextmanager
@@ -195,12 +192,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     watchlist = db.with_name("mentionwatch.toml")
     watchlist.write_text(WATCHLIST, encoding="utf-8")
     with serve_app(Settings(db=db, watchlist=watchlist)) as url:
-        # The advocate leads load a persona model on first use; ask for them now, while the
-        # other tests run, rather than have one test wait for it.
-        warm = threading.Thread(target=_ask_for_leads, args=(url, analyst), daemon=True)
-        warm.start()
         yield Site(url, db, analyst, viewer)
-        warm.join(timeout=120)
 
 
 @pytest.fixture(scope="session")

@@ -325,7 +325,7 @@ def test_advocates_offer_only_what_the_api_answers_one_brand_at_a_time(page: Pag
 def test_advocates_table_and_csv_export(page: Page, site: Site, tmp_path: Path) -> None:
     sign_in(page, site, hash_="#advocates")
     row = page.locator("#advocates tbody tr", has_text="HYPERLINK")
-    expect(row).to_have_count(1, timeout=90_000)  # the persona model loads on first use
+    expect(row).to_have_count(1)
     with page.expect_download() as download:
         page.click("#export-csv")
     saved = tmp_path / download.value.suggested_filename
@@ -406,7 +406,7 @@ def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, si
     try:
         phone = context.new_page()
         sign_in(phone, site, hash_=f"#{view}")
-        expect(phone.locator(f"#{table} tbody tr").first).to_be_visible(timeout=90_000)
+        expect(phone.locator(f"#{table} tbody tr").first).to_be_visible()
         phone.screenshot(path=tmp_path / f"{table}-390.png", full_page=True)
         # Nothing hidden to the side: neither the page nor the table's own box scrolls.
         box = phone.locator(f"#{table}").evaluate(
