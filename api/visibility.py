@@ -46,7 +46,8 @@ class Visibility:
     named: int = 0  # answers naming the brand
     positions: list[int] = field(default_factory=list)
     mentions: Counter[str] = field(default_factory=Counter)  # brand -> answers naming it
-    sentiment: Counter[str] = field(default_factory=Counter)  # toward the brand
+    sentiment: Counter[str] = field(default_factory=Counter)  # toward the brand: label counts
+    scores: list[float] = field(default_factory=list)  # toward the brand, -1..1
 
     def add(self, answer: Mention) -> None:
         self.runs += 1
@@ -57,6 +58,8 @@ class Visibility:
                 self.positions.append(named.position)
                 if named.sentiment:
                     self.sentiment[named.sentiment] += 1
+                if named.score is not None:
+                    self.scores.append(named.score)
                 break
 
     def figures(self) -> dict[str, object]:
@@ -74,6 +77,7 @@ class Visibility:
                 (name, count) for name, count in self.mentions.items()
                 if name.casefold() != self.brand.casefold())),
             "sentiment": dict(sorted(self.sentiment.items())),
+            "sentiment_score": round(fmean(self.scores), 4) if self.scores else None,
         }
 
 

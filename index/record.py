@@ -179,18 +179,22 @@ class Aspect:
 class NamedBrand:
     """A brand an AI answer names: its `position` (1 = first in the answer's ranked or
     bulleted list, else the first named), the sentences naming it (`excerpt`), and the
-    sentiment toward it in those sentences, which the crawl's sentiment step fills in."""
+    sentiment toward it in those sentences (its label and score, -1..1), which the crawl's
+    sentiment step fills in."""
 
     name: str
     position: int
     excerpt: str
     sentiment: SentimentLabel | None = None
+    score: float | None = None
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "named brand's name is empty")
         _require(self.position >= 1, f"position {self.position} of {self.name!r} must be >= 1")
         _require(self.sentiment is None or self.sentiment in _LABELS,
                  f"sentiment {self.sentiment!r} not in {sorted(_LABELS)}")
+        _require(self.score is None or -1.0 <= self.score <= 1.0,
+                 f"sentiment score {self.score} of {self.name!r} outside -1..1")
         _scrub(self, "name", "excerpt")
 
 
