@@ -186,6 +186,8 @@ def enrich_batch(mentions: list[Mention], enricher: Enricher, aspects: BrandAspe
     aspects, and an AI answer's named brands with the sentiment of their excerpts (scored in
     the same pass: the tone toward each brand, not the answer's); `replies_to_brand` tells a
     reply to the brand's own account (it weighs half)."""
+    if not mentions:  # a re-crawl where nothing changed: no model call
+        return []
     excerpts = [named.excerpt for mention in mentions for named in mention.named]
     analyses = enricher.analyse([*(_text(m) for m in mentions), *excerpts])
     toward = iter(result for result, _ in analyses[len(mentions):])
