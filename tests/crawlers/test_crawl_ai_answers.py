@@ -279,7 +279,12 @@ def test_the_figures_of_the_stored_answers(crawled: Crawled) -> None:
         "competitors": {"Sonique": 3, "Zephyr": 2},
         # The sentiment toward Acme in the 2 answers naming it, not the answers' tone.
         "sentiment": dict(Counter(n.sentiment for n in toward)),
-        "sentiment_score": round(fmean(n.score or 0.0 for n in toward), 4)}
+        "sentiment_score": round(fmean(n.score or 0.0 for n in toward), 4),
+        "cited_domains": {"news.example": 1, "reviews.example": 1, "shop.example": 1},
+        "cited_pages": [{"url": url, "answers": 1, "mentions": []} for url in (
+            "https://news.example/earbuds-2026", "https://reviews.example/acme-buds",
+            "https://shop.example/r/7")],
+        "advocates_cited": []}
     assert sum(english["sentiment"].values()) == 2
     assert chinese["prompt"] == ZH
     assert (chinese["runs"], chinese["named"], chinese["mean_position"]) == (4, 3, 1.0)
