@@ -25,10 +25,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import StoreDep
-from api.models import Instant, SentimentLabel
+from api.models import Instant
 from index.backend import Filters
 from index.query import And, Field, Not
-from index.record import Mention
+from index.record import Mention, SentimentLabel
 from index.urls import page_key
 
 if TYPE_CHECKING:
@@ -132,14 +132,14 @@ def advocates_cited(pages: Mapping[str, int],
                     index: Mapping[str, tuple[Mention, ...]]) -> list[dict[str, object]]:
     """The cited mentions whose author is an advocate (an advocate record scoring at least
     `ADVOCATE_MIN_SCORE`), most-cited first: who wrote what the answers quote."""
-    found = [(answers, mention) for page, answers in pages.items()
+    found = [(answers, mention, mention.advocate) for page, answers in pages.items()
              for mention in index.get(page, ())
              if mention.advocate is not None and mention.advocate.score >= ADVOCATE_MIN_SCORE]
     found.sort(key=lambda item: (-item[0], item[1].url, item[1].id))
     return [{"mention_id": mention.id, "url": mention.url, "author": mention.author.name,
-             "handle": mention.author.handle, "score": mention.advocate.score,
-             "persona": mention.advocate.persona, "answers": answers}
-            for answers, mention in found if mention.advocate is not None]
+             "handle": mention.author.handle, "score": advocate.score,
+             "persona": advocate.persona, "answers": answers}
+            for answers, mention, advocate in found]
 
 
 def visibility(brand: str, answers: Iterable[Mention],
