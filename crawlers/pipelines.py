@@ -99,11 +99,19 @@ def is_brand_account(author: Author, brand: str) -> bool:
     return any(_squash(brand) in _squash(name) for name in (author.handle, author.name) if name)
 
 
+def _may_advocate(mention: Mention) -> bool:
+    """Whether the mention's author can be the brand's advocate: not for a brandless
+    mention, one by the brand's own account, or an AI answer (its author is an engine:
+    what it praises, nobody advocates)."""
+    return bool(mention.brand and mention.kind != "ai_answer"
+                and not is_brand_account(mention.author, mention.brand))
+
+
 def advocate_of(mention: Mention, persona: PersonaResult, *,
                 reply_to_brand: bool = False) -> Advocate | None:
     """The mention's advocacy (`sentiment.advocates.assess_author` of it alone) with its
-    text's persona; None for a brandless mention or one by the brand's own account."""
-    if not mention.brand or is_brand_account(mention.author, mention.brand):
+    text's persona; None when its author cannot be an advocate (`_may_advocate`)."""
+    if not _may_advocate(mention):
         return None
     assessed = assess_author([Post(
         text=mention.text, url=mention.url, published_at=mention.published_at,
@@ -204,12 +212,12 @@ def _reply_to_brand(store: MentionStore, mention: Mention) -> bool:
 
 def enrich_stored(store: MentionStore, enricher: Enricher, aspects: BrandAspects, *,
                   everything: bool = False, batch_size: int = 64) -> int:
-    """Enrich again the stored mentions that have no advocate record yet (every mention with
+    """Enrich again the stored mentions that lack their advocate record (every mention with
     `everything`, e.g. after `model refit`) and write them back; people's corrections are
     kept by the store. Returns how many were written."""
     written = 0
     todo = (m for m in store.export() if everything or (
-        m.advocate is None and not (m.brand and is_brand_account(m.author, m.brand))))
+        m.advocate is None and _may_advocate(m)))
     while batch := list(islice(todo, batch_size)):
         store.upsert(enrich_batch(batch, enricher, aspects,
                                   functools.partial(_reply_to_brand, store)))
@@ -234,7 +242,8 @@ def _still_holds(stored: Mention, mention: Mention, model: str) -> bool:
     text, title, brand, named brands and model, and no correction since (it changes the
     advocate's tone)."""
     return (stored.text_sentiment is not None and stored.text_sentiment.model == model
-            and stored.advocate is not None and not _corrected(stored)
+            and (stored.advocate is not None or not _may_advocate(stored))
+            and not _corrected(stored)
             and (stored.content_hash, stored.title, stored.brand)
             == (mention.content_hash, mention.title, mention.brand)
             and _named_alike(stored, mention))

@@ -121,6 +121,7 @@ def test_the_brands_an_answer_names_are_scored_in_the_batch_and_kept_on_a_recraw
     assert [(n.name, n.sentiment, n.score) for n in first[0].named] == [
         ("Acme", "positive", 0.7), ("Zephyr", "negative", -0.8)]
     assert first[1].named == ()
+    assert first[0].advocate is None  # an engine praising a brand is nobody's advocacy
     with SqliteStore(tmp_path / "m.db") as store:
         store.upsert(first)
         again = RecordingScorer()
