@@ -26,6 +26,10 @@ BROKEN_ON_PURPOSE = (
 
 #: The demo assistant's chat-completions path, below the site's root.
 CHAT_PATH = "/v1/chat/completions"
+# When the assistant says it answered (2026-11-11 12:00 UTC, plus an hour per run): among
+# the demo's own dates, so the dashboard's default period, which ends at the newest
+# mention, still holds the demo's reviews.
+_DEMO_ANSWERED = 1794398400
 # What the assistant says to a prompt its answers file does not have.
 _NO_IDEA = {"content": "I have no particular recommendation."}
 
@@ -41,7 +45,7 @@ def _demo_answer(answers: dict[str, list[dict[str, Any]]], request: dict[str, An
     answer = scripted[(run - 1) % len(scripted)]
     message = {"role": "assistant", "content": answer["content"].replace("{site}", site_url)}
     return {"id": f"demo-run-{run}", "object": "chat.completion",
-            "model": request.get("model"),
+            "created": _DEMO_ANSWERED + 3600 * run, "model": request.get("model"),
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "citations": [url.replace("{site}", site_url)
                           for url in answer.get("citations", [])]}

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import fmean
@@ -57,7 +58,7 @@ SCRIPT = {
                   "better than Sonique.\n3. Sonique Air – fine.",
                   citations=["https://reviews.example/acme-buds", "ftp://no.example/x"])],
     (EN, 2): [_ok("## 1. Acme Buds Pro\nExcellent sound ([review](https://shop.example/r/7)).\n"
-                  "## 2. Sonique Air\nGood value.",
+                  "## 2. Sonique Air\nGood value.", created=1794398400,
                   message={"annotations": [{"type": "url_citation", "url_citation": {
                       "url": "https://news.example/earbuds-2026", "title": "Earbuds"}}]})],
     (EN, 3): [(429, {"Retry-After": "1"}, {"error": {"message": "rate limited"}}, 0.0),
@@ -240,6 +241,13 @@ def test_citations_come_from_the_api_and_the_text(crawled: Crawled) -> None:
         "https://news.example/earbuds-2026", "https://shop.example/r/7")
     assert _answer_of(crawled, ZH, "1. 艾克美").citations == ("https://zh.example/评测",)
     assert _answer_of(crawled, EN, "Sonique Air is").citations == ()
+
+
+def test_an_answer_is_published_when_the_engine_made_it(crawled: Crawled) -> None:
+    made = _answer_of(crawled, EN, "## 1. Acme")
+    assert made.published_at == datetime(2026, 11, 11, 12, tzinfo=UTC)  # its `created`
+    undated = _answer_of(crawled, EN, "Top picks")
+    assert undated.published_at == undated.collected_at
 
 
 def test_a_reasoning_models_thinking_is_not_the_answer(crawled: Crawled) -> None:
