@@ -72,12 +72,12 @@ def untracked(url: str) -> str:
 
 def page_key(url: str) -> str:
     """What tells two links to the same page apart from links to others: `url` untracked,
-    its scheme and host in lower case, without a default port or a trailing slash
-    (`HTTPS://Shop.example:443/r/7/?utm_source=x` is `https://shop.example/r/7`). An
-    unreadable URL is its own key."""
+    its scheme and host in lower case, without a `www.` (as a mention's `source_domain`),
+    a default port or a trailing slash (`HTTPS://www.Shop.example:443/r/7/?utm_source=x` is
+    `https://shop.example/r/7`). An unreadable URL is its own key."""
     try:
         parts = urlsplit(untracked(url.strip()))
-        host, port = (parts.hostname or ""), parts.port
+        host, port = (parts.hostname or "").rstrip(".").removeprefix("www."), parts.port
     except ValueError:
         return url
     scheme = parts.scheme.lower()

@@ -40,7 +40,7 @@ def answer(n: int, day: int, citations: tuple[str, ...], *named: NamedBrand) -> 
         title=PROMPT, brand="Acme", citations=citations, named=named)
 
 
-MAYA = review(1, "https://reviews.example/acme-buds", "Maya", 0.9)
+MAYA = review(1, "https://www.reviews.example/acme-buds", "Maya", 0.9)
 TOM = review(2, "https://shop.example/r/7", "Tom", 0.1)  # holds an advocate record, a weak one
 LEE = review(3, "https://blog.example/earbuds/", "Lee", None)
 ANSWERS = [
@@ -65,7 +65,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_a_page_is_one_key_whatever_its_scheme_case_slash_or_tracking() -> None:
-    assert page_key("HTTPS://Shop.Example:443/r/7/?utm_source=x&id=3#top") == (
+    assert page_key("HTTPS://www.Shop.Example:443/r/7/?utm_source=x&id=3#top") == (
         "https://shop.example/r/7?id=3")
     assert page_key("http://shop.example:8080/r/7") == "http://shop.example:8080/r/7"
     assert page_key("https://shop.example/r/7") != page_key("https://shop.example/r/8")
