@@ -134,8 +134,12 @@ def test_the_route_needs_a_brand_and_valid_dates(client: TestClient) -> None:
     assert bad.status_code == 422 and "since" in bad.json()["error"]["message"]
 
 
-def test_the_cli_prints_the_same_report(db: Path) -> None:
-    result = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--db", str(db)])
+def test_the_cli_prints_the_same_report_for_the_period(db: Path) -> None:
+    result = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--db", str(db),
+                                       "--since", "2026-10-01", "--until", "2026-10-02"])
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)
+    assert [f["runs"] for f in shown["visibility"]] == [1]
     assert shown["advocates_cited"][0]["mention_id"] == MAYA.id
+    bad = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--since", "soon"])
+    assert bad.exit_code == 2 and "'soon' is neither a date" in bad.output
