@@ -201,19 +201,22 @@ def aspects_propose(brand: str, db: Path | None, min_mentions: int, limit: int) 
 
 @main.command()
 @click.option("--brand", required=True)
+@click.option("--since", type=_Since(), help="Answers stored from (a date, or 30d back).")
+@click.option("--until", type=_Since(), help="Answers stored before (a date, or 7d back).")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
-def visibility(brand: str, db: Path | None) -> None:
+def visibility(brand: str, since: datetime | None, until: datetime | None,
+               db: Path | None) -> None:
     """The brand's visibility in AI answers per prompt and engine, as JSON: share of runs
-    naming it (with a 95% Wilson interval), mean position, share of voice."""
-    from api.visibility import visibility as figures
-    from index.backend import Filters
+    naming it (with a 95% Wilson interval), mean position, share of voice, sentiment toward
+    it, the most-cited domains and pages, and the advocates the answers cite."""
+    from api.visibility import visibility_report
 
     try:
         with _store(db) as store:
-            found = figures(brand, store.export("kind:ai_answer", Filters(brand=brand)))
+            found = visibility_report(store, brand, since, until)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    _emit({"brand": brand, "visibility": found})
+    _emit(found)
 
 
 @main.command()

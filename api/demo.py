@@ -1,8 +1,11 @@
-"""The demo: a small product and news site served on loopback, and its watchlist."""
+"""The demo: a small product and news site served on loopback, with its own AI assistant
+(an OpenAI-compatible chat endpoint answering from `demo_site/ai/answers.json`), and its
+watchlist."""
 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +24,53 @@ BROKEN_ON_PURPOSE = (
     "reports what it cannot read and keeps the rest (the Sources view marks the run red).")
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+#: The demo assistant's chat-completions path, below the site's root.
+CHAT_PATH = "/v1/chat/completions"
+# When the assistant says it answered (2026-11-11 12:00 UTC, plus an hour per run): among
+# the demo's own dates, so the dashboard's default period, which ends at the newest
+# mention, still holds the demo's reviews.
+_DEMO_ANSWERED = 1794398400
+# What the assistant says to a prompt its answers file does not have.
+_NO_IDEA = {"content": "I have no particular recommendation."}
+
+
+def _demo_answer(answers: dict[str, list[dict[str, Any]]], request: dict[str, Any],
+                 site_url: str) -> dict[str, Any]:
+    """The chat completion answering `request`'s prompt: its run (the last word of the
+    request's `user`, "mentionwatch Acme run 2") picks one of the prompt's scripted
+    answers, so runs differ as a real assistant's do; `{site}` is the demo site's URL."""
+    prompt = request["messages"][-1]["content"]
+    run = int(str(request.get("user") or "1").split()[-1])
+    scripted = answers.get(prompt) or [_NO_IDEA]
+    answer = scripted[(run - 1) % len(scripted)]
+    message = {"role": "assistant", "content": answer["content"].replace("{site}", site_url)}
+    return {"id": f"demo-run-{run}", "object": "chat.completion",
+            "created": _DEMO_ANSWERED + 3600 * run, "model": request.get("model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "citations": [url.replace("{site}", site_url)
+                          for url in answer.get("citations", [])]}
+
+
+class _DemoHandler(SimpleHTTPRequestHandler):
+    """The site's files, and the demo assistant's answers on POST `CHAT_PATH`."""
+
+    def do_POST(self) -> None:
+        if self.path != CHAT_PATH:
+            self.send_error(404)
+            return
+        try:
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            answers = json.loads(Path(self.directory, "ai", "answers.json").read_bytes())
+            status, body = 200, _demo_answer(answers, request, f"http://{self.headers['Host']}/")
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            status, body = 400, {"error": {"message": f"not a chat request: {exc!r}"}}
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -30,7 +79,7 @@ class DemoSite:
     """The demo site on 127.0.0.1 in a background thread; port 0 picks a free port."""
 
     def __init__(self, port: int = 0, root: Path = DEMO_SITE) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(root))
+        handler = functools.partial(_DemoHandler, directory=str(root))
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -50,7 +99,8 @@ class DemoSite:
 def demo_watchlist(site_url: str) -> str:
     """The watchlist TOML that points at the demo site."""
     return f"""\
-# Watchlist of the mentionwatch demo: two brands, their product pages and a news feed.
+# Watchlist of the mentionwatch demo: two brands, their product pages, a news feed, and
+# what the demo site's own AI assistant answers to two questions customers ask.
 
 [[brands]]
 name = "Acme"
@@ -74,6 +124,13 @@ url = "{site_url}news/feed.xml"
 [[brands.sources]]
 type = "feed"
 url = "{site_url}news/atom.xml"
+
+[[brands.sources]]
+type = "ai_answers"
+prompts = ["best wireless earbuds?", "哪款手机续航最好？"]
+competitors = ["Zephyr", "Sonique"]
+runs = 3
+engines = [{{base_url = "{site_url}v1", model = "demo-gpt", name = "demo-assistant"}}]
 
 [[brands]]
 name = "Zephyr"

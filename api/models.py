@@ -69,6 +69,7 @@ class NamedBrandOut(BaseModel):
     position: int
     excerpt: str
     sentiment: SentimentLabel | None
+    score: float | None
 
 
 class MentionOut(BaseModel):

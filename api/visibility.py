@@ -1,23 +1,48 @@
 """Visibility in AI answers: how often the engines name a brand for each prompt, where, and
-how much of the answers' attention it gets against its competitors.
+how much of the answers' attention it gets against its competitors, the tone toward it, the
+pages they cite, and which of those pages the index already holds (a review, an advocate's
+post).
 
-Pure functions over stored `ai_answer` mentions (`named` holds each answer's brands and
-positions, `crawlers.extract.ai_answer`). Answers vary from run to run, so the share of
-runs naming the brand carries a Wilson score interval: with 5 runs, 3 naming it is
-somewhere between 23% and 88%, not "60%".
+`visibility` is a pure function over stored `ai_answer` mentions (`named` holds each
+answer's brands, positions and the sentiment toward each, `citations` the URLs it cites).
+Answers vary from run to run, so the share of runs naming the brand carries a Wilson score
+interval: with 5 runs, 3 naming it is somewhere between 23% and 88%, not "60%".
+`visibility_report` reads the answers and the cited mentions from a store.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import fmean
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from index.record import Mention
+from fastapi import APIRouter
+from pydantic import BaseModel
 
-__all__ = ["Visibility", "visibility", "wilson_interval"]
+from api.deps import StoreDep
+from api.models import Instant
+from index.backend import Filters
+from index.query import And, Field, Not
+from index.record import Mention, SentimentLabel
+from index.urls import page_key
+
+if TYPE_CHECKING:
+    from index.backend import MentionStore
+
+__all__ = ["ADVOCATE_MIN_SCORE", "Visibility", "VisibilityOut", "cited_mentions", "router",
+           "visibility", "visibility_report", "wilson_interval"]
+
+#: The least advocate score of a cited author counted among "your advocates cited by AI":
+#: the one `/advocates` lists from by default.
+ADVOCATE_MIN_SCORE = 0.5
+#: The most-cited domains and pages shown per prompt and engine.
+TOP_CITED = 10
+_KIND = "ai_answer"
 
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 
@@ -46,10 +71,13 @@ class Visibility:
     named: int = 0  # answers naming the brand
     positions: list[int] = field(default_factory=list)
     mentions: Counter[str] = field(default_factory=Counter)  # brand -> answers naming it
-    sentiment: Counter[str] = field(default_factory=Counter)  # toward the brand
+    sentiment: Counter[str] = field(default_factory=Counter)  # toward the brand: label counts
+    scores: list[float] = field(default_factory=list)  # toward the brand, -1..1
+    pages: Counter[str] = field(default_factory=Counter)  # page_key -> answers citing it
 
     def add(self, answer: Mention) -> None:
         self.runs += 1
+        self.pages.update({page_key(url) for url in answer.citations})
         self.mentions.update({named.name for named in answer.named})
         for named in answer.named:
             if named.name.casefold() == self.brand.casefold():
@@ -57,9 +85,25 @@ class Visibility:
                 self.positions.append(named.position)
                 if named.sentiment:
                     self.sentiment[named.sentiment] += 1
+                if named.score is not None:
+                    self.scores.append(named.score)
                 break
 
-    def figures(self) -> dict[str, object]:
+    def cited(self, index: Mapping[str, tuple[Mention, ...]]) -> dict[str, object]:
+        """The most-cited domains and pages, each page with the ids of the mentions the
+        index holds at it, and the advocates among their authors."""
+        domains: Counter[str] = Counter()
+        for page, answers in self.pages.items():
+            domains[urlsplit(page).hostname or page] += answers
+        return {
+            "cited_domains": dict(_top(domains)),
+            "cited_pages": [{"url": page, "answers": answers,
+                             "mentions": [m.id for m in index.get(page, ())]}
+                            for page, answers in _top(self.pages)],
+            "advocates_cited": advocates_cited(self.pages, index),
+        }
+
+    def figures(self, index: Mapping[str, tuple[Mention, ...]]) -> dict[str, object]:
         low, high = wilson_interval(self.named, self.runs)
         voices = sum(self.mentions.values())
         return {
@@ -74,18 +118,124 @@ class Visibility:
                 (name, count) for name, count in self.mentions.items()
                 if name.casefold() != self.brand.casefold())),
             "sentiment": dict(sorted(self.sentiment.items())),
+            "sentiment_score": round(fmean(self.scores), 4) if self.scores else None,
+            **self.cited(index),
         }
 
 
-def visibility(brand: str, answers: Iterable[Mention]) -> list[dict[str, object]]:
+def _top(counts: Counter[str]) -> list[tuple[str, int]]:
+    """The `TOP_CITED` most counted, most first, ties in name order."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_CITED]
+
+
+def advocates_cited(pages: Mapping[str, int],
+                    index: Mapping[str, tuple[Mention, ...]]) -> list[dict[str, object]]:
+    """The cited mentions whose author is an advocate (an advocate record scoring at least
+    `ADVOCATE_MIN_SCORE`), most-cited first: who wrote what the answers quote."""
+    found = [(answers, mention, mention.advocate) for page, answers in pages.items()
+             for mention in index.get(page, ())
+             if mention.advocate is not None and mention.advocate.score >= ADVOCATE_MIN_SCORE]
+    found.sort(key=lambda item: (-item[0], item[1].url, item[1].id))
+    return [{"mention_id": mention.id, "url": mention.url, "author": mention.author.name,
+             "handle": mention.author.handle, "score": advocate.score,
+             "persona": advocate.persona, "answers": answers}
+            for answers, mention, advocate in found]
+
+
+def visibility(brand: str, answers: Iterable[Mention],
+               index: Mapping[str, tuple[Mention, ...]] | None = None) -> list[dict[str, object]]:
     """The brand's figures per (prompt, engine) from the `ai_answer` mentions asked for it
-    (`brand` set to it), sorted by prompt then engine."""
+    (`brand` set to it), sorted by prompt then engine. `index` holds the stored mentions at
+    each cited page, by `page_key` (`cited_mentions`); without it no page is matched."""
     groups: dict[tuple[str, str], Visibility] = {}
     for answer in answers:
-        if answer.kind != "ai_answer" or (answer.brand or "").casefold() != brand.casefold():
+        if answer.kind != _KIND or (answer.brand or "").casefold() != brand.casefold():
             continue
         group = (answer.title or "", answer.source)
         if group not in groups:
             groups[group] = Visibility(brand, *group)
         groups[group].add(answer)
-    return [groups[group].figures() for group in sorted(groups)]
+    return [groups[group].figures(index or {}) for group in sorted(groups)]
+
+
+def cited_mentions(store: MentionStore, urls: Iterable[str]) -> dict[str, tuple[Mention, ...]]:
+    """The stored mentions (not AI answers) at each of `urls`, by `page_key`: the same page
+    whatever its scheme or host case, trailing slash or tracking parameters. One export per
+    cited host (`site:`), so the store is never read whole."""
+    wanted = {page_key(url) for url in urls}
+    found: defaultdict[str, list[Mention]] = defaultdict(list)
+    for host in sorted({urlsplit(page).hostname or "" for page in wanted} - {""}):
+        query = And((Field("site", ":", host), Not(Field("kind", ":", _KIND))))
+        for mention in store.export(query):
+            if (key := page_key(mention.url)) in wanted:
+                found[key].append(mention)
+    return {page: tuple(mentions) for page, mentions in found.items()}
+
+
+def visibility_report(store: MentionStore, brand: str, since: datetime | None = None,
+                      until: datetime | None = None) -> dict[str, object]:
+    """The brand's figures from its answers stored in [since, until), with the pages they
+    cite joined to the index, and the advocates cited across every prompt and engine."""
+    filters = Filters(brand=brand, since=since, until=until)
+    answers = list(store.export(Field("kind", ":", _KIND), filters))
+    index = cited_mentions(store, (url for answer in answers for url in answer.citations))
+    pages: Counter[str] = Counter()
+    for answer in answers:
+        pages.update({page_key(url) for url in answer.citations})
+    return {"brand": brand, "since": since, "until": until,
+            "visibility": visibility(brand, answers, index),
+            "advocates_cited": advocates_cited(pages, index)}
+
+
+class CitedPage(BaseModel):
+    url: str  # its page_key
+    answers: int  # answers citing it
+    mentions: list[str]  # ids of the mentions the index holds at it
+
+
+class CitedAdvocate(BaseModel):
+    mention_id: str
+    url: str
+    author: str
+    handle: str | None
+    score: float
+    persona: str | None
+    answers: int  # answers citing the mention's page
+
+
+class VisibilityRow(BaseModel):
+    """One brand's figures for one prompt on one engine."""
+
+    brand: str
+    prompt: str
+    source: str  # engine:model
+    runs: int
+    named: int
+    share: float | None
+    share_interval: tuple[float, float]  # 95% Wilson
+    mean_position: float | None
+    share_of_voice: float | None
+    competitors: dict[str, int]
+    sentiment: dict[SentimentLabel, int]  # toward the brand
+    sentiment_score: float | None  # mean toward the brand, -1..1
+    cited_domains: dict[str, int]
+    cited_pages: list[CitedPage]
+    advocates_cited: list[CitedAdvocate]
+
+
+class VisibilityOut(BaseModel):
+    brand: str
+    since: datetime | None
+    until: datetime | None
+    visibility: list[VisibilityRow]
+    advocates_cited: list[CitedAdvocate]  # across every prompt and engine
+
+
+router = APIRouter(tags=["visibility"])
+
+
+@router.get("/visibility", response_model=VisibilityOut)
+def get_visibility(store: StoreDep, brand: str, since: Instant | None = None,
+                   until: Instant | None = None) -> dict[str, object]:
+    """The brand's visibility in AI answers stored in [since, until), per prompt and engine."""
+    return visibility_report(store, brand, since, until)

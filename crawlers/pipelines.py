@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,11 +99,19 @@ def is_brand_account(author: Author, brand: str) -> bool:
     return any(_squash(brand) in _squash(name) for name in (author.handle, author.name) if name)
 
 
+def _may_advocate(mention: Mention) -> bool:
+    """Whether the mention's author can be the brand's advocate: not for a brandless
+    mention, one by the brand's own account, or an AI answer (its author is an engine:
+    what it praises, nobody advocates)."""
+    return bool(mention.brand and mention.kind != "ai_answer"
+                and not is_brand_account(mention.author, mention.brand))
+
+
 def advocate_of(mention: Mention, persona: PersonaResult, *,
                 reply_to_brand: bool = False) -> Advocate | None:
     """The mention's advocacy (`sentiment.advocates.assess_author` of it alone) with its
-    text's persona; None for a brandless mention or one by the brand's own account."""
-    if not mention.brand or is_brand_account(mention.author, mention.brand):
+    text's persona; None when its author cannot be an advocate (`_may_advocate`)."""
+    if not _may_advocate(mention):
         return None
     assessed = assess_author([Post(
         text=mention.text, url=mention.url, published_at=mention.published_at,
@@ -168,14 +177,32 @@ class BrandAspects:
         return out
 
 
+def _toward_brands(mention: Mention, results: Iterator[SentimentResult]) -> Mention:
+    """The AI answer with the sentiment toward each brand it names: the next of `results`
+    (its excerpt's), in the order of `named`."""
+    if not mention.named:
+        return mention
+    # `results` goes on with the next answers' excerpts: take only this answer's.
+    return mention.with_(named=tuple(
+        replace(named, sentiment=result.label, score=result.score)
+        for named, result in zip(mention.named, results, strict=False)))
+
+
 def enrich_batch(mentions: list[Mention], enricher: Enricher, aspects: BrandAspects,
                  replies_to_brand: Callable[[Mention], bool]) -> list[Mention]:
     """`enrich` each mention with its sentiment, persona (one model pass for the batch) and
-    aspects; `replies_to_brand` tells a reply to the brand's own account (it weighs half)."""
-    analyses = enricher.analyse([_text(m) for m in mentions])
-    return [enrich(mention, result, found, persona, reply_to_brand=replies_to_brand(mention))
+    aspects, and an AI answer's named brands with the sentiment of their excerpts (scored in
+    the same pass: the tone toward each brand, not the answer's); `replies_to_brand` tells a
+    reply to the brand's own account (it weighs half)."""
+    if not mentions:  # a re-crawl where nothing changed: no model call
+        return []
+    excerpts = [named.excerpt for mention in mentions for named in mention.named]
+    analyses = enricher.analyse([*(_text(m) for m in mentions), *excerpts])
+    toward = iter(result for result, _ in analyses[len(mentions):])
+    return [_toward_brands(enrich(mention, result, found, persona,
+                                  reply_to_brand=replies_to_brand(mention)), toward)
             for mention, (result, persona), found
-            in zip(mentions, analyses, aspects.extract(mentions), strict=True)]
+            in zip(mentions, analyses[:len(mentions)], aspects.extract(mentions), strict=True)]
 
 
 def _reply_to_brand(store: MentionStore, mention: Mention) -> bool:
@@ -185,12 +212,12 @@ def _reply_to_brand(store: MentionStore, mention: Mention) -> bool:
 
 def enrich_stored(store: MentionStore, enricher: Enricher, aspects: BrandAspects, *,
                   everything: bool = False, batch_size: int = 64) -> int:
-    """Enrich again the stored mentions that have no advocate record yet (every mention with
+    """Enrich again the stored mentions that lack their advocate record (every mention with
     `everything`, e.g. after `model refit`) and write them back; people's corrections are
     kept by the store. Returns how many were written."""
     written = 0
     todo = (m for m in store.export() if everything or (
-        m.advocate is None and not (m.brand and is_brand_account(m.author, m.brand))))
+        m.advocate is None and _may_advocate(m)))
     while batch := list(islice(todo, batch_size)):
         store.upsert(enrich_batch(batch, enricher, aspects,
                                   functools.partial(_reply_to_brand, store)))
@@ -202,13 +229,24 @@ def _corrected(mention: Mention | None) -> bool:
     return bool(mention and mention.sentiment and mention.sentiment.corrected_by)
 
 
+def _named_alike(stored: Mention, mention: Mention) -> bool:
+    """Whether the stored answer names the brands the re-crawled one does, with the same
+    excerpts (a watchlist's new competitor changes them), each scored."""
+    def key(m: Mention) -> list[tuple[str, int, str]]:
+        return [(named.name, named.position, named.excerpt) for named in m.named]
+    return all(named.sentiment for named in stored.named) and key(stored) == key(mention)
+
+
 def _still_holds(stored: Mention, mention: Mention, model: str) -> bool:
     """Whether the stored copy's model results hold for the re-crawled mention: the same
-    text, title, brand and model, and no correction since (it changes the advocate's tone)."""
+    text, title, brand, named brands and model, and no correction since (it changes the
+    advocate's tone)."""
     return (stored.text_sentiment is not None and stored.text_sentiment.model == model
-            and stored.advocate is not None and not _corrected(stored)
+            and (stored.advocate is not None or not _may_advocate(stored))
+            and not _corrected(stored)
             and (stored.content_hash, stored.title, stored.brand)
-            == (mention.content_hash, mention.title, mention.brand))
+            == (mention.content_hash, mention.title, mention.brand)
+            and _named_alike(stored, mention))
 
 
 def _with_correction(mention: Mention, stored: Mention | None) -> Mention:
@@ -222,7 +260,8 @@ def _reused(mention: Mention, stored: Mention) -> Mention:
     assert stored.text_sentiment is not None
     text = stored.text_sentiment
     result = SentimentResult(text.label, text.score, text.confidence, text.model)
-    return enrich(mention, result, stored.aspects).with_(advocate=stored.advocate)
+    return enrich(mention, result, stored.aspects).with_(advocate=stored.advocate,
+                                                         named=stored.named)
 
 
 class SentimentPipeline:

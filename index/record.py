@@ -20,7 +20,9 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from index.urls import untracked
 
 __all__ = [
     "SENTIMENT_LABELS",
@@ -179,18 +181,22 @@ class Aspect:
 class NamedBrand:
     """A brand an AI answer names: its `position` (1 = first in the answer's ranked or
     bulleted list, else the first named), the sentences naming it (`excerpt`), and the
-    sentiment toward it in those sentences, which the crawl's sentiment step fills in."""
+    sentiment toward it in those sentences (its label and score, -1..1), which the crawl's
+    sentiment step fills in."""
 
     name: str
     position: int
     excerpt: str
     sentiment: SentimentLabel | None = None
+    score: float | None = None
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "named brand's name is empty")
         _require(self.position >= 1, f"position {self.position} of {self.name!r} must be >= 1")
         _require(self.sentiment is None or self.sentiment in _LABELS,
                  f"sentiment {self.sentiment!r} not in {sorted(_LABELS)}")
+        _require(self.score is None or -1.0 <= self.score <= 1.0,
+                 f"sentiment score {self.score} of {self.name!r} outside -1..1")
         _scrub(self, "name", "excerpt")
 
 
@@ -208,18 +214,6 @@ def mention_id(source: str, native_id: str | None, *, url: str = "", author: str
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _LINK = re.compile(r"https?://\S+", re.IGNORECASE)
-#: Query parameters that say where a reader came from, not what a link points to; each
-#: syndicated copy of a press release tags its links with its own.
-_TRACKING = re.compile(r"utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|mc_cid"
-                       r"|mc_eid|_hsenc|_hsmi|mkt_tok|ref_src|ref_url", re.IGNORECASE)
-
-
-def _untracked(link: re.Match[str]) -> str:
-    """A link in the text without its tracking parameters (and without a fragment)."""
-    parts = urlsplit(link.group())
-    kept = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
-            if not _TRACKING.fullmatch(name)]
-    return urlunsplit(parts._replace(query=urlencode(kept), fragment=""))
 
 
 def content_hash(text: str) -> str:
@@ -227,8 +221,9 @@ def content_hash(text: str) -> str:
     of its links folded away, so the same press release on many sites (its syndicated
     copies) hashes alike; mentions with equal hashes are duplicates of each other, which
     search groups and analytics count once."""
-    untracked = _LINK.sub(_untracked, unicodedata.normalize("NFKC", text))
-    folded = _NOT_WORD.sub(" ", untracked.casefold()).strip()
+    links_untracked = _LINK.sub(lambda link: untracked(link.group()),
+                                unicodedata.normalize("NFKC", text))
+    folded = _NOT_WORD.sub(" ", links_untracked.casefold()).strip()
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:24]
 
 

@@ -343,7 +343,8 @@ def _dump(mention: Mention) -> str:
                        for a in m.aspects) + "]",
         _texts(m.citations),
         "[" + ",".join(_NAMED % (encode_basestring(n.name), n.position,
-                                 encode_basestring(n.excerpt), _text_or_null(n.sentiment))
+                                 encode_basestring(n.excerpt), _text_or_null(n.sentiment),
+                                 _number_or_null(n.score))
                        for n in m.named) + "]",
     )
 
@@ -442,7 +443,9 @@ def _restored_mention(data: dict[str, Any]) -> Mention:
     data["matched_terms"] = tuple(data["matched_terms"])
     data["aspects"] = tuple(_restored(Aspect, aspect) for aspect in data["aspects"])
     data["citations"] = tuple(data["citations"])
-    data["named"] = tuple(_restored(NamedBrand, named) for named in data["named"])
+    # Answers stored before the score was kept have none.
+    data["named"] = tuple(_restored(NamedBrand, {"score": None, **named})
+                          for named in data["named"])
     data["collected_at"] = datetime.fromisoformat(data["collected_at"])
     if data["published_at"] is not None:
         data["published_at"] = datetime.fromisoformat(data["published_at"])

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["ALLOWED_SCHEMES", "BadURL", "http_url_host"]
+__all__ = ["ALLOWED_SCHEMES", "TRACKING_PARAMETERS", "BadURL", "http_url_host", "page_key",
+           "untracked"]
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+#: Query parameters that say where a reader came from, not what a link points to; each
+#: syndicated copy of a press release tags its links with its own.
+TRACKING_PARAMETERS = re.compile(
+    r"utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|mc_cid|mc_eid|_hsenc"
+    r"|_hsmi|mkt_tok|ref_src|ref_url", re.IGNORECASE)
 
 # A DNS label (after IDNA): letters, digits and inner hyphens, at most 63 characters.
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -54,3 +60,28 @@ def http_url_host(url: str) -> str:
         if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
             raise BadURL(f"malformed host name {host!r}", "host") from None
     return host
+
+
+def untracked(url: str) -> str:
+    """`url` without its tracking parameters and its fragment."""
+    parts = urlsplit(url)
+    kept = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not TRACKING_PARAMETERS.fullmatch(name)]
+    return urlunsplit(parts._replace(query=urlencode(kept), fragment=""))
+
+
+def page_key(url: str) -> str:
+    """What tells two links to the same page apart from links to others: `url` untracked,
+    its scheme and host in lower case, without a `www.` (as a mention's `source_domain`),
+    a default port or a trailing slash (`HTTPS://www.Shop.example:443/r/7/?utm_source=x` is
+    `https://shop.example/r/7`). An unreadable URL is its own key."""
+    try:
+        parts = urlsplit(untracked(url.strip()))
+        host, port = (parts.hostname or "").rstrip(".").removeprefix("www."), parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and (scheme, port) not in {("http", 80), ("https", 443)}:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))

@@ -50,7 +50,7 @@ FULL = Mention.create(
     text_sentiment=Sentiment("positive", 0.25, 0.5, "e5"),
     aspects=(Aspect("battery", "negative"), Aspect("屏幕", "positive")),
     citations=("https://shop.example/r/1", "https://b.example/电池"),
-    named=(NamedBrand("Acme", 1, "1. Acme: 电池 ok", "positive"),
+    named=(NamedBrand("Acme", 1, "1. Acme: 电池 ok", "positive", 0.8125),
            NamedBrand("Zephyr", 2, "2. Zephyr \u2028 fine")),
 )
 

@@ -53,6 +53,7 @@ class Answer(NamedTuple):
     id: str  # the response's own id ("chatcmpl-..."); "" when it has none
     text: str
     citations: tuple[str, ...]  # as the API lists them, before links in the text
+    created: datetime | None = None  # when the engine made it (the API's `created`)
 
 
 def chat_body(model: str, prompt: str, user: str) -> bytes:
@@ -97,7 +98,17 @@ def read_answer(body: bytes, url: str, on_error: OnError | None = None) -> Answe
         return None
     answer_id = data.get("id")
     return Answer(answer_id if isinstance(answer_id, str) else "", text,
-                  tuple(_api_citations(data, message)))
+                  tuple(_api_citations(data, message)), _created(data.get("created")))
+
+
+def _created(value: Any) -> datetime | None:
+    """The API's `created` (Unix seconds) as a UTC time; None when absent or not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def cited_urls(text: str, api_citations: Iterable[str] = ()) -> tuple[str, ...]:
@@ -171,11 +182,13 @@ def answer_mention(answer: Answer, *, source: str, url: str, engine: str, prompt
                    collected_at: datetime | None = None) -> Mention:
     """The mention of one answer for `brand`, kept whether or not it names the brand (an
     answer that leaves it out counts as much for its visibility); `roster` is every brand
-    to look for, the watched one first."""
+    to look for, the watched one first. It is published when the engine made it, else
+    when it was collected."""
     collected = collected_at or datetime.now(UTC)
     return Mention.create(
         source=source, native_id=native_id, kind=KIND, url=url, text=answer.text,
-        author=Author(name=engine), published_at=collected, collected_at=collected,
+        author=Author(name=engine), published_at=answer.created or collected,
+        collected_at=collected,
         title=prompt, lang=detect_lang(answer.text), brand=brand.name,
         matched_terms=brand.match(answer.text),
         citations=cited_urls(answer.text, answer.citations),

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.record import Advocate, Author, Mention, Rating, Sentiment
+from index.record import Advocate, Author, Mention, NamedBrand, Rating, Sentiment
 from index.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,8 +74,14 @@ def _seed(db: Path) -> str:
         published_at=datetime(2026, 10, 5, tzinfo=UTC), brand="Acme", rating=Rating(5, 5, 1),
         sentiment=Sentiment("positive", 0.9, 0.9, "test"), nps_class="promoter",
         advocate=Advocate(0.8, "validator", ("recommends in 100%",)))
+    cited = Mention.create(  # an AI answer citing her review, for /visibility
+        source="testgpt:gpt-test", native_id="a1", kind="ai_answer",
+        url="http://127.0.0.1:9/v1/chat/completions", text="Acme Phone X, says Maya.",
+        author=Author("testgpt"), published_at=datetime(2026, 10, 6, tzinfo=UTC),
+        title="best phone?", brand="Acme", citations=(fan.url,),
+        named=(NamedBrand("Acme", 1, "Acme Phone X, says Maya.", "positive", 0.8),))
     with SqliteStore(db) as store:
-        store.upsert([fan])
+        store.upsert([fan, cited])
     return fan.id
 
 

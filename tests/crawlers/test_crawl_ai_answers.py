@@ -4,7 +4,7 @@ Chinese, a server error, a rate limit (429 with Retry-After) and a timeout. Then
 mentions, the visibility figures and `mentionwatch visibility`.
 
 The crawl runs `crawlers.run.run_crawl` in a subprocess (Twisted's reactor runs once per
-process), sentiment off. The API key is a dummy from the environment.
+process), with the default sentiment model. The API key is a dummy from the environment.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from statistics import fmean
 from typing import Any
 
 import pytest
@@ -55,11 +58,12 @@ SCRIPT = {
                   "better than Sonique.\n3. Sonique Air – fine.",
                   citations=["https://reviews.example/acme-buds", "ftp://no.example/x"])],
     (EN, 2): [_ok("## 1. Acme Buds Pro\nExcellent sound ([review](https://shop.example/r/7)).\n"
-                  "## 2. Sonique Air\nGood value.",
+                  "## 2. Sonique Air\nGood value.", created=1794398400,
                   message={"annotations": [{"type": "url_citation", "url_citation": {
                       "url": "https://news.example/earbuds-2026", "title": "Earbuds"}}]})],
     (EN, 3): [(429, {"Retry-After": "1"}, {"error": {"message": "rate limited"}}, 0.0),
-              _ok("Sonique Air is the best choice. Zephyr is fine too.")],
+              _ok("Sonique Air is the best choice: superb sound, I love it. Zephyr broke "
+                  "after a week and support was useless, avoid it.")],
     (EN, 4): [(500, {}, {"error": {"message": "overloaded"}}, 0.0)],
     (ZH, 1): [_ok("1. 艾克美 Buds Pro：音质很好。\n2. 泽菲尔 V8：便宜。参考 https://zh.example/评测。")],
     (ZH, 2): [(200, {}, _answer("too late"), 3.0), _ok("推荐艾克美，电池很耐用。")],
@@ -166,7 +170,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     try:
         (tmp / "watch.toml").write_text(watchlist(server.url), encoding="utf-8")
         overrides = {"MENTIONWATCH_DB": str(tmp / "m.db"), "MENTIONWATCH_ALLOW_LOOPBACK": True,
-                     "MENTIONWATCH_SENTIMENT_ENABLED": False, "AUTOTHROTTLE_ENABLED": False,
+                     "AUTOTHROTTLE_ENABLED": False,
                      "RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"}
         done = subprocess.run([sys.executable, "-c", RUN, str(tmp / "watch.toml"),
                                json.dumps(overrides)], capture_output=True, text=True,
@@ -205,6 +209,17 @@ def test_an_answer_that_leaves_the_brand_out_is_kept(crawled: Crawled) -> None:
     assert [(n.name, n.position) for n in answer.named] == [("Sonique", 1), ("Zephyr", 2)]
 
 
+def test_each_named_brand_has_the_sentiment_toward_it(crawled: Crawled) -> None:
+    answer = _answer_of(crawled, EN, "Sonique Air is the best")
+    assert [(n.name, n.sentiment) for n in answer.named] == [
+        ("Sonique", "positive"), ("Zephyr", "negative")]
+    praised, criticised = answer.named
+    assert praised.score is not None and praised.score > 0.5
+    assert criticised.score is not None and criticised.score < -0.5
+    # Every brand every answer names is scored.
+    assert all(n.sentiment and n.score is not None for m in crawled.mentions for n in m.named)
+
+
 def test_positions_follow_the_ranked_list(crawled: Crawled) -> None:
     ranked = _answer_of(crawled, EN, "Top picks")
     assert [(n.name, n.position) for n in ranked.named] == [
@@ -226,6 +241,13 @@ def test_citations_come_from_the_api_and_the_text(crawled: Crawled) -> None:
         "https://news.example/earbuds-2026", "https://shop.example/r/7")
     assert _answer_of(crawled, ZH, "1. 艾克美").citations == ("https://zh.example/评测",)
     assert _answer_of(crawled, EN, "Sonique Air is").citations == ()
+
+
+def test_an_answer_is_published_when_the_engine_made_it(crawled: Crawled) -> None:
+    made = _answer_of(crawled, EN, "## 1. Acme")
+    assert made.published_at == datetime(2026, 11, 11, 12, tzinfo=UTC)  # its `created`
+    undated = _answer_of(crawled, EN, "Top picks")
+    assert undated.published_at == undated.collected_at
 
 
 def test_a_reasoning_models_thinking_is_not_the_answer(crawled: Crawled) -> None:
@@ -256,11 +278,22 @@ def test_the_key_goes_to_the_engine_and_nowhere_else(crawled: Crawled) -> None:
 
 def test_the_figures_of_the_stored_answers(crawled: Crawled) -> None:
     english, chinese = visibility("Acme", crawled.mentions)
+    toward = [n for m in crawled.mentions if m.brand == "Acme" and m.title == EN
+              for n in m.named if n.name == "Acme"]
     assert english == {
         "brand": "Acme", "prompt": EN, "source": "testgpt:gpt-test", "runs": 3, "named": 2,
         "share": 0.6667, "share_interval": [round(x, 4) for x in wilson_interval(2, 3)],
         "mean_position": 1.5, "share_of_voice": round(2 / 7, 4),
-        "competitors": {"Sonique": 3, "Zephyr": 2}, "sentiment": {}}
+        "competitors": {"Sonique": 3, "Zephyr": 2},
+        # The sentiment toward Acme in the 2 answers naming it, not the answers' tone.
+        "sentiment": dict(Counter(n.sentiment for n in toward)),
+        "sentiment_score": round(fmean(n.score or 0.0 for n in toward), 4),
+        "cited_domains": {"news.example": 1, "reviews.example": 1, "shop.example": 1},
+        "cited_pages": [{"url": url, "answers": 1, "mentions": []} for url in (
+            "https://news.example/earbuds-2026", "https://reviews.example/acme-buds",
+            "https://shop.example/r/7")],
+        "advocates_cited": []}
+    assert sum(english["sentiment"].values()) == 2
     assert chinese["prompt"] == ZH
     assert (chinese["runs"], chinese["named"], chinese["mean_position"]) == (4, 3, 1.0)
     assert chinese["share_of_voice"] == 0.5

@@ -18,10 +18,12 @@ import pytest
 
 from api.advocates import find_leads
 from api.demo import DemoSite, demo_watchlist
+from api.visibility import visibility_report
 from crawlers.coverage import recent_runs
 from crawlers.pipelines import is_brand_account
 from index.record import Mention
 from index.sqlite import SqliteStore
+from index.urls import page_key
 
 
 def crawl(watchlist: Path, db: Path) -> dict[str, dict[str, Any]]:
@@ -62,13 +64,15 @@ def test_first_crawl_finds_every_review_and_entry_without_errors(crawled: Crawle
     first = {k: (v["found"], v["new"], v["errors"], v["unreadable"])
              for k, v in crawled.first.items()}
     # The one unreadable part is the demo's deliberately broken JSON-LD block.
-    assert first == {"schemaorg": (39, 39, 0, 1), "feed": (8, 8, 0, 0)}
+    assert first == {"schemaorg": (39, 39, 0, 1), "feed": (8, 8, 0, 0),
+                     "ai_answers": (6, 6, 0, 0)}
 
 
-def test_second_crawl_adds_nothing(crawled: Crawled) -> None:
+def test_second_crawl_adds_nothing_but_new_answers(crawled: Crawled) -> None:
+    # Each crawl asks the assistant again: its answers are new runs, not updates.
     assert {k: (v["new"], v["updated"]) for k, v in crawled.second.items()} == {
-        "schemaorg": (0, 39), "feed": (0, 8)}
-    assert len(crawled.mentions) == 47
+        "schemaorg": (0, 39), "feed": (0, 8), "ai_answers": (6, 0)}
+    assert len(crawled.mentions) == 47 + 2 * 6
 
 
 def test_a_correction_survives_the_re_crawl(crawled: Crawled) -> None:
@@ -129,11 +133,11 @@ def test_crawled_mentions_are_searchable_in_english_and_chinese(
 
 def test_every_run_is_recorded_as_coverage(crawled: Crawled) -> None:
     runs = recent_runs(crawled.db)
-    second, first = runs[:2], runs[2:]  # newest first
+    second, first = runs[:3], runs[3:]  # newest first
     assert sorted((r.source, r.found, r.new) for r in first) == [
-        ("feed", 8, 8), ("schemaorg", 39, 39)]
+        ("ai_answers", 6, 6), ("feed", 8, 8), ("schemaorg", 39, 39)]
     assert sorted((r.source, r.found, r.new) for r in second) == [
-        ("feed", 8, 0), ("schemaorg", 39, 0)]
+        ("ai_answers", 6, 6), ("feed", 8, 0), ("schemaorg", 39, 0)]
     schemaorg = next(r for r in runs if r.source == "schemaorg")
     assert len(schemaorg.asked) == 3
     assert all(url.startswith("http://127.0.0.1:") for url in schemaorg.asked)
@@ -145,7 +149,31 @@ def test_the_crawl_stores_advocate_records_that_leads_aggregate(crawled: Crawled
     own = [m for m in crawled.mentions if m.brand and is_brand_account(m.author, m.brand)]
     assert {m.author.name for m in own} == {"Acme Newsroom"}
     assert all(m.advocate is None for m in own)
-    assert all(m.advocate is not None for m in crawled.mentions if m not in own)
+    answers = [m for m in crawled.mentions if m.kind == "ai_answer"]
+    assert all(m.advocate is None for m in answers)  # the assistant advocates for nobody
+    assert all(m.advocate is not None for m in crawled.mentions
+               if m not in own and m not in answers)
     with SqliteStore(crawled.db) as store:
         [top, *_] = find_leads(store, "Acme")
     assert (top.author, top.persona, top.mentions) == ("Maya Chen", "validator", 2)
+
+
+def test_the_demo_assistants_answers_give_the_visibility_figures(crawled: Crawled) -> None:
+    with SqliteStore(crawled.db) as store:
+        report = visibility_report(store, "Acme")
+    english, chinese = report["visibility"]
+    # Two crawls of 3 runs: Acme is named in every English answer, in 2 of 3 Chinese ones.
+    assert (english["prompt"], english["runs"], english["named"]) == (
+        "best wireless earbuds?", 6, 6)
+    assert (chinese["runs"], chinese["named"]) == (6, 4)
+    assert english["competitors"] == {"Sonique": 6, "Zephyr": 2}
+    assert sum(english["sentiment"].values()) == 6
+    # The page every English answer cites (one with a tracking parameter, one with a
+    # trailing slash) holds the Acme Buds Pro's 5 reviews, Maya Chen's among them, and is
+    # the Atom feed's link of an article.
+    [page] = english["cited_pages"]
+    assert (urlsplit(page["url"]).path, page["answers"]) == ("/products/acme-buds-pro.html", 6)
+    held = [m for m in crawled.mentions if m.kind != "ai_answer" and page_key(m.url) == page["url"]]
+    assert sorted(page["mentions"]) == sorted(m.id for m in held)
+    assert sorted(m.kind for m in held) == ["article"] + ["review"] * 5
+    assert "Maya Chen" in {cited["author"] for cited in report["advocates_cited"]}

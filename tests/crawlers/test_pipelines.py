@@ -10,7 +10,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawlers.pipelines import DedupePipeline, SentimentPipeline, enrich
-from index.record import Author, Mention, Rating, Sentiment
+from index.record import Author, Mention, NamedBrand, Rating, Sentiment
 from index.sqlite import SqliteStore
 from sentiment import SentimentResult
 from sentiment.enricher import Enricher
@@ -101,6 +101,33 @@ def test_a_recrawl_of_unchanged_text_runs_no_model_and_keeps_the_new_fields(
     assert kept.rating == Rating(2, 5, 1) and kept.nps_class == "detractor"  # the new rating
     assert kept.sentiment and kept.sentiment.label == "negative"  # combined with it again
     assert kept.advocate == enriched[0].advocate
+
+
+def answer(n: int) -> Mention:
+    text = "1. Acme: lovely sound. 2. Zephyr: it broke."
+    return mention(n, text, brand="Acme").with_(kind="ai_answer", named=(
+        NamedBrand("Acme", 1, "1. Acme: lovely sound."),
+        NamedBrand("Zephyr", 2, "2. Zephyr: it broke.")))
+
+
+def test_the_brands_an_answer_names_are_scored_in_the_batch_and_kept_on_a_recrawl(
+    tmp_path: Path,
+) -> None:
+    scorer = RecordingScorer()
+    first = asyncio.run(process_all(pipeline(scorer), [answer(1), mention(2, "lovely")]))
+    # One model call: the texts, then each named brand's excerpt.
+    assert scorer.batches == [[answer(1).text, "lovely", "1. Acme: lovely sound.",
+                               "2. Zephyr: it broke."]]
+    assert [(n.name, n.sentiment, n.score) for n in first[0].named] == [
+        ("Acme", "positive", 0.7), ("Zephyr", "negative", -0.8)]
+    assert first[1].named == ()
+    assert first[0].advocate is None  # an engine praising a brand is nobody's advocacy
+    with SqliteStore(tmp_path / "m.db") as store:
+        store.upsert(first)
+        again = RecordingScorer()
+        out = asyncio.run(process_all(pipeline(again, store=store), [answer(1)]))
+    assert again.batches == []  # no model call at all
+    assert out[0].named == first[0].named
 
 
 def test_nps_comes_from_the_rating_else_is_estimated() -> None:
