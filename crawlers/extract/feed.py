@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import feedparser
 
+from crawlers.extract.brands import matches
 from crawlers.extract.dates import parse_date
 from crawlers.extract.language import detect_lang
 from crawlers.extract.markup import absolute_url, html_to_text
@@ -95,7 +96,7 @@ def entry_mention(entry: FeedEntry, brands: Sequence[Brand], *, collected_at: da
     first in watchlist order its primary one), with all of their terms found. None when no
     brand is named."""
     text = _without_heading(article, entry.title) if article else entry.text
-    named = _matches(brands, f"{entry.title}\n{text}")
+    named = matches(brands, f"{entry.title}\n{text}")
     if not named:
         return None
     return Mention.create(
@@ -158,11 +159,6 @@ def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
     if len(digits) > 8 or 0xD800 <= int(digits, base) <= 0xDFFF or int(digits, base) > 0x10FFFF:
         return b"&#xFFFD;"
     return ref[0]
-
-
-def _matches(brands: Sequence[Brand], text: str) -> list[tuple[Brand, tuple[str, ...]]]:
-    """Each brand `text` names, in watchlist order, with its terms found."""
-    return [(brand, terms) for brand in brands if (terms := brand.match(text))]
 
 
 def _author(entry: Any, feed_url: str) -> Author:
