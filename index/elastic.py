@@ -610,7 +610,7 @@ class ElasticStore:
         brands = {
             "terms": {"field": "brand", "size": _MAX_BRANDS},
             "aggs": {
-                "name": {"top_hits": {"size": 1, "_source": ["record.brands"]}},
+                "name": {"top_hits": {"size": 1, "_source": ["record.brand", "record.brands"]}},
                 "days": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
                                             "min_doc_count": 1},
                          "aggs": {"classes": _nps_classes(filters.collapse)}},
@@ -623,8 +623,9 @@ class ElasticStore:
                                        aggs={"brands": brands})
         counts: list[NpsCount] = []
         for bucket in response["aggregations"]["brands"]["buckets"]:
-            name = spelled(bucket["key"],
-                           bucket["name"]["hits"]["hits"][0]["_source"]["record"]["brands"])
+            record = bucket["name"]["hits"]["hits"][0]["_source"]["record"]
+            # A document indexed before `brands` existed names its one brand.
+            name = spelled(bucket["key"], record.get("brands") or [record["brand"]])
             for day in bucket["days"]["buckets"]:
                 moment = datetime.fromtimestamp(day["key"] / 1000, UTC).date()
                 counts += _nps_counts(name, moment, day["classes"], filters.collapse)
