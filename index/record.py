@@ -279,11 +279,11 @@ class Mention:
         before `brands` existed names its one brand), and `brand` leads `brands`."""
         brands = tuple(_SURROGATE.sub("\ufffd", b) for b in self.brands)
         _require(all(b.strip() for b in brands), f"brands {brands!r} holds an empty name")
-        if self.brand is None:
-            object.__setattr__(self, "brand", brands[0] if brands else None)
-        elif not brands:
+        if self.brand is None and brands:
+            object.__setattr__(self, "brand", brands[0])
+        elif self.brand is not None and not brands:
             brands = (self.brand,)
-        _require(brands[:1] == (self.brand,) if self.brand is not None else not brands,
+        _require(not brands or brands[0] == self.brand,
                  f"brand {self.brand!r} must be the first of brands {brands!r}")
         _require(len({b.casefold() for b in brands}) == len(brands),
                  f"brands {brands!r} names a brand twice")
