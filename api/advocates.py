@@ -151,7 +151,8 @@ def nps_report(store: MentionStore, brand: str | None = None, period: Period = "
     syndicated to several places counts once unless not `collapse`."""
     groups: dict[tuple[str, str], list[NpsCount]] = defaultdict(list)
     for count in store.nps_days("", Filters(brand=brand, collapse=collapse)):
-        groups[(count.brand, _period_key(count.day, period))].append(count)
+        if count.of(brand):
+            groups[(count.brand, _period_key(count.day, period))].append(count)
     return [_row(name, key, counts) for (name, key), counts in sorted(groups.items())]
 
 

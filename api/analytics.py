@@ -22,6 +22,7 @@ from index.backend import (
     TimeBucket,
     aspect_counts,
 )
+from index.keys import spelled
 from index.query import Field
 from index.record import SENTIMENT_LABELS
 
@@ -76,7 +77,8 @@ def _label(store: MentionStore, field: TermsField, key: str) -> str | None:
     if not hits:
         return key
     mention = hits[0].mention
-    return mention.brand if field == "brand" else mention.author.name
+    # The key may be a brand the mention names beside its primary one.
+    return spelled(key, mention.brands) if field == "brand" else mention.author.name
 
 
 Q = Annotated[str, Query(max_length=1000, description="Query language text")]

@@ -48,6 +48,7 @@ COLUMN_FIELDS: dict[str, str] = {
     "persona": "advocate.persona", "matched_terms": "matched_terms",
     "likes": "engagement.likes", "replies": "engagement.replies",
     "reposts": "engagement.reposts", "views": "engagement.views", "citations": "citations",
+    "brands": "brands",
 }
 MENTION_COLUMNS = tuple(COLUMN_FIELDS)
 #: Record fields (or whole parts) with no column yet. Every field is in a column or here

@@ -100,6 +100,7 @@ class MentionOut(BaseModel):
     aspects: list[AspectOut]  # what it praises or blames, per aspect
     citations: list[str]  # the URLs an AI answer cites
     named: list[NamedBrandOut]  # the brands an AI answer names, with position and sentiment
+    brands: list[str]  # every watched brand it names, `brand` first
     content_hash: str
 
     @classmethod

@@ -201,7 +201,7 @@ class _Counter:
     so a figure and its query cannot disagree."""
 
     def __init__(self, store: MentionStore, brand: str, period: PeriodOut) -> None:
-        self.store, self.brand = store, f"brand:{_quoted(brand)}"
+        self.store, self.name, self.brand = store, brand, f"brand:{_quoted(brand)}"
         self.now = _and(self.brand, _days(period.since, period.until))
         self.before = _and(self.brand, _days(period.previous_since, period.since))
 
@@ -252,11 +252,11 @@ def _velocity(counter: _Counter, days: int) -> VelocityOut:
                        previous_per_week=round(found.previous / weeks, 2))
 
 
-def _nps_counts(store: MentionStore, query: str) -> tuple[NpsCounts, NpsCounts]:
-    """(rated only, rated and estimated) NPS counts of the matches."""
+def _nps_counts(store: MentionStore, brand: str, query: str) -> tuple[NpsCounts, NpsCounts]:
+    """(rated only, rated and estimated) NPS counts of the brand's matches."""
     rated, every = [0, 0, 0], [0, 0, 0]
     order = ("promoter", "passive", "detractor")
-    for day in store.nps_days(query, _COLLAPSED):
+    for day in (d for d in store.nps_days(query, _COLLAPSED) if d.of(brand)):
         every[order.index(day.nps_class)] += day.count
         if not day.estimated:
             rated[order.index(day.nps_class)] += day.count
@@ -264,8 +264,8 @@ def _nps_counts(store: MentionStore, query: str) -> tuple[NpsCounts, NpsCounts]:
 
 
 def _nps(counter: _Counter) -> NpsOut:
-    rated, every = _nps_counts(counter.store, counter.now)
-    before_rated, before_every = _nps_counts(counter.store, counter.before)
+    rated, every = _nps_counts(counter.store, counter.name, counter.now)
+    before_rated, before_every = _nps_counts(counter.store, counter.name, counter.before)
     return NpsOut(rated=NpsCountsOut.of(rated), all=NpsCountsOut.of(every),
                   previous_rated=before_rated.nps, previous_all=before_every.nps,
                   rated_query=_and(counter.now, "rating>=1"),

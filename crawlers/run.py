@@ -96,6 +96,6 @@ def run_crawl(watchlist: Watchlist[Brand[Source], Any], overrides: Mapping[str, 
                                                 if isinstance(s, FeedSource)}),
                           brands=watchlist.brands)
         else:
-            process.crawl(crawler, targets=targets)
+            process.crawl(crawler, targets=targets, watched=watchlist.brands)
     process.start()
     return {c.spidercls.name: dict(c.stats.get_stats()) if c.stats else {} for c in crawlers}

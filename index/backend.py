@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from index.keys import key
 from index.query import Field, FieldName, Node, conjoin, parse
 from index.record import SENTIMENT_LABELS, Mention, NpsClass, SentimentLabel
 
@@ -161,6 +162,11 @@ class NpsCount:
     nps_class: NpsClass
     estimated: bool
     count: int
+
+    def of(self, brand: str | None) -> bool:
+        """Whether these are `brand`'s counts (any brand's when None): a mention naming
+        several brands counts for each, so one brand's figures keep its own rows only."""
+        return brand is None or key(self.brand) == key(brand)
 
 
 @runtime_checkable

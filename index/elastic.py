@@ -77,6 +77,7 @@ from index.es_dsl import (
     index_name,
     scored,
 )
+from index.keys import spelled
 from index.query import MatchAll, Node, conjoin, highlight_terms
 from index.record import SENTIMENT_LABELS, Mention, RecordError
 from index.significance import MIN_FOREGROUND
@@ -609,7 +610,7 @@ class ElasticStore:
         brands = {
             "terms": {"field": "brand", "size": _MAX_BRANDS},
             "aggs": {
-                "name": {"top_hits": {"size": 1, "_source": ["record.brand"]}},
+                "name": {"top_hits": {"size": 1, "_source": ["record.brand", "record.brands"]}},
                 "days": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
                                             "min_doc_count": 1},
                          "aggs": {"classes": _nps_classes(filters.collapse)}},
@@ -622,7 +623,9 @@ class ElasticStore:
                                        aggs={"brands": brands})
         counts: list[NpsCount] = []
         for bucket in response["aggregations"]["brands"]["buckets"]:
-            name = bucket["name"]["hits"]["hits"][0]["_source"]["record"]["brand"]
+            record = bucket["name"]["hits"]["hits"][0]["_source"]["record"]
+            # A document indexed before `brands` existed names its one brand.
+            name = spelled(bucket["key"], record.get("brands") or [record["brand"]])
             for day in bucket["days"]["buckets"]:
                 moment = datetime.fromtimestamp(day["key"] / 1000, UTC).date()
                 counts += _nps_counts(name, moment, day["classes"], filters.collapse)

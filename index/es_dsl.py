@@ -101,7 +101,8 @@ def document(mention: Mention) -> dict[str, Any]:
         "source_domain": mention.source_domain,
         "kind": mention.kind,
         "persona": mention.advocate.persona if mention.advocate else None,
-        "brand": key(mention.brand) if mention.brand else None,
+        # Every brand it names: a term filter matches any, a terms aggregation counts each.
+        "brand": [key(brand) for brand in mention.brands],
         "brand_name": fold_chinese(mention.brand) if mention.brand else None,
         "lang": lang_key(mention.lang) if mention.lang else None,
         "sentiment": mention.sentiment.label if mention.sentiment else None,

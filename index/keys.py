@@ -7,8 +7,9 @@ filters ignore case, width and stray spaces the same way in every backend.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["handle_key", "key", "lang_key"]
+__all__ = ["handle_key", "key", "lang_key", "spelled"]
 
 
 def key(value: str) -> str:
@@ -24,3 +25,9 @@ def lang_key(value: str) -> str:
 def handle_key(value: str) -> str:
     """An author handle's key, without the leading '@'."""
     return key(value).removeprefix("@")
+
+
+def spelled(value_key: str, names: Iterable[str]) -> str:
+    """How people spell the key `value_key`: the first of `names` with that key (a
+    mention's `brands`), else the key itself."""
+    return next((name for name in names if key(name) == value_key), value_key)

@@ -244,7 +244,7 @@ class Mention:
     parent_id: str | None = None
     rating: Rating | None = None
     engagement: Engagement = field(default_factory=Engagement)
-    brand: str | None = None
+    brand: str | None = None  # the primary brand: the first of `brands`
     matched_terms: tuple[str, ...] = ()
     sentiment: Sentiment | None = None  # overall: from the text, and the rating if any
     nps_class: NpsClass | None = None
@@ -254,9 +254,12 @@ class Mention:
     aspects: tuple[Aspect, ...] = ()  # what it praises or blames, one per aspect name
     citations: tuple[str, ...] = ()  # the URLs an AI answer cites
     named: tuple[NamedBrand, ...] = ()  # the brands an AI answer names, in position order
+    # Every watched brand the mention names, `brand` first: a comparison counts for each.
+    brands: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _scrub(self, "url", "text", "title", "lang", "brand")
+        self._settle_brands()
         _require(bool(self.id), "id is empty")
         _require(bool(self.source), "source is empty")
         _require(self.kind in _KINDS, f"kind {self.kind!r} not in {sorted(_KINDS)}")
@@ -265,6 +268,21 @@ class Mention:
         _require(self.nps_class is None or self.nps_class in _NPS, f"nps_class {self.nps_class!r}")
         object.__setattr__(self, "published_at", _utc(self.published_at, "published_at"))
         object.__setattr__(self, "collected_at", _utc(self.collected_at, "collected_at"))
+
+    def _settle_brands(self) -> None:
+        """`brand` and `brands` agree: either one given sets the other (a record written
+        before `brands` existed names its one brand), and `brand` leads `brands`."""
+        brands = tuple(_SURROGATE.sub("\ufffd", b) for b in self.brands)
+        _require(all(b.strip() for b in brands), f"brands {brands!r} holds an empty name")
+        if self.brand is None and brands:
+            object.__setattr__(self, "brand", brands[0])
+        elif self.brand is not None and not brands:
+            brands = (self.brand,)
+        _require(not brands or brands[0] == self.brand,
+                 f"brand {self.brand!r} must be the first of brands {brands!r}")
+        _require(len({b.casefold() for b in brands}) == len(brands),
+                 f"brands {brands!r} names a brand twice")
+        object.__setattr__(self, "brands", brands)
 
     @classmethod
     def create(
@@ -297,6 +315,8 @@ class Mention:
         )
 
     def with_(self, **changes: Any) -> Mention:
+        if "brand" in changes and "brands" not in changes:
+            changes["brands"] = ()  # a new primary brand alone: the one brand it names
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -310,6 +330,7 @@ class Mention:
         data["aspects"] = [asdict(aspect) for aspect in self.aspects]
         data["citations"] = list(self.citations)
         data["named"] = [asdict(named) for named in self.named]
+        data["brands"] = list(self.brands)
         if self.advocate is not None:
             data["advocate"]["signals"] = list(self.advocate.signals)
         return data
@@ -334,6 +355,7 @@ class Mention:
             d["aspects"] = tuple(Aspect(**a) for a in d.get("aspects") or ())
             d["citations"] = tuple(d.get("citations") or ())
             d["named"] = tuple(NamedBrand(**n) for n in d.get("named") or ())
+            d["brands"] = tuple(d.get("brands") or ())
             for key in ("published_at", "collected_at"):
                 if isinstance(d.get(key), str):
                     d[key] = datetime.fromisoformat(d[key])

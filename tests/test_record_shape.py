@@ -52,6 +52,7 @@ FULL = Mention.create(
     citations=("https://shop.example/r/1", "https://b.example/电池"),
     named=(NamedBrand("Acme", 1, "1. Acme: 电池 ok", "positive", 0.8125),
            NamedBrand("Zephyr", 2, "2. Zephyr \u2028 fine")),
+    brands=("Acme", "Zephyr \u2028 Co"),
 )
 
 
@@ -139,6 +140,7 @@ def test_the_csv_row_holds_each_columns_field() -> None:
     assert cells["persona"] == "educator"
     assert cells["published_at"] == "2026-10-01T08:30:15.250000+00:00"
     assert cells["matched_terms"] == "Acme | 艾克美"
+    assert cells["brands"] == "Acme | Zephyr \u2028 Co"
     assert cells["title"] == "'=T"  # neutralised for spreadsheets
     assert [column for column, cell in cells.items() if cell == ""] == []
 

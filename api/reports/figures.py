@@ -243,7 +243,7 @@ def _rating(r: _Reader) -> Figure:
 def _nps_counts(r: _Reader, window: Window) -> tuple[Counter[str], int]:
     classes: Counter[str] = Counter()
     estimated = 0
-    for row in r.store.nps_days("", r.filters(window)):
+    for row in (row for row in r.store.nps_days("", r.filters(window)) if row.of(r.brand)):
         classes[row.nps_class] += row.count
         estimated += row.count if row.estimated else 0
     return classes, estimated

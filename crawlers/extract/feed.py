@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import feedparser
 
+from crawlers.extract.brands import matches
 from crawlers.extract.dates import parse_date
 from crawlers.extract.language import detect_lang
 from crawlers.extract.markup import absolute_url, html_to_text
@@ -91,13 +92,13 @@ def read_entries(body: bytes, url: str) -> list[FeedEntry]:
 def entry_mention(entry: FeedEntry, brands: Sequence[Brand], *, collected_at: datetime,
                   article: str | None = None) -> Mention | None:
     """The entry as an article mention when its title or text (the linked `article`'s main
-    text, when given) names a brand: the first matching brand in watchlist order, with all
-    of its terms found, so the id stays one per entry. None when no brand is named."""
+    text, when given) names a brand: one mention per entry, for every brand it names (the
+    first in watchlist order its primary one), with all of their terms found. None when no
+    brand is named."""
     text = _without_heading(article, entry.title) if article else entry.text
-    match = _first_match(brands, f"{entry.title}\n{text}")
-    if match is None:
+    named = matches(brands, f"{entry.title}\n{text}")
+    if not named:
         return None
-    brand, terms = match
     return Mention.create(
         source=SOURCE,
         native_id=entry.native_id,
@@ -109,8 +110,8 @@ def entry_mention(entry: FeedEntry, brands: Sequence[Brand], *, collected_at: da
         collected_at=collected_at,
         title=entry.title or None,
         lang=detect_lang(text, entry.declared_lang),
-        brand=brand.name,
-        matched_terms=terms,
+        brands=tuple(brand.name for brand, _ in named),
+        matched_terms=tuple(dict.fromkeys(term for _, terms in named for term in terms)),
     )
 
 
@@ -158,13 +159,6 @@ def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
     if len(digits) > 8 or 0xD800 <= int(digits, base) <= 0xDFFF or int(digits, base) > 0x10FFFF:
         return b"&#xFFFD;"
     return ref[0]
-
-
-def _first_match(brands: Sequence[Brand], text: str) -> tuple[Brand, tuple[str, ...]] | None:
-    for brand in brands:
-        if terms := brand.match(text):
-            return brand, terms
-    return None
 
 
 def _author(entry: Any, feed_url: str) -> Author:

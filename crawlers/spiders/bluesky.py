@@ -158,7 +158,8 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
             unreadable.append(reason)
             self.count_unreadable(reason, detail)
 
-        mentions = list(extract_thread(response.body, response.url, brand, on_error=on_error))
+        mentions = self.naming_all(extract_thread(response.body, response.url, brand,
+                                                  on_error=on_error))
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("mentionwatch/bluesky/threads_read")
         if self.state is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import scrapy
 from scrapy import signals
 
+from crawlers.extract.brands import naming_all
 from crawlers.state import CrawlState
 from index.watchlist import HttpURL, SourceOptions
 
@@ -71,9 +72,12 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         return spider
 
-    def __init__(self, targets: Sequence[tuple[Brand, SourceT]] = (), **kwargs: Any) -> None:
+    def __init__(self, targets: Sequence[tuple[Brand, SourceT]] = (),
+                 watched: Sequence[Brand] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.targets = list(targets)
+        # Every brand of the watchlist: a mention found for one counts for each it names.
+        self.watched = list(watched)
         self.asked = [self.state_key(b, s) for b, s in self.targets]  # for coverage
         self.state: CrawlState | None = None
         self.since: datetime | None = None  # backfill to this time (MENTIONWATCH_SINCE)
@@ -121,7 +125,7 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
 
     def parse(self, response: Response, brand: Brand, source: SourceT, page: int
               ) -> Iterator[Any]:
-        mentions = list(self.extract(response, brand, source, self.count_unreadable))
+        mentions = self.naming_all(self.extract(response, brand, source, self.count_unreadable))
         yield from mentions
         following = self.next_url(response)
         assert self.crawler.stats is not None
@@ -139,6 +143,10 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
                                          else "MENTIONWATCH_MAX_PAGES")
         if following and page < max_pages:
             yield self.page_request(following, brand, source, page + 1)
+
+    def naming_all(self, mentions: Iterable[Mention]) -> list[Mention]:
+        """The mentions with every watched brand they name (`crawlers.extract.brands`)."""
+        return [naming_all(mention, self.watched) for mention in mentions]
 
     def note_resumed(self, request: scrapy.Request, mentions: list[Mention]) -> None:
         """A page a killed crawl read (`crawlers.resume`): its mentions count as seen."""

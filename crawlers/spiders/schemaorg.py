@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 import scrapy
 from scrapy.http import Response
 
+from crawlers.extract.brands import naming_all
 from crawlers.extract.schemaorg import extract_page
 from crawlers.extract.sitemap import read_sitemap
 from index.watchlist import Brand, HttpURL, SourceOptions
@@ -22,9 +23,10 @@ class SchemaOrgSpider(scrapy.Spider):
     name = "schemaorg"
 
     def __init__(self, targets: Sequence[tuple[Brand, SchemaOrgSource]] = (),
-                 **kwargs: Any) -> None:
+                 watched: Sequence[Brand] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.targets = list(targets)
+        self.watched = list(watched)  # every brand of the watchlist, for `naming_all`
         self.asked = [source.url for _, source in self.targets]
         # URLs already followed: most links on a page (navigation, related products) were
         # followed before, and building a Request only for the dupefilter to drop it cost
@@ -65,7 +67,8 @@ class SchemaOrgSpider(scrapy.Spider):
             response.body, response.url, brand=brand.name,
             encoding=getattr(response, "encoding", None), on_error=self._count_error)
         for mention in mentions:
-            yield mention.with_(matched_terms=brand.match(f"{mention.title or ''} {mention.text}"))
+            terms = brand.match(f"{mention.title or ''} {mention.text}")
+            yield naming_all(mention.with_(matched_terms=terms), self.watched)
         for url in [next_page, *links]:
             if url and url.startswith(source.follow_prefix) and url not in self._followed:
                 self._followed.add(url)

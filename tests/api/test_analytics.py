@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,3 +157,18 @@ def test_aspects_of_a_period_reaching_back_past_the_first_day_compare_from_that_
     params = {"since": "1000-01-01T00:00:00Z", "until": "2027-01-01T00:00:00Z"}
     answer = client.get("/analytics/aspects", params=params)
     assert (answer.status_code, answer.json()) == (200, [])
+
+
+def test_a_comparison_counts_for_each_brand_it_names_in_share_of_voice_and_exports(
+        client: TestClient, db: Path) -> None:
+    with SqliteStore(db) as store:
+        store.upsert([Mention.create(
+            source="feed", native_id="versus", kind="article", url="https://news.example/vs",
+            text="Acme X1 or the Zephyr Z? We tried both.", author=Author("Ed"),
+            brands=("Acme", "Zephyr"), published_at=datetime(2026, 10, 5, tzinfo=UTC))])
+    share = client.get("/analytics/share-of-voice").json()
+    assert share == [{"brand": "Acme", "key": "acme", "count": 5, "share": 0.7143},
+                     {"brand": "Zephyr", "key": "zephyr", "count": 2, "share": 0.2857}]
+    exported = client.get("/mentions/export", params={"brand": "zephyr", "format": "csv"}).text
+    assert [row["brands"] for row in csv.DictReader(io.StringIO(exported))] == [
+        "Acme | Zephyr", "Zephyr"]

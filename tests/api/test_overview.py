@@ -209,3 +209,16 @@ def test_the_default_period_is_the_last_30_days_today_included() -> None:
     assert (period.since, period.until) == (datetime(2026, 11, 4, tzinfo=UTC),
                                             datetime(2026, 12, 4, tzinfo=UTC))
     assert period.previous_since == datetime(2026, 10, 5, tzinfo=UTC)
+
+
+def test_a_comparison_counts_once_in_each_brands_nps(tmp_path: Path) -> None:
+    db = tmp_path / "mentions.db"
+    versus = _mention(13, 9, "positive").with_(brands=("Acme", "Zephyr"))
+    with SqliteStore(db) as store:
+        store.upsert([*MENTIONS, versus])
+    with TestClient(create_app(Settings(db=db, auth=False))) as c:
+        acme = c.get("/overview", params=NOVEMBER).json()["nps"]["all"]
+        zephyr = c.get("/overview", params={**NOVEMBER, "brand": "zephyr"}).json()["nps"]["all"]
+    # Acme had 6 in November, Zephyr 1: the comparison adds one promoter to each.
+    assert (acme["total"], acme["promoters"]) == (7, 3)
+    assert (zephyr["total"], zephyr["promoters"]) == (2, 1)

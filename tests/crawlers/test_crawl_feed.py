@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,17 @@ def test_articles_are_fetched_politely_once_and_counted(crawled: Crawled) -> Non
     assert second == sorted(["/robots.txt", "/feed.xml", "/latin1.xml", "/utf8.xml",
                              "/articles/recall.html"])
     assert crawled.second.get("mentionwatch/indexed/new", 0) == 0
+
+
+def test_an_article_naming_two_brands_counts_for_both(tmp_path: Path) -> None:
+    routes = {"/news.xml": [Reply(file="feed/rss-news.xml", headers=RSS)]}
+    with ReplayServer(routes) as server:
+        (tmp_path / "mentionwatch.toml").write_text(
+            f'[[brands]]\nname = "Acme"\nterms = ["Acme", "艾克美"]\nexclude = ["Acme Bank"]\n'
+            f'[[brands.sources]]\ntype = "feed"\nurl = "{server.url}/news.xml"\n'
+            '[[brands]]\nname = "Zephyr"\nterms = ["Zephyr"]\n', encoding="utf-8")
+        run_crawl(tmp_path / "mentionwatch.toml", tmp_path / "mentions.db")
+    with SqliteStore(tmp_path / "mentions.db") as store:
+        assert {h.mention.title for h in store.search("brand:zephyr").hits} == {
+            "Acme and Zephyr team up on a smart-home hub", "Zephyr V8 price cut in the UK"}
+        assert [(b.key, b.count) for b in store.terms("brand")] == [("acme", 2), ("zephyr", 2)]

@@ -91,7 +91,9 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str
     (tmp / "w.toml").write_text(
         f'[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n[[brands.sources]]\n'
         f'type = "schemaorg"\nurl = "{base}/products/index.html"\n'
-        f'sitemap = "{base}/robots.txt"\n', encoding="utf-8")
+        f'sitemap = "{base}/robots.txt"\n'
+        # A second watched brand, without sources, that one of Acme's reviews names.
+        '[[brands]]\nname = "Sofa Co"\nterms = ["sofa"]\n', encoding="utf-8")
     stats = run_crawl(tmp / "w.toml", tmp / "m.db")["schemaorg"]
     with SqliteStore(tmp / "m.db") as store:
         mentions = [h.mention for h in store.search("", size=100).hits]
@@ -111,3 +113,10 @@ def test_pages_listed_in_sitemaps_under_the_scope_are_crawled(
     assert stats["mentionwatch/unreadable/sitemap"] == 1  # broken.xml
     assert sorted(m.url.rsplit("/", 1)[1] for m in mentions) == [
         "a.html", "a.html", "a.html", "b.html", "b.html"]  # the reviews on the two pages
+
+
+def test_a_review_naming_another_watched_brand_counts_for_it_too(
+        crawled: tuple[list[str], Any, Any]) -> None:
+    _, _, mentions = crawled
+    assert [(m.brands, m.text) for m in mentions if len(m.brands) > 1] == [
+        (("Acme", "Sofa Co"), "Gets stuck under the sofa every day.")]

@@ -185,7 +185,9 @@ def watchlist(base: str) -> str:
         f'\n[[brands.sources]]\ntype = "{kind}"\n'
         f'{"instance" if kind == "mastodon" else "url"} = "{base}"\n{keys}\n'
         for kind, keys in SOURCES)
-    return f'[[brands]]\nname = "Acme"\nterms = ["Acme", "艾克美"]\n{sources}'
+    # A product line watched as a brand of its own, with no sources: found by Acme's.
+    return (f'[[brands]]\nname = "Acme"\nterms = ["Acme", "艾克美"]\n{sources}\n'
+            '[[brands]]\nname = "Acme Buds"\nterms = ["Buds Pro"]\n')
 
 
 @dataclass
@@ -297,6 +299,11 @@ def test_mentions_are_indexed_once_with_source_kind_and_brand(crawled: Crawled) 
         ("bluesky", "comment"): 6, ("googleplay", "review"): 2,
     }
     assert {m.brand for m in crawled.mentions} == {"Acme"}
+    # A mention that also names another watched brand counts for it too.
+    assert sorted((m.source, m.title or m.text[:30]) for m in crawled.mentions
+                  if m.brands == ("Acme", "Acme Buds")) == [
+        ("hackernews", "Ask HN: Acme Buds Pro on Linux?"),
+        ("reddit", "ACME buds pro keep disconnecting <help>")]
     assert all(m.sentiment is None for m in crawled.mentions)  # sentiment was off
     ratings = sorted(m.rating.value for m in crawled.mentions if m.rating)
     assert ratings == [1, 1, 2, 2, 4, 5, 5, 5]

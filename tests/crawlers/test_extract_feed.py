@@ -34,8 +34,8 @@ def _utc(*parts: int) -> datetime:
 def test_rss_entries_naming_a_brand() -> None:
     entries = _entries("rss-news.xml")
     assert [_summary(m) for m in entries] == [
-        # Names both brands: one mention, the first brand in watchlist order.
-        ("Acme", ("Acme",), "Priya Shah", "en", _utc(2026, 11, 9, 11, 45),
+        # Names both brands: one mention, for both, the first in watchlist order primary.
+        ("Acme", ("Acme", "Zephyr"), "Priya Shah", "en", _utc(2026, 11, 9, 11, 45),
          "Acme and Zephyr team up on a smart-home hub",
          "Acme and Zephyr will ship a shared hub next spring.\nPricing is not yet announced."),
         # "Acme Bank" is excluded for Acme; "Five tips for a faster laptop" names no brand.
@@ -45,6 +45,7 @@ def test_rss_entries_naming_a_brand() -> None:
          "The centre repairs phones and earbuds while you wait."),
     ]
     hub, price, service = entries
+    assert (hub.brands, price.brands) == (("Acme", "Zephyr"), ("Zephyr",))
     assert (hub.source, hub.kind, hub.url) == (
         "feed", "article", "https://dailycircuit.example/2026/11/09/acme-zephyr-hub/")
     assert hub.id == mention_id("feed", "https://dailycircuit.example/?p=9001")  # guid
@@ -54,9 +55,10 @@ def test_rss_entries_naming_a_brand() -> None:
     assert hub.collected_at == COLLECTED
 
 
-def test_watchlist_order_decides_the_brand() -> None:
+def test_watchlist_order_decides_the_primary_brand() -> None:
     [hub, *_] = _entries("rss-news.xml", brands=(ZEPHYR, ACME))
-    assert (hub.brand, hub.matched_terms) == ("Zephyr", ("Zephyr",))
+    assert (hub.brand, hub.brands, hub.matched_terms) == (
+        "Zephyr", ("Zephyr", "Acme"), ("Zephyr", "Acme"))
 
 
 def test_ids_are_stable_across_calls() -> None:

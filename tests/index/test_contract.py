@@ -946,3 +946,32 @@ def test_nps_days_count_classes_per_brand_and_day(
         (first, "detractor", True, 1), (first, "promoter", False, 2),
         (second, "passive", False, 1), (None, "promoter", False, 1)}
     assert {c.brand for c in store.nps_days()} >= {"Globex"}
+
+
+def test_a_mention_naming_several_brands_counts_for_each(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    day = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    store.upsert([
+        make_mention("versus", "Acme X1 vs Globex G2: the Globex battery wins", brand="Acme",
+                     brands=("Acme", "Globex Corp"), sentiment="positive", published=day,
+                     nps_class="passive", advocate=_advocate(0.9, "educator")),
+        make_mention("acme", "Acme only", brand="Acme", published=day, nps_class="promoter"),
+        make_mention("globex", "Globex only", brand="Globex Corp", published=day),
+    ])
+    assert _found(store, 'brand:"Globex Corp"') == {"versus", "globex"}
+    assert _found(store, "", Filters(brand="globex corp")) == {"versus", "globex"}
+    assert _found(store, "battery brand:\"globex corp\"") == {"versus"}  # the text index too
+    assert _found(store, "-brand:\"globex corp\"") == {"acme"}
+    assert [(b.key, b.count) for b in store.terms("brand")] == [("acme", 2), ("globex corp", 2)]
+    (bucket,) = store.histogram("", Filters(brand="globex corp"), interval="day",
+                                since=day.replace(hour=0), until=day + timedelta(hours=1))
+    assert (bucket.count, bucket.by_sentiment["positive"]) == (2, 1)
+    assert [lead.latest.author.name for lead in
+            store.advocates("", Filters(brand="globex corp"))] == ["Alice"]
+    assert sorted((c.brand, c.nps_class, c.count) for c in store.nps_days()) == [
+        ("Acme", "passive", 1), ("Acme", "promoter", 1), ("Globex Corp", "passive", 1)]
+    # A re-crawl that no longer names Globex takes it back out.
+    store.upsert([make_mention("versus", "Acme X1 alone", brand="Acme", published=day)])
+    assert _found(store, "", Filters(brand="globex corp")) == {"globex"}
+    assert [(b.key, b.count) for b in store.terms("brand")] == [("acme", 2), ("globex corp", 1)]

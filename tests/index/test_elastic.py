@@ -21,6 +21,7 @@ from index.analyzer import fold_chinese, tokens
 from index.backend import Filters, TimeBucket
 from index.elastic import CLIENT_MAJOR, ElasticStore, RejectedMentions
 from index.errors import BackendUnavailable, QueryError, StoreError
+from index.es_dsl import document
 from index.record import Mention, Sentiment
 from index.stores import open_configured, open_store
 
@@ -405,3 +406,16 @@ def test_export_streams_every_match_in_order(
 def test_a_bad_query_fails_before_streaming_starts(es: ElasticStore) -> None:
     with pytest.raises(QueryError):
         es.export("(battery")
+
+
+def test_a_document_indexed_before_brands_counts_for_its_one_brand(
+        es: ElasticStore, make_mention: MakeMention) -> None:
+    mention = make_mention("old", "Acme was fine", brand="Acme",
+                           published=_at("2026-10-01"), nps_class="promoter")
+    old = document(mention)
+    old["brand"] = "acme"  # one keyword, as documents were indexed then
+    del old["record"]["brands"]
+    es._es.index(index=es.alias, id=mention.id, document=old, refresh="wait_for")
+    assert es.get(mention.id) == mention
+    assert es.count("brand:acme") == 1
+    assert [(c.brand, c.nps_class, c.count) for c in es.nps_days()] == [("Acme", "promoter", 1)]

@@ -89,7 +89,7 @@ def test_document_holds_the_filter_keys_and_the_record(
                            sentiment="positive")
     doc = document(mention)
     assert (doc["source"], doc["brand"], doc["brand_name"], doc["lang"]) == (
-        "trustpilot", "acme corp", "ＡＣＭＥ Corp", "zh-hans")
+        "trustpilot", ["acme corp"], "ＡＣＭＥ Corp", "zh-hans")
     assert (doc["author_name"], doc["author_handle"], doc["sentiment"]) == (
         "ann lee", "ann", "positive")
     assert doc["published_at"] is None

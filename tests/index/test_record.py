@@ -57,6 +57,9 @@ def test_dates_are_converted_to_utc_and_must_be_aware() -> None:
         ({"kind": "tweet"}, "kind 'tweet'"),
         ({"url": "ftp://x"}, "not http"),
         ({"text": "  "}, "text is empty"),
+        ({"brand": "Acme", "brands": ("Zephyr", "Acme")}, "must be the first of brands"),
+        ({"brands": ("Acme", "ACME")}, "names a brand twice"),
+        ({"brands": ("Acme", " ")}, "empty name"),
     ],
 )
 def test_invalid_fields_are_rejected(fields: dict[str, object], message: str) -> None:
@@ -92,3 +95,13 @@ def test_dict_round_trip_keeps_every_field() -> None:
 def test_from_dict_rejects_non_records() -> None:
     with pytest.raises(RecordError, match="not a mention record"):
         Mention.from_dict({"id": "x"})
+
+
+def test_brand_and_brands_agree_and_a_record_from_before_brands_names_its_one_brand() -> None:
+    assert make(brand="Acme").brands == ("Acme",)
+    assert make(brands=("Acme", "Zephyr")).brand == "Acme"
+    assert make().brands == ()
+    both = make(brands=("Acme", "Zephyr"))
+    assert both.with_(brand="Globex").brands == ("Globex",)  # a new primary: its list too
+    old = {k: v for k, v in both.to_dict().items() if k != "brands"}
+    assert Mention.from_dict(old).brands == ("Acme",)

@@ -3,6 +3,7 @@ reviews, delivering to a real HTTP receiver and a real SMTP server on 127.0.0.1.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,14 +15,13 @@ from api.alerts.config import AlertConfigError, ConfiguredRule, configured_rules
 from api.alerts.notifiers import WebhookNotifier, WebhookOptions
 from api.alerts.runner import PassReport, open_runner, run_every
 from api.watchlist import WatchlistFile
+from index.sqlite import SqliteStore
 from tests.api.alerts.conftest import WATCHLIST, seed
 
 NOW = datetime(2026, 11, 2, 10, 40, tzinfo=UTC)
 
 
 def watchlist(webhook_url: str, smtp_port: int) -> WatchlistFile:
-    import tomllib
-
     text = WATCHLIST.format(webhook=webhook_url, smtp_port=smtp_port)
     return WatchlistFile.model_validate(tomllib.loads(text))
 
@@ -179,3 +179,20 @@ def test_a_broken_notifier_stops_neither_the_others_nor_the_daemon(db, webhook,
     assert odd_delivery.attempts >= 3 and "malformed host name 'a..b'" in (
         odd_delivery.last_error or "")
     assert exploding.attempts >= 3 and exploding.last_error == "unexpected KeyError"
+
+
+def test_a_rule_for_a_brand_counts_the_mentions_naming_it_beside_another(
+        db, webhook, smtp_server) -> None:
+    # The burst names Zephyr too ("swelled like the Zephyr's"): Zephyr's rule sees it.
+    with SqliteStore(db) as store:
+        burst = [m for m in store.export() if m.source == "schemaorg"]
+        store.upsert([m.with_(brands=("Acme", "Zephyr")) for m in burst])
+    text = WATCHLIST.format(webhook=webhook.url, smtp_port=smtp_server[1]).replace(
+        'type = "negative_spike"\n', 'type = "negative_spike"\nbrands = ["Zephyr"]\n')
+    text = text.replace("[[alerts]]", '[[brands]]\nname = "Zephyr"\nterms = ["Zephyr"]\n\n'
+                        "[[alerts]]", 1)
+    rules = configured_rules(WatchlistFile.model_validate(tomllib.loads(text)),
+                             allow_loopback=True)
+    with open_runner(db, rules) as runner:
+        report = runner.run_once(NOW)
+    assert [(a["subject"], a["observed"]) for a in report.raised] == [("Zephyr", 15)]
