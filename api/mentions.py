@@ -56,6 +56,7 @@ MENTION_COLUMNS = tuple(COLUMN_FIELDS)
 NOT_EXPORTED = frozenset({
     "content_hash", "author.verified", "engagement.score", "sentiment.confidence",
     "sentiment.model", "advocate.signals", "text_sentiment", "aspects", "named",
+    "brand_replies",
 })
 
 

@@ -72,6 +72,13 @@ class NamedBrandOut(BaseModel):
     score: float | None
 
 
+class BrandReplyOut(BaseModel):
+    text: str
+    author: str
+    published_at: datetime | None
+    url: str | None
+
+
 class MentionOut(BaseModel):
     """The record's fields and parts as the API shows them (tests/test_record_shape.py checks
     that they are exactly `Mention`'s)."""
@@ -101,6 +108,7 @@ class MentionOut(BaseModel):
     citations: list[str]  # the URLs an AI answer cites
     named: list[NamedBrandOut]  # the brands an AI answer names, with position and sentiment
     brands: list[str]  # every watched brand it names, `brand` first
+    brand_replies: list[BrandReplyOut]  # the brand's public answers, earliest first
     content_hash: str
 
     @classmethod

@@ -115,6 +115,8 @@ def document(mention: Mention) -> dict[str, Any]:
         "author_name": key(mention.author.name),
         "author_handle": handle_key(mention.author.handle) if mention.author.handle else None,
         "content_hash": mention.content_hash,
+        "first_reply_at": mention.first_reply_at.isoformat() if mention.first_reply_at else None,
+        "replies": len(mention.brand_replies),
         "author_key": author_key(mention),
         "advocate_score": mention.advocate.score if mention.advocate else None,
         "nps_class": mention.nps_class,

@@ -29,6 +29,7 @@ __all__ = [
     "Advocate",
     "Aspect",
     "Author",
+    "BrandReply",
     "Engagement",
     "Kind",
     "Mention",
@@ -200,6 +201,26 @@ class NamedBrand:
         _scrub(self, "name", "excerpt")
 
 
+@dataclass(frozen=True, slots=True)
+class BrandReply:
+    """A public answer to the mention by the brand it is about: the company's reply to a
+    review, or a post by one of the brand's own accounts answering it. `author` is the name
+    shown (the company's or the account's handle); `published_at` is None when the source
+    does not date it."""
+
+    text: str
+    author: str
+    published_at: datetime | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(bool(self.text.strip()), "reply text is empty")
+        _require(self.url is None or urlsplit(self.url).scheme in ("http", "https"),
+                 f"reply url {self.url!r} is not http(s)")
+        object.__setattr__(self, "published_at", _utc(self.published_at, "reply published_at"))
+        _scrub(self, "text", "author", "url")
+
+
 def mention_id(source: str, native_id: str | None, *, url: str = "", author: str = "",
                published_at: datetime | None = None, text: str = "") -> str:
     """Stable id: the source plus its native id, else url + author + date + text."""
@@ -256,6 +277,8 @@ class Mention:
     named: tuple[NamedBrand, ...] = ()  # the brands an AI answer names, in position order
     # Every watched brand the mention names, `brand` first: a comparison counts for each.
     brands: tuple[str, ...] = ()
+    # The brand's public answers to it, earliest first (undated ones last).
+    brand_replies: tuple[BrandReply, ...] = ()
 
     def __post_init__(self) -> None:
         _scrub(self, "url", "text", "title", "lang", "brand")
@@ -268,6 +291,13 @@ class Mention:
         _require(self.nps_class is None or self.nps_class in _NPS, f"nps_class {self.nps_class!r}")
         object.__setattr__(self, "published_at", _utc(self.published_at, "published_at"))
         object.__setattr__(self, "collected_at", _utc(self.collected_at, "collected_at"))
+        object.__setattr__(self, "brand_replies",
+                           tuple(sorted(self.brand_replies, key=_reply_order)))
+
+    @property
+    def first_reply_at(self) -> datetime | None:
+        """When the brand first answered it (None if never, or only undated replies)."""
+        return self.brand_replies[0].published_at if self.brand_replies else None
 
     def _settle_brands(self) -> None:
         """`brand` and `brands` agree: either one given sets the other (a record written
@@ -331,6 +361,7 @@ class Mention:
         data["citations"] = list(self.citations)
         data["named"] = [asdict(named) for named in self.named]
         data["brands"] = list(self.brands)
+        data["brand_replies"] = [_reply_dict(reply) for reply in self.brand_replies]
         if self.advocate is not None:
             data["advocate"]["signals"] = list(self.advocate.signals)
         return data
@@ -356,9 +387,25 @@ class Mention:
             d["citations"] = tuple(d.get("citations") or ())
             d["named"] = tuple(NamedBrand(**n) for n in d.get("named") or ())
             d["brands"] = tuple(d.get("brands") or ())
+            d["brand_replies"] = tuple(_reply_from(r) for r in d.get("brand_replies") or ())
             for key in ("published_at", "collected_at"):
                 if isinstance(d.get(key), str):
                     d[key] = datetime.fromisoformat(d[key])
             return cls(**d)
         except (KeyError, TypeError) as exc:
             raise RecordError(f"not a mention record: {exc}") from exc
+
+
+def _reply_order(reply: BrandReply) -> tuple[bool, datetime]:
+    return (reply.published_at is None, reply.published_at or datetime.max.replace(tzinfo=UTC))
+
+
+def _reply_dict(reply: BrandReply) -> dict[str, Any]:
+    data = asdict(reply)
+    data["published_at"] = reply.published_at.isoformat() if reply.published_at else None
+    return data
+
+
+def _reply_from(data: dict[str, Any]) -> BrandReply:
+    at = data.get("published_at")
+    return BrandReply(**{**data, "published_at": datetime.fromisoformat(at) if at else None})

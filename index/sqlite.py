@@ -97,6 +97,7 @@ from index.record import (
     Advocate,
     Aspect,
     Author,
+    BrandReply,
     Engagement,
     Mention,
     NamedBrand,
@@ -114,8 +115,8 @@ __all__ = ["SqliteStore"]
 # no kind, persona or title_terms, and neither stems nor characters (no stemming, no
 # one-character Chinese queries); 7 had no content_hash column, and its records' hashes
 # kept the tracking parameters of links; 8 had no advocate and NPS columns; 9 kept one brand
-# per mention.
-_VERSION = 10
+# per mention; 10 had no brand replies (first_reply_at, replies).
+_VERSION = 11
 _FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
@@ -147,6 +148,8 @@ _SCHEMA = (
     stems TEXT NOT NULL,    -- the stems of `terms`, one for one
     chars TEXT NOT NULL,    -- the CJK characters of `terms`
     content_hash TEXT NOT NULL,  -- Mention.content_hash: equal for duplicates
+    first_reply_at REAL,    -- Mention.first_reply_at, epoch seconds
+    replies INTEGER NOT NULL,  -- how many brand replies it has
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
 )""",
     # Export's order, and the date range; (brand, published_at, sentiment) answers a
@@ -209,7 +212,7 @@ _COLUMNS = (
     "id", "source", "source_domain", "kind", "brand", "brands", "lang", "sentiment",
     "text_sentiment", "rating", "published_at", "author_name", "author_handle", "aspects",
     "advocate_score", "persona", "nps_class", "nps_estimated", "title_terms", "terms", "tags",
-    "stems", "chars", "content_hash", "record",
+    "stems", "chars", "content_hash", "first_reply_at", "replies", "record",
 )
 #: The columns of the text index, in its order.
 _FTS_COLUMNS = ("terms", "tags", "stems", "chars")
@@ -300,10 +303,11 @@ def _brand_tag(brand: str) -> str:
 
 
 _Part = TypeVar("_Part", Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect,
-                 NamedBrand)
+                 NamedBrand, BrandReply)
 _PARTS: dict[type, tuple[str, ...]] = {
     cls: tuple(part.name for part in fields(cls))
-    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect, NamedBrand)
+    for cls in (Mention, Author, Rating, Engagement, Sentiment, Advocate, Aspect, NamedBrand,
+                BrandReply)
 }
 
 
@@ -326,6 +330,7 @@ _SENTIMENT = _object(Sentiment)
 _ADVOCATE = _object(Advocate)
 _ASPECT = _object(Aspect)
 _NAMED = _object(NamedBrand)
+_REPLY = _object(BrandReply)
 
 
 def _text_or_null(value: str | None) -> str:
@@ -378,6 +383,9 @@ def _dump(mention: Mention) -> str:
                                  _number_or_null(n.score))
                        for n in m.named) + "]",
         _texts(m.brands),
+        "[" + ",".join(_REPLY % (encode_basestring(r.text), encode_basestring(r.author),
+                                 _moment(r.published_at), _text_or_null(r.url))
+                       for r in m.brand_replies) + "]",
     )
 
 
@@ -414,6 +422,8 @@ def _row(mention: Mention) -> tuple[object, ...]:
         " ".join(stems),
         " ".join(chars),
         mention.content_hash,
+        mention.first_reply_at.timestamp() if mention.first_reply_at else None,
+        len(mention.brand_replies),
         _dump(mention),
     )
 
@@ -488,10 +498,17 @@ def _restored_mention(data: dict[str, Any]) -> Mention:
     data["named"] = tuple(_restored(NamedBrand, {"score": None, **named})
                           for named in data["named"])
     data["brands"] = tuple(data["brands"])  # a record from before `brands` is read by from_dict
+    data["brand_replies"] = tuple(_restored_reply(r) for r in data["brand_replies"])
     data["collected_at"] = datetime.fromisoformat(data["collected_at"])
     if data["published_at"] is not None:
         data["published_at"] = datetime.fromisoformat(data["published_at"])
     return _restored(Mention, data)
+
+
+def _restored_reply(data: dict[str, Any]) -> BrandReply:
+    if data["published_at"] is not None:
+        data["published_at"] = datetime.fromisoformat(data["published_at"])
+    return _restored(BrandReply, data)
 
 
 def _load(record: str) -> Mention:

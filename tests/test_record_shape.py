@@ -25,6 +25,7 @@ from index.record import (
     Advocate,
     Aspect,
     Author,
+    BrandReply,
     Engagement,
     Mention,
     NamedBrand,
@@ -53,6 +54,9 @@ FULL = Mention.create(
     named=(NamedBrand("Acme", 1, "1. Acme: 电池 ok", "positive", 0.8125),
            NamedBrand("Zephyr", 2, "2. Zephyr \u2028 fine")),
     brands=("Acme", "Zephyr \u2028 Co"),
+    brand_replies=(BrandReply("Sorry \u2028 \"Ann\"", "Acme Support",
+                              datetime(2026, 10, 3, 9, tzinfo=UTC), "https://shop.example/r/1#re"),
+                   BrandReply("Undated", "@acme")),
 )
 
 

@@ -20,7 +20,7 @@ import pytest
 
 import index
 from index.errors import BackendUnavailable, StoreError
-from index.record import Advocate, Aspect, Author, Engagement, Mention, Rating
+from index.record import Advocate, Aspect, Author, BrandReply, Engagement, Mention, Rating
 from index.sqlite import SqliteStore
 
 
@@ -270,7 +270,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -348,7 +348,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
         assert _index_agrees_with_rows(db)
 
 
@@ -374,17 +374,19 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
 
 
-def _back_to_version(path: Path, version: int, field: str) -> None:
-    """Make the file at `path` what schema `version` wrote: without `field`, the column and
-    the record key that the next version added."""
+def _back_to_version(path: Path, version: int, field: str,
+                     columns: tuple[str, ...] | None = None) -> None:
+    """Make the file at `path` what schema `version` wrote: without `field`, the record key
+    that the next version added, and its `columns` (by default the one named `field`)."""
     with sqlite3.connect(path, isolation_level=None) as db:
-        db.execute(f"ALTER TABLE mentions DROP COLUMN {field}")
+        for column in (field,) if columns is None else columns:
+            db.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
         for mention_id, record in db.execute("SELECT id, record FROM mentions").fetchall():
             old = {k: v for k, v in json.loads(record).items() if k != field}
             db.execute("UPDATE mentions SET record = ? WHERE id = ?", (json.dumps(old), mention_id))
@@ -407,7 +409,7 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
 
 
 def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
@@ -429,7 +431,7 @@ def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
         assert [(c.brand, c.nps_class, c.count) for c in again.nps_days("brand:acme")] == [
             ("Acme", "promoter", 1)]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
 
 
 def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_named(
@@ -448,7 +450,7 @@ def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_n
         assert again.count('brand:"globex corp"') == 3
         assert again.count("battery brand:globex") == 0  # an exact brand, not a prefix
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -492,7 +494,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
         assert again.count("aspect:battery:negative") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
 
 
 def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
@@ -509,7 +511,7 @@ def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_t
     with SqliteStore(path) as again:
         assert again.count("kind:review persona:educator title:battery") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
 
 
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
@@ -535,7 +537,7 @@ def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
         assert again.count("overheating") == again.count("裂") == 1
         assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (10,)
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
         assert _index_agrees_with_rows(db)
 
 
@@ -557,3 +559,20 @@ def test_a_file_of_version_7_hashes_again_so_tracked_copies_are_duplicates(
     with SqliteStore(path) as again:
         assert again.count("ships", index.Filters(collapse=True)) == 1
         assert again.count("ships") == 2
+
+
+def test_a_file_of_version_10_gets_the_reply_columns_and_answered_mentions_count(
+    store: SqliteStore, path: Path, corpus: dict[str, Mention]
+) -> None:
+    store.close()
+    _back_to_version(path, 10, "brand_replies", ("first_reply_at", "replies"))
+    with SqliteStore(path) as again:
+        battery = corpus["acme_battery"]
+        assert again.get(battery.id) == battery
+        answered = battery.with_(brand_replies=(
+            BrandReply("Sorry to hear it", "Acme", datetime(2026, 3, 2, tzinfo=UTC)),))
+        again.upsert([answered])
+        assert again.get(battery.id) == answered
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("SELECT count(*) FROM mentions WHERE replies > 0").fetchone() == (1,)
