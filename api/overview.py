@@ -113,6 +113,13 @@ class AspectOut(BaseModel):
     query: str
 
 
+class TermOut(BaseModel):
+    term: str
+    count: int  # the brand's mentions in the period that hold it
+    previous: int  # ... in the period before
+    query: str
+
+
 class AlertOut(BaseModel):
     rule: str
     summary: str
@@ -148,6 +155,7 @@ class OverviewOut(BaseModel):
     nps: NpsOut
     share_of_voice: list[ShareOut]
     aspects: list[AspectOut]
+    rising: list[TermOut]  # words far more frequent than in the period before
     alerts: list[AlertOut]
     advocates: list[AdvocateOut]
     coverage: list[CoverageOut]
@@ -298,6 +306,16 @@ def _aspects(counter: _Counter) -> list[AspectOut]:
     return sorted(rows, key=lambda row: (-row.count, row.aspect))[:_TOP]
 
 
+def _rising(counter: _Counter, period: PeriodOut) -> list[TermOut]:
+    """The words of the brand's mentions in the period that were rare in the period
+    before (significant terms, as a spike is explained): what people started to say."""
+    before = Filters(brand=counter.name, since=period.previous_since, until=period.since)
+    found = counter.store.significant_terms(counter.now, _COLLAPSED, background=before,
+                                            size=_TOP)
+    return [TermOut(term=b.key, count=b.count, previous=b.background or 0,
+                    query=_and(counter.now, _quoted(b.key))) for b in found]
+
+
 def _alerts(alerts: Iterable[StoredAlert], brand: str, period: PeriodOut) -> list[AlertOut]:
     rows = []
     for stored in alerts:
@@ -387,8 +405,8 @@ def overview(store: MentionStore, brand: str, period: PeriodOut, *,
         sentiment=_sentiment(counter, volume.count), rating=_rating(counter),
         reviews=_velocity(counter, period.days), nps=_nps(counter),
         share_of_voice=_share_of_voice(store, brands, period), aspects=_aspects(counter),
-        alerts=_alerts(alerts, label, period), advocates=_advocates(counter),
-        coverage=_coverage(counter, runs))
+        rising=_rising(counter, period), alerts=_alerts(alerts, label, period),
+        advocates=_advocates(counter), coverage=_coverage(counter, runs))
 
 
 # --- routes ---------------------------------------------------------------------------------

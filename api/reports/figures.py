@@ -21,7 +21,7 @@ from typing import Any
 from api.alerts.explain import Example
 from api.reports.options import Period
 from index.backend import Filters, Interval, MentionStore, aspect_counts
-from index.query import Field, Node, parse
+from index.query import Field, Node, Phrase, parse
 from index.record import SENTIMENT_LABELS, Mention
 
 __all__ = [
@@ -89,7 +89,7 @@ class Chart:
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    key: str  # volume, sentiment, rating, nps, share_of_voice, aspects, advocates, alerts
+    key: str  # volume, sentiment, rating, nps, share_of_voice, aspects, rising, advocates, alerts
     title: str
     value: str  # the headline: "55 mentions"
     line: str  # what changed and why, in one sentence
@@ -314,6 +314,21 @@ def _aspects(r: _Reader) -> Figure:
                   rows=(("aspect", "mentions", "negative", "before"), *rows), chart=chart)
 
 
+def _rising(r: _Reader) -> Figure:
+    found = r.store.significant_terms("", r.filters(r.window),
+                                      background=r.filters(r.previous), size=TOP)
+    if not found:
+        return Figure("rising", "Rising terms", "none",
+                      f"Nothing was said much more often than in {r.previous.label}.")
+    first = found[0]
+    line = (f"Said far more often than in {r.previous.label}: {first.key} "
+            f"({_count(first.count, 'mention')}, {first.background or 0} before).")
+    return Figure("rising", "Rising terms", first.key, line,
+                  r.examples(Phrase(first.key)),
+                  rows=(("term", "mentions", "before"),
+                        *((b.key, str(b.count), str(b.background or 0)) for b in found)))
+
+
 def _advocates(r: _Reader) -> Figure:
     leads = r.store.advocates("", r.filters(r.window), size=TOP)
     if not leads:
@@ -367,6 +382,6 @@ def build_report(store: MentionStore, brand: str, period: Period, *, now: dateti
     reader = _Reader(store, brand, window, previous, period)
     reader.brand = brand = reader.brand_name(brand.casefold())  # "acme" asked, "Acme" shown
     figures = (_volume(reader), _sentiment(reader), _rating(reader), _nps(reader),
-               _share_of_voice(reader), _aspects(reader), _advocates(reader),
+               _share_of_voice(reader), _aspects(reader), _rising(reader), _advocates(reader),
                _alerts(reader, list(alerts)))
     return Report(brand, period, window, previous, figures)

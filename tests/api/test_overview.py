@@ -159,7 +159,7 @@ def _queries(found: dict[str, Any]) -> Iterator[tuple[str, int]]:
     yield found["nps"]["rated_query"], found["nps"]["rated"]["total"]
     yield found["nps"]["estimated_query"], found["nps"]["all"]["total"] - found["nps"]["rated"][
         "total"]
-    for part in ("sentiment", "share_of_voice", "aspects", "coverage"):
+    for part in ("sentiment", "share_of_voice", "aspects", "rising", "coverage"):
         yield from ((row["query"], row.get("count", row.get("mentions"))) for row in found[part])
     yield from ((row["query"], row["count"]) for row in found["rating"]["stars"])
     yield from ((row["query"], row["observed"]) for row in found["alerts"])
@@ -222,3 +222,21 @@ def test_a_comparison_counts_once_in_each_brands_nps(tmp_path: Path) -> None:
     # Acme had 6 in November, Zephyr 1: the comparison adds one promoter to each.
     assert (acme["total"], acme["promoters"]) == (7, 3)
     assert (zephyr["total"], zephyr["promoters"]) == (2, 1)
+
+
+def test_rising_terms_are_what_the_period_says_that_the_period_before_did_not(
+        tmp_path: Path) -> None:
+    db = tmp_path / "mentions.db"
+    said = [_mention(20 + n, 10 + n, "negative").with_(text=text) for n, text in enumerate((
+        "The strap broke after a week.", "Strap snapped, Acme.", "Another broken strap!",
+        "The battery lasts long."))]
+    before = [_mention(30 + n, 10 + n, "positive", month=10).with_(text=text)
+              for n, text in enumerate(("The battery lasts long.", "Battery is fine.",
+                                        "Good battery and strap."))]
+    with SqliteStore(db) as store:
+        store.upsert([*said, *before])
+    with TestClient(create_app(Settings(db=db, auth=False))) as c:
+        found = c.get("/overview", params=NOVEMBER).json()
+        rising = {t["term"]: (t["count"], t["previous"]) for t in found["rising"]}
+        assert rising == {"strap": (3, 1)}  # "battery" was said as much before
+        assert _found(c, found["rising"][0]["query"]) == 3

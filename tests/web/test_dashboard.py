@@ -439,13 +439,13 @@ def test_the_overview_is_the_home_view_and_each_figure_links_to_its_mentions(
     sign_in(page, site, hash_="")
     expect(page.locator("#view-overview")).to_be_visible()
     tiles = page.locator("#overview-tiles .tile")
-    expect(tiles).to_have_count(10)
+    expect(tiles).to_have_count(11)
     # The 30 days to the newest mention (12 October), against the 30 before.
     expect(page.locator("#overview-tiles h2")).to_contain_text("2026-09-13 to 2026-10-12")
     expect(tiles.first.locator(".figure")).to_have_text(re.compile(r"^[1-9]\d*$"))
     expect(tiles.filter(has_text="Alerts").locator("li")).to_contain_text(
         "1 negative mention of Acme on 7 October")
-    for n in range(10):  # every tile leads to mentions or to the view that has them
+    for n in range(11):  # every tile leads to mentions or to the view that has them
         expect(tiles.nth(n).locator("a").first).to_be_attached()
     assert _figures_match_their_mentions(page) >= 15
 

@@ -96,6 +96,12 @@ function aspectsTile(o) {
   ], "No aspect named in this period.", viewLink("timeline", "Timeline")));
 }
 
+function risingTile(o) {
+  return tile("Rising terms", null, rows(o.rising, (t) => [
+    `${t.term}: `, mentionsLink(t.query, t.count), ` · ${t.previous} before`,
+  ], "Nothing said much more than in the period before.", viewLink("timeline", "Timeline")));
+}
+
 function alertsTile(o) {
   return tile("Alerts", String(o.alerts.length), rows(o.alerts, (a) => [
     `${a.summary} (${formatTime(a.window_start)}) · `,
@@ -132,7 +138,7 @@ function tiles(o) {
     tile("Mentions", String(o.volume.count), versus(o.volume),
          mentionsLink(o.volume.query, o.volume.count)),
     sentimentTile(o), ratingTile(o.rating), reviewsTile(o.reviews), npsTile(o.nps),
-    shareTile(o), aspectsTile(o), alertsTile(o), advocatesTile(o), coverageTile(o),
+    shareTile(o), aspectsTile(o), risingTile(o), alertsTile(o), advocatesTile(o), coverageTile(o),
   ];
 }
 

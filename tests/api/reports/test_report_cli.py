@@ -30,7 +30,7 @@ def test_json_figures_say_what_changed_and_link_the_mentions(db: Path) -> None:
     assert (report["label"], report["previous"]) == ("2026-W46", "2026-W45")
     figures = {f["key"]: f for f in report["figures"]}
     assert list(figures) == ["volume", "sentiment", "rating", "nps", "share_of_voice",
-                             "aspects", "advocates", "alerts"]
+                             "aspects", "rising", "advocates", "alerts"]
     assert figures["volume"]["line"] == "Mentions rose from 10 to 15 (+50%) against 2026-W45."
     assert figures["sentiment"]["line"] == ("Negative mentions rose from 4 to 11; most about "
                                             "charging.")
