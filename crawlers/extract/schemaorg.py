@@ -55,6 +55,9 @@ _BUSINESS_TYPES = frozenset({"Organization", "Corporation", "LocalBusiness", "On
                              "OnlineStore", "Store", "Brand", "Hotel", "LodgingBusiness",
                              "Restaurant", "FoodEstablishment", "ProfessionalService"})
 _REPLY_KEYS = ("comment", "review")
+# Brand names read from a page: real pages name one or two; a hostile page's thousands would
+# make checking each answer's author a long search.
+_MAX_PAGE_BRANDS = 20
 _JSONLD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]')
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _log = logging.getLogger(__name__)
@@ -252,7 +255,7 @@ def _page_brands(every: list[Node], nodes: dict[str, Node]) -> list[str]:
     names = [_name_of(n.get(key), nodes) for n in every for key in ("brand", "manufacturer")]
     names += [_string(item, "name") for item in reviewed
               if isinstance(item, dict) and _types(item) & _BUSINESS_TYPES]
-    return [name for name in names if name]
+    return list(dict.fromkeys(name for name in names if name))[:_MAX_PAGE_BRANDS]
 
 
 def _page_scale(every: Iterable[Node], nodes: dict[str, Node]) -> float | None:
