@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import islice
@@ -21,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawlers.extract.brands import is_brand_account
 from crawlers.signals import index_written
-from index.record import Advocate, Aspect, Author, Mention, Sentiment
+from index.record import Advocate, Aspect, Mention, Sentiment
 from index.stores import open_configured
 from sentiment import SentimentResult
 from sentiment.advocates import Post, assess_author
@@ -88,15 +88,6 @@ class DedupePipeline:
 
 def _sentiment(result: SentimentResult) -> Sentiment:
     return Sentiment(result.label, result.score, result.confidence, result.model)
-
-
-def _squash(value: str) -> str:
-    return re.sub(r"[\W_]+", "", value.casefold())
-
-
-def is_brand_account(author: Author, brand: str) -> bool:
-    """Whether the author is the brand itself ("Acme Newsroom", @acme): never its advocate."""
-    return any(_squash(brand) in _squash(name) for name in (author.handle, author.name) if name)
 
 
 def _may_advocate(mention: Mention) -> bool:

@@ -2,7 +2,9 @@
 (`/{country}/rss/customerreviews/page={n}/id={app}/sortby=mostrecent/json`).
 
 Every value is wrapped as `{"label": ...}`; a page with one review has `entry` as an
-object, not a list; the feed stops at page 10 (500 reviews) per country.
+object, not a list; the feed stops at page 10 (500 reviews) per country. An entry carries
+the review only (id, author, title, content, rating, app version, votes), never the
+developer's response, so App Store reviews have no `brand_replies`.
 """
 
 from __future__ import annotations

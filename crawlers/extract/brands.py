@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from index.record import Mention
+    from index.record import Author, Mention
     from index.watchlist import Brand
 
-__all__ = ["matches", "naming_all"]
+__all__ = ["is_brand_account", "matches", "naming_all"]
 
 
 def matches(brands: Sequence[Brand], text: str) -> list[tuple[Brand, tuple[str, ...]]]:
@@ -29,3 +30,15 @@ def naming_all(mention: Mention, watched: Sequence[Brand]) -> Mention:
     found = (*mention.matched_terms, *(term for _, terms in others for term in terms))
     return mention.with_(brands=(mention.brand, *(brand.name for brand, _ in others)),
                          matched_terms=tuple(dict.fromkeys(found)))
+
+
+def _squash(value: str) -> str:
+    return re.sub(r"[\W_]+", "", value.casefold())
+
+
+def is_brand_account(author: Author, brand: str) -> bool:
+    """Whether the author is the brand itself ("Acme Newsroom", @acme): never its advocate,
+    and its answers to a review are the brand's replies. A brand name of no letters or digits
+    names no one."""
+    key = _squash(brand)
+    return bool(key) and any(key in _squash(name) for name in (author.handle, author.name) if name)

@@ -4,6 +4,9 @@ Nothing here is a published format: positions in nested arrays were read from re
 responses and change without notice. So this module checks every position it uses and
 raises `PlayFormatChanged` on any surprise, never returning nothing in silence; the canary
 test (tests/crawlers/test_extract_googleplay.py) fails first when Google changes it.
+
+The developer's reply sits at position 7 of a review row: `[developer name, text, [epoch
+seconds, nanos]]` (google-play-scraper's `replyContent` and `repliedAt`), or null.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from crawlers.extract.dates import parse_date
 from crawlers.extract.jsonapi import as_int, with_params
 from crawlers.extract.language import detect_lang
 from crawlers.extract.rating import infer_rating
-from index.record import Author, Engagement, Mention
+from index.record import Author, BrandReply, Engagement, Mention
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -108,7 +111,21 @@ def _review(row: Any, url: str, app_id: str, lang: str, brand: str | None,
         rating=infer_rating(stars, 5, 1),
         engagement=Engagement(likes=as_int(_at(row, 6))),
         brand=brand,
+        brand_replies=_reply(row, url, brand),
     )
+
+
+def _reply(row: list[Any], url: str, brand: str | None) -> tuple[BrandReply, ...]:
+    """The developer's reply to the review, if any; its time may be missing."""
+    reply = _at(row, 7)
+    if reply is None:
+        return ()
+    developer, text, seconds = _at(reply, 0), _at(reply, 1), _at(reply, 2, 0)
+    if not (isinstance(text, str) and text.strip() and isinstance(developer, str | None)
+            and isinstance(seconds, int | None)):
+        raise PlayFormatChanged(f"{url}: developer reply not as recorded: {str(reply)[:200]}")
+    return (BrandReply(text=text.strip(), author=developer or brand or "",
+                       published_at=parse_date(seconds)),)
 
 
 def extract_reviews(body: bytes, url: str, *, app_id: str, lang: str, brand: str | None = None,

@@ -4,12 +4,17 @@ Reviews sit under a `Product`/`LocalBusiness`/`Recipe`/... `review`, stand alone
 `itemReviewed`, or live in an `@graph` whose nodes refer to each other by `@id`; all are
 found by walking every item on the page. RDFa is skipped: slow, and it found nothing extra
 on real pages.
+
+Answers to a review sit in its `comment` (`Comment` items) or `review` property. Those whose
+author names the brand (the reviewed item's `brand` or `manufacturer`, the reviewed business
+itself, or a name the caller watches) are kept on the review as its `brand_replies`; other
+people's answers are not the brand's and are not kept. Neither is a review of its own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,12 +23,13 @@ from urllib.parse import urljoin
 import extruct
 from lxml import etree
 
+from crawlers.extract.brands import is_brand_account
 from crawlers.extract.dates import parse_date
 from crawlers.extract.language import detect_lang, language_tag
 from crawlers.extract.links import PageLinks, extract_links, links_of
 from crawlers.extract.markup import absolute_url, html_to_text, parse_html
 from crawlers.extract.rating import infer_rating
-from index.record import Author, Mention, Rating, RecordError
+from index.record import Author, BrandReply, Mention, Rating, RecordError
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -44,6 +50,14 @@ MAX_REVIEWS = 1000
 
 _REVIEW_TYPES = frozenset({"Review", "UserReview", "CriticReview", "EmployerReview"})
 _RATED_TYPES = _REVIEW_TYPES | {"AggregateRating"}
+# A reviewed item of these types is the business itself: its own answers are the brand's.
+_BUSINESS_TYPES = frozenset({"Organization", "Corporation", "LocalBusiness", "OnlineBusiness",
+                             "OnlineStore", "Store", "Brand", "Hotel", "LodgingBusiness",
+                             "Restaurant", "FoodEstablishment", "ProfessionalService"})
+_REPLY_KEYS = ("comment", "review")
+# Brand names read from a page: real pages name one or two; a hostile page's thousands would
+# make checking each answer's author a long search.
+_MAX_PAGE_BRANDS = 20
 _JSONLD_SCRIPTS = etree.XPath('//script[@type="application/ld+json"]')
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _log = logging.getLogger(__name__)
@@ -58,6 +72,7 @@ class _Page:
     best: float | None  # the page's rating scale, for reviews that do not state theirs
     nodes: dict[str, Node]  # JSON-LD nodes by @id, to follow references
     brand: str | None
+    brand_names: tuple[str, ...]  # whoever writes under one of these is the brand
     collected_at: datetime
 
 
@@ -66,11 +81,14 @@ def extract_reviews(
     url: str,
     *,
     brand: str | None = None,
+    brand_names: Sequence[str] = (),
     collected_at: datetime | None = None,
     encoding: str | None = None,
     on_error: OnError | None = None,
 ) -> Iterator[Mention]:
-    """Each review with text on the page, once, in page order (JSON-LD before microdata).
+    """Each review with text on the page, once, in page order (JSON-LD before microdata),
+    with the brand's answers to it. `brand_names` (e.g. the watched brand's name and terms)
+    name the brand beyond what the page itself says.
 
     `encoding` (e.g. the HTTP header's) wins over the page's own declaration. A broken
     JSON-LD block or microdata tree loses only itself, reported through `on_error`.
@@ -78,7 +96,7 @@ def extract_reviews(
     report = on_error or _warn
     root = _parse(body, url, encoding, report)
     if root is not None:
-        yield from _reviews_of(root, url, brand, collected_at, report)
+        yield from _reviews_of(root, url, brand, brand_names, collected_at, report)
 
 
 def extract_page(
@@ -86,6 +104,7 @@ def extract_page(
     url: str,
     *,
     brand: str | None = None,
+    brand_names: Sequence[str] = (),
     collected_at: datetime | None = None,
     encoding: str | None = None,
     on_error: OnError | None = None,
@@ -96,7 +115,7 @@ def extract_page(
     root = _parse(body, url, encoding, report)
     if root is None:
         return [], PageLinks(None, ())
-    reviews = list(_reviews_of(root, url, brand, collected_at, report))
+    reviews = list(_reviews_of(root, url, brand, brand_names, collected_at, report))
     return reviews, links_of(root, url)
 
 
@@ -105,11 +124,14 @@ def _parse(body: bytes, url: str, encoding: str | None, report: OnError) -> Html
                       on_truncate=lambda reason, detail: report(reason, f"{url}: {detail}"))
 
 
-def _reviews_of(root: HtmlElement, url: str, brand: str | None,
+def _reviews_of(root: HtmlElement, url: str, brand: str | None, brand_names: Sequence[str],
                 collected_at: datetime | None, report: OnError) -> Iterator[Mention]:
     every = list(_walk(_structured_items(root, url, report)))
     nodes = {n["@id"]: n for n in every if isinstance(n.get("@id"), str) and _has_content(n)}
-    reviews = [_resolve(n, nodes) for n in every if _types(n) & _REVIEW_TYPES]
+    found = [_resolve(n, nodes) for n in every if _types(n) & _REVIEW_TYPES]
+    # An answer typed `Review` (under a review's `review`) is an answer, not a review.
+    answers = {id(reply) for review in found for reply in _replies(review, nodes)}
+    reviews = [review for review in found if id(review) not in answers]
     if len(reviews) > MAX_REVIEWS:
         report("too_many_reviews", f"{url}: {len(reviews)} reviews, the first {MAX_REVIEWS} read")
         del reviews[MAX_REVIEWS:]
@@ -119,6 +141,7 @@ def _reviews_of(root: HtmlElement, url: str, brand: str | None,
         best=_page_scale(every, nodes),
         nodes=nodes,
         brand=brand,
+        brand_names=(*brand_names, *([brand] if brand else []), *_page_brands(every, nodes)),
         collected_at=collected_at or datetime.now(UTC),
     )
     seen: set[str] = set()
@@ -215,6 +238,26 @@ def _rating_fields(node: Node, nodes: dict[str, Node]) -> tuple[Any, Any, Any]:
     return rating, None, None
 
 
+def _name_of(value: Any, nodes: dict[str, Node]) -> str | None:
+    """The name of a `brand`/`manufacturer`: an object, a reference or a plain string."""
+    value = _resolve(_first(value), nodes)
+    if isinstance(value, dict):
+        return _string(value, "name")
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _page_brands(every: list[Node], nodes: dict[str, Node]) -> list[str]:
+    """The names the page says the brand goes by: every `brand` and `manufacturer`, and a
+    reviewed business (a hotel, a shop) itself."""
+    reviewed = [_resolve(_first(n.get("itemReviewed")), nodes) for n in every
+                if _types(n) & _REVIEW_TYPES]
+    reviewed += [n for n in every if "review" in n or "aggregateRating" in n]
+    names = [_name_of(n.get(key), nodes) for n in every for key in ("brand", "manufacturer")]
+    names += [_string(item, "name") for item in reviewed
+              if isinstance(item, dict) and _types(item) & _BUSINESS_TYPES]
+    return list(dict.fromkeys(name for name in names if name))[:_MAX_PAGE_BRANDS]
+
+
 def _page_scale(every: Iterable[Node], nodes: dict[str, Node]) -> float | None:
     """The widest scale any rating on the page states or implies, so that "3" next to a
     "9" with no `bestRating` reads 3/10, not 3/5."""
@@ -280,4 +323,27 @@ def _mention(review: Node, page: _Page) -> Mention | None:
         lang=detect_lang(text, _declared_lang(review, page)),
         rating=_rating(review, page),
         brand=page.brand,
+        brand_replies=tuple(_brand_replies(review, page)),
     )
+
+
+def _replies(review: Node, nodes: dict[str, Node]) -> list[Node]:
+    """The answers to a review: its `comment`s and `review`s, references followed."""
+    values = (review.get(key) for key in _REPLY_KEYS)
+    answers = (_resolve(v, nodes) for value in values
+               for v in (value if isinstance(value, list) else [value]))
+    return [answer for answer in answers if isinstance(answer, dict) and _has_content(answer)]
+
+
+def _brand_replies(review: Node, page: _Page) -> Iterator[BrandReply]:
+    """The review's answers written by the brand (`_Page.brand_names`), with text."""
+    for answer in _replies(review, page.nodes):
+        author = _author(_resolve(_first(answer.get("author")), page.nodes), page.url)
+        text = html_to_text(_string(answer, "text") or _string(answer, "reviewBody")
+                            or _string(answer, "description") or "")
+        if text and any(is_brand_account(author, name) for name in page.brand_names):
+            yield BrandReply(
+                text=text, author=author.name,
+                published_at=parse_date(_first(answer.get("datePublished")))
+                or parse_date(_first(answer.get("dateCreated"))),
+                url=absolute_url(page.url, _string(answer, "url")))

@@ -1,8 +1,9 @@
 """Trustpilot reviews of a company (`/review/{domain}`), read from the page's
 `<script id="__NEXT_DATA__">` JSON (`props.pageProps.reviews[]`), paged with `?page=N`.
 
-Logged-out visitors see the first 10 pages. The company's reply (`reply.message`) is the
-company speaking, not a mention, and is not kept.
+Logged-out visitors see the first 10 pages. The company's reply (`reply.message`, dated by
+`reply.publishedDate`) is not a mention of its own: it is kept on the review it answers, as
+a `BrandReply` by the company's name on Trustpilot (`pageProps.businessUnit.displayName`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from crawlers.extract.jsonapi import as_int, build_each, warn, with_params
 from crawlers.extract.language import detect_lang
 from crawlers.extract.markup import parse_html
 from crawlers.extract.rating import infer_rating
-from index.record import Author, Engagement, Mention
+from index.record import Author, BrandReply, Engagement, Mention
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -68,6 +69,7 @@ def extract_reviews(
         report("shape", f"{url}: pageProps.reviews is not a list")
         reviews = []
     collected = collected_at or datetime.now(UTC)
+    company = _company(props or {}, brand)
 
     def build(review: dict[str, Any]) -> Mention | None:
         text = (review.get("text") or "").strip()
@@ -95,9 +97,26 @@ def extract_reviews(
             rating=rating,
             engagement=Engagement(likes=as_int(review.get("likes"))),
             brand=brand,
+            brand_replies=_reply(review.get("reply"), company),
         )
 
     return build_each(reviews, url, build, report)
+
+
+def _company(props: dict[str, Any], brand: str | None) -> str:
+    """The name the company replies under: its Trustpilot name, else the watched brand's."""
+    unit = props.get("businessUnit")
+    name = unit.get("displayName") if isinstance(unit, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else brand or ""
+
+
+def _reply(reply: Any, company: str) -> tuple[BrandReply, ...]:
+    """The company's reply to a review (Trustpilot allows one); none when it has no text."""
+    message = reply.get("message") if isinstance(reply, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        return ()
+    return (BrandReply(text=message.strip(), author=company,
+                       published_at=parse_date(reply.get("publishedDate"))),)
 
 
 def next_page(body: bytes, url: str) -> str | None:

@@ -64,7 +64,7 @@ class SchemaOrgSpider(scrapy.Spider):
 
     def parse(self, response: Response, brand: Brand, source: SchemaOrgSource) -> Iterator[Any]:
         mentions, (next_page, links) = extract_page(
-            response.body, response.url, brand=brand.name,
+            response.body, response.url, brand=brand.name, brand_names=brand.terms,
             encoding=getattr(response, "encoding", None), on_error=self._count_error)
         for mention in mentions:
             terms = brand.match(f"{mention.title or ''} {mention.text}")

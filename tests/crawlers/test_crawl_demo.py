@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,6 +94,16 @@ def test_the_exact_reviews_are_indexed(crawled: Crawled,
         for m in crawled.mentions if m.source == "schemaorg")
     assert found == sorted(row[:4] for row in demo_expected("| page | author |"))
     assert not any("/private/" in m.url for m in crawled.mentions)  # robots.txt obeyed
+
+
+def test_the_brands_replies_are_stored_on_the_reviews_they_answer(
+        crawled: Crawled, demo_expected: Callable[[str], list[list[str]]]) -> None:
+    found = sorted([urlsplit(m.url).path.lstrip("/"), m.author.name, reply.author]
+                   for m in crawled.mentions for reply in m.brand_replies)
+    assert found == sorted([row[0], row[1], row[3]] for row in demo_expected("| page | reviewer |"))
+    [tom] = [m for m in crawled.mentions if m.author.name == "Tom Becker"]
+    assert tom.first_reply_at and tom.published_at
+    assert tom.first_reply_at - tom.published_at == timedelta(hours=1, minutes=30)
 
 
 def test_brands_come_from_the_watchlist(crawled: Crawled,

@@ -31,10 +31,17 @@ def _review_row(page: str, m: Mention) -> list[str]:
     return [page, m.author.name, rating, m.lang or "", _when(m), m.title or ""]
 
 
+def _brand_of(page: str) -> Brand:
+    """The watched brand whose crawl reaches the page (api/demo.py's watchlist)."""
+    return BRANDS[1] if "zephyr" in page else BRANDS[0]
+
+
 def _product_reviews() -> list[tuple[str, Mention]]:
+    """Each product page's reviews, read as the crawl reads them (with the watched names)."""
     pages = [path.relative_to(DEMO).as_posix() for path in (DEMO / "products").glob("*.html")]
     return [(page, m) for page in sorted(pages)
-            for m in extract_reviews((DEMO / page).read_bytes(), SITE + page)]
+            for m in extract_reviews((DEMO / page).read_bytes(), SITE + page,
+                                     brand_names=_brand_of(page).terms)]
 
 
 def test_every_product_page_holds_the_expected_reviews(
@@ -48,6 +55,24 @@ def test_every_product_page_holds_the_expected_reviews(
     [[*_, total]] = [row for row in demo_expected("| brand | en |") if row[0] == "all"]
     assert len(found) == int(total) == 39
     assert all(m.rating and m.rating.worst == 1 for _, m in reviews)
+
+
+def test_the_brands_replies_are_on_the_expected_reviews(
+    demo_expected: Callable[[str], list[list[str]]],
+) -> None:
+    reviews = _product_reviews()
+    found = [[page, m.author.name, f"{_number(m.rating.value)}/{_number(m.rating.best)}",
+              reply.author, reply.published_at.strftime("%Y-%m-%d %H:%M")
+              if reply.published_at else ""]
+             for page, m in reviews if m.rating for reply in m.brand_replies]
+    assert sorted(found) == sorted(row[:5] for row in demo_expected("| page | reviewer |"))
+    unanswered = {brand.name: sorted(m.author.name for page, m in reviews
+                                     if _brand_of(page) == brand and not m.brand_replies
+                                     and m.rating and m.rating.value / m.rating.best < 0.5)
+                  for brand in BRANDS}
+    assert unanswered == {"Acme": sorted(["Daniel Okafor", "Ahmed Karim", "吳佩珊",
+                                          "Chloé Martin", "刘洋"]),
+                          "Zephyr": ["建宏"]}
 
 
 def test_private_page_has_reviews_but_robots_forbid_it() -> None:

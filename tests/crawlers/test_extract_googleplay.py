@@ -18,7 +18,7 @@ from crawlers.extract.googleplay import (
     request_body,
     rpc_url,
 )
-from index.record import Author, Engagement, Mention, Rating
+from index.record import Author, BrandReply, Engagement, Mention, Rating
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "googleplay"
 COLLECTED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -49,9 +49,25 @@ def test_recorded_reviews_read_exactly() -> None:
             "&reviewId=gp%3AAOqpTOH1xq0u8JtY7Zc1mWq3aVY9",
         text="Best remote for my Acme TV. Setup took a minute.", author=Author(name="Priya Raman"),
         published_at=datetime(2026, 11, 20, 10, 0, tzinfo=UTC), collected_at=COLLECTED,
-        lang="en", rating=Rating(5, 5, 1), engagement=Engagement(likes=14), brand="Acme")
+        lang="en", rating=Rating(5, 5, 1), engagement=Engagement(likes=14), brand="Acme",
+        brand_replies=(BrandReply("Thanks Priya!", "Acme",
+                                  datetime(2026, 11, 20, 18, 40, tzinfo=UTC)),))
+    assert tomas.brand_replies == ()  # position 7 is null
     # The language asked for (hl=en) is declared; the text itself is Spanish.
     assert (tomas.author.name, tomas.rating, tomas.lang) == ("Tomás", Rating(2, 5, 1), "en")
+
+
+def test_a_developer_reply_without_a_time_is_kept_undated() -> None:
+    kim, _, _ = _reviews("reviews-replied.txt")
+    assert kim.brand_replies == (BrandReply("Thanks Kim, we are looking into it.", "Acme"),)
+    assert kim.first_reply_at is None
+
+
+def test_a_developer_reply_of_another_shape_fails_loudly() -> None:
+    body = (PAGES / "reviews-page1.txt").read_text(encoding="utf-8").replace(
+        '\\"Thanks Priya!\\"', "42")
+    with pytest.raises(PlayFormatChanged, match="developer reply not as recorded"):
+        list(extract_reviews(body.encode(), URL, app_id=APP, lang="en"))
 
 
 def test_paging_token_until_the_last_page() -> None:

@@ -244,3 +244,57 @@ def test_links_keep_to_the_site_and_honour_base() -> None:
     # A rel="next" to another site is not followed.
     offsite = b'<a rel="next" href="https://other.example/2">next</a>'
     assert extract_links(offsite, "http://x.example/") == PageLinks(None, ())
+
+
+def _answers(reviews: list[Mention]) -> dict[str, list[tuple[str, str]]]:
+    return {m.author.name: [(r.author, r.text) for r in m.brand_replies] for m in reviews}
+
+
+def test_the_brands_answers_are_its_replies_not_reviews() -> None:
+    # The page's own `brand` names the brand; no watched name is given.
+    reviews = _reviews("brand-replies.html")
+    assert _answers(reviews) == {
+        "Maya": [("Acme", "Thank you, Maya! Enjoy your tea.")],
+        "Tom": [("Acme Support", "Sorry, Tom. Please write to support and we will replace it.")],
+        "Lena": [("ACME Customer Care", "Hi Lena, the K2 handle stays under 45 degrees; we sent "
+                  "you a new one in case yours is faulty.")],
+        "Ravi": [],
+    }
+    maya, tom = reviews[0].brand_replies[0], reviews[1].brand_replies[0]
+    assert (maya.published_at, maya.url) == (_utc(2026, 11, 1, 11, 30),
+                                             "https://shop.example/reviews/1")
+    assert (tom.published_at, tom.url) == (None, None)
+
+
+def test_watched_names_name_the_brand_where_the_page_does_not() -> None:
+    def answers(**kwargs: object) -> dict[str, list[tuple[str, str]]]:
+        return _answers(_reviews("brand-replies-microdata.html", brand="Acme", **kwargs))
+
+    assert answers(brand_names=("Acme", "艾克美")) == {
+        "王芳": [("艾克美客服", "您好，我们已为您安排换货。")]}
+    assert answers() == {"王芳": []}  # "Acme" is not how 艾克美客服 signs
+
+
+def test_a_reviewed_business_answers_for_itself() -> None:
+    body = b"""<script type="application/ld+json">[
+      {"@type": "Hotel", "name": "Harbour Inn", "review": {"@type": "Review",
+        "reviewBody": "Lovely view.", "author": "Ines",
+        "comment": {"@type": "Comment", "text": "Thank you, Ines!",
+                    "author": {"@type": "Organization", "name": "Harbour Inn"}}}},
+      {"@type": "Review", "reviewBody": "Cold soup.", "author": "Omar",
+       "itemReviewed": {"@type": "Restaurant", "name": "Casa Lina"},
+       "comment": [{"@type": "Comment", "text": "Sorry, Omar.", "author": "Casa Lina"},
+                   {"@type": "Comment", "text": "Mine was hot.", "author": "Pia"}]}
+    ]</script>"""
+    assert _answers(list(extract_reviews(body, "https://x.example/"))) == {
+        "Ines": [("Harbour Inn", "Thank you, Ines!")],
+        "Omar": [("Casa Lina", "Sorry, Omar.")],  # Pia is another guest
+    }
+
+
+def test_a_brand_name_of_no_letters_makes_no_one_the_brand() -> None:
+    body = """<script type="application/ld+json">{"@type": "Product", "name": "Mug",
+      "brand": "™", "review": {"@type": "Review", "reviewBody": "Chipped.", "author": "Ada",
+      "comment": {"@type": "Comment", "text": "Same.", "author": "Bob"}}}</script>""".encode()
+    [review] = extract_reviews(body, "https://x.example/", brand_names=("—",))
+    assert review.brand_replies == ()

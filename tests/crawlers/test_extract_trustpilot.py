@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crawlers.extract.trustpilot import extract_reviews, next_page, review_url
-from index.record import Author, Engagement, Mention, Rating
+from index.record import Author, BrandReply, Engagement, Mention, Rating
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "trustpilot"
 COLLECTED = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -30,10 +30,19 @@ def test_reviews_from_next_data() -> None:
                       verified=True),
         published_at=datetime(2026, 11, 20, 10, 20, 30, tzinfo=UTC), collected_at=COLLECTED,
         title="Fast delivery", lang="en", rating=Rating(5, 5, 1), engagement=Engagement(likes=2),
-        brand="Acme")
+        brand="Acme", brand_replies=(BrandReply(
+            "Thank you, Ann!", "Acme", datetime(2026, 11, 20, 12, 0, tzinfo=UTC)),))
     assert (jonas.lang, jonas.rating, jonas.title) == ("de", Rating(1, 5, 1), "Kein Support")
+    assert jonas.brand_replies == ()  # `reply` is null
     # A rating of 0 is outside Trustpilot's 1-5: reported, not guessed.
     assert [(r, "0" in d) for r, d in errors] == [("item", True)]
+
+
+def test_a_reply_without_words_is_no_reply_and_the_review_is_kept() -> None:
+    page = (PAGES / "acme-page1.html").read_text(encoding="utf-8").replace(
+        '"message": "Thank you, Ann!"', '"message": "  "')
+    [ann, _] = extract_reviews(page.encode(), URL, brand="Acme", on_error=lambda *_: None)
+    assert (ann.author.name, ann.brand_replies) == ("Ann Lee", ())
 
 
 def test_declared_plain_zh_gets_its_script() -> None:
