@@ -184,6 +184,10 @@ def _field(field: Field) -> Query:
         case Field("brand" | "source" | "sentiment" | "text_sentiment" | "kind" | "persona" as name,
                    ":", str(value)):
             return {"term": {name: key(value)}}
+        case Field("replied", ":", "yes" | "no" as answered):
+            # A document indexed before replies were kept has no `replies`: unanswered.
+            replied = {"range": {"replies": {"gt": 0}}}
+            return replied if answered == "yes" else {"bool": {"must_not": [replied]}}
         case Field("site", ":", str(value)):
             # A validated domain: no wildcard characters of its own.
             domain = key(value)

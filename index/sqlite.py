@@ -600,6 +600,8 @@ def _field(field: Field) -> tuple[str, list[object]]:
         case Field("source" | "sentiment" | "text_sentiment" | "kind" | "persona" as name,
                    ":", str(value)):
             return f"m.{name} = ?", [key(value)]
+        case Field("replied", ":", "yes" | "no" as answered):
+            return "m.replies > 0" if answered == "yes" else "m.replies = 0", []
         case Field("site", ":", str(value)):
             domain = key(value)  # and its subdomains: shop.example.com ends in .example.com
             return ("(m.source_domain = ? OR substr(m.source_domain, -?) = ?)",

@@ -25,6 +25,7 @@ from index.record import (
     Advocate,
     Aspect,
     Author,
+    BrandReply,
     Engagement,
     Mention,
     Rating,
@@ -782,10 +783,27 @@ def test_kind_and_persona_filter_by_the_records_own_fields(
     assert _found(store, "persona:builder") == set()
 
 
+def test_replied_filters_on_the_brands_public_answers(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    at = datetime(2026, 10, 1, tzinfo=UTC)
+    store.upsert([
+        make_mention("answered", "Broke in a week", published=at, brand="Acme",
+                     brand_replies=(BrandReply("Sorry, we will replace it", "Acme", at),)),
+        # An undated reply is an answer all the same.
+        make_mention("undated", "Late delivery", brand="Acme",
+                     brand_replies=(BrandReply("We are on it", "Acme"),)),
+        make_mention("ignored", "Never again", published=at, brand="Acme"),
+    ])
+    assert _found(store, "replied:yes") == {"answered", "undated"}
+    assert _found(store, "replied:NO") == {"ignored"}
+    assert _found(store, "-replied:yes brand:acme") == {"ignored"}
+
+
 @pytest.mark.parametrize(
     ("query", "position"),
-    [("kind:tweet", 5), ("persona:fan battery", 8), ("battery NEAR/x charging", 13),
-     ("battery NEAR/3 batt*", 15), ("site:example.com/page", 5)],
+    [("kind:tweet", 5), ("replied:often", 8), ("persona:fan battery", 8),
+     ("battery NEAR/x charging", 13), ("battery NEAR/3 batt*", 15), ("site:example.com/page", 5)],
 )
 def test_bad_new_filters_and_near_say_where(
     seeded: MentionStore, query: str, position: int
