@@ -59,6 +59,7 @@ from index.backend import (
     DUPLICATE_URLS,
     NO_DUPLICATES,
     NO_FILTERS,
+    RESPONSE_MINUTES_BELOW,
     AuthorLead,
     Bucket,
     Duplicates,
@@ -66,6 +67,9 @@ from index.backend import (
     Hit,
     Interval,
     NpsCount,
+    ResponseCount,
+    ResponseCounts,
+    ResponseTime,
     SearchResult,
     Sort,
     TermsField,
@@ -280,6 +284,18 @@ FROM ({each}) WHERE nps_class IS NOT NULL GROUP BY 1, 2, 3, 4
 _BRAND_COUNTS = """
 SELECT brand, count(*) AS n FROM ({each}) GROUP BY brand ORDER BY n DESC, brand LIMIT ?
 """.format(each=_EACH_BRAND.format(columns="1", where="{where}"))
+_RESPONSE_COUNTS = """
+SELECT brand, source, replies > 0, sentiment, rating, count(*) FROM ({each}) GROUP BY 1, 2, 3, 4, 5
+""".format(each=_EACH_BRAND.format(columns="m.source, m.replies, m.sentiment, m.rating",
+                                   where="{where}"))
+# Rounded down as `backend.response_seconds` does.
+_RESPONSE_TIMES = """
+SELECT brand, source, taken - taken % (CASE WHEN taken < {below} THEN 60 ELSE 3600 END) AS seconds,
+       count(*)
+FROM ({each}) GROUP BY 1, 2, 3
+""".format(below=RESPONSE_MINUTES_BELOW, each=_EACH_BRAND.format(
+    columns="m.source, max(0, CAST(m.first_reply_at - m.published_at AS INTEGER)) AS taken",
+    where="{where} AND m.first_reply_at IS NOT NULL AND m.published_at IS NOT NULL"))
 # A brand key's spellings, from the first mention naming it.
 _SPELLINGS = ("SELECT m.record ->> '$.brands' FROM mentions AS m WHERE m.brand = ?"
               " OR m.seq IN (SELECT seq FROM mention_brands WHERE brand = ?) LIMIT 1")
@@ -1222,6 +1238,17 @@ class SqliteStore:
         return [NpsCount(names[brand], None if day is None else _EPOCH + timedelta(days=day),
                          nps_class, bool(estimated), count)
                 for brand, day, nps_class, estimated, count in rows]
+
+    def responses(self, query: Node | str = "",
+                  filters: Filters = NO_FILTERS) -> ResponseCounts:
+        where, params = _matching(self._resolve(query, filters), filters)
+        with self._transaction("cannot count responses") as db:
+            counts = db.execute(_RESPONSE_COUNTS.format(where=where), params * 2).fetchall()
+            times = db.execute(_RESPONSE_TIMES.format(where=where), params * 2).fetchall()
+        return ResponseCounts(
+            [ResponseCount(brand, source, bool(replied), sentiment, rating, count)
+             for brand, source, replied, sentiment, rating, count in counts],
+            [ResponseTime(*row) for row in times])
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
         """Every match, dated ones by (published_at, id) then undated ones by id, read on a
