@@ -248,10 +248,10 @@ def _brand(store: MentionStore, brand: str, period: PeriodOut, source: str | Non
            competitor: bool) -> BrandOut:
     only = f"source:{quoted(source)}" if source else ""
     query = all_of(f"brand:{quoted(brand)}", days(period.since, period.until), _KINDS, only)
-    found = store.responses(query, _COLLAPSED)
+    found, wanted = store.responses(query, _COLLAPSED), key(brand)
     # A mention naming another brand too is counted for that one as well: keep this one's.
-    own = ResponseCounts([c for c in found.counts if c.brand == key(brand)],
-                         [t for t in found.times if t.brand == key(brand)])
+    own = ResponseCounts([c for c in found.counts if c.brand == wanted],
+                         [t for t in found.times if t.brand == wanted])
     answerable: Counter[str] = Counter()
     for count in own.counts:
         answerable[count.source] += count.count
