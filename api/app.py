@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api import admin, advocates, analytics, mentions, overview, sources, visibility
+from api import admin, advocates, analytics, mentions, overview, responses, sources, visibility
 from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
 from api.deps import Labels, StoreDep, require
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sources.router, dependencies=[require("viewer")])
     app.include_router(advocates.router, dependencies=[require("viewer")])
     app.include_router(overview.router, dependencies=[require("viewer")])
+    app.include_router(responses.router, dependencies=[require("viewer")])
     app.include_router(visibility.router, dependencies=[require("viewer")])
     app.include_router(alert_routes.router)
     app.include_router(admin.router)

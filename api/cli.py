@@ -220,6 +220,42 @@ def visibility(brand: str, since: datetime | None, until: datetime | None,
 
 
 @main.command()
+@click.option("--brand", required=True)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="First day (UTC) of the period; by default 30 days before --until.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]),
+              help="The day after the period; by default tomorrow (today included).")
+@click.option("--source", help="One source only (trustpilot, googleplay, ...).")
+@click.option("--watchlist", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Watchlist TOML file: its other brands are the benchmark.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def responses(brand: str, since: datetime | None, until: datetime | None, source: str | None,
+              watchlist: Path | None, db: Path | None, as_json: bool) -> None:
+    """How often and how fast the brand answered its reviews, posts and comments, per
+    source, beside every other watched brand (README: Response metrics)."""
+    from api.overview import period_of
+    from api.responses import responses_report, responses_table
+
+    try:
+        period = period_of(since and since.replace(tzinfo=UTC),
+                           until and until.replace(tzinfo=UTC))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    path = watchlist or Settings().watchlist
+    try:
+        watched = [b.name for b in load_watchlist(path).brands] if path.exists() else []
+        with _store(db) as store:
+            report = responses_report(store, brand, period, watched=watched, source=source)
+    except (WatchlistError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit(report.model_dump(mode="json"))
+    else:
+        click.echo("\n".join(responses_table(report)))
+
+
+@main.command()
 @click.argument("mention_id")
 @click.option("--label", required=True, type=click.Choice(SENTIMENT_LABELS))
 @click.option("--by", required=True, help="Who is correcting it.")

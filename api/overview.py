@@ -24,6 +24,9 @@ from api.alerts.state import AlertState, StoredAlert
 from api.analytics import change, period_before
 from api.deps import SettingsDep, StoreDep
 from api.models import Instant
+from api.querytext import all_of as _and
+from api.querytext import days as _days
+from api.querytext import quoted as _quoted
 from api.watchlist import load_watchlist
 from crawlers.coverage import SourceRun, recent_runs
 from index.arguments import window
@@ -32,7 +35,8 @@ from index.record import SENTIMENT_LABELS
 from index.watchlist import WatchlistError
 from sentiment.nps import NpsCounts
 
-__all__ = ["DEFAULT_DAYS", "CompareOut", "OverviewOut", "overview", "period_of", "router"]
+__all__ = ["DEFAULT_DAYS", "CompareOut", "OverviewOut", "PeriodOut", "brands_in", "overview",
+           "period_of", "router", "watched_brands"]
 
 #: The period when none is asked: the last 30 days, today (UTC) included.
 DEFAULT_DAYS = 30
@@ -188,20 +192,6 @@ def period_of(since: datetime | None, until: datetime | None, *,
     days = (until - since).days
     return PeriodOut(since=since, until=until, previous_since=period_before(since, until),
                      days=days)
-
-
-def _quoted(value: str) -> str:
-    # A quote cannot be escaped in the query language; a value never needs one to match.
-    return '"' + value.replace('"', " ") + '"'
-
-
-def _days(since: datetime, until: datetime) -> str:
-    last = until - timedelta(days=1)
-    return f"published:{since.date().isoformat()}..{last.date().isoformat()}"
-
-
-def _and(*parts: str) -> str:
-    return " ".join(part for part in parts if part)
 
 
 class _Counter:
@@ -377,7 +367,7 @@ def _coverage(counter: _Counter, runs: Iterable[SourceRun]) -> list[CoverageOut]
     return rows
 
 
-def _brands_in(store: MentionStore, period: PeriodOut) -> list[str]:
+def brands_in(store: MentionStore, period: PeriodOut) -> list[str]:
     """The brands with mentions in the period, as their newest mention spells them (the
     store's keys are casefolded)."""
     keys = store.terms("brand", _days(period.since, period.until), _COLLAPSED, size=100)
@@ -394,7 +384,7 @@ def overview(store: MentionStore, brand: str, period: PeriodOut, *,
     """The brand's figures over `period` against the period before. Share of voice is
     among `watched` (the watchlist's brands; the store's brands when empty), `alerts` (the
     history, newest first) and `runs` (crawl runs, newest first) are filtered here."""
-    brands = list(watched) or _brands_in(store, period)
+    brands = list(watched) or brands_in(store, period)
     label = next((b for b in brands if b.casefold() == brand.casefold()), brand)
     if label not in brands:
         brands.append(label)
@@ -414,7 +404,8 @@ def overview(store: MentionStore, brand: str, period: PeriodOut, *,
 router = APIRouter(tags=["overview"])
 
 
-def _watched(settings: SettingsDep) -> list[str]:
+def watched_brands(settings: SettingsDep) -> list[str]:
+    """The server's watchlist brands by name; none without a watchlist."""
     if not settings.watchlist.exists():
         return []
     try:
@@ -437,7 +428,7 @@ def _overviews(store: MentionStore, settings: SettingsDep, brands: Sequence[str]
         alerts = state.history(limit=500)
     finally:
         state.close()
-    runs, watched = recent_runs(settings.db), _watched(settings)
+    runs, watched = recent_runs(settings.db), watched_brands(settings)
     return [overview(store, brand, period, watched=watched, alerts=alerts, runs=runs)
             for brand in brands]
 

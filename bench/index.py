@@ -4,18 +4,20 @@ then the queries the API and the alerts run most, timed.
     >>> result = run_bench(docs=2000, seed=1)   # doctest: +SKIP
     >>> sorted(result)
     ['advocates', 'docs', 'export', 'file_mib', 'histogram', 'ingest', 'machine', 'nps',
-     'search']
+     'responses', 'search']
 
 The corpus is deterministic for a seed: about 45 words a mention, 85% English, 10% Chinese
 (Simplified and Traditional), 5% mixed; 20 brands, 10 sources, 90 days, a vocabulary with
 Zipf-like word frequencies (real words at the head, made-up ones in the long tail),
 sentiment labels that the wording follows, and the enrichment the crawl stores: an NPS
 class (from the rating, else estimated) and an advocate record whose score follows the label
-(about two positive mentions in three reach 0.5).
+(about two positive mentions in three reach 0.5); the brand answered 60% of the negative
+mentions, 40% of the neutral and 30% of the positive, after about three hours (log-normal).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import resource
@@ -38,6 +40,7 @@ from index.record import (
     SENTIMENT_LABELS,
     Advocate,
     Author,
+    BrandReply,
     Mention,
     NpsClass,
     Rating,
@@ -106,6 +109,8 @@ _ADVOCACY: dict[SentimentLabel, tuple[float, float]] = {
     "positive": (0.3, 0.9), "neutral": (0.05, 0.3), "negative": (0.0, 0.0)}
 _NPS: dict[SentimentLabel, NpsClass] = {
     "positive": "promoter", "neutral": "passive", "negative": "detractor"}
+# How often the brand answers, per label: complaints first.
+_ANSWERED: dict[SentimentLabel, float] = {"positive": 0.3, "neutral": 0.4, "negative": 0.6}
 _MIXED_SHARE, _CHINESE_SHARE = 0.05, 0.10
 _WORDS_PER_MENTION = 45
 _AUTHORS = 100_000
@@ -168,11 +173,24 @@ def _advocate(rng: np.random.Generator, label: SentimentLabel) -> Advocate:
     return Advocate(score, persona, (f"tone {label}", f"persona {persona}"))  # type: ignore[arg-type]
 
 
+def _replies(rng: np.random.Generator, label: SentimentLabel, brand: str,
+             published: datetime) -> tuple[BrandReply, ...]:
+    """The brand's answer, if it gave one: more often to complaints, after a time around
+    three hours (log-normal: minutes to days)."""
+    if rng.random() >= _ANSWERED[label]:
+        return ()
+    after = timedelta(seconds=float(rng.lognormal(math.log(3 * 3600), 1.5)))
+    return (BrandReply(f"Thank you for your review. {brand} support", f"{brand} support",
+                       published + after),)
+
+
 def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Mention]]:
     """`docs` synthetic mentions in batches; the same seed gives the same mentions."""
     rng = np.random.default_rng(seed)
-    # The enrichment draws from a generator of its own, so the texts stay what they were.
+    # The enrichment and the replies draw from generators of their own, so the texts (and
+    # the advocate scores) stay what they were.
     enrichment = np.random.default_rng([seed, 1])
+    answering = np.random.default_rng([seed, 2])
     authors = np.cumsum(_zipf(_AUTHORS, 0.9))
     for first in range(0, docs, batch):
         count = min(batch, docs - first)
@@ -203,6 +221,8 @@ def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Me
                     label], 0.9, "bench"),
                 nps_class=_NPS[label], nps_estimated=i % 5 >= 2,
                 advocate=_advocate(enrichment, label),
+                brand_replies=_replies(answering, label, brand,
+                                       END - timedelta(seconds=float(ages[i]))),
             ))
         yield out
 
@@ -270,6 +290,10 @@ def _export(store: SqliteStore, docs: int) -> dict[str, float]:
             "peak_rss_delta_mib": round((max(peak, _rss()) - before) / 2**20, 1)}
 
 
+_LAST_30_DAYS = f"published:{(END - timedelta(days=30)).date()}..{(END - timedelta(days=1)).date()}"
+_ANSWERABLE = "(kind:review OR kind:post OR kind:comment)"
+
+
 def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
               directory: str | Path | None = None) -> dict[str, Any]:
     """Ingest `docs` mentions into a new store in a temporary directory, time the queries
@@ -302,6 +326,11 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
             def nps(run: int) -> None:
                 store.nps_days("", Filters(brand=brands[run]))
 
+            def responses(run: int) -> None:
+                # What GET /responses asks the store for each brand of the watchlist.
+                store.responses(f'brand:"{brands[run]}" {_LAST_30_DAYS} {_ANSWERABLE}',
+                                Filters(collapse=True))
+
             searched = _timed(runs, search)
             histograms = _timed(runs, histogram)
             # As the API and CLI ask by default: duplicates counted once.
@@ -310,6 +339,7 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
             collapsed["search"]["mean_groups"] = round(statistics.mean(hits[True]))
             leads = _timed(runs, advocates)
             nps_days = _timed(runs, nps)
+            answers = _timed(runs, responses)
             exported = _export(store, docs)
         size = path.stat().st_size  # the last close checkpointed the WAL into it
     return {
@@ -325,6 +355,9 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
                                         "a mention scoring >= 0.5 (store.advocates)"},
         "nps": {**nps_days, "query": "GET /reports/nps: one brand's NPS classes per day, "
                                      "all time (store.nps_days)"},
+        "responses": {**answers, "query": "GET /responses, per brand: one brand's reviews, "
+                                          "posts and comments of 30 days, answered or not, "
+                                          "and times to answer (store.responses)"},
         "export": exported,
         "file_mib": round(size / 2**20, 1),
     }

@@ -19,6 +19,7 @@ __all__ = [
     "DUPLICATE_URLS",
     "NO_DUPLICATES",
     "NO_FILTERS",
+    "RESPONSE_MINUTES_BELOW",
     "AspectCounts",
     "AuthorLead",
     "Bucket",
@@ -28,12 +29,16 @@ __all__ = [
     "Interval",
     "MentionStore",
     "NpsCount",
+    "ResponseCount",
+    "ResponseCounts",
+    "ResponseTime",
     "SearchResult",
     "Sort",
     "TermsField",
     "TimeBucket",
     "aspect_counts",
     "resolve",
+    "response_seconds",
 ]
 
 Sort = Literal["relevance", "newest"]
@@ -169,6 +174,51 @@ class NpsCount:
         return brand is None or key(self.brand) == key(brand)
 
 
+@dataclass(frozen=True, slots=True)
+class ResponseCount:
+    """How many matching mentions naming `brand` (a key), from `source` (a key), that the
+    brand answered (`replied`) or not, have this overall sentiment label and rating (as
+    stored: normalized 0..1, 4 decimals). A mention naming several brands counts for each."""
+
+    brand: str
+    source: str
+    replied: bool
+    sentiment: SentimentLabel | None
+    rating: float | None
+    count: int
+
+
+#: Times to first response are counted by the minute below a day, by the hour beyond.
+RESPONSE_MINUTES_BELOW = 86_400
+
+
+def response_seconds(published_at: datetime, first_reply_at: datetime) -> int:
+    """How long the brand took to answer, in whole seconds (truncated); a reply dated
+    before its mention (a clock off somewhere) took no time."""
+    return max(0, int((first_reply_at - published_at).total_seconds()))
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTime:
+    """How many matching mentions naming `brand` from `source` were first answered after
+    `seconds` (`response_seconds`, rounded down to the minute below
+    `RESPONSE_MINUTES_BELOW`, else to the hour: a figure of minutes needs no seconds, and
+    a long wait no minutes); only those dated and with a dated reply."""
+
+    brand: str
+    source: str
+    seconds: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCounts:
+    """What response metrics are computed from, in no set order."""
+
+    counts: list[ResponseCount]
+    times: list[ResponseTime]
+
+
 @runtime_checkable
 class MentionStore(Protocol):
     """Where mentions are kept and searched. Methods raise `StoreError` (or a subclass)
@@ -256,6 +306,13 @@ class MentionStore(Protocol):
     def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:
         """NPS classes of the matches per brand and UTC publication day, in no set order;
         mentions without a brand or an NPS class are not counted."""
+        ...
+
+    def responses(self, query: Node | str = "",
+                  filters: Filters = NO_FILTERS) -> ResponseCounts:
+        """The matches per brand they name and source, answered or not, by sentiment and
+        rating, and the times to their first answer; mentions without a brand are not
+        counted."""
         ...
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:

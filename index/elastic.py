@@ -54,6 +54,7 @@ from index.backend import (
     DUPLICATE_URLS,
     NO_DUPLICATES,
     NO_FILTERS,
+    RESPONSE_MINUTES_BELOW,
     AuthorLead,
     Bucket,
     Duplicates,
@@ -61,6 +62,9 @@ from index.backend import (
     Hit,
     Interval,
     NpsCount,
+    ResponseCount,
+    ResponseCounts,
+    ResponseTime,
     SearchResult,
     Sort,
     TermsField,
@@ -78,7 +82,7 @@ from index.es_dsl import (
     scored,
 )
 from index.keys import spelled
-from index.query import MatchAll, Node, conjoin, highlight_terms
+from index.query import Field, MatchAll, Node, conjoin, highlight_terms
 from index.record import SENTIMENT_LABELS, Mention, RecordError
 from index.significance import MIN_FOREGROUND
 
@@ -202,6 +206,7 @@ def _first_of_each_group(mentions: Iterator[Mention]) -> Iterator[Mention]:
 
 _EVIDENCE = 3
 _MAX_BRANDS = 1000
+_MAX_SOURCES = 1000
 # Newest first, undated last, then by id: the order SQLite's leads use.
 _NEWEST = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
 
@@ -227,6 +232,50 @@ def _nps_counts(brand: str, day: date | None, classes: dict[str, Any],
     return [NpsCount(brand, day, nps["key"], estimated["key_as_string"] == "true",
                      _count(estimated, collapse))
             for nps in classes["buckets"] for estimated in nps["estimated"]["buckets"]]
+
+
+# `terms` buckets for the mentions without a sentiment or a rating: neither is ever stored.
+_NO_SENTIMENT = "-"
+_NO_RATING = -1
+
+
+def _response_times(interval: int, seconds: dict[str, Any], collapse: bool) -> dict[str, Any]:
+    """The matches whose `response_seconds` is in the range `seconds`, per `interval`."""
+    histogram = {"histogram": {"field": "response_seconds", "interval": interval,
+                               "min_doc_count": 1}}
+    return {"filter": {"range": {"response_seconds": seconds}},
+            "aggs": {"seconds": _counted(histogram, collapse)}}
+
+
+def _responses(collapse: bool) -> dict[str, Any]:
+    """Per brand and source: the matches answered or not, by sentiment and rating, and
+    their times to a first answer (by the minute below a day, by the hour beyond)."""
+    ratings = _counted({"terms": {"field": "rating", "size": 1000, "missing": _NO_RATING}},
+                       collapse)
+    sentiments = {"terms": {"field": "sentiment", "size": 3, "missing": _NO_SENTIMENT},
+                  "aggs": {"ratings": ratings}}
+    answered = {"filters": {"filters": {
+        replied: compile_query(Field("replied", ":", replied)) for replied in ("yes", "no")}},
+        "aggs": {"sentiments": sentiments}}
+    per_source = {
+        "answered": answered,
+        "minutes": _response_times(60, {"lt": RESPONSE_MINUTES_BELOW}, collapse),
+        "hours": _response_times(3600, {"gte": RESPONSE_MINUTES_BELOW}, collapse),
+    }
+    return {"terms": {"field": "brand", "size": _MAX_BRANDS},
+            "aggs": {"sources": {"terms": {"field": "source", "size": _MAX_SOURCES},
+                                 "aggs": per_source}}}
+
+
+def _response_counts(brand: str, source: str, answered: dict[str, Any],
+                     collapse: bool) -> Iterator[ResponseCount]:
+    for replied, bucket in answered["buckets"].items():
+        for sentiment in bucket["sentiments"]["buckets"]:
+            label = None if sentiment["key"] == _NO_SENTIMENT else sentiment["key"]
+            for rating in sentiment["ratings"]["buckets"]:
+                value = None if rating["key"] == _NO_RATING else float(rating["key"])
+                yield ResponseCount(brand, source, replied == "yes", label, value,
+                                    _count(rating, collapse))
 
 
 class ElasticStore:
@@ -631,6 +680,24 @@ class ElasticStore:
                 counts += _nps_counts(name, moment, day["classes"], filters.collapse)
             counts += _nps_counts(name, None, bucket["undated"]["classes"], filters.collapse)
         return counts
+
+    def responses(self, query: Node | str = "",
+                  filters: Filters = NO_FILTERS) -> ResponseCounts:
+        node = resolve(query, filters)
+        with _translated("cannot count responses"):
+            response = self._es.search(index=self.alias, query=scored(node), size=0,
+                                       aggs={"brands": _responses(filters.collapse)})
+        found = ResponseCounts([], [])
+        for brand in response["aggregations"]["brands"]["buckets"]:
+            for source in brand["sources"]["buckets"]:
+                where = (str(brand["key"]), str(source["key"]))
+                found.counts.extend(_response_counts(*where, source["answered"],
+                                                     filters.collapse))
+                found.times.extend(
+                    ResponseTime(*where, int(bucket["key"]), _count(bucket, filters.collapse))
+                    for part in ("minutes", "hours")
+                    for bucket in source[part]["seconds"]["buckets"])
+        return found
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
         """Every match, dated ones by (published_at, id) then undated ones by id, read from

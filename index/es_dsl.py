@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from index.analyzer import fold_chinese, match_tokens, near_tokens, streams
+from index.backend import response_seconds
 from index.errors import QueryError
 from index.keys import handle_key, key, lang_key
 from index.query import (
@@ -117,6 +118,8 @@ def document(mention: Mention) -> dict[str, Any]:
         "content_hash": mention.content_hash,
         "first_reply_at": mention.first_reply_at.isoformat() if mention.first_reply_at else None,
         "replies": len(mention.brand_replies),
+        "response_seconds": (response_seconds(mention.published_at, mention.first_reply_at)
+                             if mention.published_at and mention.first_reply_at else None),
         "author_key": author_key(mention),
         "advocate_score": mention.advocate.score if mention.advocate else None,
         "nps_class": mention.nps_class,
@@ -184,6 +187,10 @@ def _field(field: Field) -> Query:
         case Field("brand" | "source" | "sentiment" | "text_sentiment" | "kind" | "persona" as name,
                    ":", str(value)):
             return {"term": {name: key(value)}}
+        case Field("replied", ":", "yes" | "no" as answered):
+            # A document indexed before replies were kept has no `replies`: unanswered.
+            replied = {"range": {"replies": {"gt": 0}}}
+            return replied if answered == "yes" else {"bool": {"must_not": [replied]}}
         case Field("site", ":", str(value)):
             # A validated domain: no wildcard characters of its own.
             domain = key(value)

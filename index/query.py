@@ -20,6 +20,8 @@
                                       (shop.example.com); a leading www. is ignored
     kind:review                       the record's kind: review, post, comment, article or
                                       ai_answer
+    replied:yes  replied:no           whether the brand answered it publicly (a company
+                                      reply to a review, a post by a brand account)
     persona:educator                  the author's advocate persona: educator, validator,
                                       connector or builder (any case)
     sentiment:negative                positive, neutral or negative: the overall label (a
@@ -80,7 +82,7 @@ __all__ = [
 ]
 
 FieldName = Literal["brand", "source", "author", "lang", "sentiment", "text_sentiment", "aspect",
-                    "rating", "published", "title", "site", "kind", "persona"]
+                    "rating", "published", "title", "site", "kind", "persona", "replied"]
 Op = Literal[":", ">=", "<=", ">", "<", "=", ".."]
 #: `published` ranges are half-open UTC instants [start, end); None leaves a side open.
 DateRange = tuple[datetime | None, datetime | None]
@@ -94,6 +96,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "text_sentiment": SENTIMENT_LABELS,
     "kind": tuple(sorted(get_args(Kind))),
     "persona": tuple(sorted(get_args(Persona))),
+    "replied": ("no", "yes"),
 }
 #: The widest NEAR/n: mentions are short, and a wider window is just AND.
 MAX_NEAR = 100
@@ -158,7 +161,8 @@ class Field:
     (op ':'), a sentiment label for sentiment and text_sentiment (op ':'), an aspect name
     with an optional ':polarity' for aspect (op ':'), 0..5 stars as a float for rating,
     a `DateRange` for published (op '..'), the `Term` or `Phrase` to find for title, a
-    lowercase domain for site and a lowercase kind or persona (op ':')."""
+    lowercase domain for site, a lowercase kind or persona, and "yes" or "no" for replied
+    (op ':')."""
 
     name: FieldName
     op: Op

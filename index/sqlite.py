@@ -59,6 +59,7 @@ from index.backend import (
     DUPLICATE_URLS,
     NO_DUPLICATES,
     NO_FILTERS,
+    RESPONSE_MINUTES_BELOW,
     AuthorLead,
     Bucket,
     Duplicates,
@@ -66,6 +67,9 @@ from index.backend import (
     Hit,
     Interval,
     NpsCount,
+    ResponseCount,
+    ResponseCounts,
+    ResponseTime,
     SearchResult,
     Sort,
     TermsField,
@@ -280,6 +284,25 @@ FROM ({each}) WHERE nps_class IS NOT NULL GROUP BY 1, 2, 3, 4
 _BRAND_COUNTS = """
 SELECT brand, count(*) AS n FROM ({each}) GROUP BY brand ORDER BY n DESC, brand LIMIT ?
 """.format(each=_EACH_BRAND.format(columns="1", where="{where}"))
+# The matches read once (a MATERIALIZED CTE, not `_EACH_BRAND`'s two passes: under
+# `Filters.collapse` each pass ranks the duplicates again) for both the counts and the
+# times to answer (seconds rounded down as `backend.ResponseTime` says; NULL without a dated
+# mention and reply), then counted for each brand they name.
+_RESPONSES = f"""
+WITH matched AS MATERIALIZED (
+    SELECT m.seq, m.brand, m.source, m.replies > 0 AS replied, m.sentiment, m.rating,
+           max(0, CAST(m.first_reply_at - m.published_at AS INTEGER)) AS taken
+    FROM mentions AS m WHERE {{where}})
+SELECT brand, source, replied, sentiment, rating,
+       taken - taken % (CASE WHEN taken < {RESPONSE_MINUTES_BELOW} THEN 60 ELSE 3600 END),
+       count(*)
+FROM (SELECT brand, source, replied, sentiment, rating, taken FROM matched
+      WHERE brand IS NOT NULL
+      UNION ALL
+      SELECT b.brand, source, replied, sentiment, rating, taken
+      FROM matched JOIN mention_brands AS b USING (seq))
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
 # A brand key's spellings, from the first mention naming it.
 _SPELLINGS = ("SELECT m.record ->> '$.brands' FROM mentions AS m WHERE m.brand = ?"
               " OR m.seq IN (SELECT seq FROM mention_brands WHERE brand = ?) LIMIT 1")
@@ -600,6 +623,8 @@ def _field(field: Field) -> tuple[str, list[object]]:
         case Field("source" | "sentiment" | "text_sentiment" | "kind" | "persona" as name,
                    ":", str(value)):
             return f"m.{name} = ?", [key(value)]
+        case Field("replied", ":", "yes" | "no" as answered):
+            return "m.replies > 0" if answered == "yes" else "m.replies = 0", []
         case Field("site", ":", str(value)):
             domain = key(value)  # and its subdomains: shop.example.com ends in .example.com
             return ("(m.source_domain = ? OR substr(m.source_domain, -?) = ?)",
@@ -1220,6 +1245,20 @@ class SqliteStore:
         return [NpsCount(names[brand], None if day is None else _EPOCH + timedelta(days=day),
                          nps_class, bool(estimated), count)
                 for brand, day, nps_class, estimated, count in rows]
+
+    def responses(self, query: Node | str = "",
+                  filters: Filters = NO_FILTERS) -> ResponseCounts:
+        where, params = _matching(self._resolve(query, filters), filters)
+        with self._transaction("cannot count responses") as db:
+            rows = db.execute(_RESPONSES.format(where=where), params).fetchall()
+        counts: Counter[tuple[str, str, bool, str | None, float | None]] = Counter()
+        times: Counter[tuple[str, str, int]] = Counter()
+        for brand, source, replied, sentiment, rating, seconds, count in rows:
+            counts[brand, source, bool(replied), sentiment, rating] += count
+            if seconds is not None:
+                times[brand, source, seconds] += count
+        return ResponseCounts([ResponseCount(*group, count) for group, count in counts.items()],
+                              [ResponseTime(*group, count) for group, count in times.items()])
 
     def export(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> Iterator[Mention]:
         """Every match, dated ones by (published_at, id) then undated ones by id, read on a

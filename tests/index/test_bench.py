@@ -34,6 +34,14 @@ def test_the_corpus_has_the_promised_shape() -> None:
     assert END - timedelta(days=1) < max(dates) < END
     assert {m.sentiment.label for m in mentions if m.sentiment} == {
         "positive", "neutral", "negative"}
+    # The brand answers complaints most often, after minutes to days.
+    for label, low, high in (("negative", 0.5, 0.7), ("positive", 0.22, 0.38)):
+        labelled = [m for m in mentions if m.sentiment and m.sentiment.label == label]
+        answered = [m for m in labelled if m.first_reply_at]
+        assert low < len(answered) / len(labelled) < high
+    waits = sorted((m.first_reply_at - m.published_at).total_seconds() for m in mentions
+                   if m.first_reply_at and m.published_at)
+    assert 3600 < statistics.median(waits) < 6 * 3600
     # Zipf-like: the commonest word is far commoner than the hundredth.
     words = Counter(w for m in mentions if m.lang == "en" for w in tokens(m.text))
     ranked = [count for _, count in words.most_common()]
@@ -53,5 +61,6 @@ def test_bench_index_prints_its_figures_as_json(tmp_path: Path) -> None:
     assert figures["docs"] == 400
     assert figures["ingest"]["per_second"] > 0
     assert figures["search"]["runs"] == figures["histogram"]["runs"] == 3
+    assert figures["responses"]["runs"] == 3
     assert figures["export"]["matches"] == 400  # a small corpus is exported whole
     assert list(tmp_path.iterdir()) == []  # the temporary index is gone

@@ -25,6 +25,7 @@ from index.record import (
     Advocate,
     Aspect,
     Author,
+    BrandReply,
     Engagement,
     Mention,
     Rating,
@@ -782,10 +783,73 @@ def test_kind_and_persona_filter_by_the_records_own_fields(
     assert _found(store, "persona:builder") == set()
 
 
+def test_replied_filters_on_the_brands_public_answers(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    at = datetime(2026, 10, 1, tzinfo=UTC)
+    store.upsert([
+        make_mention("answered", "Broke in a week", published=at, brand="Acme",
+                     brand_replies=(BrandReply("Sorry, we will replace it", "Acme", at),)),
+        # An undated reply is an answer all the same.
+        make_mention("undated", "Late delivery", brand="Acme",
+                     brand_replies=(BrandReply("We are on it", "Acme"),)),
+        make_mention("ignored", "Never again", published=at, brand="Acme"),
+    ])
+    assert _found(store, "replied:yes") == {"answered", "undated"}
+    assert _found(store, "replied:NO") == {"ignored"}
+    assert _found(store, "-replied:yes brand:acme") == {"ignored"}
+
+
+def test_responses_count_answers_per_brand_and_source_with_times_to_answer(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    day = datetime(2026, 10, 1, tzinfo=UTC)
+
+    def reply(at: datetime | None) -> tuple[BrandReply, ...]:
+        return (BrandReply("Thanks for telling us", "Acme support", at),)
+
+    def review(key: str, stars: int | None, **fields: object) -> Mention:
+        return make_mention(key, f"Review {key}", published=day, brand="Acme",
+                            rating=Rating(stars, 5, 1) if stars else None, **fields)
+
+    store.upsert([
+        review("fast", 1, sentiment="negative",
+               brand_replies=reply(day + timedelta(hours=2, minutes=30, seconds=45))),
+        # Its reply is dated before it: answered at once, not in negative time.
+        review("skewed", 1, sentiment="negative", brand_replies=reply(day - timedelta(hours=1))),
+        review("slow", 5, sentiment="positive",
+               brand_replies=reply(day + timedelta(days=2, hours=5, minutes=30))),
+        review("ignored", 1, sentiment="negative"),
+        review("undated_reply", None, source="googleplay", sentiment="negative",
+               brand_replies=reply(None)),
+        review("both", 3, source="appstore", sentiment="neutral", brands=("Acme", "Zephyr")),
+        review("unscored", 3, source="appstore"),
+        make_mention("brandless", "No brand named", published=day),
+    ])
+    found = store.responses()
+    counts = {(c.brand, c.source, c.replied, c.sentiment, c.rating): c.count for c in found.counts}
+    assert counts == {
+        ("acme", "trustpilot", True, "negative", 0.0): 2,
+        ("acme", "trustpilot", True, "positive", 1.0): 1,
+        ("acme", "trustpilot", False, "negative", 0.0): 1,
+        ("acme", "googleplay", True, "negative", None): 1,
+        ("acme", "appstore", False, "neutral", 0.5): 1,
+        ("zephyr", "appstore", False, "neutral", 0.5): 1,
+        ("acme", "appstore", False, None, 0.5): 1,
+    }
+    times = {(t.brand, t.source, t.seconds): t.count for t in found.times}
+    # 2 h 30 min 45 s by the minute; 2 days 5 h 30 min by the hour (53 h).
+    assert times == {("acme", "trustpilot", 0): 1, ("acme", "trustpilot", 9000): 1,
+                     ("acme", "trustpilot", 53 * 3600): 1}
+    narrowed = store.responses("replied:yes sentiment:negative", Filters(brand="acme"))
+    assert sum(c.count for c in narrowed.counts) == 3
+    assert {t.seconds for t in narrowed.times} == {0, 9000}
+
+
 @pytest.mark.parametrize(
     ("query", "position"),
-    [("kind:tweet", 5), ("persona:fan battery", 8), ("battery NEAR/x charging", 13),
-     ("battery NEAR/3 batt*", 15), ("site:example.com/page", 5)],
+    [("kind:tweet", 5), ("replied:often", 8), ("persona:fan battery", 8),
+     ("battery NEAR/x charging", 13), ("battery NEAR/3 batt*", 15), ("site:example.com/page", 5)],
 )
 def test_bad_new_filters_and_near_say_where(
     seeded: MentionStore, query: str, position: int

@@ -6,13 +6,14 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from index.errors import QueryError
 from index.es_dsl import NOT_CONTENT, compile_query, document, index_name, scored
 from index.query import Term, parse
-from index.record import Mention
+from index.record import BrandReply, Mention
 from index.significance import STOPWORDS, is_content_term
 
 
@@ -94,6 +95,26 @@ def test_document_holds_the_filter_keys_and_the_record(
         "ann lee", "ann", "positive")
     assert doc["published_at"] is None
     assert Mention.from_dict(doc["record"]) == mention
+
+
+def test_document_holds_the_time_to_the_first_reply(
+    make_mention: Callable[..., Mention],
+) -> None:
+    published = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+    def replied(*moments: datetime | None) -> dict[str, Any]:
+        return document(make_mention("m1", "Broken", published=published, brand_replies=tuple(
+            BrandReply("Sorry", "Acme", moment) for moment in moments)))
+
+    assert (replied()["replies"], replied()["response_seconds"]) == (0, None)
+    # The first dated reply counts; an undated one answers but is not timed.
+    answered = replied(None, published + timedelta(hours=2, seconds=5), published
+                       + timedelta(days=1))
+    assert (answered["replies"], answered["response_seconds"]) == (3, 7205)
+    assert replied(None)["response_seconds"] is None
+    assert replied(published - timedelta(minutes=5))["response_seconds"] == 0
+    assert compile_query(parse("replied:no")) == {
+        "bool": {"must_not": [{"range": {"replies": {"gt": 0}}}]}}
 
 
 def test_the_excluded_terms_are_those_that_are_no_content() -> None:

@@ -135,6 +135,8 @@ def test_field_filters(text: str, expected: Node) -> None:
         ("site:bücher.de", Field("site", ":", "bücher.de")),
         ("kind:Review", Field("kind", ":", "review")),
         ("persona:EDUCATOR", Field("persona", ":", "educator")),
+        ("replied:Yes", Field("replied", ":", "yes")),
+        ("replied:no", Field("replied", ":", "no")),
     ],
 )
 def test_title_site_kind_and_persona(text: str, expected: Node) -> None:
@@ -175,8 +177,9 @@ def test_near(text: str, expected: Node) -> None:
                         "after 'battery', found ')'"),
         ('"battery life', 13, "position 13: expected a closing '\"' after '\"battery life'"),
         ("foo:bar", 0, "position 0: expected a field name (aspect, author, brand, kind, lang, "
-                       "persona, published, rating, sentiment, site, source, text_sentiment, "
-                       "title), found 'foo'"),
+                       "persona, published, rating, replied, sentiment, site, source, "
+                       "text_sentiment, title), found 'foo'"),
+        ("replied:maybe", 8, "position 8: expected no or yes after 'replied:', found 'maybe'"),
         ("kind:tweet", 5, "position 5: expected ai_answer, article, comment, post or review after "
                           "'kind:', found 'tweet'"),
         ("persona:Fan", 8, "position 8: expected builder, connector, educator or validator "

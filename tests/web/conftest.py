@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from api.app import create_app
 from api.keys import KeyStore
 from api.settings import Settings
 from crawlers.coverage import SourceRun, record_run
-from index.record import Advocate, Aspect, Author, Mention, Rating, Sentiment
+from index.record import Advocate, Aspect, Author, BrandReply, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
 from sentiment.nps import nps_from_rating, nps_from_sentiment
 
@@ -54,14 +54,16 @@ class Seed:
     text_label: str | None = None  # the text model's, when the rating made the label differ
     aspects: tuple[str, ...] = ()  # "name:polarity"
     persona: str | None = None  # an advocate record as the crawl writes it, with this persona
+    replied_after: timedelta | None = None  # when the brand answered it
 
     def mention(self) -> Mention:
         score = {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[self.label]
+        published = datetime(2026, 10, self.day, 9 + self.day % 8, tzinfo=UTC)
         return Mention.create(
             source="schemaorg", native_id=self.native_id, kind="review",
             url=self.url or f"https://shop.example/reviews/{self.native_id}",
             text=self.text, title=self.title, author=Author(self.author),
-            published_at=datetime(2026, 10, self.day, 9 + self.day % 8, tzinfo=UTC),
+            published_at=published,
             brand=self.brand, lang=self.lang,
             rating=Rating(self.stars, 5, 1) if self.stars else None,
             sentiment=Sentiment(self.label, score, 0.9, "test"),  # type: ignore[arg-type]
@@ -73,6 +75,9 @@ class Seed:
             aspects=tuple(Aspect(*a.split(":")) for a in self.aspects),  # type: ignore[arg-type]
             advocate=Advocate(0.8, self.persona, ("recommends",))  # type: ignore[arg-type]
             if self.persona else None,
+            brand_replies=(BrandReply("Sorry to hear it: we will replace it.", "Acme support",
+                                      published + self.replied_after),)
+            if self.replied_after else (),
         )
 
 
@@ -80,7 +85,7 @@ SEEDS = [
     Seed("a1", 3, "The battery lasts two days, I recommend it.", "positive", stars=5,
          aspects=("battery:positive",)),
     Seed("a2", 3, "Battery died after a week, very disappointed.", "negative", stars=1,
-         aspects=("battery:negative",)),
+         aspects=("battery:negative",), replied_after=timedelta(hours=3)),
     Seed("a3", 4, "The screen is fine, battery is average.", "neutral", stars=3,
          text_label="negative", aspects=("screen:positive", "battery:neutral")),
     Seed("a4", 5, "这款手机的电池很耐用，强烈推荐", "positive", lang="zh-Hans", author="小王"),

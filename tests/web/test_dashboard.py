@@ -439,15 +439,23 @@ def test_the_overview_is_the_home_view_and_each_figure_links_to_its_mentions(
     sign_in(page, site, hash_="")
     expect(page.locator("#view-overview")).to_be_visible()
     tiles = page.locator("#overview-tiles .tile")
-    expect(tiles).to_have_count(11)
+    expect(tiles).to_have_count(12)
     # The 30 days to the newest mention (12 October), against the 30 before.
     expect(page.locator("#overview-tiles h2")).to_contain_text("2026-09-13 to 2026-10-12")
     expect(tiles.first.locator(".figure")).to_have_text(re.compile(r"^[1-9]\d*$"))
     expect(tiles.filter(has_text="Alerts").locator("li")).to_contain_text(
         "1 negative mention of Acme on 7 October")
-    for n in range(11):  # every tile leads to mentions or to the view that has them
+    # One of Acme's 35 reviews answered, 3 hours after; the negative ones (the hostile one,
+    # and any a test corrected to negative) unanswered.
+    responses = tiles.filter(has_text="Responses")
+    expect(responses.locator(".figure")).to_have_text("3%")
+    expect(responses).to_contain_text("median 3h · p90 3h to a first reply")
+    expect(responses).to_contain_text(
+        re.compile(r"1 answered of 35 answerable · [1-9] negative unanswered"))
+    expect(responses.locator("li")).to_have_text(re.compile(r"^Zephyr 0% · median – · 0 answered$"))
+    for n in range(12):  # every tile leads to mentions or to the view that has them
         expect(tiles.nth(n).locator("a").first).to_be_attached()
-    assert _figures_match_their_mentions(page) >= 15
+    assert _figures_match_their_mentions(page) >= 19
 
 
 def test_a_search_link_followed_from_the_overview_clears_the_earlier_filters(

@@ -126,11 +126,38 @@ function coverageTile(o) {
     ], "No crawl has run yet.", viewLink("sources", "Sources")));
 }
 
+// `45m`, `2h30m`, `3d` or `2d5h`, as `mentionwatch responses` prints a time to respond.
+function duration(seconds) {
+  if (seconds === null) return "–";
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.floor(seconds / 3600);
+  const days = Math.floor(seconds / 86400);
+  if (!hours) return `${minutes}m`;
+  if (!days) return `${hours}h${minutes % 60 ? `${String(minutes % 60).padStart(2, "0")}m` : ""}`;
+  return `${days}d${hours % 24 ? `${hours % 24}h` : ""}`;
+}
+
+// Response metrics (GET /responses): the brand's, then each other watched brand's.
+function responsesTile(r) {
+  const [own, ...others] = r.brands;
+  const t = own.total;
+  return tile("Responses", percent(t.rate),
+    el("p", {}, `median ${duration(t.median_seconds)} · p90 ${duration(t.p90_seconds)} to a first reply`),
+    el("p", {}, mentionsLink(t.answered.query, t.answered.count, `${t.answered.count} answered`),
+       " of ", mentionsLink(t.answerable.query, t.answerable.count, `${t.answerable.count} answerable`),
+       " · ", mentionsLink(t.unanswered_negative.query, t.unanswered_negative.count,
+                           `${t.unanswered_negative.count} negative unanswered`)),
+    rows(others, (b) => [
+      `${b.brand} ${percent(b.total.rate)} · median ${duration(b.total.median_seconds)} · `,
+      mentionsLink(b.total.answered.query, b.total.answered.count, `${b.total.answered.count} answered`),
+    ], "No other watched brand.", viewLink("compare", "Compare")));
+}
+
 function lastDay(until) {
   return new Date(new Date(until).getTime() - 1).toISOString().slice(0, 10);
 }
 
-function tiles(o) {
+function tiles(o, responses) {
   const p = o.period;
   return [
     el("h2", { class: "span" }, `${o.brand}: ${p.since.slice(0, 10)} to ${lastDay(p.until)}`,
@@ -139,6 +166,7 @@ function tiles(o) {
          mentionsLink(o.volume.query, o.volume.count)),
     sentimentTile(o), ratingTile(o.rating), reviewsTile(o.reviews), npsTile(o.nps),
     shareTile(o), aspectsTile(o), risingTile(o), alertsTile(o), advocatesTile(o), coverageTile(o),
+    responsesTile(responses),
   ];
 }
 
@@ -158,8 +186,10 @@ async function showOverview() {
     return;
   }
   try {
-    const found = await api("/overview", { params: { brand, ...period("o") } });
-    if (current()) clear($("overview-tiles")).append(...tiles(found));
+    const params = { brand, ...period("o") };
+    const [found, responses] = await Promise.all([api("/overview", { params }),
+                                                  api("/responses", { params })]);
+    if (current()) clear($("overview-tiles")).append(...tiles(found, responses));
   } catch (error) {
     if (current()) showError($("overview-error"), error);
   }
