@@ -214,6 +214,8 @@ def visibility(brand: str, since: datetime | None, until: datetime | None,
     try:
         with _store(db) as store:
             found = visibility_report(store, brand, since, until)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(found)

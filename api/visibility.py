@@ -21,7 +21,7 @@ from statistics import fmean
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from api.deps import StoreDep
@@ -175,7 +175,11 @@ def cited_mentions(store: MentionStore, urls: Iterable[str]) -> dict[str, tuple[
 def visibility_report(store: MentionStore, brand: str, since: datetime | None = None,
                       until: datetime | None = None) -> dict[str, object]:
     """The brand's figures from its answers stored in [since, until), with the pages they
-    cite joined to the index, and the advocates cited across every prompt and engine."""
+    cite joined to the index, and the advocates cited across every prompt and engine.
+    Raises ValueError naming both when `since` is not before `until`."""
+    if since is not None and until is not None and since >= until:
+        raise ValueError(f"since ({since.isoformat()}) must be before until "
+                         f"({until.isoformat()})")
     filters = Filters(brand=brand, since=since, until=until)
     answers = list(store.export(Field("kind", ":", _KIND), filters))
     index = cited_mentions(store, (url for answer in answers for url in answer.citations))
@@ -238,4 +242,7 @@ router = APIRouter(tags=["visibility"])
 def get_visibility(store: StoreDep, brand: str, since: Instant | None = None,
                    until: Instant | None = None) -> dict[str, object]:
     """The brand's visibility in AI answers stored in [since, until), per prompt and engine."""
-    return visibility_report(store, brand, since, until)
+    try:
+        return visibility_report(store, brand, since, until)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None

@@ -143,3 +143,15 @@ def test_the_cli_prints_the_same_report_for_the_period(db: Path) -> None:
     assert shown["advocates_cited"][0]["mention_id"] == MAYA.id
     bad = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--since", "soon"])
     assert bad.exit_code == 2 and "'soon' is neither a date" in bad.output
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_naming_both(
+        client: TestClient, db: Path) -> None:
+    response = client.get("/visibility", params={"brand": "Acme", "since": "2026-10-05",
+                                                 "until": "2026-10-01"})
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "since (2026-10-05T00:00:00+00:00)" in message and "until (2026-10-01" in message
+    result = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--db", str(db),
+                                       "--since", "2026-10-05", "--until", "2026-10-01"])
+    assert result.exit_code == 2 and "must be before until" in result.output
