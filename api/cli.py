@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import click
 
@@ -203,9 +203,11 @@ def aspects_propose(brand: str, db: Path | None, min_mentions: int, limit: int) 
 @click.option("--brand", required=True)
 @click.option("--since", type=_Since(), help="Answers stored from (a date, or 30d back).")
 @click.option("--until", type=_Since(), help="Answers stored before (a date, or 7d back).")
+@click.option("--interval", type=click.Choice(["day", "week"]), default="day",
+              show_default=True, help="The trend's periods (UTC).")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 def visibility(brand: str, since: datetime | None, until: datetime | None,
-               db: Path | None) -> None:
+               interval: Literal["day", "week"], db: Path | None) -> None:
     """The brand's visibility in AI answers per prompt and engine, as JSON: share of runs
     naming it (with a 95% Wilson interval), mean position, share of voice, sentiment toward
     it, the most-cited domains and pages, and the advocates the answers cite."""
@@ -213,7 +215,7 @@ def visibility(brand: str, since: datetime | None, until: datetime | None,
 
     try:
         with _store(db) as store:
-            found = visibility_report(store, brand, since, until)
+            found = visibility_report(store, brand, since, until, interval)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     except StoreError as exc:
