@@ -509,7 +509,6 @@ class VisibilityDrop:
     before and after."""
 
     type: ClassVar[str] = "visibility_drop"
-    sentiment: ClassVar[str | None] = None
 
     def __init__(self, options: VisibilityDropOptions) -> None:
         self.options = options
@@ -538,30 +537,34 @@ class VisibilityDrop:
 
     def _drops(self, answers: Answers, end: datetime) -> list[dict[str, Any]]:
         """Each prompt and engine whose visibility dropped in the window ending at `end`,
-        the most certain first."""
+        the most certain first. With many prompts and engines judged, one of them is
+        bound to look like a drop now and then: each is held to `p` divided by how many
+        are judged (Bonferroni), so `p` bounds the chance of a false alert for the brand."""
         o = self.options
         middle = end - timedelta(days=o.window_days)
-        periods = (_groups(answers, middle - timedelta(days=o.baseline_days), middle),
-                   _groups(answers, middle, end))
-        found = [drop for group in sorted(periods[0].keys() & periods[1].keys())
-                 if (drop := self._judge(answers.subject, group, periods[0][group],
-                                         periods[1][group])) is not None]
+        before, after = (_groups(answers, middle - timedelta(days=o.baseline_days), middle),
+                         _groups(answers, middle, end))
+        judged = sorted(group for group in before.keys() & after.keys()
+                        if min(len(before[group]), len(after[group])) >= o.min_runs)
+        found = [drop for group in judged
+                 if (drop := self._judge(answers.subject, group, before[group], after[group],
+                                         o.p / len(judged))) is not None]
         return sorted(found, key=lambda d: (d["p"], d["prompt"], d["source"]))
 
     def _judge(self, brand: str, group: tuple[str, str], before: list[Mention],
-               after: list[Mention]) -> dict[str, Any] | None:
+               after: list[Mention], alpha: float) -> dict[str, Any] | None:
+        """The drop of one prompt and engine, judged on its share first, else on its
+        positions, each test's chance at most `alpha`; None when neither dropped."""
         o = self.options
-        if min(len(before), len(after)) < o.min_runs:
-            return None
         was, now = Visibility(brand, *group), Visibility(brand, *group)
         for answer in before:
             was.add(answer)
         for answer in after:
             now.add(answer)
         test, measure = share_drop(was.named, was.runs, now.named, now.runs), "share"
-        if test.p > o.p or was.named / was.runs - now.named / now.runs < o.min_drop:
+        if test.p > alpha or was.named / was.runs - now.named / now.runs < o.min_drop:
             test, measure = position_rise(was.positions, now.positions), "position"
-            if (min(len(was.positions), len(now.positions)) < o.min_named or test.p > o.p
+            if (min(len(was.positions), len(now.positions)) < o.min_named or test.p > alpha
                     or statistics.fmean(now.positions) - statistics.fmean(was.positions)
                     < o.min_position_drop):
                 return None
@@ -581,7 +584,8 @@ class VisibilityDrop:
         else:
             shown = [e for e in shown if e["position"] is not None]
         shown.sort(key=lambda e: e["published_at"], reverse=True)
-        shown.sort(key=lambda e: (e["position"] or 0) * (-1 if worst else 1))
+        if measure == "position":  # the best placed before, the worst after; then the latest
+            shown.sort(key=lambda e: e["position"], reverse=worst)
         return shown[:self.options.examples]
 
     def _alert(self, answers: Answers, end: datetime, drops: list[dict[str, Any]]) -> Alert:
