@@ -247,7 +247,7 @@ def import_answers(file: Path, brand: str | None, engine: str | None, watchlist:
 
     settings = _settings(watchlist=watchlist, model=model)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a byte order mark is no record
         brands = load_watchlist(settings.watchlist).brands
         enricher = load_enricher(settings.model, heads=settings.heads, batch_size=batch_size)
         store = open_configured(_db(db, create=True, watchlist=watchlist))

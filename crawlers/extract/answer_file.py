@@ -243,8 +243,11 @@ def read_record(line: int, record: Mapping[str, Any], *,
     given = _get(record, "time")
     when = made if given is None and made is not None else _time(line, given)
     overview = AI_OVERVIEW if "ai_overview" in record else None
-    named_engine = _text(line, "engine", _get(record, "engine") or overview or engine)
-    assert named_engine is not None
+    named_engine = _text(line, "engine", _get(record, "engine") or overview or engine,
+                         required=False)
+    if named_engine is None:
+        raise BadRecord(line, "engine", f"missing (give one of {', '.join(FIELDS['engine'])}, "
+                                        "or the engine of the whole file: --engine)")
     own_id = _text(line, "id", _get(record, "id"), required=False)
     return ImportedAnswer(
         line=line, prompt=prompt, engine=named_engine,

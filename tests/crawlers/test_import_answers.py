@@ -156,11 +156,13 @@ def test_bad_records_are_named_by_line_and_field_and_the_rest_kept(run, tmp_path
         json.dumps({**RANKED, "brand": "Sonique"}),
         json.dumps({k: v for k, v in RANKED.items() if k != "brand"}),
         json.dumps({**RANKED, "sources": [{"title": "no url"}]}),
+        json.dumps(COMPLETION),  # a bare chat completion, and no --engine
         json.dumps(CHINESE),
     ]
-    result = run("bad.jsonl", "\n".join(lines) + "\n")
+    # A byte order mark, as some Windows tools write, is not part of the first record.
+    result = run("bad.jsonl", "\ufeff" + "\n".join(lines) + "\n")
     assert result.exit_code == 1
-    assert json.loads(result.stdout) == {"imported": 2, "new": 2, "repeated": 0, "rejected": 6}
+    assert json.loads(result.stdout) == {"imported": 2, "new": 2, "repeated": 0, "rejected": 7}
     path = tmp_path / "bad.jsonl"
     assert result.stderr.splitlines() == [
         f"{path}:2: answer: missing (give one of answer, response, text, output, content, "
@@ -173,6 +175,8 @@ def test_bad_records_are_named_by_line_and_field_and_the_rest_kept(run, tmp_path
         f"{path}:6: brand: missing: the watchlist has several brands; give `brand` in the "
         "record or --brand",
         f"{path}:7: citations[0]: a URL or an object with one of url, link, href, uri",
+        f"{path}:8: engine: missing (give one of engine, platform, provider, assistant, or "
+        "the engine of the whole file: --engine)",
     ]
     assert set(stored(tmp_path)) >= {"perplexity:sonar", "kimi"}
 
