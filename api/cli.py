@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import click
 
@@ -203,9 +203,11 @@ def aspects_propose(brand: str, db: Path | None, min_mentions: int, limit: int) 
 @click.option("--brand", required=True)
 @click.option("--since", type=_Since(), help="Answers stored from (a date, or 30d back).")
 @click.option("--until", type=_Since(), help="Answers stored before (a date, or 7d back).")
+@click.option("--interval", type=click.Choice(["day", "week"]), default="day",
+              show_default=True, help="The trend's periods (UTC).")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 def visibility(brand: str, since: datetime | None, until: datetime | None,
-               db: Path | None) -> None:
+               interval: Literal["day", "week"], db: Path | None) -> None:
     """The brand's visibility in AI answers per prompt and engine, as JSON: share of runs
     naming it (with a 95% Wilson interval), mean position, share of voice, sentiment toward
     it, the most-cited domains and pages, and the advocates the answers cite."""
@@ -213,10 +215,57 @@ def visibility(brand: str, since: datetime | None, until: datetime | None,
 
     try:
         with _store(db) as store:
-            found = visibility_report(store, brand, since, until)
+            found = visibility_report(store, brand, since, until, interval)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(found)
+
+
+@main.command("import-answers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--brand", help="Whose prompts they are, for records that do not say (needed "
+                              "when the watchlist has several brands).")
+@click.option("--engine", help="The engine of records that name none (saved chat "
+                               "completions).")
+@click.option("--watchlist", type=click.Path(path_type=Path), help="Watchlist TOML file.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=64, show_default=True)
+def import_answers(file: Path, brand: str | None, engine: str | None, watchlist: Path | None,
+                   db: Path | None, model: str | None, batch_size: int) -> None:
+    """Import saved AI answers from FILE (a JSON array or JSON Lines of prompt, engine,
+    model, answer, citations, time) as the crawl stores answers: the brands each names,
+    their positions, the sentiment toward each, its citations. Importing again updates,
+    never duplicates. A bad record is named on stderr by line and field and the others are
+    imported; exits 1 when any was bad."""
+    from crawlers.answer_import import import_answers as run
+    from index.stores import open_configured
+    from sentiment.enricher import load_enricher
+    from sentiment.errors import ModelLoadError
+
+    settings = _settings(watchlist=watchlist, model=model)
+    try:
+        text = file.read_text(encoding="utf-8-sig")  # a byte order mark is no record
+        brands = load_watchlist(settings.watchlist).brands
+        enricher = load_enricher(settings.model, heads=settings.heads, batch_size=batch_size)
+        store = open_configured(_db(db, create=True, watchlist=watchlist))
+        try:
+            report = run(text, brands, store, enricher, brand=brand, engine=engine,
+                         batch_size=batch_size)
+        finally:
+            store.close()
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file}: not UTF-8 text ({exc})") from exc
+    except (WatchlistError, ModelLoadError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for bad in report.rejected:
+        click.echo(f"{file}:{bad.line}: {bad.field}: {bad.reason}", err=True)
+    _emit({"imported": report.imported, "new": report.new, "repeated": report.repeated,
+           "rejected": len(report.rejected)})
+    if report.rejected:
+        sys.exit(1)
 
 
 @main.command()

@@ -16,12 +16,12 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from statistics import fmean
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from api.deps import StoreDep
@@ -34,8 +34,8 @@ from index.urls import page_key
 if TYPE_CHECKING:
     from index.backend import MentionStore
 
-__all__ = ["ADVOCATE_MIN_SCORE", "Visibility", "VisibilityOut", "cited_mentions", "router",
-           "visibility", "visibility_report", "wilson_interval"]
+__all__ = ["ADVOCATE_MIN_SCORE", "Interval", "Visibility", "VisibilityOut", "cited_mentions",
+           "period_start", "router", "visibility", "visibility_report", "wilson_interval"]
 
 #: The least advocate score of a cited author counted among "your advocates cited by AI":
 #: the one `/advocates` lists from by default.
@@ -45,6 +45,8 @@ TOP_CITED = 10
 _KIND = "ai_answer"
 
 _Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
+#: The trend's periods: UTC days, or weeks from Monday.
+Interval = Literal["day", "week"]
 
 
 def wilson_interval(hits: int, runs: int, z: float = _Z95) -> tuple[float, float]:
@@ -58,6 +60,32 @@ def wilson_interval(hits: int, runs: int, z: float = _Z95) -> tuple[float, float
     spread = z * math.sqrt(share * (1 - share) / runs + z * z / (4 * runs * runs))
     scale = 1 + z * z / runs
     return (max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale))
+
+
+def period_start(moment: datetime, interval: Interval) -> datetime:
+    """The start of the UTC day, or of the week from Monday, holding `moment`."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday()) if interval == "week" else day
+
+
+def _share(named: int, runs: int) -> dict[str, object]:
+    low, high = wilson_interval(named, runs)
+    return {"runs": runs, "named": named,
+            "share": round(named / runs, 4) if runs else None,
+            "share_interval": [round(low, 4), round(high, 4)]}
+
+
+@dataclass
+class _Period:
+    """One period of the trend: its answers, those naming the brand, and where."""
+
+    runs: int = 0
+    named: int = 0
+    positions: list[int] = field(default_factory=list)
+
+    def figures(self, start: datetime) -> dict[str, object]:
+        return {"start": start, **_share(self.named, self.runs),
+                "mean_position": round(fmean(self.positions), 2) if self.positions else None}
 
 
 @dataclass
@@ -74,15 +102,22 @@ class Visibility:
     sentiment: Counter[str] = field(default_factory=Counter)  # toward the brand: label counts
     scores: list[float] = field(default_factory=list)  # toward the brand, -1..1
     pages: Counter[str] = field(default_factory=Counter)  # page_key -> answers citing it
+    interval: Interval = "day"
+    trend: dict[datetime, _Period] = field(default_factory=dict)  # by period start
 
     def add(self, answer: Mention) -> None:
         self.runs += 1
+        period = self.trend.setdefault(period_start(answer.published_at, self.interval),
+                                       _Period())
+        period.runs += 1
         self.pages.update({page_key(url) for url in answer.citations})
         self.mentions.update({named.name for named in answer.named})
         for named in answer.named:
             if named.name.casefold() == self.brand.casefold():
                 self.named += 1
                 self.positions.append(named.position)
+                period.named += 1
+                period.positions.append(named.position)
                 if named.sentiment:
                     self.sentiment[named.sentiment] += 1
                 if named.score is not None:
@@ -104,13 +139,10 @@ class Visibility:
         }
 
     def figures(self, index: Mapping[str, tuple[Mention, ...]]) -> dict[str, object]:
-        low, high = wilson_interval(self.named, self.runs)
         voices = sum(self.mentions.values())
         return {
             "brand": self.brand, "prompt": self.prompt, "source": self.source,
-            "runs": self.runs, "named": self.named,
-            "share": round(self.named / self.runs, 4) if self.runs else None,
-            "share_interval": [round(low, 4), round(high, 4)],
+            **_share(self.named, self.runs),
             "mean_position": round(fmean(self.positions), 2) if self.positions else None,
             # The brand's part of every brand naming in these answers.
             "share_of_voice": round(self.named / voices, 4) if voices else None,
@@ -120,6 +152,7 @@ class Visibility:
             "sentiment": dict(sorted(self.sentiment.items())),
             "sentiment_score": round(fmean(self.scores), 4) if self.scores else None,
             **self.cited(index),
+            "trend": [period.figures(start) for start, period in sorted(self.trend.items())],
         }
 
 
@@ -143,17 +176,19 @@ def advocates_cited(pages: Mapping[str, int],
 
 
 def visibility(brand: str, answers: Iterable[Mention],
-               index: Mapping[str, tuple[Mention, ...]] | None = None) -> list[dict[str, object]]:
+               index: Mapping[str, tuple[Mention, ...]] | None = None,
+               interval: Interval = "day") -> list[dict[str, object]]:
     """The brand's figures per (prompt, engine) from the `ai_answer` mentions asked for it
-    (`brand` set to it), sorted by prompt then engine. `index` holds the stored mentions at
-    each cited page, by `page_key` (`cited_mentions`); without it no page is matched."""
+    (`brand` set to it), sorted by prompt then engine, each with its trend per `interval`
+    (the periods holding answers). `index` holds the stored mentions at each cited page, by
+    `page_key` (`cited_mentions`); without it no page is matched."""
     groups: dict[tuple[str, str], Visibility] = {}
     for answer in answers:
         if answer.kind != _KIND or (answer.brand or "").casefold() != brand.casefold():
             continue
         group = (answer.title or "", answer.source)
         if group not in groups:
-            groups[group] = Visibility(brand, *group)
+            groups[group] = Visibility(brand, *group, interval=interval)
         groups[group].add(answer)
     return [groups[group].figures(index or {}) for group in sorted(groups)]
 
@@ -173,9 +208,14 @@ def cited_mentions(store: MentionStore, urls: Iterable[str]) -> dict[str, tuple[
 
 
 def visibility_report(store: MentionStore, brand: str, since: datetime | None = None,
-                      until: datetime | None = None) -> dict[str, object]:
+                      until: datetime | None = None,
+                      interval: Interval = "day") -> dict[str, object]:
     """The brand's figures from its answers stored in [since, until), with the pages they
-    cite joined to the index, and the advocates cited across every prompt and engine."""
+    cite joined to the index, and the advocates cited across every prompt and engine.
+    Raises ValueError naming both when `since` is not before `until`."""
+    if since is not None and until is not None and since >= until:
+        raise ValueError(f"since ({since.isoformat()}) must be before until "
+                         f"({until.isoformat()})")
     filters = Filters(brand=brand, since=since, until=until)
     answers = list(store.export(Field("kind", ":", _KIND), filters))
     index = cited_mentions(store, (url for answer in answers for url in answer.citations))
@@ -183,7 +223,7 @@ def visibility_report(store: MentionStore, brand: str, since: datetime | None = 
     for answer in answers:
         pages.update({page_key(url) for url in answer.citations})
     return {"brand": brand, "since": since, "until": until,
-            "visibility": visibility(brand, answers, index),
+            "visibility": visibility(brand, answers, index, interval),
             "advocates_cited": advocates_cited(pages, index)}
 
 
@@ -201,6 +241,17 @@ class CitedAdvocate(BaseModel):
     score: float
     persona: str | None
     answers: int  # answers citing the mention's page
+
+
+class TrendPoint(BaseModel):
+    """One period of the trend: the share of its runs naming the brand, with its interval."""
+
+    start: datetime
+    runs: int
+    named: int
+    share: float | None
+    share_interval: tuple[float, float]  # 95% Wilson
+    mean_position: float | None
 
 
 class VisibilityRow(BaseModel):
@@ -221,6 +272,7 @@ class VisibilityRow(BaseModel):
     cited_domains: dict[str, int]
     cited_pages: list[CitedPage]
     advocates_cited: list[CitedAdvocate]
+    trend: list[TrendPoint]  # per day or week holding answers, oldest first
 
 
 class VisibilityOut(BaseModel):
@@ -236,6 +288,10 @@ router = APIRouter(tags=["visibility"])
 
 @router.get("/visibility", response_model=VisibilityOut)
 def get_visibility(store: StoreDep, brand: str, since: Instant | None = None,
-                   until: Instant | None = None) -> dict[str, object]:
-    """The brand's visibility in AI answers stored in [since, until), per prompt and engine."""
-    return visibility_report(store, brand, since, until)
+                   until: Instant | None = None, interval: Interval = "day") -> dict[str, object]:
+    """The brand's visibility in AI answers stored in [since, until), per prompt and engine,
+    each with its trend per UTC day or week."""
+    try:
+        return visibility_report(store, brand, since, until, interval)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None

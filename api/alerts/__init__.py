@@ -10,6 +10,7 @@ from api.alerts.rules import (
     NegativeShare,
     NegativeSpike,
     Series,
+    VisibilityDrop,
     VolumeSpike,
     rule_for,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "PassReport",
     "Series",
     "StoredAlert",
+    "VisibilityDrop",
     "VolumeSpike",
     "WebhookNotifier",
     "configured_rules",

@@ -89,7 +89,10 @@ def aspect_changes(store: MentionStore, alert: Alert, *, size: int = 5) -> list[
 def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int = 3,
             text_chars: int = 280) -> Explanation:
     """The explanation of `alert`. A flatline's window is empty, so its examples are the
-    last mentions seen before it."""
+    last mentions seen before it. An alert with its own `details` (a visibility drop)
+    explains itself: its examples are the answers it shows."""
+    if alert.details is not None:
+        return _from_details(alert.details, text_chars)
     window = _filters(alert, since=alert.window_start, until=alert.window_end,
                       sentiment=alert.sentiment)
     baseline = _filters(alert, since=alert.baseline_start, until=alert.window_start,
@@ -116,6 +119,19 @@ def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int 
                           h.mention.text[:text_chars]) for h in hits],
         top_aspects=[] if alert.type == "flatline" else aspect_changes(store, alert),
     )
+
+
+def _from_details(details: dict[str, Any], text_chars: int) -> Explanation:
+    """A visibility drop's explanation: the engines that dropped, and for each drop its
+    answers after the change, then before it."""
+    drops = details.get("drops", [])
+    engines = Counter(drop["source"] for drop in drops)
+    examples = [Example(example["url"], drop["source"],
+                        example["published_at"], f"{when}: {example['text']}"[:text_chars])
+                for drop in drops for when in ("after", "before")
+                for example in drop[f"examples_{when}"]]
+    return Explanation(top_terms=[], top_sources=engines.most_common(), examples=examples,
+                       top_aspects=[])
 
 
 def payload(alert: Alert, explanation: Explanation | None) -> dict[str, Any]:

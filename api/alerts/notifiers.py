@@ -342,6 +342,7 @@ SAMPLE_ALERT: dict[str, Any] = {
     "baseline_start": "2025-12-22T10:00:00+00:00", "observed": 15, "baseline": 1.5,
     "summary": "Acme: 15 negative mentions in an hour, usually 1.5 (z 11.0, p < 1e-9)",
     "sentiment": "negative", "z": 11.0, "key": "acme-negative|brand=Acme|2026-01-05T10:00:00+00:00",
+    "details": None,  # a visibility drop's figures, tests and answers (api/alerts/rules.py)
     "explanation": {
         "top_terms": [["battery", 12], ["swelled", 6]],
         "top_sources": [["schemaorg", 15]],

@@ -13,16 +13,20 @@ from __future__ import annotations
 import math
 import statistics
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
 from api.alerts.notifiers import NotifierOptions
+from api.alerts.significance import position_rise, share_drop
+from api.visibility import Visibility
 from index.backend import TimeBucket
+from index.record import Mention
 from index.watchlist import TAG, Options
 
 __all__ = [
@@ -30,6 +34,7 @@ __all__ = [
     "Alert",
     "AlertOptions",
     "AlertRule",
+    "Answers",
     "Flatline",
     "FlatlineOptions",
     "NegativeShare",
@@ -39,6 +44,8 @@ __all__ = [
     "RuleOptions",
     "Series",
     "SubjectField",
+    "VisibilityDrop",
+    "VisibilityDropOptions",
     "VolumeSpike",
     "VolumeSpikeOptions",
     "poisson_tail",
@@ -83,6 +90,9 @@ class Alert:
     summary: str
     sentiment: str | None = None  # the label the rule counts, when it counts one
     z: float | None = None
+    # What a rule that reads more than counts found, JSON-ready (a visibility drop: each
+    # prompt and engine with its figures, test and answers before and after).
+    details: dict[str, Any] | None = None
 
     @property
     def target(self) -> str:
@@ -140,6 +150,21 @@ def _busy(day: Sequence[int]) -> float:
     return sum(min(v, cap) for v in day)
 
 
+def _first_of_runs(starts: Sequence[datetime | None], cooldown: timedelta) -> list[int]:
+    """Where each run of consecutive findings (`starts[i]` is where the window found at i
+    starts; None: nothing found) begins, leaving out a run within `cooldown` of the start
+    of the last one kept: one alert per spike, and none during the cooldown."""
+    kept: list[int] = []
+    last: datetime | None = None
+    for i, start in enumerate(starts):
+        if start is None:
+            continue
+        if (i == 0 or starts[i - 1] is None) and (last is None or start >= last + cooldown):
+            kept.append(i)
+            last = start
+    return kept
+
+
 def _hourly(series: Series) -> None:
     for before, after in zip(series.buckets, series.buckets[1:], strict=False):
         if after.start - before.start != HOUR:
@@ -192,20 +217,11 @@ class AlertRule(ABC):
         _hourly(series)
         buckets = [b for b in series.buckets
                    if b.start <= now and not (self.complete_hours_only and b.start + HOUR > now)]
-        cooldown = timedelta(hours=self.options.cooldown_hours)
-        alerts: list[Alert] = []
-        last: datetime | None = None
-        firing = False
-        for i, finding in enumerate(self._scan(buckets)):
-            if finding is None:
-                firing = False
-                continue
-            start = buckets[finding.first].start
-            if not firing and (last is None or start >= last + cooldown):
-                alerts.append(self._alert(series, buckets, i, finding))
-                last = start
-            firing = True
-        return alerts
+        findings = self._scan(buckets)
+        starts = [None if f is None else buckets[f.first].start for f in findings]
+        return [self._alert(series, buckets, i, finding)
+                for i in _first_of_runs(starts, timedelta(hours=self.options.cooldown_hours))
+                if (finding := findings[i]) is not None]
 
     def _alert(self, series: Series, buckets: Sequence[TimeBucket], i: int,
                finding: _Finding) -> Alert:
@@ -437,7 +453,184 @@ class Flatline(AlertRule):
                 f"usually {finding.baseline:.0f}; has it stopped producing?")
 
 
-_Options = NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """A brand's AI answers (`ai_answer` mentions asked for it) stored from `start` on: what
+    a visibility rule reads instead of hourly counts."""
+
+    subject: str
+    start: datetime
+    answers: Sequence[Mention]
+    field: SubjectField = "brand"
+
+
+class VisibilityDropOptions(RuleOptions):
+    type: Literal["visibility_drop"] = "visibility_drop"
+    window_days: int = Field(default=7, ge=1, le=90)  # the period judged, ending now
+    baseline_days: int = Field(default=14, ge=1, le=365)  # the period before it
+    # Answers per prompt and engine each period needs, and answers naming the brand for
+    # its positions to be compared: fewer say nothing.
+    min_runs: int = Field(default=10, ge=2)
+    min_named: int = Field(default=5, ge=2)
+    p: float = Field(default=0.01, gt=0, lt=1)  # the one-sided test's chance, at most
+    min_drop: float = Field(default=0.1, ge=0, le=1)  # in share of runs, at least
+    min_position_drop: float = Field(default=0.5, ge=0)  # places in mean position, at least
+    examples: int = Field(default=2, ge=0, le=10)  # answers shown from each period
+    cooldown_hours: int = Field(default=168, ge=0, le=2160)
+
+
+_DAY = timedelta(days=1)
+_EXCERPT = 280  # characters of an example answer shown
+
+
+def _example(answer: Mention, brand: str) -> dict[str, Any]:
+    """An answer as an alert shows it: where it named the brand, and what it said there
+    (its opening when it did not name it)."""
+    named = next((n for n in answer.named if n.name.casefold() == brand.casefold()), None)
+    return {"id": answer.id, "url": answer.url, "published_at": answer.published_at.isoformat(),
+            "position": named.position if named else None,
+            "text": (named.excerpt if named and named.excerpt else answer.text)[:_EXCERPT]}
+
+
+def _figures(period: Visibility) -> dict[str, Any]:
+    figures = period.figures({})
+    return {key: figures[key] for key in ("runs", "named", "share", "share_interval",
+                                          "mean_position")}
+
+
+class VisibilityDrop:
+    """A brand named in a smaller share of the runs of a prompt on an engine, or at a worse
+    mean position, over the last `window_days` than over the `baseline_days` before, when
+    a one-sided test says it is not run-to-run noise: the two-proportion z test for the
+    share, the Mann-Whitney U test for positions (`api.alerts.significance`), each at most
+    `p`, and by at least `min_drop` or `min_position_drop`. Judged at the end of the hour
+    being filled and at each day before it back to the answers' start; one alert per run
+    of days it holds, with every prompt and engine that dropped and example answers from
+    before and after."""
+
+    type: ClassVar[str] = "visibility_drop"
+
+    def __init__(self, options: VisibilityDropOptions) -> None:
+        self.options = options
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @property
+    def history_hours(self) -> int:
+        return (self.options.window_days + self.options.baseline_days) * 24
+
+    def evaluate(self, answers: Answers, now: datetime) -> list[Alert]:
+        """The alerts of the brand's answers up to `now`, one per run of days a drop holds,
+        none within the cooldown of the previous one."""
+        window = timedelta(days=self.options.window_days)
+        history = timedelta(hours=self.history_hours)
+        latest = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + HOUR
+        ends = [latest - k * _DAY for k in range((latest - answers.start - history) // _DAY,
+                                                 -1, -1)]
+        drops = [self._drops(answers, end) for end in ends]
+        starts = [end - window if found else None for end, found in zip(ends, drops,
+                                                                         strict=True)]
+        cooldown = timedelta(hours=self.options.cooldown_hours)
+        return [self._alert(answers, ends[i], drops[i]) for i in _first_of_runs(starts, cooldown)]
+
+    def _drops(self, answers: Answers, end: datetime) -> list[dict[str, Any]]:
+        """Each prompt and engine whose visibility dropped in the window ending at `end`,
+        the most certain first. With many prompts and engines judged, one of them is
+        bound to look like a drop now and then: each is held to `p` divided by how many
+        are judged (Bonferroni), so `p` bounds the chance of a false alert for the brand."""
+        o = self.options
+        middle = end - timedelta(days=o.window_days)
+        before, after = (_groups(answers, middle - timedelta(days=o.baseline_days), middle),
+                         _groups(answers, middle, end))
+        judged = sorted(group for group in before.keys() & after.keys()
+                        if min(len(before[group]), len(after[group])) >= o.min_runs)
+        found = [drop for group in judged
+                 if (drop := self._judge(answers.subject, group, before[group], after[group],
+                                         o.p / len(judged))) is not None]
+        return sorted(found, key=lambda d: (d["p"], d["prompt"], d["source"]))
+
+    def _judge(self, brand: str, group: tuple[str, str], before: list[Mention],
+               after: list[Mention], alpha: float) -> dict[str, Any] | None:
+        """The drop of one prompt and engine, judged on its share first, else on its
+        positions, each test's chance at most `alpha`; None when neither dropped."""
+        o = self.options
+        was, now = Visibility(brand, *group), Visibility(brand, *group)
+        for answer in before:
+            was.add(answer)
+        for answer in after:
+            now.add(answer)
+        test, measure = share_drop(was.named, was.runs, now.named, now.runs), "share"
+        if test.p > alpha or was.named / was.runs - now.named / now.runs < o.min_drop:
+            test, measure = position_rise(was.positions, now.positions), "position"
+            if (min(len(was.positions), len(now.positions)) < o.min_named or test.p > alpha
+                    or statistics.fmean(now.positions) - statistics.fmean(was.positions)
+                    < o.min_position_drop):
+                return None
+        return {"prompt": group[0], "source": group[1], "measure": measure,
+                "test": _TESTS[measure], "z": round(test.z, 2), "p": test.p,
+                "before": _figures(was), "after": _figures(now),
+                "examples_before": self._examples(brand, before, measure, worst=False),
+                "examples_after": self._examples(brand, after, measure, worst=True)}
+
+    def _examples(self, brand: str, answers: Iterable[Mention], measure: str, *,
+                  worst: bool) -> list[dict[str, Any]]:
+        """The latest answers showing the change: before, those naming the brand best;
+        after, those leaving it out (a share drop) or naming it worst (a position drop)."""
+        shown = [_example(a, brand) for a in answers]
+        if measure == "share":
+            shown = [e for e in shown if (e["position"] is None) == worst]
+        else:
+            shown = [e for e in shown if e["position"] is not None]
+        shown.sort(key=lambda e: e["published_at"], reverse=True)
+        if measure == "position":  # the best placed before, the worst after; then the latest
+            shown.sort(key=lambda e: e["position"], reverse=worst)
+        return shown[:self.options.examples]
+
+    def _alert(self, answers: Answers, end: datetime, drops: list[dict[str, Any]]) -> Alert:
+        window = timedelta(days=self.options.window_days)
+        first = drops[0]
+        key = "share" if first["measure"] == "share" else "mean_position"
+        return Alert(
+            rule=self.name, type=self.type, subject=answers.subject, field=answers.field,
+            window_start=end - window, window_end=end,
+            baseline_start=end - timedelta(hours=self.history_hours),
+            observed=first["after"][key], baseline=first["before"][key],
+            summary=_drop_summary(answers.subject, drops), z=first["z"],
+            details={"drops": drops})
+
+
+_TESTS = {"share": "two-proportion z", "position": "Mann-Whitney U"}
+
+
+def _groups(answers: Answers, since: datetime, until: datetime) -> dict[tuple[str, str],
+                                                                         list[Mention]]:
+    """The brand's answers published in [since, until), by prompt and engine."""
+    groups: defaultdict[tuple[str, str], list[Mention]] = defaultdict(list)
+    for answer in answers.answers:
+        if (answer.brand or "").casefold() == answers.subject.casefold() and (
+                since <= answer.published_at < until):
+            groups[answer.title or "", answer.source].append(answer)
+    return groups
+
+
+def _drop_summary(brand: str, drops: list[dict[str, Any]]) -> str:
+    first = drops[0]
+    was, now = first["before"], first["after"]
+    if first["measure"] == "share":
+        change = (f"named in {now['named']} of {now['runs']} runs ({now['share']:.0%}), "
+                  f"was {was['named']} of {was['runs']} ({was['share']:.0%})")
+    else:
+        change = (f"mean position {now['mean_position']:g}, was {was['mean_position']:g}")
+    chance = "p < 1e-9" if first["p"] < 1e-9 else f"p {first['p']:.1g}"
+    more = f"; {len(drops) - 1} more prompts or engines dropped" if len(drops) > 1 else ""
+    return (f"{brand}: {change} for {first['prompt']!r} on {first['source']} "
+            f"({first['test']} {first['z']:g}, {chance}){more}")
+
+
+_Options = (NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
+            | VisibilityDropOptions)
 # What an `[[alerts]]` table may be, chosen by its `type`.
 AlertOptions = Annotated[_Options, Field(discriminator=TAG)]
 _RULES: dict[str, type[AlertRule]] = {
@@ -445,6 +638,8 @@ _RULES: dict[str, type[AlertRule]] = {
 }
 
 
-def rule_for(options: _Options) -> AlertRule:
+def rule_for(options: _Options) -> AlertRule | VisibilityDrop:
     """The rule type an `[[alerts]]` entry of the watchlist names."""
+    if isinstance(options, VisibilityDropOptions):
+        return VisibilityDrop(options)
     return _RULES[options.type](options)

@@ -23,10 +23,11 @@ from typing import Any
 from api.alerts.config import AlertConfigError, ConfiguredRule
 from api.alerts.explain import explain, payload, subject_filters
 from api.alerts.notifiers import Notifier, NotifyError
-from api.alerts.rules import HOUR, Alert, Series
+from api.alerts.rules import HOUR, Alert, Answers, Series, VisibilityDrop
 from api.alerts.state import AlertState
 from index.backend import Filters, MentionStore
 from index.errors import StoreError
+from index.query import Field
 from index.stores import open_configured
 
 __all__ = ["AlertRunner", "PassReport", "open_runner", "run_every"]
@@ -63,6 +64,14 @@ class AlertRunner:
                                        interval="hour", since=start, until=_hour(until) + HOUR)
         return Series(subject, configured.by, buckets)
 
+    def answers(self, rule: VisibilityDrop, brand: str, since: datetime,
+                until: datetime) -> Answers:
+        """The brand's AI answers that the rule reads to judge [since, until)."""
+        start = _hour(since) - timedelta(hours=rule.history_hours)
+        found = self.store.export(Field("kind", ":", "ai_answer"),
+                                  Filters(brand=brand, since=start, until=_hour(until) + HOUR))
+        return Answers(brand, start, list(found))
+
     def subjects(self, configured: ConfiguredRule, now: datetime) -> list[str]:
         if configured.brands is not None:
             return list(configured.brands)
@@ -74,8 +83,12 @@ class AlertRunner:
                  since: datetime) -> list[Alert]:
         """Every alert the rule finds in [since, now], ignoring history: the dry run."""
         alerts = []
+        rule = configured.rule
         for subject in self.subjects(configured, now):
-            found = configured.rule.evaluate(self.series(configured, subject, since, now), now)
+            if isinstance(rule, VisibilityDrop):
+                found = rule.evaluate(self.answers(rule, subject, since, now), now)
+            else:
+                found = rule.evaluate(self.series(configured, subject, since, now), now)
             alerts += [a for a in found if a.window_end > since]
         return alerts
 

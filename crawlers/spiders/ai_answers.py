@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from index.record import Mention
 
-__all__ = ["AiAnswersSource", "AiAnswersSpider", "Engine", "EngineKeyMiddleware"]
+__all__ = ["AiAnswersSource", "AiAnswersSpider", "Engine", "EngineKeyMiddleware", "roster"]
 
 _KEY_ENV = "mentionwatch_ai_key_env"  # request meta: the variable holding the engine's key
 
@@ -59,13 +59,8 @@ class AiAnswersSpider(scrapy.Spider):
         self.started = datetime.now(UTC)
 
     def roster(self, brand: Brand[Any], source: AiAnswersSource) -> list[Brand[Any]]:
-        """Every brand to look for in the brand's answers: itself, its competitors (a watched
-        brand's name brings its terms) and the other watched brands."""
-        watched = {name.casefold(): (name, tuple(terms)) for name, terms
-                   in self.settings.getdict("MENTIONWATCH_BRAND_TERMS").items()}
-        others = [watched.get(c.casefold(), (c, (c,))) for c in source.competitors]
-        others += [w for key, w in watched.items() if key != brand.name.casefold()]
-        return [brand, *(Brand(name=name, terms=terms) for name, terms in others)]
+        return roster(brand, source.competitors,
+                      self.settings.getdict("MENTIONWATCH_BRAND_TERMS"))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for brand, source in self.targets:
@@ -113,6 +108,16 @@ class AiAnswersSpider(scrapy.Spider):
         self.crawler.stats.inc_value("mentionwatch/ai_answers/failed")
         self.logger.warning("no answer from %s: %s", failure.request.url,  # type: ignore[attr-defined]
                             failure.getErrorMessage())
+
+
+def roster(brand: Brand[Any], competitors: Iterable[str],
+           watched: Mapping[str, Sequence[str]]) -> list[Brand[Any]]:
+    """Every brand to look for in the brand's answers: itself, its `competitors` (a watched
+    brand's name brings its terms) and the other `watched` brands (name -> terms)."""
+    known = {name.casefold(): (name, tuple(terms)) for name, terms in watched.items()}
+    others = [known.get(c.casefold(), (c, (c,))) for c in competitors]
+    others += [w for key, w in known.items() if key != brand.name.casefold()]
+    return [brand, *(Brand(name=name, terms=terms) for name, terms in others)]
 
 
 class EngineKeyMiddleware:

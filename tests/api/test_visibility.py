@@ -143,3 +143,31 @@ def test_the_cli_prints_the_same_report_for_the_period(db: Path) -> None:
     assert shown["advocates_cited"][0]["mention_id"] == MAYA.id
     bad = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--since", "soon"])
     assert bad.exit_code == 2 and "'soon' is neither a date" in bad.output
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_naming_both(
+        client: TestClient, db: Path) -> None:
+    response = client.get("/visibility", params={"brand": "Acme", "since": "2026-10-05",
+                                                 "until": "2026-10-01"})
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "since (2026-10-05T00:00:00+00:00)" in message and "until (2026-10-01" in message
+    result = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--db", str(db),
+                                       "--since", "2026-10-05", "--until", "2026-10-01"])
+    assert result.exit_code == 2 and "must be before until" in result.output
+
+
+def test_each_row_carries_its_trend_per_day_or_week_with_intervals(client: TestClient) -> None:
+    daily = client.get("/visibility", params={"brand": "Acme"}).json()["visibility"][0]
+    assert [(p["start"], p["runs"], p["named"]) for p in daily["trend"]] == [
+        ("2026-10-01T00:00:00Z", 1, 1), ("2026-10-02T00:00:00Z", 1, 1),
+        ("2026-10-20T00:00:00Z", 1, 0)]
+    assert daily["trend"][2]["share_interval"] == [0.0, pytest.approx(0.7935, abs=1e-4)]
+    assert daily["trend"][1]["mean_position"] == 2
+    weekly = client.get("/visibility", params={"brand": "Acme", "interval": "week"}).json()
+    # 1 and 2 October 2026 are a Thursday and a Friday: one week from Monday 28 September.
+    assert [(p["start"], p["runs"], p["named"], p["mean_position"])
+            for p in weekly["visibility"][0]["trend"]] == [
+        ("2026-09-28T00:00:00Z", 2, 2, 1.5), ("2026-10-19T00:00:00Z", 1, 0, None)]
+    bad = client.get("/visibility", params={"brand": "Acme", "interval": "month"})
+    assert bad.status_code == 422 and "interval" in bad.json()["error"]["message"]

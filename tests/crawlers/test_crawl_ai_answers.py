@@ -278,6 +278,10 @@ def test_the_key_goes_to_the_engine_and_nowhere_else(crawled: Crawled) -> None:
 
 def test_the_figures_of_the_stored_answers(crawled: Crawled) -> None:
     english, chinese = visibility("Acme", crawled.mentions)
+    # The trend per day: the answer the API dated (`created`) on its day, the rest today.
+    trend = english.pop("trend")
+    assert (sum(p["runs"] for p in trend), sum(p["named"] for p in trend)) == (3, 2)
+    assert trend[0]["start"] == datetime(2026, 11, 11, tzinfo=UTC)
     toward = [n for m in crawled.mentions if m.brand == "Acme" and m.title == EN
               for n in m.named if n.name == "Acme"]
     assert english == {

@@ -112,6 +112,26 @@ def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browse
         context.close()
 
 
+def test_the_demo_fills_the_ai_visibility_view(demo: str, browser: Any,
+                                               tmp_path: Path) -> None:
+    link = re.search(r"Dashboard: (http://127\.0\.0\.1:\d+/#key=mw_\S+)", demo)
+    assert link, demo
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(link.group(1))
+        expect(page.locator("#tabs")).to_be_visible()
+        page.click("#tabs a[data-view=visibility]")
+        rows = page.locator("#v-rows .visibility-row")
+        expect(rows).to_have_count(2)  # the demo assistant's English and Chinese questions
+        expect(rows.first.locator("table.trend tbody tr").first).to_be_visible()
+        expect(rows.first.locator(".cited li").first).to_be_visible()
+        expect(page.locator("#v-advocates tbody tr", has_text="Maya Chen").first).to_be_visible()
+        page.screenshot(path=tmp_path / "demo-visibility.png", full_page=True)
+    finally:
+        context.close()
+
+
 def test_the_demo_serves_the_alert_rules_of_its_watchlist(demo: str) -> None:
     found = re.search(r"curl -H 'X-API-Key: (\S+)' '(http://127\.0\.0\.1:\d+)", demo)
     assert found, demo

@@ -1,6 +1,6 @@
 // The dashboard's entry: ask for the API key once per tab, then show the view in the URL's
 // hash (#overview, the home view, #compare, #search, #timeline, #alerts, #advocates,
-// #sources). A view's data loads when it is first opened; its controls work from the start.
+// #visibility, #sources). A view's data loads when it is first opened; its controls work from the start.
 // A link into a view already open (an overview figure's search) is followed by its revisit.
 
 import { initAdvocates } from "./advocates.js";
@@ -11,9 +11,11 @@ import { initCompare, initOverview, revisitOverview } from "./overview.js";
 import { initSearch, revisitSearch } from "./search.js";
 import { initSources } from "./sources.js";
 import { initTimeline } from "./timeline.js";
+import { initVisibility } from "./visibility.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["overview", "compare", "search", "timeline", "alerts", "advocates", "sources"];
+const VIEWS = ["overview", "compare", "search", "timeline", "alerts", "advocates", "visibility",
+               "sources"];
 const started = new Map();
 let brands = null;
 
@@ -30,6 +32,7 @@ const INIT = {
   timeline: () => initTimeline(knownBrands()),
   alerts: initAlerts,
   advocates: () => initAdvocates(knownBrands()),
+  visibility: (params) => initVisibility(knownBrands(), params),
   sources: initSources,
 };
 
