@@ -119,8 +119,9 @@ __all__ = ["SqliteStore"]
 # no kind, persona or title_terms, and neither stems nor characters (no stemming, no
 # one-character Chinese queries); 7 had no content_hash column, and its records' hashes
 # kept the tracking parameters of links; 8 had no advocate and NPS columns; 9 kept one brand
-# per mention; 10 had no brand replies (first_reply_at, replies).
-_VERSION = 11
+# per mention; 10 had no brand replies (first_reply_at, replies); 11 did not mark duplicates
+# (collapsing ranked every match by its content_hash).
+_VERSION = 12
 _FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
@@ -154,12 +155,16 @@ _SCHEMA = (
     content_hash TEXT NOT NULL,  -- Mention.content_hash: equal for duplicates
     first_reply_at REAL,    -- Mention.first_reply_at, epoch seconds
     replies INTEGER NOT NULL,  -- how many brand replies it has
+    -- 1 once another mention has had its content_hash (not unset when that one goes):
+    -- collapsing needs to rank only these, most mentions being the one copy of their text.
+    duplicated INTEGER NOT NULL DEFAULT 0,
     record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
 )""",
     # Export's order, and the date range; (brand, published_at, sentiment) answers a
     # brand's histogram from the index alone.
     "CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at, id)",
-    "CREATE INDEX IF NOT EXISTS mentions_brand ON mentions (brand, published_at, sentiment)",
+    "CREATE INDEX IF NOT EXISTS mentions_brand"
+    " ON mentions (brand, published_at, sentiment, duplicated)",
     # A page's duplicates, earliest first.
     "CREATE INDEX IF NOT EXISTS mentions_content ON mentions (content_hash, published_at, id)",
     # Leads read a brand's advocate mentions only; NPS per day is answered from the index.
@@ -230,6 +235,13 @@ _UPDATE = f"UPDATE mentions SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])} WH
 _INDEX = (f"INSERT INTO mentions_fts (mentions_fts, rowid, {', '.join(_FTS_COLUMNS)})"
           " VALUES (?, ?, ?, ?, ?, ?)")
 _IDS = "SELECT value FROM json_each(?)"
+_HASH = _COLUMNS.index("content_hash")
+# Of the content hashes just written, those two or more mentions share.
+_MARK_DUPLICATED = f"""
+UPDATE mentions SET duplicated = 1 WHERE duplicated = 0 AND content_hash IN (
+    SELECT content_hash FROM mentions WHERE content_hash IN ({_IDS})
+    GROUP BY content_hash HAVING count(*) > 1)
+"""
 _OTHER_BRANDS = (
     "INSERT INTO mention_brands (brand, seq) SELECT b.value, m.seq FROM mentions AS m,"
     f" json_each(m.brands) AS b WHERE m.seq IN ({_IDS}) AND b.key > 0"
@@ -484,6 +496,7 @@ def _write(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> int:
     db.executemany(_INDEX, entries)
     _write_other_brands(db, [seq for seq, _ in stored.values()],
                         list(range(last + 1, last + 1 + len(new))))
+    db.execute(_MARK_DUPLICATED, (json.dumps(list({row[_HASH] for row in rows})),))
     return len(new)
 
 
@@ -724,15 +737,16 @@ _EARLIEST = "m.published_at IS NULL, m.published_at, m.id"
 
 def _matching(node: Node, filters: Filters) -> tuple[str, list[object]]:
     """`_where(node)`, kept to one mention per content_hash when `filters.collapse`: the
-    earliest published of the matches (not of all the group), by a window over them."""
+    earliest published of the matches (not of all the group), by a window over them. Only
+    the matches marked duplicated are ranked: any other is the one copy of its text."""
     where, params = _where(node)
     if not filters.collapse:
         return where, params
     return (
-        "m.seq IN (SELECT seq FROM (SELECT m.seq, row_number() OVER"
-        f" (PARTITION BY m.content_hash ORDER BY {_EARLIEST}) AS n"
-        f" FROM mentions AS m WHERE {where}) WHERE n = 1)",
-        params,
+        f"({where}) AND (m.duplicated = 0 OR m.seq IN (SELECT seq FROM (SELECT m.seq,"
+        f" row_number() OVER (PARTITION BY m.content_hash ORDER BY {_EARLIEST}) AS n"
+        f" FROM mentions AS m WHERE m.duplicated = 1 AND ({where})) WHERE n = 1))",
+        params + params,
     )
 
 

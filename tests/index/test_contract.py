@@ -927,6 +927,22 @@ def test_collapse_counts_a_group_once_in_histograms_and_terms(
             ("negative", count)]
 
 
+def test_copies_written_apart_or_by_an_edit_collapse_as_if_written_together(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    m = _syndicated(store, make_mention)
+    late = make_mention("late", _RELEASE + "late", source="feed",
+                        published=datetime(2026, 10, 5, 8, tzinfo=UTC)).with_(brand="Acme")
+    store.upsert([late])  # a copy crawled later that turns out to be the earliest
+    (first, second) = store.search("charger", COLLAPSED, sort="newest").hits
+    assert (second.mention.id, second.duplicates.count) == (late.id, 3)
+    assert first.mention.id == m["other"].id
+    # "other" re-crawled with the release's text joins the group.
+    store.upsert([m["other"].with_(text=_RELEASE + "edited",
+                                   content_hash=late.content_hash)])
+    assert store.count("charger", COLLAPSED) == 1
+
+
 def test_collapse_exports_each_group_once(store: MentionStore, make_mention: MakeMention) -> None:
     m = _syndicated(store, make_mention)
     assert [x.id for x in store.export("charger", COLLAPSED)] == [m["wire"].id, m["other"].id]

@@ -270,7 +270,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -348,7 +348,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
         assert _index_agrees_with_rows(db)
 
 
@@ -374,7 +374,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -409,7 +409,7 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
 
 
 def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
@@ -431,7 +431,7 @@ def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
         assert [(c.brand, c.nps_class, c.count) for c in again.nps_days("brand:acme")] == [
             ("Acme", "promoter", 1)]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
 
 
 def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_named(
@@ -450,7 +450,7 @@ def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_n
         assert again.count('brand:"globex corp"') == 3
         assert again.count("battery brand:globex") == 0  # an exact brand, not a prefix
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -494,7 +494,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
         assert again.count("aspect:battery:negative") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
 
 
 def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
@@ -511,7 +511,7 @@ def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_t
     with SqliteStore(path) as again:
         assert again.count("kind:review persona:educator title:battery") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
 
 
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
@@ -537,7 +537,7 @@ def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
         assert again.count("overheating") == again.count("裂") == 1
         assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
         assert _index_agrees_with_rows(db)
 
 
@@ -574,5 +574,5 @@ def test_a_file_of_version_10_gets_the_reply_columns_and_answered_mentions_count
         again.upsert([answered])
         assert again.get(battery.id) == answered
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (11,)
+        assert db.execute("PRAGMA user_version").fetchone() == (12,)
         assert db.execute("SELECT count(*) FROM mentions WHERE replies > 0").fetchone() == (1,)
