@@ -36,6 +36,7 @@ from crawlers.extract.bluesky import (
     feed_url,
     login_body,
     next_page,
+    posts_url,
     read_session,
     search_url,
     session_url,
@@ -53,7 +54,9 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
+    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
+    from crawlers.spiders.paged import Found
     from index.record import Mention
     from index.watchlist import Brand
 
@@ -128,9 +131,17 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
         return options
 
     def extract(self, response: Response, brand: Brand, source: BlueskySource,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         read = extract_search if source.query else extract_feed
         return read(response.body, response.url, brand, on_error=on_error)
+
+    def parent_url(self, reply: AccountReply, source: BlueskySource) -> str:
+        # getPosts is public: on the AppView, without the search's token.
+        return posts_url(source.url or BASE_URL, reply.parent)
+
+    def extract_parent(self, response: Response, brand: Brand, source: BlueskySource,
+                       on_error: OnError) -> Iterator[Found]:
+        return extract_search(response.body, response.url, brand, on_error=on_error)
 
     async def parse(self, response: Response, brand: Brand, source: BlueskySource,  # type: ignore[override]
                     page: int) -> AsyncIterator[Any]:
@@ -158,17 +169,17 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
             unreadable.append(reason)
             self.count_unreadable(reason, detail)
 
-        mentions = self.naming_all(extract_thread(response.body, response.url, brand,
-                                                  on_error=on_error))
+        found = self.sorted_out(extract_thread(response.body, response.url, brand,
+                                               on_error=on_error))
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("mentionwatch/bluesky/threads_read")
         if self.state is not None:
             key = self.state_key(brand, source)
-            self._keys.update((m.id, key) for m in mentions)
+            self._keys.update((m.id, key) for m in found)
             if not {"json", "shape"} & set(unreadable):  # a thread not read is asked again
                 self.state.note_ids(key, [root.seen_id])
-        for mention in mentions:
-            yield mention
+        for item in self.answered(found, brand, source):
+            yield item
 
     def _unread(self, roots: list[ThreadRoot], brand: Brand, source: BlueskySource
                 ) -> list[ThreadRoot]:

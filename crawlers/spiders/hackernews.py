@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from crawlers.extract.hackernews import BASE_URL, extract_hits, next_page, search_url
+from crawlers.extract.hackernews import (
+    BASE_URL,
+    extract_hits,
+    extract_item,
+    item_url,
+    next_page,
+    search_url,
+)
 from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
@@ -15,8 +22,9 @@ if TYPE_CHECKING:
 
     from scrapy.http import Response
 
+    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
-    from index.record import Mention
+    from crawlers.spiders.paged import Found
     from index.watchlist import Brand
 
 __all__ = ["HackerNewsSource", "HackerNewsSpider"]
@@ -34,8 +42,15 @@ class HackerNewsSpider(PagedSpider["HackerNewsSource"]):
                            since=int(after.timestamp()) - 1 if after else None)]
 
     def extract(self, response: Response, brand: Brand, source: HackerNewsSource,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         return extract_hits(response.body, response.url, brand, on_error=on_error)
+
+    def parent_url(self, reply: AccountReply, source: HackerNewsSource) -> str:
+        return item_url(source.url or BASE_URL, reply.parent)
+
+    def extract_parent(self, response: Response, brand: Brand, source: HackerNewsSource,
+                       on_error: OnError) -> Iterator[Found]:
+        return extract_item(response.body, response.url, brand, on_error=on_error)
 
 
 class HackerNewsSource(ApiSource):

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from crawlers.extract.mastodon import extract_statuses, next_page, tag_url
+from crawlers.extract.mastodon import (
+    extract_status,
+    extract_statuses,
+    next_page,
+    status_url,
+    tag_url,
+)
 from crawlers.spiders.paged import PagedSpider
 from index.watchlist import HttpURL, SourceOptions
 
@@ -16,8 +22,9 @@ if TYPE_CHECKING:
 
     from scrapy.http import Response
 
+    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
-    from index.record import Mention
+    from crawlers.spiders.paged import Found
     from index.watchlist import Brand
 
 __all__ = ["MastodonSource", "MastodonSpider"]
@@ -30,8 +37,16 @@ class MastodonSpider(PagedSpider["MastodonSource"]):
         return [tag_url(source.instance, source.tag)]
 
     def extract(self, response: Response, brand: Brand, source: MastodonSource,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         return extract_statuses(response.body, response.url, brand, on_error=on_error)
+
+    def parent_url(self, reply: AccountReply, source: MastodonSource) -> str:
+        # The parent's id is the local one of the server that served the reply.
+        return status_url(source.instance, reply.parent)
+
+    def extract_parent(self, response: Response, brand: Brand, source: MastodonSource,
+                       on_error: OnError) -> Iterator[Found]:
+        return extract_status(response.body, response.url, brand, on_error=on_error)
 
     def next_url(self, response: Response) -> str | None:
         link = response.headers.get("Link")

@@ -7,6 +7,11 @@ it has passed every pipeline, so one that failed on the way is looked for again 
 
 Backfill (MENTIONWATCH_SINCE): pages already seen do not stop paging; the first page that
 holds a mention published before that time does, or MENTIONWATCH_BACKFILL_MAX_PAGES.
+
+The brand's own accounts' replies (`crawlers.extract.accounts`) go on with the mentions when
+their parent is one this crawl found, or an earlier crawl of the source saw. Otherwise the
+spider reads the parent (`parent_url`, once per parent), and the replies follow it if it is
+a mention of the brand; if it is not, they are counted and dropped.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 import scrapy
 from scrapy import signals
 
+from crawlers.extract.accounts import AccountReply
 from crawlers.extract.brands import naming_all
 from crawlers.state import CrawlState
+from index.record import Mention
 from index.watchlist import HttpURL, SourceOptions
 
 if TYPE_CHECKING:
@@ -28,10 +35,9 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
     from crawlers.extract.jsonapi import OnError
-    from index.record import Mention
     from index.watchlist import Brand
 
-__all__ = ["ApiSource", "PagedSpider", "reaches_back_to"]
+__all__ = ["ApiSource", "Found", "PagedSpider", "reaches_back_to"]
 
 
 class ApiSource(SourceOptions):
@@ -42,9 +48,11 @@ class ApiSource(SourceOptions):
 
 
 SourceT = TypeVar("SourceT", bound=SourceOptions)
+#: What an extractor finds: mentions, and the brand's accounts' replies.
+Found = Mention | AccountReply
 
 
-def reaches_back_to(mentions: Iterable[Mention], since: datetime) -> bool:
+def reaches_back_to(mentions: Iterable[Found], since: datetime) -> bool:
     """True when a page goes back past `since`: one of its mentions is older."""
     return any(m.published_at is not None and m.published_at < since for m in mentions)
 
@@ -82,13 +90,33 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         self.state: CrawlState | None = None
         self.since: datetime | None = None  # backfill to this time (MENTIONWATCH_SINCE)
         self._keys: dict[str, str] = {}  # mention id -> state key, until it is scraped
+        self._crawled: set[str] = set()  # ids of the mentions this crawl found
+        # (state key, parent's native id) -> the replies waiting for that parent to be read
+        self._orphans: dict[tuple[str, str], list[AccountReply]] = {}
 
     def first_urls(self, brand: Brand, source: SourceT) -> Iterable[str]:
         raise NotImplementedError
 
     def extract(self, response: Response, brand: Brand, source: SourceT,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         raise NotImplementedError
+
+    def parent_url(self, reply: AccountReply, source: SourceT) -> str:
+        """Where the post `reply` answers is read, for a source that finds replies."""
+        raise NotImplementedError(f"{self.name} finds no brand accounts' replies")
+
+    def extract_parent(self, response: Response, brand: Brand, source: SourceT,
+                       on_error: OnError) -> Iterator[Found]:
+        """The post read at `parent_url`; by default a page like any other."""
+        return self.extract(response, brand, source, on_error)
+
+    def parent_request(self, url: str, brand: Brand, source: SourceT, parent: str,
+                       **options: Any) -> scrapy.Request:
+        # Not filtered as a repeat: each parent is asked for once (`_orphans`), and a page
+        # of the same URL (a Reddit listing of one thing) must not stop it.
+        return scrapy.Request(url, callback=self.parse_parent, dont_filter=True,
+                              cb_kwargs={"brand": brand, "source": source, "parent": parent},
+                              **options)
 
     def next_url(self, response: Response) -> str | None:
         return self.next_page(response.body, response.url)
@@ -125,20 +153,20 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
 
     def parse(self, response: Response, brand: Brand, source: SourceT, page: int
               ) -> Iterator[Any]:
-        mentions = self.naming_all(self.extract(response, brand, source, self.count_unreadable))
-        yield from mentions
+        found = self.sorted_out(self.extract(response, brand, source, self.count_unreadable))
+        yield from self.answered(found, brand, source)
         following = self.next_url(response)
         assert self.crawler.stats is not None
         key = self.state_key(brand, source)
         if self.since is not None:
-            if following and reaches_back_to(mentions, self.since):
+            if following and reaches_back_to(found, self.since):
                 self.crawler.stats.inc_value("mentionwatch/backfill/reached_since")
                 following = None
-        elif following and self.state is not None and self.state.all_seen(key, mentions):
+        elif following and self.state is not None and self.state.all_seen(key, found):
             self.crawler.stats.inc_value("mentionwatch/incremental/caught_up")
             following = None
         if self.state is not None:
-            self._keys.update((m.id, key) for m in mentions)
+            self._keys.update((m.id, key) for m in found)
         max_pages = self.settings.getint("MENTIONWATCH_BACKFILL_MAX_PAGES" if self.since
                                          else "MENTIONWATCH_MAX_PAGES")
         if following and page < max_pages:
@@ -147,6 +175,59 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
     def naming_all(self, mentions: Iterable[Mention]) -> list[Mention]:
         """The mentions with every watched brand they name (`crawlers.extract.brands`)."""
         return [naming_all(mention, self.watched) for mention in mentions]
+
+    def sorted_out(self, found: Iterable[Found]) -> list[Found]:
+        """What an extractor found: the mentions with every watched brand they name
+        (`naming_all`), and the replies, the mentions first."""
+        items = list(found)
+        return [*self.naming_all(m for m in items if isinstance(m, Mention)),
+                *(r for r in items if isinstance(r, AccountReply))]
+
+    def answered(self, found: list[Found], brand: Brand, source: SourceT) -> Iterator[Any]:
+        """The mentions, then each reply whose parent this crawl found or an earlier crawl of
+        the source saw; for the other replies, a request for their parent (`parse_parent`).
+        A reply an earlier crawl saw is not sent again: its parent has it."""
+        self._crawled.update(m.id for m in found if isinstance(m, Mention))
+        replies = [r for r in found if isinstance(r, AccountReply)]
+        key = self.state_key(brand, source)
+        seen = self.state.seen_ids(key, [i for r in replies for i in (r.id, r.parent_id) if i]) \
+            if self.state is not None and replies else set()
+        for item in found:
+            if isinstance(item, AccountReply) and item.id in seen:
+                continue
+            if not isinstance(item, AccountReply) or item.parent_id in self._crawled | seen:
+                yield item
+                continue
+            waiting = self._orphans.setdefault((key, item.parent), [])
+            waiting.append(item)
+            if len(waiting) == 1:
+                self._count("parents_read")
+                yield self.parent_request(self.parent_url(item, source), brand, source,
+                                          item.parent)
+
+    def parse_parent(self, response: Response, brand: Brand, source: SourceT, parent: str
+                     ) -> Iterator[Found]:
+        """The parent the waiting replies answer, and them, if it is a mention of the brand;
+        if not, the replies are counted and dropped."""
+        key = self.state_key(brand, source)
+        replies = self._orphans.pop((key, parent), [])
+        found = [m for m in self.sorted_out(self.extract_parent(
+            response, brand, source, self.count_unreadable)) if isinstance(m, Mention)]
+        if not found:
+            self._count("parent_not_a_mention", len(replies))
+            if self.state is not None:  # seen: its page can count as caught up
+                self.state.note_ids(key, [r.id for r in replies])
+            return
+        if self.state is not None:
+            self._keys.update((m.id, key) for m in found)
+        self._crawled.update(m.id for m in found)
+        yield from found
+        for reply in replies:
+            yield reply if reply.parent_id else reply.answering(found[0].id)
+
+    def _count(self, what: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"mentionwatch/brand_replies/{what}", count)
 
     def note_resumed(self, request: scrapy.Request, mentions: list[Mention]) -> None:
         """A page a killed crawl read (`crawlers.resume`): its mentions count as seen."""
@@ -160,6 +241,9 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
             self.state.note(key, [item])
 
     def closed(self, reason: str) -> None:
+        # Replies whose parent could not be read (gone, refused): counted, not kept.
+        if unread := sum(map(len, self._orphans.values())):
+            self._count("parent_unread", unread)
         if self.state is not None:
             self.state.commit()
             self.state.close()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from crawlers.extract.reddit import BASE_URL, extract_listing, listing_urls, next_page
+from crawlers.extract.reddit import BASE_URL, extract_listing, listing_urls, next_page, thing_url
 from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
     from scrapy.http import Response
 
+    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
-    from index.record import Mention
+    from crawlers.spiders.paged import Found
     from index.watchlist import Brand
 
 __all__ = ["RedditSource", "RedditSpider"]
@@ -30,10 +31,13 @@ class RedditSpider(PagedSpider["RedditSource"]):
         return listing_urls(source.url or BASE_URL, source.query, source.subreddit)
 
     def extract(self, response: Response, brand: Brand, source: RedditSource,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         # A subreddit's own listing is about the brand as a whole; a search is checked.
         return extract_listing(response.body, response.url, brand,
                                match=source.query is not None, on_error=on_error)
+
+    def parent_url(self, reply: AccountReply, source: RedditSource) -> str:
+        return thing_url(source.url or BASE_URL, reply.parent)
 
 
 class RedditSource(ApiSource):
