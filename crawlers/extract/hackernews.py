@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
-__all__ = ["BASE_URL", "SOURCE", "extract_hits", "extract_item", "item_url", "next_page",
-           "search_url"]
+__all__ = ["BASE_URL", "SOURCE", "author_url", "extract_hits", "extract_item", "item_url",
+           "next_page", "search_url"]
 
 SOURCE = "hackernews"
 BASE_URL = "https://hn.algolia.com"
@@ -49,6 +49,12 @@ def search_url(base: str, query: str, since: int | None = None) -> str:
     url = f"{base.rstrip('/')}/api/v1/search_by_date"
     return with_params(url, query=query, tags="(story,comment)", hitsPerPage=_PAGE_SIZE,
                        numericFilters=f"created_at_i>{since}" if since is not None else None)
+
+
+def author_url(base: str, author: str) -> str:
+    """The newest comments of one user."""
+    return with_params(f"{base.rstrip('/')}/api/v1/search_by_date",
+                       tags=f"comment,author_{author.strip()}", hitsPerPage=_PAGE_SIZE)
 
 
 def item_url(base: str, item_id: str) -> str:

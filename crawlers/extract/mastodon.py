@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
-__all__ = ["SOURCE", "extract_status", "extract_statuses", "next_page", "status_url",
-           "tag_url"]
+__all__ = ["SOURCE", "account_id", "account_statuses_url", "extract_status",
+           "extract_statuses", "lookup_url", "next_page", "status_url", "tag_url"]
 
 SOURCE = "mastodon"
 _PAGE_SIZE = 40  # the API's largest page
@@ -46,6 +46,25 @@ _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 def tag_url(instance: str, tag: str) -> str:
     return f"{instance.rstrip('/')}/api/v1/timelines/tag/{quote(tag)}?limit={_PAGE_SIZE}"
+
+
+def lookup_url(instance: str, handle: str) -> str:
+    """The account `@user@server` as `instance` knows it (`/api/v1/accounts/lookup`)."""
+    return with_params(f"{instance.rstrip('/')}/api/v1/accounts/lookup",
+                       acct=handle.strip().removeprefix("@"))
+
+
+def account_id(body: bytes, url: str) -> str | None:
+    """The local id of a lookup's account; None when the answer is not an account."""
+    data = load_json(body, url)
+    found = data.get("id") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
+def account_statuses_url(instance: str, local_id: str) -> str:
+    """An account's newest statuses, its replies among them, without its boosts."""
+    return (f"{instance.rstrip('/')}/api/v1/accounts/{quote(local_id)}/statuses"
+            f"?exclude_reblogs=true&limit={_PAGE_SIZE}")
 
 
 def status_url(instance: str, local_id: str) -> str:

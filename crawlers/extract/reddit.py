@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
-__all__ = ["BASE_URL", "SOURCE", "extract_listing", "listing_urls", "next_page", "thing_url"]
+__all__ = ["BASE_URL", "SOURCE", "extract_listing", "listing_urls", "next_page", "thing_url",
+           "user_comments_url"]
 
 SOURCE = "reddit"
 BASE_URL = "https://www.reddit.com"
@@ -44,6 +45,13 @@ def listing_urls(base: str, query: str | None, subreddit: str | None) -> list[st
         return [with_params(f"{base}/search.json", q=query, **common)]
     return [with_params(f"{base}/r/{subreddit}/{listing}.json", raw_json=1, limit=_PAGE_SIZE)
             for listing in ("new", "comments")]
+
+
+def user_comments_url(base: str, user: str) -> str:
+    """A user's newest comments (`u/` or not)."""
+    name = user.strip().removeprefix("/").removeprefix("u/")
+    return with_params(f"{base.rstrip('/')}/user/{name}/comments.json", sort="new", raw_json=1,
+                       limit=_PAGE_SIZE)
 
 
 def thing_url(base: str, name: str) -> str:

@@ -114,12 +114,22 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
         return super().page_request(url, brand, source, page,
                                     **self._signed(brand, source, options))
 
+    def account_urls(self, brand: Brand, source: BlueskySource) -> list[str]:
+        # Where the source reads threads, as threads are: an author feed has the replies.
+        return [feed_url(self._base(source), handle) for handle in brand.accounts.bluesky]
+
     def thread_request(self, root: ThreadRoot, brand: Brand, source: BlueskySource,
                        **options: Any) -> scrapy.Request:
-        base = source.url or (SEARCH_BASE_URL if source.query else BASE_URL)
-        return scrapy.Request(thread_url(base, root.uri), callback=self.parse_thread,
+        return scrapy.Request(thread_url(self._base(source), root.uri),
+                              callback=self.parse_thread,
                               cb_kwargs={"brand": brand, "source": source, "root": root},
                               **self._signed(brand, source, options))
+
+    @staticmethod
+    def _base(source: BlueskySource) -> str:
+        """Where threads and account feeds are read: the public AppView for `actor`, the
+        search's server (with its token) for `query`."""
+        return source.url or (SEARCH_BASE_URL if source.query else BASE_URL)
 
     def _signed(self, brand: Brand, source: BlueskySource, options: dict[str, Any]
                 ) -> dict[str, Any]:
@@ -144,14 +154,16 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
         return extract_search(response.body, response.url, brand, on_error=on_error)
 
     async def parse(self, response: Response, brand: Brand, source: BlueskySource,  # type: ignore[override]
-                    page: int) -> AsyncIterator[Any]:
+                    page: int, replies_only: bool = False) -> AsyncIterator[Any]:
         if response.status == 401:
             if await self._refreshed(response):
                 yield self.page_request(response.url, brand, source, page, dont_filter=True,
-                                        meta={_REFRESHED: True})
+                                        meta={_REFRESHED: True}, replies_only=replies_only)
             return
-        for output in super().parse(response, brand, source, page):
+        for output in super().parse(response, brand, source, page, replies_only):
             yield output
+        if replies_only:  # the brand's own posts' threads are not what is asked for
+            return
         for root in self._unread(thread_roots(response.body, response.url, brand), brand,
                                  source):
             yield self.thread_request(root, brand, source)

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from crawlers.extract.hackernews import (
     BASE_URL,
+    author_url,
     extract_hits,
     extract_item,
     item_url,
@@ -44,6 +45,9 @@ class HackerNewsSpider(PagedSpider["HackerNewsSource"]):
     def extract(self, response: Response, brand: Brand, source: HackerNewsSource,
                 on_error: OnError) -> Iterator[Found]:
         return extract_hits(response.body, response.url, brand, on_error=on_error)
+
+    def account_urls(self, brand: Brand, source: HackerNewsSource) -> list[str]:
+        return [author_url(source.url or BASE_URL, name) for name in brand.accounts.hackernews]
 
     def parent_url(self, reply: AccountReply, source: HackerNewsSource) -> str:
         return item_url(source.url or BASE_URL, reply.parent)

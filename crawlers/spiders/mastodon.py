@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+import scrapy
 from pydantic import Field
 
 from crawlers.extract.mastodon import (
+    account_id,
+    account_statuses_url,
     extract_status,
     extract_statuses,
+    lookup_url,
     next_page,
     status_url,
     tag_url,
@@ -39,6 +43,20 @@ class MastodonSpider(PagedSpider["MastodonSource"]):
     def extract(self, response: Response, brand: Brand, source: MastodonSource,
                 on_error: OnError) -> Iterator[Found]:
         return extract_statuses(response.body, response.url, brand, on_error=on_error)
+
+    def account_requests(self, brand: Brand, source: MastodonSource) -> list[scrapy.Request]:
+        # An account's statuses are asked for by its local id on the server: looked up first.
+        return [scrapy.Request(lookup_url(source.instance, handle), callback=self.parse_account,
+                               cb_kwargs={"brand": brand, "source": source})
+                for handle in brand.accounts.mastodon]
+
+    def parse_account(self, response: Response, brand: Brand, source: MastodonSource
+                      ) -> Iterator[scrapy.Request]:
+        if (local := account_id(response.body, response.url)) is None:
+            self.count_unreadable("account", f"{response.url}: not an account")
+            return
+        yield self.page_request(account_statuses_url(source.instance, local), brand, source, 1,
+                                replies_only=True)
 
     def parent_url(self, reply: AccountReply, source: MastodonSource) -> str:
         # The parent's id is the local one of the server that served the reply.

@@ -8,10 +8,13 @@ it has passed every pipeline, so one that failed on the way is looked for again 
 Backfill (MENTIONWATCH_SINCE): pages already seen do not stop paging; the first page that
 holds a mention published before that time does, or MENTIONWATCH_BACKFILL_MAX_PAGES.
 
-The brand's own accounts' replies (`crawlers.extract.accounts`) go on with the mentions when
-their parent is one this crawl found, or an earlier crawl of the source saw. Otherwise the
-spider reads the parent (`parent_url`, once per parent), and the replies follow it if it is
-a mention of the brand; if it is not, they are counted and dropped.
+The brand's own accounts' replies (`crawlers.extract.accounts`) are found on the source's
+pages and, for a source type on a network where the brand has accounts, in those accounts'
+newest posts (`account_urls`, read after every source's first pages; only the replies are
+kept from them). A reply goes on with the mentions when its parent is one this crawl found,
+or an earlier crawl of the source saw. Otherwise the spider reads the parent (`parent_url`,
+once per parent), and the replies follow it if it is a mention of the brand; if it is not,
+they are counted and dropped.
 """
 
 from __future__ import annotations
@@ -139,21 +142,40 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         for brand, source in self.targets:
             for url in self.first_urls(brand, source):
                 yield self.page_request(url, brand, source, 1)
+        # After every source's own pages: an account's posts that a source reads anyway (a
+        # Bluesky `actor` that is the brand's account) are then read as that source's page.
+        for brand, source in self.targets:
+            for request in self.account_requests(brand, source):
+                yield request
 
-    def page_request(self, url: str, brand: Brand, source: SourceT, page: int,
-                     **options: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse,
-                              cb_kwargs={"brand": brand, "source": source, "page": page},
-                              **options)
+    def account_urls(self, brand: Brand, source: SourceT) -> Iterable[str]:
+        """The newest posts of the brand's accounts on the source's network, where their
+        replies are; none by default."""
+        return ()
+
+    def account_requests(self, brand: Brand, source: SourceT) -> Iterable[scrapy.Request]:
+        return [self.page_request(url, brand, source, 1, replies_only=True)
+                for url in self.account_urls(brand, source)]
+
+    def page_request(self, url: str, brand: Brand, source: SourceT, page: int, *,
+                     replies_only: bool = False, **options: Any) -> scrapy.Request:
+        """A page of the source; with `replies_only`, of the brand's accounts' posts, of
+        which only the replies are kept."""
+        cb_kwargs = {"brand": brand, "source": source, "page": page}
+        if replies_only:
+            cb_kwargs["replies_only"] = True
+        return scrapy.Request(url, callback=self.parse, cb_kwargs=cb_kwargs, **options)
 
     def count_unreadable(self, reason: str, detail: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"mentionwatch/unreadable/{reason}")
         self.logger.warning("unreadable %s: %s", reason, detail)
 
-    def parse(self, response: Response, brand: Brand, source: SourceT, page: int
-              ) -> Iterator[Any]:
+    def parse(self, response: Response, brand: Brand, source: SourceT, page: int,
+              replies_only: bool = False) -> Iterator[Any]:
         found = self.sorted_out(self.extract(response, brand, source, self.count_unreadable))
+        if replies_only:
+            found = [item for item in found if isinstance(item, AccountReply)]
         yield from self.answered(found, brand, source)
         following = self.next_url(response)
         assert self.crawler.stats is not None
@@ -170,7 +192,8 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         max_pages = self.settings.getint("MENTIONWATCH_BACKFILL_MAX_PAGES" if self.since
                                          else "MENTIONWATCH_MAX_PAGES")
         if following and page < max_pages:
-            yield self.page_request(following, brand, source, page + 1)
+            yield self.page_request(following, brand, source, page + 1,
+                                    replies_only=replies_only)
 
     def naming_all(self, mentions: Iterable[Mention]) -> list[Mention]:
         """The mentions with every watched brand they name (`crawlers.extract.brands`)."""

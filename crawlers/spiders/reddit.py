@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from crawlers.extract.reddit import BASE_URL, extract_listing, listing_urls, next_page, thing_url
+from crawlers.extract.reddit import (
+    BASE_URL,
+    extract_listing,
+    listing_urls,
+    next_page,
+    thing_url,
+    user_comments_url,
+)
 from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
@@ -35,6 +42,9 @@ class RedditSpider(PagedSpider["RedditSource"]):
         # A subreddit's own listing is about the brand as a whole; a search is checked.
         return extract_listing(response.body, response.url, brand,
                                match=source.query is not None, on_error=on_error)
+
+    def account_urls(self, brand: Brand, source: RedditSource) -> list[str]:
+        return [user_comments_url(source.url or BASE_URL, name) for name in brand.accounts.reddit]
 
     def parent_url(self, reply: AccountReply, source: RedditSource) -> str:
         return thing_url(source.url or BASE_URL, reply.parent)

@@ -2,8 +2,9 @@
 crawls of a loopback server: each is stored with the mention it answers, never as a mention.
 
 Two crawls of one watchlist: the first finds replies whose parent is on the same page, one
-whose parent it must read, and (Hacker News) one whose parent names no brand; the second
-finds a new reply to a parent the first crawl read.
+whose parent it must read, one in the brand account's own posts (which are read for their
+replies only), and (Hacker News) one whose parent names no brand; the second finds a new
+reply to a parent the first crawl read.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from tests.crawlers.test_crawl_sources import (
 
 FEED = "/xrpc/app.bsky.feed.getAuthorFeed?actor={}&limit=100"
 REDDIT_PARENT = "/api/info.json?id=t3_9p2aaa&raw_json=1"
+REDDIT_USER = "/user/AcmeSupport/comments.json?sort=new&raw_json=1&limit=100"
+HN_AUTHOR = "/api/v1/search_by_date?tags=comment%2Cauthor_acme_hq&hitsPerPage=100"
+MASTODON_ACCOUNT = "/api/v1/accounts/555/statuses?exclude_reblogs=true&limit=40"
 HN_PARENT = "/api/v1/items/{}"
 MASTODON_PARENT = "/api/v1/statuses/{}"
 BLUESKY_PARENT = ("/xrpc/app.bsky.feed.getPosts?uris=at%3A%2F%2Fdid%3Aplc%3Afay%2F"
@@ -41,8 +45,11 @@ ROUTES = {
     REDDIT_SEARCH: [Reply(file="reddit/brand-search.json"),
                     Reply(file="reddit/brand-search-later.json")],
     REDDIT_PARENT: [Reply(file="reddit/brand-parent.json")],
+    REDDIT_USER: [Reply(file="reddit/brand-user-comments.json")],
+    "/api/info.json?id=t3_9p3aaa&raw_json=1": [Reply(file="reddit/brand-parent-3.json")],
     HN_SEARCH: [Reply(file="hackernews/brand-search.json")],
     HN_LATER: [Reply(file="hackernews/brand-search-later.json")],
+    HN_AUTHOR: [Reply(file="hackernews/brand-author.json")],
     HN_PARENT.format(47000900): [Reply(file="hackernews/brand-item-story.json")],
     HN_PARENT.format(47000901): [Reply(file="hackernews/brand-item-comment.json")],
     MASTODON_TAG: [Reply(file="mastodon/brand-tag.json"),
@@ -50,6 +57,11 @@ ROUTES = {
     MASTODON_TAG + "&max_id=2001": [Reply(file="mastodon/tag-empty.json")],
     MASTODON_PARENT.format(2001): [Reply(file="mastodon/brand-status-2001.json")],
     MASTODON_PARENT.format(1999): [Reply(file="mastodon/brand-status-1999.json")],
+    MASTODON_PARENT.format(1998): [Reply(file="mastodon/brand-status-1998.json")],
+    "/api/v1/accounts/lookup?acct=acme%40social.example": [
+        Reply(file="mastodon/brand-account.json")],
+    MASTODON_ACCOUNT: [Reply(file="mastodon/brand-account-statuses.json")],
+    MASTODON_ACCOUNT + "&max_id=2007": [Reply(file="mastodon/tag-empty.json")],
     FEED.format("dan.bsky.social"): [Reply(file="bluesky/brand-feed-dan.json")],
     BLUESKY_THREAD: [Reply(file="bluesky/brand-thread.json")],
     FEED.format("acme.bsky.social"): [Reply(file="bluesky/brand-feed-acme.json"),
@@ -149,6 +161,9 @@ def test_reddit_replies_go_to_their_parent_which_is_read_when_not_crawled(
         # Its parent was not in the search: read once, and stored with the reply.
         "The left Acme bud does not charge.": [
             ("u/acmesupport", "Acme Support here: we have sent you a DM.")],
+        # A reply naming no brand, found in the account's own comments.
+        "Acme Phone X is the best phone I have owned": [
+            (support, "Thanks for the kind words, Riley!")],
     }
     assert second["The left Acme bud does not charge."] == [
         ("u/acmesupport", "Acme Support here: we have sent you a DM."),
@@ -157,8 +172,10 @@ def test_reddit_replies_go_to_their_parent_which_is_read_when_not_crawled(
     assert second["Since the update my Acme Phone X stays at 1%."] == first[
         "Since the update my Acme Phone X stays at 1%."]
     assert crawls.received[0].count(REDDIT_PARENT) == 1
-    assert REDDIT_PARENT not in crawls.received[1]  # the first crawl saw that parent
-    assert _replies(crawls.stats[0]["reddit"]) == {"parents_read": 1, "attached": 2}
+    # The first crawl saw those parents, and the account's reply (so its parent is not read).
+    assert not [p for p in crawls.received[1] if p.startswith("/api/info.json")]
+    assert REDDIT_USER in crawls.received[1]
+    assert _replies(crawls.stats[0]["reddit"]) == {"parents_read": 2, "attached": 3}
 
 
 def test_hacker_news_replies_attach_and_a_parent_naming_no_brand_drops_them(
@@ -170,7 +187,7 @@ def test_hacker_news_replies_attach_and_a_parent_naming_no_brand_drops_them(
         "Acme support told me the same.": [],
         "Show HN: an Acme Buds Pro equaliser": [
             ("ACME_HQ", "Acme here: thanks for the report.")],
-    }  # the reply to "This new phone is great." is nobody's: that names no brand
+    }  # the account's reply to "This new phone is great." is nobody's: that names no brand
     assert second["Show HN: an Acme Buds Pro equaliser"] == [
         ("ACME_HQ", "Acme here: thanks for the report."), ("acme_hq", "Acme here: 2.2 is out.")]
     assert sorted(p for p in crawls.received[0] if p.startswith("/api/v1/items/")) == [
@@ -187,6 +204,8 @@ def test_mastodon_replies_find_their_parent_by_its_server_id(crawls: Crawls) -> 
         "My #Acme phone died again.": [(brand, "Sorry Ann! #Acme support will DM you.")],
         "#Acme fixed mine.": [],
         "Loving my new #Acme buds.": [(brand, "#Acme here: thanks!")],
+        # From the account's statuses: its reply is kept, its own post is not read there.
+        "Bought the #Acme buds today.": [(brand, "Thank you, Cat!")],
     }
     assert second["Loving my new #Acme buds."] == [
         (brand, "#Acme here: thanks!"), (brand, "#Acme here: the new buds ship next week.")]
@@ -195,7 +214,7 @@ def test_mastodon_replies_find_their_parent_by_its_server_id(crawls: Crawls) -> 
     # its parent is read even when the crawl found it, once per parent, and a reply seen
     # before is not sent again, so the second crawl reads only the new reply's parent.
     parents = [p for p in crawls.received[0] if p.startswith("/api/v1/statuses/")]
-    assert sorted(parents) == [MASTODON_PARENT.format(1999), MASTODON_PARENT.format(2001)]
+    assert sorted(parents) == [MASTODON_PARENT.format(n) for n in (1998, 1999, 2001)]
     assert [p for p in crawls.received[1] if p.startswith("/api/v1/statuses/")] == [
         MASTODON_PARENT.format(1999)]
 
