@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from crawlers.extract.accounts import AccountReply, account_reply
 from crawlers.extract.dates import parse_date
@@ -39,16 +39,16 @@ from crawlers.extract.language import detect_lang
 from index.record import Author, Engagement, Mention, mention_id
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
 __all__ = [
-    "BASE_URL", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session", "ThreadRoot",
-    "extract_feed", "extract_search", "extract_thread", "feed_url", "login_body", "next_page",
-    "posts_url", "read_session", "search_url", "session_url", "thread_roots", "thread_url",
-    "xrpc_error",
+    "BASE_URL", "POSTS_PER_REQUEST", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session",
+    "ThreadRoot", "extract_feed", "extract_search", "extract_thread", "feed_url", "login_body",
+    "next_page", "posts_url", "read_session", "search_url", "session_url", "thread_roots",
+    "thread_url", "xrpc_error",
 ]
 
 SOURCE = "bluesky"
@@ -58,6 +58,7 @@ BASE_URL = "https://public.api.bsky.app"
 SEARCH_BASE_URL = "https://bsky.social"
 _APP = "https://bsky.app"
 _PAGE_SIZE = 100  # the API's largest page
+POSTS_PER_REQUEST = 25  # uris one getPosts answers
 _THREAD_POST = "app.bsky.feed.defs#threadViewPost"  # not #blockedPost nor #notFoundPost
 
 
@@ -77,9 +78,11 @@ def thread_url(base: str, uri: str) -> str:
                        depth=2, parentHeight=0)
 
 
-def posts_url(base: str, uri: str) -> str:
-    """One post by its uri (`getPosts` answers as search does: `posts`)."""
-    return with_params(f"{base.rstrip('/')}/xrpc/app.bsky.feed.getPosts", uris=uri)
+def posts_url(base: str, uris: Sequence[str]) -> str:
+    """Posts by their uris, at most POSTS_PER_REQUEST (`getPosts` answers as search does:
+    `posts`)."""
+    return f"{base.rstrip('/')}/xrpc/app.bsky.feed.getPosts?" + urlencode(
+        [("uris", uri) for uri in uris])
 
 
 def session_url(base: str, method: str) -> str:

@@ -19,18 +19,19 @@ from crawlers.extract.language import detect_lang
 from index.record import Author, Engagement, Mention, mention_id
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
-__all__ = ["BASE_URL", "SOURCE", "extract_listing", "listing_urls", "next_page", "thing_url",
-           "user_comments_url"]
+__all__ = ["BASE_URL", "SOURCE", "THINGS_PER_REQUEST", "extract_listing", "listing_urls",
+           "next_page", "things_url", "user_comments_url"]
 
 SOURCE = "reddit"
 BASE_URL = "https://www.reddit.com"
 _GONE = frozenset({"", "[deleted]", "[removed]"})
 _PAGE_SIZE = 100  # the API's largest page
+THINGS_PER_REQUEST = 100  # names one /api/info.json answers
 
 
 def listing_urls(base: str, query: str | None, subreddit: str | None) -> list[str]:
@@ -54,9 +55,10 @@ def user_comments_url(base: str, user: str) -> str:
                        limit=_PAGE_SIZE)
 
 
-def thing_url(base: str, name: str) -> str:
-    """The listing of one post or comment by its name (`t1_...`, `t3_...`)."""
-    return with_params(f"{base.rstrip('/')}/api/info.json", id=name, raw_json=1)
+def things_url(base: str, names: Sequence[str]) -> str:
+    """The listing of posts and comments by their names (`t1_...`, `t3_...`), at most
+    THINGS_PER_REQUEST."""
+    return with_params(f"{base.rstrip('/')}/api/info.json", id=",".join(names), raw_json=1)
 
 
 def extract_listing(

@@ -26,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from crawlers.extract.bluesky import (
     BASE_URL,
+    POSTS_PER_REQUEST,
     SEARCH_BASE_URL,
     LoginFailed,
     Session,
@@ -48,13 +49,12 @@ from crawlers.spiders.paged import ApiSource, PagedSpider
 from index.watchlist import MissingCredentials
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
-    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
     from crawlers.spiders.paged import Found
     from index.record import Mention
@@ -83,6 +83,7 @@ def login_of(source: BlueskySource, environ: Mapping[str, str]) -> tuple[str, st
 class BlueskySpider(PagedSpider["BlueskySource"]):
     name = "bluesky"
     next_page = staticmethod(next_page)
+    parents_per_request = POSTS_PER_REQUEST
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -145,9 +146,9 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
         read = extract_search if source.query else extract_feed
         return read(response.body, response.url, brand, on_error=on_error)
 
-    def parent_url(self, reply: AccountReply, source: BlueskySource) -> str:
+    def parent_url(self, parents: Sequence[str], source: BlueskySource) -> str:
         # getPosts is public: on the AppView, without the search's token.
-        return posts_url(source.url or BASE_URL, reply.parent)
+        return posts_url(source.url or BASE_URL, parents)
 
     def extract_parent(self, response: Response, brand: Brand, source: BlueskySource,
                        on_error: OnError) -> Iterator[Found]:

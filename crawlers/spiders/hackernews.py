@@ -19,11 +19,10 @@ from crawlers.extract.hackernews import (
 from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from scrapy.http import Response
 
-    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
     from crawlers.spiders.paged import Found
     from index.watchlist import Brand
@@ -49,8 +48,9 @@ class HackerNewsSpider(PagedSpider["HackerNewsSource"]):
     def account_urls(self, brand: Brand, source: HackerNewsSource) -> list[str]:
         return [author_url(source.url or BASE_URL, name) for name in brand.accounts.hackernews]
 
-    def parent_url(self, reply: AccountReply, source: HackerNewsSource) -> str:
-        return item_url(source.url or BASE_URL, reply.parent)
+    def parent_url(self, parents: Sequence[str], source: HackerNewsSource) -> str:
+        [parent] = parents  # one item per request
+        return item_url(source.url or BASE_URL, parent)
 
     def extract_parent(self, response: Response, brand: Brand, source: HackerNewsSource,
                        on_error: OnError) -> Iterator[Found]:

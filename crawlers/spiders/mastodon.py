@@ -22,11 +22,10 @@ from crawlers.spiders.paged import PagedSpider
 from index.watchlist import HttpURL, SourceOptions
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from scrapy.http import Response
 
-    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
     from crawlers.spiders.paged import Found
     from index.watchlist import Brand
@@ -58,9 +57,11 @@ class MastodonSpider(PagedSpider["MastodonSource"]):
         yield self.page_request(account_statuses_url(source.instance, local), brand, source, 1,
                                 replies_only=True)
 
-    def parent_url(self, reply: AccountReply, source: MastodonSource) -> str:
-        # The parent's id is the local one of the server that served the reply.
-        return status_url(source.instance, reply.parent)
+    def parent_url(self, parents: Sequence[str], source: MastodonSource) -> str:
+        # One status per request: its reply knows it only by the server's local id, so the
+        # answer must be the one parent asked for.
+        [parent] = parents
+        return status_url(source.instance, parent)
 
     def extract_parent(self, response: Response, brand: Brand, source: MastodonSource,
                        on_error: OnError) -> Iterator[Found]:

@@ -13,8 +13,8 @@ pages and, for a source type on a network where the brand has accounts, in those
 newest posts (`account_urls`, read after every source's first pages; only the replies are
 kept from them). A reply goes on with the mentions when its parent is one this crawl found,
 or an earlier crawl of the source saw. Otherwise the spider reads the parent (`parent_url`,
-once per parent), and the replies follow it if it is a mention of the brand; if it is not,
-they are counted and dropped.
+once per parent, `parents_per_request` of a page's at a time), and the replies follow it if
+it is a mention of the brand; if it is not, they are counted and dropped.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
     obey_robots: ClassVar[bool] = False
     # The source's pure `next_page(body, url)`, unless `next_url` needs more of the response.
     next_page: Callable[[bytes, str], str | None]
+    # How many parents of replies one `parent_url` may ask for (Reddit's info.json: 100).
+    parents_per_request: ClassVar[int] = 1
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -104,21 +106,22 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
                 on_error: OnError) -> Iterator[Found]:
         raise NotImplementedError
 
-    def parent_url(self, reply: AccountReply, source: SourceT) -> str:
-        """Where the post `reply` answers is read, for a source that finds replies."""
+    def parent_url(self, parents: Sequence[str], source: SourceT) -> str:
+        """Where the posts that replies answer are read (by their native ids, at most
+        `parents_per_request`), for a source that finds replies."""
         raise NotImplementedError(f"{self.name} finds no brand accounts' replies")
 
     def extract_parent(self, response: Response, brand: Brand, source: SourceT,
                        on_error: OnError) -> Iterator[Found]:
-        """The post read at `parent_url`; by default a page like any other."""
+        """The posts read at `parent_url`; by default a page like any other."""
         return self.extract(response, brand, source, on_error)
 
-    def parent_request(self, url: str, brand: Brand, source: SourceT, parent: str,
+    def parent_request(self, url: str, brand: Brand, source: SourceT, parents: list[str],
                        **options: Any) -> scrapy.Request:
         # Not filtered as a repeat: each parent is asked for once (`_orphans`), and a page
         # of the same URL (a Reddit listing of one thing) must not stop it.
         return scrapy.Request(url, callback=self.parse_parent, dont_filter=True,
-                              cb_kwargs={"brand": brand, "source": source, "parent": parent},
+                              cb_kwargs={"brand": brand, "source": source, "parents": parents},
                               **options)
 
     def next_url(self, response: Response) -> str | None:
@@ -215,6 +218,7 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         key = self.state_key(brand, source)
         seen = self.state.seen_ids(key, [i for r in replies for i in (r.id, r.parent_id) if i]) \
             if self.state is not None and replies else set()
+        parents: list[str] = []  # the parents to read, each once
         for item in found:
             if isinstance(item, AccountReply) and item.id in seen:
                 continue
@@ -224,29 +228,37 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
             waiting = self._orphans.setdefault((key, item.parent), [])
             waiting.append(item)
             if len(waiting) == 1:
-                self._count("parents_read")
-                yield self.parent_request(self.parent_url(item, source), brand, source,
-                                          item.parent)
+                parents.append(item.parent)
+        if parents:
+            self._count("parents_read", len(parents))
+        for start in range(0, len(parents), self.parents_per_request):
+            asked = parents[start:start + self.parents_per_request]
+            yield self.parent_request(self.parent_url(asked, source), brand, source, asked)
 
-    def parse_parent(self, response: Response, brand: Brand, source: SourceT, parent: str
-                     ) -> Iterator[Found]:
-        """The parent the waiting replies answer, and them, if it is a mention of the brand;
-        if not, the replies are counted and dropped."""
+    def parse_parent(self, response: Response, brand: Brand, source: SourceT,
+                     parents: list[str]) -> Iterator[Found]:
+        """The parents the waiting replies answer, and those replies, for each parent that
+        is a mention of the brand; the other replies are counted and dropped."""
         key = self.state_key(brand, source)
-        replies = self._orphans.pop((key, parent), [])
         found = [m for m in self.sorted_out(self.extract_parent(
             response, brand, source, self.count_unreadable)) if isinstance(m, Mention)]
-        if not found:
-            self._count("parent_not_a_mention", len(replies))
-            if self.state is not None:  # seen: its page can count as caught up
-                self.state.note_ids(key, [r.id for r in replies])
-            return
         if self.state is not None:
             self._keys.update((m.id, key) for m in found)
         self._crawled.update(m.id for m in found)
         yield from found
-        for reply in replies:
-            yield reply if reply.parent_id else reply.answering(found[0].id)
+        ids = {m.id for m in found}
+        # A reply that names its parent only by a local id (Mastodon) was asked alone.
+        only = found[0].id if len(parents) == 1 and found else None
+        dropped: list[str] = []
+        for reply in (r for parent in parents for r in self._orphans.pop((key, parent), [])):
+            if (reply.parent_id or only) in ids:
+                yield reply if reply.parent_id else reply.answering(str(only))
+            else:
+                dropped.append(reply.id)
+        if dropped:
+            self._count("parent_not_a_mention", len(dropped))
+            if self.state is not None:  # seen: its page can count as caught up
+                self.state.note_ids(key, dropped)
 
     def _count(self, what: str, count: int = 1) -> None:
         assert self.crawler.stats is not None

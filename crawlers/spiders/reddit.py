@@ -9,20 +9,20 @@ from pydantic import Field
 
 from crawlers.extract.reddit import (
     BASE_URL,
+    THINGS_PER_REQUEST,
     extract_listing,
     listing_urls,
     next_page,
-    thing_url,
+    things_url,
     user_comments_url,
 )
 from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from scrapy.http import Response
 
-    from crawlers.extract.accounts import AccountReply
     from crawlers.extract.jsonapi import OnError
     from crawlers.spiders.paged import Found
     from index.watchlist import Brand
@@ -33,6 +33,7 @@ __all__ = ["RedditSource", "RedditSpider"]
 class RedditSpider(PagedSpider["RedditSource"]):
     name = "reddit"
     next_page = staticmethod(next_page)
+    parents_per_request = THINGS_PER_REQUEST
 
     def first_urls(self, brand: Brand, source: RedditSource) -> list[str]:
         return listing_urls(source.url or BASE_URL, source.query, source.subreddit)
@@ -46,8 +47,8 @@ class RedditSpider(PagedSpider["RedditSource"]):
     def account_urls(self, brand: Brand, source: RedditSource) -> list[str]:
         return [user_comments_url(source.url or BASE_URL, name) for name in brand.accounts.reddit]
 
-    def parent_url(self, reply: AccountReply, source: RedditSource) -> str:
-        return thing_url(source.url or BASE_URL, reply.parent)
+    def parent_url(self, parents: Sequence[str], source: RedditSource) -> str:
+        return things_url(source.url or BASE_URL, parents)
 
 
 class RedditSource(ApiSource):

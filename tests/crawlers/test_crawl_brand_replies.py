@@ -46,7 +46,9 @@ ROUTES = {
                     Reply(file="reddit/brand-search-later.json")],
     REDDIT_PARENT: [Reply(file="reddit/brand-parent.json")],
     REDDIT_USER: [Reply(file="reddit/brand-user-comments.json")],
-    "/api/info.json?id=t3_9p3aaa&raw_json=1": [Reply(file="reddit/brand-parent-3.json")],
+    # Both parents the account's comments answer, in one request.
+    "/api/info.json?id=t3_9p4aaa%2Ct3_9p3aaa&raw_json=1": [
+        Reply(file="reddit/brand-parent-3.json")],
     HN_SEARCH: [Reply(file="hackernews/brand-search.json")],
     HN_LATER: [Reply(file="hackernews/brand-search-later.json")],
     HN_AUTHOR: [Reply(file="hackernews/brand-author.json")],
@@ -161,9 +163,10 @@ def test_reddit_replies_go_to_their_parent_which_is_read_when_not_crawled(
         # Its parent was not in the search: read once, and stored with the reply.
         "The left Acme bud does not charge.": [
             ("u/acmesupport", "Acme Support here: we have sent you a DM.")],
-        # A reply naming no brand, found in the account's own comments.
+        # Replies naming no brand, found in the account's own comments.
         "Acme Phone X is the best phone I have owned": [
             (support, "Thanks for the kind words, Riley!")],
+        "Two years with Acme and no regrets": [(support, "We appreciate it, Max!")],
     }
     assert second["The left Acme bud does not charge."] == [
         ("u/acmesupport", "Acme Support here: we have sent you a DM."),
@@ -171,11 +174,13 @@ def test_reddit_replies_go_to_their_parent_which_is_read_when_not_crawled(
     # The re-crawled post keeps the reply the first crawl attached.
     assert second["Since the update my Acme Phone X stays at 1%."] == first[
         "Since the update my Acme Phone X stays at 1%."]
-    assert crawls.received[0].count(REDDIT_PARENT) == 1
+    assert sorted(p for p in crawls.received[0] if p.startswith("/api/info.json")) == [
+        "/api/info.json?id=t3_9p2aaa&raw_json=1",
+        "/api/info.json?id=t3_9p4aaa%2Ct3_9p3aaa&raw_json=1"]
     # The first crawl saw those parents, and the account's reply (so its parent is not read).
     assert not [p for p in crawls.received[1] if p.startswith("/api/info.json")]
     assert REDDIT_USER in crawls.received[1]
-    assert _replies(crawls.stats[0]["reddit"]) == {"parents_read": 2, "attached": 3}
+    assert _replies(crawls.stats[0]["reddit"]) == {"parents_read": 3, "attached": 4}
 
 
 def test_hacker_news_replies_attach_and_a_parent_naming_no_brand_drops_them(
