@@ -222,7 +222,8 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         for item in found:
             if isinstance(item, AccountReply) and item.id in seen:
                 continue
-            if not isinstance(item, AccountReply) or item.parent_id in self._crawled | seen:
+            if (not isinstance(item, AccountReply) or item.parent_id in self._crawled
+                    or item.parent_id in seen):
                 yield item
                 continue
             waiting = self._orphans.setdefault((key, item.parent), [])
@@ -244,8 +245,9 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
             response, brand, source, self.count_unreadable)) if isinstance(m, Mention)]
         if self.state is not None:
             self._keys.update((m.id, key) for m in found)
+        # A parent this crawl found already (Mastodon's are read all the same) goes on once.
+        yield from (m for m in found if m.id not in self._crawled)
         self._crawled.update(m.id for m in found)
-        yield from found
         ids = {m.id for m in found}
         # A reply that names its parent only by a local id (Mastodon) was asked alone.
         only = found[0].id if len(parents) == 1 and found else None
