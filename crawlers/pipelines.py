@@ -414,6 +414,7 @@ class IndexPipeline:
 
     def _attach(self, item: AccountReply) -> None:
         assert item.parent_id is not None  # the spider sends a reply once its parent is known
+        self.stats.inc_value("mentionwatch/brand_replies/received")  # not a mention found
         parent = self._earlier(item.parent_id)
         if parent is None:
             self._waiting.setdefault(item.parent_id, []).append(item.reply)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.coverage import SourceRun, recent_runs
 from index.record import Mention
 from index.sqlite import SqliteStore
 from tests.crawlers.test_crawl_sources import (
@@ -118,6 +119,7 @@ class Crawls:
     received: tuple[list[str], list[str]]
     stored: tuple[Stored, Stored]
     mentions: list[Mention]
+    runs: list[SourceRun]  # the first crawl's coverage rows
 
 
 def _stored(db: Path) -> tuple[Stored, list[Mention]]:
@@ -139,10 +141,11 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawls]:
         first = run_crawl(tmp / "mentionwatch.toml", tmp / "mentions.db")
         received, server.received = [p for _, p in server.received], []
         stored_first, _ = _stored(tmp / "mentions.db")
+        runs = recent_runs(tmp / "mentions.db")
         second = run_crawl(tmp / "mentionwatch.toml", tmp / "mentions.db")
         stored_second, mentions = _stored(tmp / "mentions.db")
     yield Crawls((first, second), (received, [p for _, p in server.received]),
-                 (stored_first, stored_second), mentions)
+                 (stored_first, stored_second), mentions, runs)
 
 
 def _replies(stats: dict[str, int]) -> dict[str, int]:
@@ -180,7 +183,8 @@ def test_reddit_replies_go_to_their_parent_which_is_read_when_not_crawled(
     # The first crawl saw those parents, and the account's reply (so its parent is not read).
     assert not [p for p in crawls.received[1] if p.startswith("/api/info.json")]
     assert REDDIT_USER in crawls.received[1]
-    assert _replies(crawls.stats[0]["reddit"]) == {"parents_read": 3, "attached": 4}
+    assert _replies(crawls.stats[0]["reddit"]) == {
+        "parents_read": 3, "attached": 4, "received": 4}
 
 
 def test_hacker_news_replies_attach_and_a_parent_naming_no_brand_drops_them(
@@ -199,7 +203,7 @@ def test_hacker_news_replies_attach_and_a_parent_naming_no_brand_drops_them(
         HN_PARENT.format(47000900), HN_PARENT.format(47000901)]
     assert not [p for p in crawls.received[1] if p.startswith("/api/v1/items/")]
     assert _replies(crawls.stats[0]["hackernews"]) == {
-        "parents_read": 2, "parent_not_a_mention": 1, "attached": 2}
+        "parents_read": 2, "parent_not_a_mention": 1, "attached": 2, "received": 2}
 
 
 def test_mastodon_replies_find_their_parent_by_its_server_id(crawls: Crawls) -> None:
@@ -241,6 +245,12 @@ def test_bluesky_replies_in_threads_and_in_the_brand_feed_go_to_their_parent(
         (brand, "Fay, the firmware for your buds is out.")]
     assert crawls.received[0].count(BLUESKY_PARENT) == 1
     assert BLUESKY_PARENT not in crawls.received[1]
+
+
+def test_coverage_counts_mentions_found_not_replies(crawls: Crawls) -> None:
+    first = {run.source: run.found for run in crawls.runs if run.source != "bluesky"}
+    # Reddit: 2 posts and a comment of the search, 2 parents of the account's comments.
+    assert first == {"reddit": 5, "hackernews": 3, "mastodon": 4}
 
 
 def test_replies_keep_their_time_and_url_and_are_not_mentions(crawls: Crawls) -> None:

@@ -55,7 +55,7 @@ def replies(db: Path, native: str) -> list[BrandReply]:
 def test_a_reply_waits_for_its_parent_when_it_comes_first(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     # The parent is still being scored when its reply reaches the index.
-    assert index(db, reply("t1_r", "t3_p"), post("t3_p")) == {"attached": 1}
+    assert index(db, reply("t1_r", "t3_p"), post("t3_p")) == {"received": 1, "attached": 1}
     assert replies(db, "t3_p") == [reply("t1_r", "t3_p").reply]
 
 
@@ -77,7 +77,8 @@ def test_a_reply_read_again_replaces_itself_and_batches_keep_replies(tmp_path: P
 
 def test_a_reply_whose_parent_never_comes_is_counted_not_stored(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
-    assert index(db, reply("t1_r", "t3_gone"), post("t3_p")) == {"parent_lost": 1}
+    assert index(db, reply("t1_r", "t3_gone"), post("t3_p")) == {
+        "received": 1, "parent_lost": 1}
     assert replies(db, "t3_p") == []
 
 
