@@ -47,7 +47,9 @@ def run_of(source: str, asked: list[str], stats: dict[str, Any]) -> SourceRun:
         source=source, asked=asked,
         started_at=started.isoformat(), finished_at=finished.isoformat(),
         pages=stats.get("response_received_count", 0),
-        found=stats.get("item_scraped_count", 0),
+        # Items are mentions, and the brand accounts' replies stored with what they answer.
+        found=(stats.get("item_scraped_count", 0)
+               - stats.get("mentionwatch/brand_replies/received", 0)),
         new=stats.get("mentionwatch/indexed/new", 0),
         updated=stats.get("mentionwatch/indexed/updated", 0),
         errors=stats.get("log_count/ERROR", 0) + stats.get("spider_exceptions/count", 0),

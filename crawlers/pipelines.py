@@ -5,14 +5,16 @@ it scores the sentiment and the advocacy persona from one encoder pass, combines
 text result with its rating, sets the NPS class, the advocate record (score, persona,
 signals) and what each mention says per aspect (with its brand's own aspect terms from the
 watchlist); a re-crawled mention whose text is unchanged keeps what the store already has
-from the models. Index writes them to the store in batches.
+from the models. Index writes them to the store in batches, with the brand's accounts'
+replies (`crawlers.extract.accounts.AccountReply`) in the `brand_replies` of the mentions they
+answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -20,10 +22,12 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawlers.extract.accounts import AccountReply
 from crawlers.extract.brands import is_brand_account
 from crawlers.signals import index_written
-from index.record import Advocate, Aspect, Mention, Sentiment
+from index.record import Advocate, Aspect, BrandReply, Mention, Sentiment
 from index.stores import open_configured
+from index.watchlist import NETWORKS
 from sentiment import SentimentResult
 from sentiment.advocates import Post, assess_author
 from sentiment.aspects import SEED_VOCABULARY, Vocabulary, extract, lexicon_polarity
@@ -51,6 +55,7 @@ __all__ = [
     "enrich_batch",
     "enrich_stored",
     "is_brand_account",
+    "with_replies",
 ]
 
 
@@ -286,7 +291,9 @@ class SentimentPipeline:
             open_configured(settings.get("MENTIONWATCH_DB")),
         )
 
-    async def process_item(self, item: Mention) -> Mention:
+    async def process_item(self, item: Mention | AccountReply) -> Mention | AccountReply:
+        if isinstance(item, AccountReply):  # the brand's words: no customer's sentiment
+            return item
         if item.brand and is_brand_account(item.author, item.brand):
             self._brand_posts.add(item.id)
         future: asyncio.Future[Mention] = asyncio.get_running_loop().create_future()
@@ -337,10 +344,26 @@ class SentimentPipeline:
             future.set_result(result)
 
 
+def with_replies(mention: Mention, replies: Iterable[BrandReply]) -> Mention:
+    """`mention` with `replies` added to its `brand_replies`; a reply with the URL of one it
+    has (the same post, read again) replaces it."""
+    added = tuple(replies)
+    if not added:
+        return mention
+    merged = {reply.url or reply: reply for reply in (*mention.brand_replies, *added)}
+    return mention.with_(brand_replies=tuple(merged.values()))
+
+
 class IndexPipeline:
     """Writes mentions to the store in batches; a mention counts as acknowledged once its
     batch is committed (then `index_written` is sent), and the last partial batch is written
-    when the spider closes."""
+    when the spider closes.
+
+    A brand account's reply goes into the `brand_replies` of the mention it answers: at once
+    when that mention is in the batch or the store, else when it comes in this crawl (the
+    spider sends the replies after their parent, but the parent may still be scored). A
+    re-crawled mention of a social network keeps the replies its stored copy has: they are
+    other posts, which a crawl does not necessarily read again."""
 
     def __init__(self, store: MentionStore, stats: StatsCollector, batch_size: int,
                  signals: SignalManager) -> None:
@@ -348,7 +371,8 @@ class IndexPipeline:
         self.stats = stats
         self.batch_size = batch_size
         self.signals = signals
-        self._batch: list[Mention] = []
+        self._batch: dict[str, Mention] = {}
+        self._waiting: dict[str, list[BrandReply]] = {}  # parent id -> replies to it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
@@ -357,14 +381,40 @@ class IndexPipeline:
         return cls(store, _stats(crawler), settings.getint("MENTIONWATCH_INDEX_BATCH_SIZE"),
                    crawler.signals)
 
-    def process_item(self, item: Mention) -> Mention:
-        self._batch.append(item)
+    def process_item(self, item: Mention | AccountReply) -> Mention | AccountReply:
+        if isinstance(item, AccountReply):
+            self._attach(item)
+        else:
+            self._batch[item.id] = self._with_known_replies(item)
         if len(self._batch) >= self.batch_size:
             self._write()
         return item
 
+    def _earlier(self, mention_id: str) -> Mention | None:
+        """The mention as this crawl last had it: in the batch, else in the store."""
+        return self._batch.get(mention_id) or self.store.get(mention_id)
+
+    def _with_known_replies(self, mention: Mention) -> Mention:
+        kept: tuple[BrandReply, ...] = ()
+        if mention.source in NETWORKS and (earlier := self._earlier(mention.id)):
+            kept = earlier.brand_replies
+        waiting = self._waiting.pop(mention.id, [])
+        if waiting:
+            self.stats.inc_value("mentionwatch/brand_replies/attached", len(waiting))
+        return with_replies(with_replies(mention, kept), waiting)
+
+    def _attach(self, item: AccountReply) -> None:
+        assert item.parent_id is not None  # the spider sends a reply once its parent is known
+        self.stats.inc_value("mentionwatch/brand_replies/received")  # not a mention found
+        parent = self._earlier(item.parent_id)
+        if parent is None:
+            self._waiting.setdefault(item.parent_id, []).append(item.reply)
+            return
+        self._batch[parent.id] = with_replies(parent, [item.reply])
+        self.stats.inc_value("mentionwatch/brand_replies/attached")
+
     def _write(self) -> None:
-        batch, self._batch = self._batch, []
+        batch, self._batch = list(self._batch.values()), {}
         new = self.store.upsert(batch)
         self.stats.inc_value("mentionwatch/indexed/new", new)
         self.stats.inc_value("mentionwatch/indexed/updated", len(batch) - new)
@@ -373,4 +423,7 @@ class IndexPipeline:
     def close_spider(self) -> None:
         if self._batch:
             self._write()
+        if unanswered := sum(map(len, self._waiting.values())):
+            # Their parent was sent but never arrived (a pipeline dropped it).
+            self.stats.inc_value("mentionwatch/brand_replies/parent_lost", unanswered)
         self.store.close()

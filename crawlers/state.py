@@ -18,6 +18,7 @@ from index.localstate import CRAWL_STATE, CRAWL_TIMEOUT, LocalTables
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from crawlers.extract.accounts import AccountReply
     from index.record import Mention
 
 __all__ = ["CrawlState"]
@@ -47,12 +48,12 @@ class CrawlState:
                 [source, *chunk]))
         return seen
 
-    def all_seen(self, source: str, mentions: Iterable[Mention]) -> bool:
+    def all_seen(self, source: str, mentions: Iterable[Mention | AccountReply]) -> bool:
         """True when an earlier crawl saw every one of these (and there is at least one)."""
         ids = {m.id for m in mentions}
         return bool(ids) and self.seen_ids(source, ids) == ids
 
-    def note(self, source: str, mentions: Iterable[Mention]) -> None:
+    def note(self, source: str, mentions: Iterable[Mention | AccountReply]) -> None:
         """Remember these as seen once `commit` is called."""
         self._pending.setdefault(source, {}).update((m.id, m.published_at) for m in mentions)
 

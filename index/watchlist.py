@@ -6,6 +6,10 @@ sources and the alert rules, and how the file is read.
     terms = ["Acme", "艾克美"]
     exclude = ["Acme Corp lawsuit"]
 
+    [brands.accounts]          # the brand's own accounts: their replies answer mentions
+    reddit = ["AcmeSupport"]
+    mastodon = ["@acme@mastodon.social"]
+
     [[brands.sources]]
     type = "schemaorg"
     url = "https://shop.example/products/"
@@ -38,22 +42,27 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
+from index.keys import handle_key
 from index.urls import http_url_host
 
 __all__ = [
+    "NETWORKS",
     "TAG",
     "Brand",
+    "BrandAccounts",
     "HttpURL",
     "MissingCredentials",
     "Options",
     "SourceOptions",
     "Watchlist",
     "WatchlistError",
+    "account_key",
     "read_toml",
     "validate_toml",
 ]
@@ -139,6 +148,63 @@ def _term_pattern(term: str) -> re.Pattern[str]:
 
 SourceT = TypeVar("SourceT", bound=SourceOptions)
 
+#: What a handle looks like on each network a brand's accounts may be on, as said in errors.
+_HANDLES: dict[str, tuple[re.Pattern[str], str]] = {
+    "reddit": (re.compile(r"(?:/?u/)?[A-Za-z0-9_-]{3,20}"), "a username such as AcmeSupport"),
+    "hackernews": (re.compile(r"[A-Za-z0-9_-]{2,15}"), "a username such as acme_hq"),
+    "mastodon": (re.compile(r"@?\w+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+                 "@user@server, such as @acme@mastodon.social"),
+    "bluesky": (re.compile(r"@?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|did:[a-z]+:[A-Za-z0-9._:-]+"),
+                "a handle such as acme.bsky.social, or a DID"),
+}
+#: The networks a brand's own accounts may be on: the source types of the same names.
+NETWORKS: tuple[str, ...] = tuple(_HANDLES)
+
+
+def account_key(network: str, handle: str) -> str:
+    """How a handle on `network` compares: casefolded, without '@' or Reddit's 'u/'."""
+    return handle_key(handle).removeprefix("/").removeprefix("u/")
+
+
+class BrandAccounts(Options):
+    """The brand's own accounts per network (`[brands.accounts]`): a post by one of them
+    answering a mention is the brand's reply to it, not a mention of its own."""
+
+    reddit: tuple[str, ...] = ()
+    hackernews: tuple[str, ...] = ()
+    mastodon: tuple[str, ...] = ()
+    bluesky: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_networks(cls, data: Any) -> Any:
+        unknown = sorted(set(data) - set(NETWORKS)) if isinstance(data, dict) else []
+        if unknown:
+            raise ValueError(f"{', '.join(f'`{n}`' for n in unknown)}: accounts can be on "
+                             f"{', '.join(NETWORKS)}")
+        return data
+
+    @field_validator(*NETWORKS)
+    @classmethod
+    def _handles(cls, handles: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        pattern, shape = _HANDLES[str(info.field_name)]
+        for handle in handles:
+            if not pattern.fullmatch(handle.strip()):
+                raise ValueError(f"{handle!r} is not a {info.field_name} account: "
+                                 f"expected {shape}")
+        return handles
+
+    @cached_property
+    def _keys(self) -> dict[str, frozenset[str]]:
+        return {network: frozenset(account_key(network, h) for h in getattr(self, network))
+                for network in NETWORKS}
+
+    def owns(self, network: str, handle: str | None) -> bool:
+        """Whether `handle` (as `network` spells it: "AcmeSupport", "acme@mastodon.social")
+        is one of the brand's accounts there."""
+        return bool(handle) and account_key(network, handle or "") in self._keys.get(
+            network, frozenset())
+
 
 class Brand(Options, Generic[SourceT]):
     name: str = Field(min_length=1)
@@ -148,6 +214,7 @@ class Brand(Options, Generic[SourceT]):
     # The brand's own aspect terms beyond the seed vocabulary ("hinge", "键盘"), e.g. from
     # `mentionwatch aspects propose`.
     aspects: tuple[str, ...] = ()
+    accounts: BrandAccounts = BrandAccounts()
 
     @field_validator("terms", "exclude", "aspects")
     @classmethod
@@ -219,6 +286,14 @@ _KEY = re.compile(r"^\s*([\w-]+)\s*=")
 _STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|\'[^\']*\'|#.*')
 
 
+def _in_latest(parts: list[str], counts: dict[Loc, int]) -> Loc:
+    """The path of a table header's name: `brands.accounts` is in the latest `[[brands]]`."""
+    parent: Loc = ()
+    for part in parts[:-1]:
+        parent = (*parent, part, counts.get((*parent, part), 1) - 1)
+    return (*parent, parts[-1])
+
+
 def _key_lines(text: str) -> dict[Loc, int]:
     """Map each table and key path (`('brands', 0, 'sources', 1, 'url')`) to its line."""
     lines: dict[Loc, int] = {}
@@ -226,16 +301,12 @@ def _key_lines(text: str) -> dict[Loc, int]:
     current: Loc = ()
     for number, line in enumerate(text.splitlines(), start=1):
         if m := _HEADER.match(line):
-            parent: Loc = ()
-            parts = m.group(1).split(".")
-            for part in parts[:-1]:
-                parent = (*parent, part, counts.get((*parent, part), 1) - 1)
-            key = (*parent, parts[-1])
+            key = _in_latest(m.group(1).split("."), counts)
             counts[key] = counts.get(key, 0) + 1
             current = (*key, counts[key] - 1)
             lines[current] = number
         elif m := _TABLE.match(line):
-            current = tuple(m.group(1).split("."))
+            current = _in_latest(m.group(1).split("."), counts)
             lines[current] = number
         elif m := _KEY.match(line):
             lines[(*current, m.group(1))] = number

@@ -49,3 +49,15 @@ def test_the_routes_table_marks_exactly_the_required_parameters() -> None:
         if row and said != required:
             wrong[path] = (sorted(required), sorted(said))
     assert wrong == {}
+
+
+def test_every_brand_key_of_the_watchlist_is_documented() -> None:
+    """Each key of `[[brands]]` (and of `[brands.accounts]`) in the README's watchlist
+    section, as a key in the example or named in the text."""
+    from api.watchlist import WatchedBrand
+
+    watchlist = README[README.index("## The watchlist"):README.index("## Sources")]
+    keys = [*WatchedBrand.model_fields, *WatchedBrand.model_fields["accounts"].annotation
+            .model_fields]  # type: ignore[union-attr]
+    spellings = ("{} =", "`{}`", "[brands.{}]", "[[brands.{}]]")
+    assert [k for k in keys if not any(s.format(k) in watchlist for s in spellings)] == []

@@ -10,6 +10,9 @@ the name, as Reddit keeps every comment of a brand's own subreddit. Deeper repli
 the brand themselves. Blocked and deleted posts in a thread (`#blockedPost`,
 `#notFoundPost`) are left out without an error.
 
+A reply by one of the brand's accounts is its answer to the post it replies to, not a
+mention; that parent is read with `app.bsky.feed.getPosts` when the crawl did not find it.
+
 A post is known by its `at://` uri; a repost (`reason` of type `reasonRepost`) carries the
 original post, which is what is kept. Follower counts need another call and are not fetched.
 """
@@ -20,8 +23,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from crawlers.extract.accounts import AccountReply, account_reply
 from crawlers.extract.dates import parse_date
 from crawlers.extract.jsonapi import (
     as_int,
@@ -35,15 +39,16 @@ from crawlers.extract.language import detect_lang
 from index.record import Author, Engagement, Mention, mention_id
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
 __all__ = [
-    "BASE_URL", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session", "ThreadRoot",
-    "extract_feed", "extract_search", "extract_thread", "feed_url", "login_body", "next_page",
-    "read_session", "search_url", "session_url", "thread_roots", "thread_url", "xrpc_error",
+    "BASE_URL", "POSTS_PER_REQUEST", "SEARCH_BASE_URL", "SOURCE", "LoginFailed", "Session",
+    "ThreadRoot", "extract_feed", "extract_search", "extract_thread", "feed_url", "login_body",
+    "next_page", "posts_url", "read_session", "search_url", "session_url", "thread_roots",
+    "thread_url", "xrpc_error",
 ]
 
 SOURCE = "bluesky"
@@ -53,6 +58,7 @@ BASE_URL = "https://public.api.bsky.app"
 SEARCH_BASE_URL = "https://bsky.social"
 _APP = "https://bsky.app"
 _PAGE_SIZE = 100  # the API's largest page
+POSTS_PER_REQUEST = 25  # uris one getPosts answers
 _THREAD_POST = "app.bsky.feed.defs#threadViewPost"  # not #blockedPost nor #notFoundPost
 
 
@@ -70,6 +76,13 @@ def thread_url(base: str, uri: str) -> str:
     """A post's replies and theirs (`depth=2`), without the posts above it."""
     return with_params(f"{base.rstrip('/')}/xrpc/app.bsky.feed.getPostThread", uri=uri,
                        depth=2, parentHeight=0)
+
+
+def posts_url(base: str, uris: Sequence[str]) -> str:
+    """Posts by their uris, at most POSTS_PER_REQUEST (`getPosts` answers as search does:
+    `posts`)."""
+    return f"{base.rstrip('/')}/xrpc/app.bsky.feed.getPosts?" + urlencode(
+        [("uris", uri) for uri in uris])
 
 
 def session_url(base: str, method: str) -> str:
@@ -117,16 +130,18 @@ def read_session(body: bytes, url: str) -> Session:
 def extract_feed(
     body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
     on_error: OnError | None = None,
-) -> Iterator[Mention]:
-    """Each post of the feed naming the brand, reposts as the original post."""
+) -> Iterator[Mention | AccountReply]:
+    """Each post of the feed naming the brand, reposts as the original post, and the
+    brand's accounts' replies."""
     return _extract(body, url, brand, "feed", collected_at, on_error)
 
 
 def extract_search(
     body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
     on_error: OnError | None = None,
-) -> Iterator[Mention]:
-    """Each post of a searchPosts page naming the brand (search matches handles too)."""
+) -> Iterator[Mention | AccountReply]:
+    """Each post of a searchPosts (or getPosts) page naming the brand (search matches
+    handles too), and the brand's accounts' replies."""
     return _extract(body, url, brand, "posts", collected_at, on_error)
 
 
@@ -162,9 +177,10 @@ def thread_roots(body: bytes, url: str, brand: Brand) -> list[ThreadRoot]:
 def extract_thread(
     body: bytes, url: str, brand: Brand, *, collected_at: datetime | None = None,
     on_error: OnError | None = None,
-) -> Iterator[Mention]:
+) -> Iterator[Mention | AccountReply]:
     """The replies of a getPostThread answer that name the brand or answer its post
-    directly, each a comment under the post it answers."""
+    directly, each a comment under the post it answers; the brand's accounts' replies
+    wherever they are."""
     data = load_json(body, url, on_error)
     thread = data.get("thread") if isinstance(data, dict) else None
     if not isinstance(thread, dict):
@@ -187,7 +203,7 @@ def _replies(node: dict[str, Any], depth: int) -> Iterator[tuple[int, dict[str, 
 
 
 def _extract(body: bytes, url: str, brand: Brand, key: str, collected_at: datetime | None,
-             on_error: OnError | None) -> Iterator[Mention]:
+             on_error: OnError | None) -> Iterator[Mention | AccountReply]:
     items = items_at(load_json(body, url, on_error), (key,), url, on_error)
     collected = collected_at or datetime.now(UTC)
     return build_each(items, url, lambda item: _mention(_post_view(item, key), brand, collected),
@@ -201,24 +217,30 @@ def _post_view(item: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _mention(post: dict[str, Any], brand: Brand, collected: datetime, *,
-             match: bool = True) -> Mention | None:
+             match: bool = True) -> Mention | AccountReply | None:
     """A post view (`app.bsky.feed.defs#postView`) as a mention, if it names the brand
-    (or, without `match`, if it has any text)."""
+    (or, without `match`, if it has any text); a reply by the brand's account as that."""
     record = post["record"]
     text = (record.get("text") or "").strip()
-    terms = brand.match(text)
-    if not text or (match and not terms):
-        return None
     author = post["author"]
     handle = author.get("handle") or author["did"]
     profile = f"{_APP}/profile/{quote(handle)}"
+    url = f"{profile}/post/{post['uri'].rsplit('/', 1)[-1]}"
     parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
+    if parent and text and (brand.accounts.owns(SOURCE, handle)
+                            or brand.accounts.owns(SOURCE, author.get("did"))):
+        return account_reply(SOURCE, post["uri"], brand, parent=parent, text=text,
+                             author=f"@{handle}", url=url,
+                             published_at=parse_date(record.get("createdAt")))
+    terms = brand.match(text)
+    if not text or (match and not terms):
+        return None
     langs = record.get("langs") or [None]
     return Mention.create(
         source=SOURCE,
         native_id=post["uri"],
         kind="comment" if parent else "post",
-        url=f"{profile}/post/{post['uri'].rsplit('/', 1)[-1]}",
+        url=url,
         text=text,
         author=Author(name=author.get("displayName") or handle, handle=f"@{handle}",
                       url=profile),

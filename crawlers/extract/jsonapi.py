@@ -7,11 +7,8 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-if TYPE_CHECKING:
-    from index.record import Mention
 
 __all__ = ["MAX_ITEMS", "OnError", "as_int", "build_each", "items_at", "load_json", "warn",
            "with_params"]
@@ -26,6 +23,7 @@ warning."""
 MAX_ITEMS = 1000
 
 _MAX_COUNT = 2**63 - 1
+Built = TypeVar("Built")  # what an extractor makes of an item: a mention, an account's reply
 _log = logging.getLogger(__name__)
 
 
@@ -79,19 +77,20 @@ def items_at(data: Any, path: tuple[str, ...], url: str, on_error: OnError | Non
     return []
 
 
-def build_each(items: Iterable[Any], url: str, build: Callable[[Any], Mention | None],
-               on_error: OnError | None = None) -> Iterator[Mention]:
-    """`build(item)` for each item, skipping the Nones; an item too malformed to build (a
-    missing key, a wrong type, a value the record refuses) is reported as "item" and skipped.
-    Items past MAX_ITEMS are not read, and reported as "too_many_items"."""
+def build_each(items: Iterable[Any], url: str, build: Callable[[Any], Built | None],
+               on_error: OnError | None = None) -> Iterator[Built]:
+    """`build(item)` (a mention, say) for each item, skipping the Nones; an item too
+    malformed to build (a missing key, a wrong type, a value the record refuses) is reported
+    as "item" and skipped. Items past MAX_ITEMS are not read, and reported as
+    "too_many_items"."""
     for index, item in enumerate(items):
         if index == MAX_ITEMS:
             (on_error or warn)("too_many_items", f"{url}: items past {MAX_ITEMS} not read")
             break
         try:
-            mention = build(item)
+            built = build(item)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             (on_error or warn)("item", f"{url}: item {index}: {exc!r}")
             continue
-        if mention is not None:
-            yield mention
+        if built is not None:
+            yield built

@@ -1,5 +1,7 @@
-"""Reddit listings (`/search.json`, `/r/{sub}/new.json`, `/r/{sub}/comments.json`) as
-mentions: `t3` things are posts, `t1` things comments.
+"""Reddit listings (`/search.json`, `/r/{sub}/new.json`, `/r/{sub}/comments.json`, and
+`/api/info.json` for one thing by its name) as mentions: `t3` things are posts, `t1` things
+comments. A comment by one of the brand's accounts is its reply to the post or comment it
+answers (`parent_id`), not a mention.
 
 Requests ask for `raw_json=1`, so text arrives as written, not HTML-entity encoded.
 """
@@ -10,23 +12,26 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from crawlers.extract.accounts import AccountReply, account_reply
 from crawlers.extract.dates import parse_date
 from crawlers.extract.jsonapi import as_int, build_each, items_at, load_json, with_params
 from crawlers.extract.language import detect_lang
 from index.record import Author, Engagement, Mention, mention_id
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from crawlers.extract.jsonapi import OnError
     from index.watchlist import Brand
 
-__all__ = ["BASE_URL", "SOURCE", "extract_listing", "listing_urls", "next_page"]
+__all__ = ["BASE_URL", "SOURCE", "THINGS_PER_REQUEST", "extract_listing", "listing_urls",
+           "next_page", "things_url", "user_comments_url"]
 
 SOURCE = "reddit"
 BASE_URL = "https://www.reddit.com"
 _GONE = frozenset({"", "[deleted]", "[removed]"})
 _PAGE_SIZE = 100  # the API's largest page
+THINGS_PER_REQUEST = 100  # names one /api/info.json answers
 
 
 def listing_urls(base: str, query: str | None, subreddit: str | None) -> list[str]:
@@ -43,15 +48,29 @@ def listing_urls(base: str, query: str | None, subreddit: str | None) -> list[st
             for listing in ("new", "comments")]
 
 
+def user_comments_url(base: str, user: str) -> str:
+    """A user's newest comments (`u/` or not)."""
+    name = user.strip().removeprefix("/").removeprefix("u/")
+    return with_params(f"{base.rstrip('/')}/user/{name}/comments.json", sort="new", raw_json=1,
+                       limit=_PAGE_SIZE)
+
+
+def things_url(base: str, names: Sequence[str]) -> str:
+    """The listing of posts and comments by their names (`t1_...`, `t3_...`), at most
+    THINGS_PER_REQUEST."""
+    return with_params(f"{base.rstrip('/')}/api/info.json", id=",".join(names), raw_json=1)
+
+
 def extract_listing(
     body: bytes, url: str, brand: Brand, *, match: bool = True,
     collected_at: datetime | None = None, on_error: OnError | None = None,
-) -> Iterator[Mention]:
-    """Each post or comment of a listing; with `match`, only those naming the brand."""
+) -> Iterator[Mention | AccountReply]:
+    """Each post or comment of a listing; with `match`, only those naming the brand. The
+    brand's accounts' comments are its replies, whatever they say."""
     children = items_at(load_json(body, url, on_error), ("data", "children"), url, on_error)
     collected = collected_at or datetime.now(UTC)
 
-    def build(child: dict[str, Any]) -> Mention | None:
+    def build(child: dict[str, Any]) -> Mention | AccountReply | None:
         kind, data = child["kind"], child["data"]
         if kind == "t3":
             title = data["title"]
@@ -64,17 +83,22 @@ def extract_listing(
             engagement = Engagement(score=as_int(data.get("score")))
         else:  # "more" stubs and other kinds carry no text
             return None
+        parent = data.get("parent_id") if kind == "t1" else None
+        author = data.get("author") or ""
+        if parent and text not in _GONE and brand.accounts.owns(SOURCE, author):
+            return account_reply(SOURCE, data["name"], brand, parent=parent, text=text,
+                                 author=f"u/{author}", url=urljoin(url, data["permalink"]),
+                                 published_at=parse_date(data.get("created_utc")))
         terms = brand.match(f"{title or ''}\n{text}")
         if (match and not terms) or text in _GONE:
             return None
-        parent = data.get("parent_id") if kind == "t1" else None
         return Mention.create(
             source=SOURCE,
             native_id=data["name"],
             kind="post" if kind == "t3" else "comment",
             url=urljoin(url, data["permalink"]),
             text=text,
-            author=_author(data.get("author") or "", url),
+            author=_author(author, url),
             published_at=parse_date(data.get("created_utc")),
             collected_at=collected,
             title=title,

@@ -26,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from crawlers.extract.bluesky import (
     BASE_URL,
+    POSTS_PER_REQUEST,
     SEARCH_BASE_URL,
     LoginFailed,
     Session,
@@ -36,6 +37,7 @@ from crawlers.extract.bluesky import (
     feed_url,
     login_body,
     next_page,
+    posts_url,
     read_session,
     search_url,
     session_url,
@@ -47,13 +49,14 @@ from crawlers.spiders.paged import ApiSource, PagedSpider
 from index.watchlist import MissingCredentials
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
     from crawlers.extract.jsonapi import OnError
+    from crawlers.spiders.paged import Found
     from index.record import Mention
     from index.watchlist import Brand
 
@@ -80,6 +83,7 @@ def login_of(source: BlueskySource, environ: Mapping[str, str]) -> tuple[str, st
 class BlueskySpider(PagedSpider["BlueskySource"]):
     name = "bluesky"
     next_page = staticmethod(next_page)
+    parents_per_request = POSTS_PER_REQUEST
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -111,12 +115,22 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
         return super().page_request(url, brand, source, page,
                                     **self._signed(brand, source, options))
 
+    def account_urls(self, brand: Brand, source: BlueskySource) -> list[str]:
+        # Where the source reads threads, as threads are: an author feed has the replies.
+        return [feed_url(self._base(source), handle) for handle in brand.accounts.bluesky]
+
     def thread_request(self, root: ThreadRoot, brand: Brand, source: BlueskySource,
                        **options: Any) -> scrapy.Request:
-        base = source.url or (SEARCH_BASE_URL if source.query else BASE_URL)
-        return scrapy.Request(thread_url(base, root.uri), callback=self.parse_thread,
+        return scrapy.Request(thread_url(self._base(source), root.uri),
+                              callback=self.parse_thread,
                               cb_kwargs={"brand": brand, "source": source, "root": root},
                               **self._signed(brand, source, options))
+
+    @staticmethod
+    def _base(source: BlueskySource) -> str:
+        """Where threads and account feeds are read: the public AppView for `actor`, the
+        search's server (with its token) for `query`."""
+        return source.url or (SEARCH_BASE_URL if source.query else BASE_URL)
 
     def _signed(self, brand: Brand, source: BlueskySource, options: dict[str, Any]
                 ) -> dict[str, Any]:
@@ -128,19 +142,29 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
         return options
 
     def extract(self, response: Response, brand: Brand, source: BlueskySource,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         read = extract_search if source.query else extract_feed
         return read(response.body, response.url, brand, on_error=on_error)
 
+    def parent_url(self, parents: Sequence[str], source: BlueskySource) -> str:
+        # getPosts is public: on the AppView, without the search's token.
+        return posts_url(source.url or BASE_URL, parents)
+
+    def extract_parent(self, response: Response, brand: Brand, source: BlueskySource,
+                       on_error: OnError) -> Iterator[Found]:
+        return extract_search(response.body, response.url, brand, on_error=on_error)
+
     async def parse(self, response: Response, brand: Brand, source: BlueskySource,  # type: ignore[override]
-                    page: int) -> AsyncIterator[Any]:
+                    page: int, replies_only: bool = False) -> AsyncIterator[Any]:
         if response.status == 401:
             if await self._refreshed(response):
                 yield self.page_request(response.url, brand, source, page, dont_filter=True,
-                                        meta={_REFRESHED: True})
+                                        meta={_REFRESHED: True}, replies_only=replies_only)
             return
-        for output in super().parse(response, brand, source, page):
+        for output in super().parse(response, brand, source, page, replies_only):
             yield output
+        if replies_only:  # the brand's own posts' threads are not what is asked for
+            return
         for root in self._unread(thread_roots(response.body, response.url, brand), brand,
                                  source):
             yield self.thread_request(root, brand, source)
@@ -158,17 +182,17 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
             unreadable.append(reason)
             self.count_unreadable(reason, detail)
 
-        mentions = self.naming_all(extract_thread(response.body, response.url, brand,
-                                                  on_error=on_error))
+        found = self.sorted_out(extract_thread(response.body, response.url, brand,
+                                               on_error=on_error))
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("mentionwatch/bluesky/threads_read")
         if self.state is not None:
             key = self.state_key(brand, source)
-            self._keys.update((m.id, key) for m in mentions)
+            self._keys.update((m.id, key) for m in found)
             if not {"json", "shape"} & set(unreadable):  # a thread not read is asked again
                 self.state.note_ids(key, [root.seen_id])
-        for mention in mentions:
-            yield mention
+        for item in self.answered(found, brand, source):
+            yield item
 
     def _unread(self, roots: list[ThreadRoot], brand: Brand, source: BlueskySource
                 ) -> list[ThreadRoot]:

@@ -7,16 +7,24 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
-from crawlers.extract.hackernews import BASE_URL, extract_hits, next_page, search_url
+from crawlers.extract.hackernews import (
+    BASE_URL,
+    author_url,
+    extract_hits,
+    extract_item,
+    item_url,
+    next_page,
+    search_url,
+)
 from crawlers.spiders.paged import ApiSource, PagedSpider
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from scrapy.http import Response
 
     from crawlers.extract.jsonapi import OnError
-    from index.record import Mention
+    from crawlers.spiders.paged import Found
     from index.watchlist import Brand
 
 __all__ = ["HackerNewsSource", "HackerNewsSpider"]
@@ -34,8 +42,19 @@ class HackerNewsSpider(PagedSpider["HackerNewsSource"]):
                            since=int(after.timestamp()) - 1 if after else None)]
 
     def extract(self, response: Response, brand: Brand, source: HackerNewsSource,
-                on_error: OnError) -> Iterator[Mention]:
+                on_error: OnError) -> Iterator[Found]:
         return extract_hits(response.body, response.url, brand, on_error=on_error)
+
+    def account_urls(self, brand: Brand, source: HackerNewsSource) -> list[str]:
+        return [author_url(source.url or BASE_URL, name) for name in brand.accounts.hackernews]
+
+    def parent_url(self, parents: Sequence[str], source: HackerNewsSource) -> str:
+        [parent] = parents  # one item per request
+        return item_url(source.url or BASE_URL, parent)
+
+    def extract_parent(self, response: Response, brand: Brand, source: HackerNewsSource,
+                       on_error: OnError) -> Iterator[Found]:
+        return extract_item(response.body, response.url, brand, on_error=on_error)
 
 
 class HackerNewsSource(ApiSource):

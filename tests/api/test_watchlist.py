@@ -319,3 +319,53 @@ def test_a_new_source_type_is_one_options_class_and_its_registration(
     with pytest.raises(WatchlistError) as caught:
         validate_toml(text, WithPodcasts)
     assert str(caught.value) == f"watchlist{problem}"
+
+
+ACCOUNTS = """\
+[[brands]]
+name = "Acme"
+terms = ["Acme"]
+
+[[brands]]
+name = "Zephyr"
+terms = ["Zephyr"]
+
+[brands.accounts]
+{keys}
+"""
+
+
+def test_brand_accounts_compare_without_case_at_or_u_slash(tmp_path: Path) -> None:
+    keys = ('reddit = ["AcmeSupport"]\nhackernews = ["zephyr_hq"]\n'
+            'mastodon = ["@zephyr@mastodon.social"]\nbluesky = ["zephyr.bsky.social"]')
+    wl = load_watchlist(write(tmp_path, ACCOUNTS.format(keys=keys)))
+    accounts = wl.brand("Zephyr").accounts
+    assert accounts.owns("reddit", "acmesupport") and accounts.owns("reddit", "u/AcmeSupport")
+    assert accounts.owns("hackernews", "Zephyr_HQ")
+    assert accounts.owns("mastodon", "Zephyr@Mastodon.Social")
+    assert accounts.owns("bluesky", "@zephyr.bsky.social")
+    # Another network's account, another server's user, or someone else is not the brand.
+    assert not accounts.owns("hackernews", "AcmeSupport")
+    assert not accounts.owns("mastodon", "zephyr@other.example")
+    assert not accounts.owns("reddit", "AcmeSupportFan") and not accounts.owns("reddit", None)
+    assert not wl.brand("Acme").accounts.owns("reddit", "AcmeSupport")
+
+
+@pytest.mark.parametrize(("keys", "expected"), [
+    ('twitter = ["acme"]', ":9: brands[1].accounts: Value error, `twitter`: accounts can be "
+     "on reddit, hackernews, mastodon, bluesky"),
+    ('mastodon = ["zephyr"]', ":10: brands[1].accounts.mastodon: Value error, 'zephyr' is not "
+     "a mastodon account: expected @user@server, such as @acme@mastodon.social"),
+    ('reddit = ["Zephyr Support"]', ":10: brands[1].accounts.reddit: Value error, 'Zephyr "
+     "Support' is not a reddit account: expected a username such as AcmeSupport"),
+    ('bluesky = ["zephyr"]', ":10: brands[1].accounts.bluesky: Value error, 'zephyr' is not a "
+     "bluesky account: expected a handle such as acme.bsky.social, or a DID"),
+    ('reddit = "ZephyrSupport"', ":10: brands[1].accounts.reddit: Input should be a valid "
+     "tuple"),
+])
+def test_bad_accounts_name_the_brand_network_and_line(tmp_path: Path, keys: str,
+                                                      expected: str) -> None:
+    path = write(tmp_path, ACCOUNTS.format(keys=keys))
+    with pytest.raises(WatchlistError) as caught:
+        load_watchlist(path)
+    assert str(caught.value) == f"{path}{expected}"
