@@ -6,6 +6,7 @@ Errors exit 1; misuse (bad options) exits 2, as click does.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -937,14 +938,24 @@ def bench_alerts(days: int, brands: int, seed: int) -> None:
 @click.option("--batch", type=click.IntRange(1), default=1000, show_default=True,
               help="Mentions per upsert.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--order", type=click.Choice(["random", "crawl"]), default="random",
+              show_default=True,
+              help="Dates in random order, or rising through the 90 days as a crawl finds them.")
+@click.option("--against", type=click.Choice(["tantivy"]),
+              help="Ask the same of tantivy (a dev extra) and print the ratios.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Where the temporary index is made (default: the system's temp dir).")
-def bench_index(docs: int, runs: int, batch: int, seed: int, directory: Path | None) -> None:
+def bench_index(docs: int, runs: int, batch: int, seed: int, order: str, against: str | None,
+                directory: Path | None) -> None:
     """SQLite store: ingest rate, keyword search and hourly histogram latency, export of
     100,000 matches (time and memory) on a synthetic multilingual corpus."""
     from bench.index import run_bench
 
-    _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, directory=directory))
+    if against == "tantivy" and importlib.util.find_spec("tantivy") is None:
+        raise click.ClickException("--against tantivy needs the tantivy package: "
+                                   "pip install -e '.[dev]'")
+    _emit(run_bench(docs, seed=seed, runs=runs, batch=batch, order=order, against=against,
+                    directory=directory))
 
 
 @bench.command("api")

@@ -25,7 +25,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -49,7 +49,8 @@ from index.record import (
 )
 from index.sqlite import SqliteStore
 
-__all__ = ["BRANDS", "END", "KEYWORDS", "SOURCES", "generate", "run_bench"]
+__all__ = ["BRANDS", "END", "KEYWORDS", "ORDERS", "SOURCES", "Draws", "export_window",
+           "generate", "measure_export", "run_bench", "timed"]
 
 BRANDS = (
     "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Soylent", "Stark", "Wayne", "Wonka",
@@ -114,6 +115,10 @@ _ANSWERED: dict[SentimentLabel, float] = {"positive": 0.3, "neutral": 0.4, "nega
 _MIXED_SHARE, _CHINESE_SHARE = 0.05, 0.10
 _WORDS_PER_MENTION = 45
 _AUTHORS = 100_000
+#: How the corpus reaches the index: dates in random order (a backfill of many sources at
+#: once), or in crawl order (oldest first, as a running crawl finds mentions), which is
+#: also the order of the store's keys.
+ORDERS = ("random", "crawl")
 
 
 def _zipf(size: int, exponent: float = 1.05) -> np.ndarray:
@@ -184,8 +189,12 @@ def _replies(rng: np.random.Generator, label: SentimentLabel, brand: str,
                        published + after),)
 
 
-def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Mention]]:
-    """`docs` synthetic mentions in batches; the same seed gives the same mentions."""
+def generate(docs: int, *, seed: int = 0, batch: int = 1000,
+             order: str = "random") -> Iterator[list[Mention]]:
+    """`docs` synthetic mentions in batches; the same seed gives the same mentions. In
+    `crawl` order their dates rise through the 90 days (up to a minute apart out of order)."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     rng = np.random.default_rng(seed)
     # The enrichment and the replies draw from generators of their own, so the texts (and
     # the advocate scores) stay what they were.
@@ -200,6 +209,9 @@ def generate(docs: int, *, seed: int = 0, batch: int = 1000) -> Iterator[list[Me
         brands = rng.integers(len(BRANDS), size=count)
         sources = rng.integers(len(SOURCES), size=count)
         ages = rng.random(count) * DAYS * 86400
+        if order == "crawl":  # the same texts; up to a minute out of order
+            at = first + np.arange(count)
+            ages = np.maximum((1 - at / docs) * DAYS * 86400 - (at * 7919) % 60, 0)
         writers = np.searchsorted(authors, rng.random(count) * authors[-1])
         out = []
         for i in range(count):
@@ -239,7 +251,7 @@ def _rss() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _timed(runs: int, call: Callable[[int], object]) -> dict[str, float]:
+def timed(runs: int, call: Callable[[int], object]) -> dict[str, float]:
     """Wall and CPU milliseconds per call: on a shared machine the CPU time says what the
     wall time would be without the other processes."""
     call(-1)  # warm the caches once
@@ -262,9 +274,10 @@ def _p95(values: list[float]) -> float:
     return round(sorted(values)[max(0, round(0.95 * len(values)) - 1)], 2)
 
 
-def _ingest(store: SqliteStore, docs: int, seed: int, batch: int) -> dict[str, float]:
+def _ingest(store: SqliteStore, docs: int, seed: int, batch: int,
+            order: str) -> dict[str, float]:
     spent = cpu = 0.0
-    for mentions in generate(docs, seed=seed, batch=batch):
+    for mentions in generate(docs, seed=seed, batch=batch, order=order):
         start, start_cpu = time.perf_counter(), time.process_time()
         store.upsert(mentions)
         spent += time.perf_counter() - start
@@ -273,14 +286,17 @@ def _ingest(store: SqliteStore, docs: int, seed: int, batch: int) -> dict[str, f
             "cpu_seconds": round(cpu, 2)}
 
 
-def _export(store: SqliteStore, docs: int) -> dict[str, float]:
-    # A window holding about 100,000 mentions (all of them in a smaller corpus).
-    days = min(DAYS, DAYS * 100_000 / docs)
-    window = Filters(since=END - timedelta(days=days), until=END)
+def export_window(docs: int) -> tuple[datetime, datetime]:
+    """The days before END holding about 100,000 mentions (all of them in a smaller corpus)."""
+    return END - timedelta(days=min(DAYS, DAYS * 100_000 / docs)), END
+
+
+def measure_export(records: Iterable[object]) -> dict[str, float]:
+    """Time, CPU and memory growth of reading every record `records` yields."""
     before = peak = _rss()
     start, start_cpu = time.perf_counter(), time.process_time()
     exported = 0
-    for exported, _ in enumerate(store.export("", window), start=1):
+    for exported, _ in enumerate(records, start=1):
         if exported % 1000 == 0:
             peak = max(peak, _rss())
     seconds = time.perf_counter() - start
@@ -294,56 +310,82 @@ _LAST_30_DAYS = f"published:{(END - timedelta(days=30)).date()}..{(END - timedel
 _ANSWERABLE = "(kind:review OR kind:post OR kind:comment)"
 
 
+@dataclass(frozen=True, slots=True)
+class Draws:
+    """What each timed run asks about: a brand, a product word, the end of a 30-day window."""
+
+    brands: list[str]
+    keywords: list[str]
+    ends: list[datetime]
+
+    @classmethod
+    def of(cls, runs: int, seed: int) -> Draws:
+        rng = np.random.default_rng(seed + 1)
+        return cls([BRANDS[i] for i in rng.integers(len(BRANDS), size=runs)],
+                   [KEYWORDS[i] for i in rng.integers(len(KEYWORDS), size=runs)],
+                   [END - timedelta(days=float(d)) for d in rng.random(runs) * (DAYS - 30)])
+
+
 def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
+              order: str = "random", against: str | None = None,
               directory: str | Path | None = None) -> dict[str, Any]:
     """Ingest `docs` mentions into a new store in a temporary directory, time the queries
-    `runs` times each, and say what was measured (the directory is removed afterwards)."""
+    `runs` times each, and say what was measured (the directory is removed afterwards).
+    `against="tantivy"` asks the same of tantivy (`bench.anchor`) and adds the ratios."""
     if docs < 1 or runs < 1 or batch < 1:
         raise ValueError(f"docs, runs and batch must be >= 1, got {docs}, {runs}, {batch}")
+    if against not in (None, "tantivy"):
+        raise ValueError(f"against must be tantivy, got {against!r}")
+    draws = Draws.of(runs, seed)
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         path = Path(tmp) / "bench.db"
         with SqliteStore(path) as store:
-            ingest = _ingest(store, docs, seed, batch)
-            rng = np.random.default_rng(seed + 1)
-            brands = [BRANDS[i] for i in rng.integers(len(BRANDS), size=runs)]
-            keywords = [KEYWORDS[i] for i in rng.integers(len(KEYWORDS), size=runs)]
-            ends = [END - timedelta(days=float(d)) for d in rng.random(runs) * (DAYS - 30)]
+            ingest = _ingest(store, docs, seed, batch, order)
             hits: dict[bool, list[int]] = {False: [], True: []}  # totals, by collapse
 
             def search(run: int, collapse: bool = False) -> None:
-                window = Filters(brand=brands[run], since=ends[run] - timedelta(days=30),
-                                 until=ends[run], collapse=collapse)
-                hits[collapse].append(store.search(keywords[run], window, size=20).total)
+                end = draws.ends[run]
+                window = Filters(brand=draws.brands[run], since=end - timedelta(days=30),
+                                 until=end, collapse=collapse)
+                hits[collapse].append(store.search(draws.keywords[run], window, size=20).total)
 
             def histogram(run: int, collapse: bool = False) -> None:
                 store.histogram("sentiment:negative",
-                                Filters(brand=brands[run], collapse=collapse),
+                                Filters(brand=draws.brands[run], collapse=collapse),
                                 interval="hour", since=END - timedelta(days=30), until=END)
 
             def advocates(run: int) -> None:
-                store.advocates("", Filters(brand=brands[run]), min_score=0.5, size=100)
+                store.advocates("", Filters(brand=draws.brands[run]), min_score=0.5, size=100)
 
             def nps(run: int) -> None:
-                store.nps_days("", Filters(brand=brands[run]))
+                store.nps_days("", Filters(brand=draws.brands[run]))
 
             def responses(run: int) -> None:
                 # What GET /responses asks the store for each brand of the watchlist.
-                store.responses(f'brand:"{brands[run]}" {_LAST_30_DAYS} {_ANSWERABLE}',
+                store.responses(f'brand:"{draws.brands[run]}" {_LAST_30_DAYS} {_ANSWERABLE}',
                                 Filters(collapse=True))
 
-            searched = _timed(runs, search)
-            histograms = _timed(runs, histogram)
+            searched = timed(runs, search)
+            histograms = timed(runs, histogram)
             # As the API and CLI ask by default: duplicates counted once.
-            collapsed = {"search": _timed(runs, partial(search, collapse=True)),
-                         "histogram": _timed(runs, partial(histogram, collapse=True))}
+            collapsed = {"search": timed(runs, partial(search, collapse=True)),
+                         "histogram": timed(runs, partial(histogram, collapse=True))}
             collapsed["search"]["mean_groups"] = round(statistics.mean(hits[True]))
-            leads = _timed(runs, advocates)
-            nps_days = _timed(runs, nps)
-            answers = _timed(runs, responses)
-            exported = _export(store, docs)
+            leads = timed(runs, advocates)
+            nps_days = timed(runs, nps)
+            answers = timed(runs, responses)
+            since, until = export_window(docs)
+            exported = measure_export(store.export("", Filters(since=since, until=until)))
         size = path.stat().st_size  # the last close checkpointed the WAL into it
-    return {
+        anchor = None
+        if against:
+            from bench.anchor import run_anchor  # tantivy is a dev extra
+
+            anchor = run_anchor(docs, draws, seed=seed, batch=batch, order=order,
+                                directory=Path(tmp))
+    result: dict[str, Any] = {
         "docs": docs,
+        "order": order,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "sqlite": sqlite3.sqlite_version, "platform": platform.platform()},
         "ingest": {**ingest, "batch": batch},
@@ -360,4 +402,23 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
                                           "and times to answer (store.responses)"},
         "export": exported,
         "file_mib": round(size / 2**20, 1),
+    }
+    if anchor:
+        result["tantivy"] = anchor
+        result["ratios"] = _ratios(result, anchor)
+    return result
+
+
+def _ratios(ours: dict[str, Any], anchor: dict[str, Any]) -> dict[str, float]:
+    """How many times tantivy's figure ours is: above 1, ours is slower (for ingest, how
+    many times faster tantivy ingests)."""
+    def ratio(a: float, b: float) -> float:
+        return round(a / b, 2) if b else float("inf")
+
+    return {
+        "search_p95": ratio(ours["search"]["p95_ms"], anchor["search"]["p95_ms"]),
+        "histogram_p95": ratio(ours["histogram"]["p95_ms"], anchor["histogram"]["p95_ms"]),
+        "export_seconds": ratio(ours["export"]["seconds"], anchor["export"]["seconds"]),
+        "ingest_per_second": ratio(anchor["ingest"]["per_second"],
+                                   ours["ingest"]["per_second"]),
     }

@@ -64,3 +64,32 @@ def test_bench_index_prints_its_figures_as_json(tmp_path: Path) -> None:
     assert figures["responses"]["runs"] == 3
     assert figures["export"]["matches"] == 400  # a small corpus is exported whole
     assert list(tmp_path.iterdir()) == []  # the temporary index is gone
+
+
+def test_crawl_order_has_the_same_texts_with_dates_rising_through_the_90_days() -> None:
+    shuffled = [m for batch in generate(600, seed=4, batch=200) for m in batch]
+    crawled = [m for batch in generate(600, seed=4, batch=200, order="crawl") for m in batch]
+    assert [m.text for m in crawled] == [m.text for m in shuffled]
+    dates = [m.published_at for m in crawled if m.published_at]
+    assert END - timedelta(days=90, minutes=1) <= dates[0] < END - timedelta(days=89)
+    assert dates[-1] < END
+    # Up to a minute out of order, never more.
+    assert all(later > earlier - timedelta(minutes=1) for earlier, later in zip(
+        dates, dates[1:], strict=False))
+
+
+def test_against_tantivy_asks_both_engines_the_same_and_prints_the_ratios(
+        tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["bench", "index", "--docs", "3000", "--runs", "5",
+                                       "--order", "crawl", "--against", "tantivy",
+                                       "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["order"] == "crawl"
+    anchor = figures["tantivy"]
+    # The same questions: each engine finds as many matches and exports every mention.
+    assert anchor["search"]["mean_matches"] == figures["search"]["mean_matches"] > 0
+    assert anchor["export"]["matches"] == figures["export"]["matches"] == 3000
+    assert set(figures["ratios"]) == {"search_p95", "histogram_p95", "export_seconds",
+                                      "ingest_per_second"}
+    assert list(tmp_path.iterdir()) == []
