@@ -7,6 +7,7 @@ import json
 import statistics
 from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -74,8 +75,7 @@ def test_crawl_order_has_the_same_texts_with_dates_rising_through_the_90_days() 
     assert END - timedelta(days=90, minutes=1) <= dates[0] < END - timedelta(days=89)
     assert dates[-1] < END
     # Up to a minute out of order, never more.
-    assert all(later > earlier - timedelta(minutes=1) for earlier, later in zip(
-        dates, dates[1:], strict=False))
+    assert all(later > earlier - timedelta(minutes=1) for earlier, later in pairwise(dates))
 
 
 def test_against_tantivy_asks_both_engines_the_same_and_prints_the_ratios(
