@@ -107,6 +107,7 @@ from index.record import (
     NamedBrand,
     Rating,
     Sentiment,
+    SentimentLabel,
     content_hash,
 )
 from index.significance import MIN_FOREGROUND, is_content_term
@@ -1265,7 +1266,7 @@ class SqliteStore:
         where, params = _matching(self._resolve(query, filters), filters)
         with self._transaction("cannot count responses") as db:
             rows = db.execute(_RESPONSES.format(where=where), params).fetchall()
-        counts: Counter[tuple[str, str, bool, str | None, float | None]] = Counter()
+        counts: Counter[tuple[str, str, bool, SentimentLabel | None, float | None]] = Counter()
         times: Counter[tuple[str, str, int]] = Counter()
         for brand, source, replied, sentiment, rating, seconds, count in rows:
             counts[brand, source, bool(replied), sentiment, rating] += count
