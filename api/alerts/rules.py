@@ -1,11 +1,15 @@
-"""Alert rule types: each a small class with typed options and a pure `evaluate(series, now)`.
+"""Alert rule types: each a small class with typed options and a pure `evaluate`.
 
-A rule reads one subject's hourly series (a brand's or a source's `TimeBucket`s, empty hours
-included, oldest first) and returns the alerts it would raise up to `now`. The clock is
+Most rules (`AlertRule`) read one subject's hourly series (a brand's or a source's
+`TimeBucket`s, empty hours included, oldest first) and return the alerts they would raise up
+to `now`. Rules that must see the mentions themselves, their ratings, replies or authors
+(`MentionRule`), read the subject's mentions that match their query instead. The clock is
 passed in; a rule never reads the time, the store or the network, so the runner, the dry run
 (`alerts test`) and the benchmark all call the same code. Within one series a run of
 consecutive firing hours (one spike) alerts once, and a new run alerts only after the
-cooldown; the runner applies the same cooldown across runs from the alert history.
+cooldown; the runner applies the same cooldown across runs from the alert history. A rule
+about single mentions (a new 1-star review) alerts once per mention instead, with no
+cooldown: the alert's key is the mention's.
 """
 
 from __future__ import annotations
@@ -13,32 +17,46 @@ from __future__ import annotations
 import math
 import statistics
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
 from api.alerts.notifiers import NotifierOptions
 from index.backend import TimeBucket
+from index.query import stars_normalized
+from index.record import Kind, Mention, Rating
 from index.watchlist import TAG, Options
 
 __all__ = [
     "HOUR",
+    "AdvocateTurnedNegative",
+    "AdvocateTurnedNegativeOptions",
     "Alert",
     "AlertOptions",
     "AlertRule",
     "Flatline",
     "FlatlineOptions",
+    "MentionRule",
+    "Mentions",
     "NegativeShare",
     "NegativeShareOptions",
     "NegativeSpike",
     "NegativeSpikeOptions",
+    "NewLowRating",
+    "NewLowRatingOptions",
+    "RatingDrop",
+    "RatingDropOptions",
+    "Rule",
     "RuleOptions",
     "Series",
     "SubjectField",
+    "Unanswered",
+    "UnansweredOptions",
     "VolumeSpike",
     "VolumeSpikeOptions",
     "poisson_tail",
@@ -83,6 +101,7 @@ class Alert:
     summary: str
     sentiment: str | None = None  # the label the rule counts, when it counts one
     z: float | None = None
+    mention_id: str | None = None  # the mention a rule about single mentions alerts on
 
     @property
     def target(self) -> str:
@@ -91,7 +110,10 @@ class Alert:
 
     @property
     def key(self) -> str:
-        """Stable identity: the same finding in a later run has the same key."""
+        """Stable identity: the same finding in a later run has the same key; one mention
+        alerts once per rule and subject, whenever it is found."""
+        if self.mention_id is not None:
+            return f"{self.rule}|{self.target}|mention={self.mention_id}"
         return f"{self.rule}|{self.target}|{self.window_start.isoformat()}"
 
 
@@ -148,6 +170,25 @@ def _hourly(series: Series) -> None:
                              f"{after.start.isoformat()}")
 
 
+def _one_per_run(starts: Sequence[datetime | None], cooldown_hours: int) -> list[int]:
+    """Which findings alert, given where each one's window starts (None: nothing found
+    there): the first of each run of consecutive findings (one spike), none within the
+    cooldown of the previous alert."""
+    cooldown = timedelta(hours=cooldown_hours)
+    alerting: list[int] = []
+    last: datetime | None = None
+    firing = False
+    for i, start in enumerate(starts):
+        if start is None:
+            firing = False
+            continue
+        if not firing and (last is None or start >= last + cooldown):
+            alerting.append(i)
+            last = start
+        firing = True
+    return alerting
+
+
 class RuleOptions(Options):
     """What every `[[alerts]]` table says, whatever its type; each type adds its own options
     beside its rule, with defaults that work untuned. `brands` empty means every brand of
@@ -159,13 +200,11 @@ class RuleOptions(Options):
     notify: tuple[NotifierOptions, ...] = ()
 
 
-class AlertRule(ABC):
-    """One rule type. Subclasses say which hours fire (`_scan`) and how to word it."""
+class Rule(ABC):
+    """What every rule type has: a name, its options, and how much history it reads."""
 
     type: ClassVar[str]
     sentiment: ClassVar[str | None] = None  # the label it counts, if it counts one
-    # A rule that looks for too little may not judge the hour still being filled.
-    complete_hours_only: ClassVar[bool] = False
 
     def __init__(self, options: _Options) -> None:
         self.options = options
@@ -177,7 +216,15 @@ class AlertRule(ABC):
     @property
     @abstractmethod
     def history_hours(self) -> int:
-        """Hours of series the rule reads before the hour it judges."""
+        """Hours of data the rule reads before the time it judges."""
+
+
+class AlertRule(Rule):
+    """A rule over hourly series. Subclasses say which hours fire (`_scan`) and how to
+    word it."""
+
+    # A rule that looks for too little may not judge the hour still being filled.
+    complete_hours_only: ClassVar[bool] = False
 
     @abstractmethod
     def _scan(self, buckets: Sequence[TimeBucket]) -> list[_Finding | None]:
@@ -192,20 +239,11 @@ class AlertRule(ABC):
         _hourly(series)
         buckets = [b for b in series.buckets
                    if b.start <= now and not (self.complete_hours_only and b.start + HOUR > now)]
-        cooldown = timedelta(hours=self.options.cooldown_hours)
-        alerts: list[Alert] = []
-        last: datetime | None = None
-        firing = False
-        for i, finding in enumerate(self._scan(buckets)):
-            if finding is None:
-                firing = False
-                continue
-            start = buckets[finding.first].start
-            if not firing and (last is None or start >= last + cooldown):
-                alerts.append(self._alert(series, buckets, i, finding))
-                last = start
-            firing = True
-        return alerts
+        findings = self._scan(buckets)
+        starts = [None if f is None else buckets[f.first].start for f in findings]
+        return [self._alert(series, buckets, i, finding)
+                for i in _one_per_run(starts, self.options.cooldown_hours)
+                if (finding := findings[i]) is not None]
 
     def _alert(self, series: Series, buckets: Sequence[TimeBucket], i: int,
                finding: _Finding) -> Alert:
@@ -437,14 +475,295 @@ class Flatline(AlertRule):
                 f"usually {finding.baseline:.0f}; has it stopped producing?")
 
 
-_Options = NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """The mentions of one subject a rule reads, oldest published first."""
+
+    subject: str
+    field: SubjectField
+    mentions: Sequence[Mention]
+
+
+class MentionRule(Rule):
+    """A rule over the mentions themselves rather than hourly counts: the runner reads the
+    subject's mentions matching `query` published in [since - history_hours, now), and
+    `evaluate` returns the alerts they raise in (since, now]."""
+
+    @property
+    def query(self) -> str:
+        """The store query (mentionwatch's query language) narrowing what is read."""
+        return ""
+
+    @abstractmethod
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]: ...
+
+
+class _PerMentionOptions(RuleOptions):
+    # Each mention alerts once, whatever the others do: nothing to cool down.
+    cooldown_hours: Literal[0] = 0
+
+
+class _Said(NamedTuple):
+    """What a per-mention alert says: observed against baseline, and what happened."""
+
+    observed: float
+    baseline: float
+    what: str
+
+
+class _PerMention(MentionRule):
+    """A rule that alerts once per mention (the alert's key is the mention's id): the
+    mentions judged are those due in (since, now], `delay` after they were published."""
+
+    @property
+    def delay(self) -> timedelta:
+        return timedelta(0)
+
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]:
+        return [self._alert(mentions, m, said) for m, said in self._fired(mentions.mentions, now)
+                if m.published_at is not None and since < m.published_at + self.delay <= now]
+
+    @abstractmethod
+    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        """The mentions (of those read) that fire, each with what its alert says."""
+
+    def _alert(self, mentions: Mentions, mention: Mention, said: _Said) -> Alert:
+        assert mention.published_at is not None  # evaluate judges dated mentions only
+        # Its window: from publication to when it was due, at least the hour after.
+        return Alert(
+            rule=self.name, type=self.type, subject=mentions.subject, field=mentions.field,
+            window_start=mention.published_at,
+            window_end=mention.published_at + max(self.delay, HOUR),
+            baseline_start=mention.published_at, observed=said.observed,
+            baseline=said.baseline, summary=f"{mentions.subject}: {said.what}",
+            sentiment=self.sentiment, mention_id=mention.id,
+        )
+
+
+def _by(mention: Mention) -> str:
+    return f"{mention.author.name} on {mention.source}"
+
+
+def _stars(rating: Rating) -> float:
+    """The rating as 1..5 stars, whatever its scale (an 8 of 0..10 is 4.2)."""
+    return round(1 + 4 * rating.normalized, 2)
+
+
+class NewLowRatingOptions(_PerMentionOptions):
+    type: Literal["new_low_rating"] = "new_low_rating"
+    # On 1..5 stars; other scales compare by their normalized value, as `rating<=` does.
+    max_stars: float = Field(default=2, ge=1, lt=5)
+
+
+class NewLowRating(_PerMention):
+    """A new review rated at most `max_stars` of 5 (normalized <= (max_stars - 1) / 4, so
+    1-2 of 5 and 0-2.5 of 10 by default): one alert per review."""
+
+    type = "new_low_rating"
+    options: NewLowRatingOptions
+
+    @property
+    def history_hours(self) -> int:
+        return 0
+
+    @property
+    def query(self) -> str:
+        return f"rating<={self.options.max_stars:g}"
+
+    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        ceiling = stars_normalized(self.options.max_stars)
+        for m in mentions:
+            if (rating := m.rating) is not None and round(rating.normalized, 4) <= ceiling:
+                yield m, _Said(_stars(rating), self.options.max_stars,
+                               f"a {rating.value:g}/{rating.best:g} review by {_by(m)}")
+
+
+class UnansweredOptions(_PerMentionOptions):
+    type: Literal["unanswered"] = "unanswered"
+    hours: int = Field(default=24, ge=1, le=720)
+    kinds: tuple[Kind, ...] = Field(default=("review",), min_length=1)
+
+
+class Unanswered(_PerMention):
+    """A negative mention of one of `kinds` (reviews by default) that the brand has not
+    answered `hours` after it was published: one alert per mention."""
+
+    type = "unanswered"
+    sentiment = "negative"
+    options: UnansweredOptions
+
+    @property
+    def delay(self) -> timedelta:
+        return timedelta(hours=self.options.hours)
+
+    @property
+    def history_hours(self) -> int:
+        return self.options.hours
+
+    @property
+    def query(self) -> str:
+        kinds = " OR ".join(f"kind:{kind}" for kind in self.options.kinds)
+        return f"sentiment:negative ({kinds})"
+
+    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        kinds = set(self.options.kinds)
+        for m in mentions:
+            # Any reply counts, an undated one too: the brand has answered.
+            if m.kind in kinds and _is_negative(m) and not m.brand_replies and m.published_at:
+                hours = (now - m.published_at) / HOUR
+                yield m, _Said(round(hours, 1), self.options.hours,
+                               f"a negative {m.kind} by {_by(m)} has no reply after "
+                               f"{hours:.0f} hours")
+
+
+class AdvocateTurnedNegativeOptions(_PerMentionOptions):
+    type: Literal["advocate_turned_negative"] = "advocate_turned_negative"
+    history_days: int = Field(default=90, ge=1, le=365)
+    min_score: float = Field(default=0.5, ge=0, le=1)  # an advocate mention's advocate score
+    min_mentions: int = Field(default=1, ge=1)  # of them, before the negative one
+
+
+def _author(mention: Mention) -> tuple[str, str]:
+    """Who wrote it, as advocate leads tell authors apart: one source domain and one
+    handle (else name)."""
+    return mention.source_domain, (mention.author.handle or mention.author.name).casefold()
+
+
+class AdvocateTurnedNegative(_PerMention):
+    """A negative mention by an author who, in the `history_days` before, wrote at least
+    `min_mentions` advocate mentions of the brand (advocate score >= `min_score`, not
+    negative): one alert per negative mention."""
+
+    type = "advocate_turned_negative"
+    sentiment = "negative"
+    options: AdvocateTurnedNegativeOptions
+
+    @property
+    def history_hours(self) -> int:
+        return self.options.history_days * 24
+
+    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        """Read oldest first, so an author's advocate mentions are counted before the
+        negative ones that follow them. The baseline is their mean sentiment score."""
+        advocacy: dict[tuple[str, str], list[float]] = {}
+        for m in mentions:
+            scores = advocacy.setdefault(_author(m), [])
+            if _is_negative(m):
+                if len(scores) >= self.options.min_mentions:
+                    assert m.sentiment is not None  # it is negative
+                    yield m, _Said(m.sentiment.score, round(statistics.fmean(scores), 2),
+                                   f"{_by(m)}, an advocate ({len(scores)} advocate mentions "
+                                   f"before), posted a negative {m.kind}")
+            elif m.advocate is not None and m.advocate.score >= self.options.min_score:
+                scores.append(m.sentiment.score if m.sentiment else 0.0)
+
+
+def _is_negative(mention: Mention) -> bool:
+    return mention.sentiment is not None and mention.sentiment.label == "negative"
+
+
+class RatingDropOptions(RuleOptions):
+    type: Literal["rating_drop"] = "rating_drop"
+    window_days: int = Field(default=7, ge=1, le=90)
+    drop: float = Field(default=0.5, gt=0, lt=4)  # stars of 5 the average falls by, at least
+    min_count: int = Field(default=10, ge=3)  # rated mentions in each window, at least
+    p: float = Field(default=0.01, gt=0, lt=1)  # the one-sided Mann-Whitney p, at most
+    cooldown_hours: int = Field(default=24, ge=0, le=720)
+
+
+@dataclass(frozen=True, slots=True)
+class _Drop:
+    now: float  # mean stars in the window
+    before: float  # ... in the window before
+    count: int
+    count_before: int
+    p: float
+
+
+class RatingDrop(MentionRule):
+    """The average rating (as 1..5 stars, any scale) of the last `window_days` is at least
+    `drop` below that of the `window_days` before, with at least `min_count` rated
+    mentions in each, and the fall is significant: a one-sided Mann-Whitney U test of the
+    two windows' ratings (ordinal and much tied, so no t-test) gives p <= `p`. Judged at
+    every hour; a run of firing hours alerts once."""
+
+    type = "rating_drop"
+    options: RatingDropOptions
+
+    @property
+    def history_hours(self) -> int:
+        return 2 * 24 * self.options.window_days
+
+    @property
+    def query(self) -> str:
+        return "rating>=1"  # every rated mention
+
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]:
+        rated = sorted((m.published_at, _stars(m.rating)) for m in mentions.mentions
+                       if m.rating is not None and m.published_at is not None)
+        times = [at for at, _ in rated]
+        stars = [value for _, value in rated]
+        window = timedelta(days=self.options.window_days)
+        ends = _hours_in(since, now)
+        drops = [self._judge(times, stars, end - window, end) for end in ends]
+        starts = [None if d is None else end - window for d, end in zip(drops, ends, strict=True)]
+        return [self._alert(mentions, ends[i], drop)
+                for i in _one_per_run(starts, self.options.cooldown_hours)
+                if (drop := drops[i]) is not None]
+
+    def _judge(self, times: list[datetime], stars: list[float], start: datetime,
+               end: datetime) -> _Drop | None:
+        o = self.options
+        window = end - start
+        first, middle, last = (bisect_left(times, start - window), bisect_left(times, start),
+                               bisect_left(times, end))
+        before, now = stars[first:middle], stars[middle:last]
+        if min(len(before), len(now)) < o.min_count:
+            return None
+        mean_before, mean_now = statistics.fmean(before), statistics.fmean(now)
+        if mean_before - mean_now < o.drop:
+            return None
+        # Imported here: scipy.stats takes seconds to import, and every command loading
+        # the watchlist imports this module.
+        from scipy.stats import mannwhitneyu
+
+        p = float(mannwhitneyu(now, before, alternative="less").pvalue)
+        return _Drop(mean_now, mean_before, len(now), len(before), p) if p <= o.p else None
+
+    def _alert(self, mentions: Mentions, end: datetime, drop: _Drop) -> Alert:
+        window = timedelta(days=self.options.window_days)
+        days = self.options.window_days
+        return Alert(
+            rule=self.name, type=self.type, subject=mentions.subject, field=mentions.field,
+            window_start=end - window, window_end=end, baseline_start=end - 2 * window,
+            observed=round(drop.now, 2), baseline=round(drop.before, 2),
+            summary=(f"{mentions.subject}: average rating {drop.now:.1f} of 5 over "
+                     f"{days} days, down from {drop.before:.1f} ({drop.count} ratings "
+                     f"against {drop.count_before}; Mann-Whitney p {drop.p:.1g})"),
+        )
+
+
+def _hours_in(since: datetime, now: datetime) -> list[datetime]:
+    """Every hour boundary in (since, now], oldest first."""
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while end > since:
+        hours.append(end)
+        end -= HOUR
+    return hours[::-1]
+
+
+_Options = (NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
+            | NewLowRatingOptions | RatingDropOptions | UnansweredOptions
+            | AdvocateTurnedNegativeOptions)
 # What an `[[alerts]]` table may be, chosen by its `type`.
 AlertOptions = Annotated[_Options, Field(discriminator=TAG)]
-_RULES: dict[str, type[AlertRule]] = {
-    rule.type: rule for rule in (NegativeSpike, VolumeSpike, NegativeShare, Flatline)
+_RULES: dict[str, type[AlertRule | MentionRule]] = {
+    rule.type: rule for rule in (NegativeSpike, VolumeSpike, NegativeShare, Flatline,
+                                 NewLowRating, RatingDrop, Unanswered, AdvocateTurnedNegative)
 }
 
 
-def rule_for(options: _Options) -> AlertRule:
+def rule_for(options: _Options) -> AlertRule | MentionRule:
     """The rule type an `[[alerts]]` entry of the watchlist names."""
     return _RULES[options.type](options)
