@@ -544,6 +544,10 @@ def _by(mention: Mention) -> str:
     return f"{mention.author.name} on {mention.source}"
 
 
+def _age(hours: float) -> str:
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+
+
 def _stars(rating: Rating) -> float:
     """The rating as 1..5 stars, whatever its scale (an 8 of 0..10 is 4.2)."""
     return round(1 + 4 * rating.normalized, 2)
@@ -613,7 +617,7 @@ class Unanswered(_PerMention):
                 hours = (now - m.published_at) / HOUR
                 yield m, _Said(round(hours, 1), self.options.hours,
                                f"a negative {m.kind} by {_by(m)} has no reply after "
-                               f"{hours:.0f} hours")
+                               f"{_age(hours)}")
 
 
 class AdvocateTurnedNegativeOptions(_PerMentionOptions):

@@ -64,4 +64,5 @@ def test_the_dry_run_lists_every_review_still_unanswered() -> None:
                mention("answered", 24 * 5, stars=1, replies=[reply(24 * 4)])]
     found = rule.evaluate(Mentions("Acme", "brand", reviews), NOW - timedelta(days=14), NOW)
     assert [a.mention_id for a in found] == [reviews[0].id, reviews[1].id]
+    assert found[0].summary.endswith("has no reply after 7 days")
     assert rule.query == "sentiment:negative (kind:review)"
