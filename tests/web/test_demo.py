@@ -105,11 +105,11 @@ def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browse
             expect(tiles.filter(has=page.locator("h3", has_text=title)).locator("li").first
                    ).to_be_visible()
         # The demo's alerts pass: its unanswered rule fires on the negative reviews no brand
-        # reply answers; the tile lists them and leads to the history.
+        # reply answers; the tile lists them, each leading to its mentions.
         alerts = tiles.filter(has=page.locator("h3", has_text="Alerts"))
         expect(alerts.locator(".figure")).not_to_have_text("0")
         expect(alerts.locator("li").first).to_contain_text("has no reply after")
-        expect(alerts.get_by_role("link", name="Alert history")).to_be_visible()
+        expect(alerts.get_by_role("link", name="that day's mentions").first).to_be_visible()
     finally:
         context.close()
 
