@@ -28,7 +28,9 @@ from pydantic import Field
 
 from api.alerts.notifiers import NotifierOptions
 from index.backend import TimeBucket
-from index.query import stars_normalized
+from index.keys import handle_key, key
+from index.query import Field as QueryField
+from index.query import Node, Or, stars_normalized
 from index.record import Kind, Mention, Rating
 from index.watchlist import TAG, Options
 
@@ -477,22 +479,33 @@ class Flatline(AlertRule):
 
 @dataclass(frozen=True, slots=True)
 class Mentions:
-    """The mentions of one subject a rule reads, oldest published first."""
+    """The mentions of one subject a rule reads (`mentions`), and those it reads beside
+    them (`context`), each oldest published first."""
 
     subject: str
     field: SubjectField
     mentions: Sequence[Mention]
+    context: Sequence[Mention] = ()
 
 
 class MentionRule(Rule):
     """A rule over the mentions themselves rather than hourly counts: the runner reads the
-    subject's mentions matching `query` published in [since - history_hours, now), and
+    subject's mentions matching `query` published in [since - history_hours, now), then
+    those matching each of `context(mentions)` in [since - context_hours, now), and
     `evaluate` returns the alerts they raise in (since, now]."""
 
     @property
-    def query(self) -> str:
+    def query(self) -> Node | str:
         """The store query (mentionwatch's query language) narrowing what is read."""
         return ""
+
+    @property
+    def context_hours(self) -> int:
+        return 0
+
+    def context(self, mentions: Sequence[Mention]) -> list[Node]:
+        """Queries for what else the rule must read, given `mentions` (none by default)."""
+        return []
 
     @abstractmethod
     def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]: ...
@@ -520,11 +533,11 @@ class _PerMention(MentionRule):
         return timedelta(0)
 
     def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]:
-        return [self._alert(mentions, m, said) for m, said in self._fired(mentions.mentions, now)
+        return [self._alert(mentions, m, said) for m, said in self._fired(mentions, now)
                 if m.published_at is not None and since < m.published_at + self.delay <= now]
 
     @abstractmethod
-    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
         """The mentions (of those read) that fire, each with what its alert says."""
 
     def _alert(self, mentions: Mentions, mention: Mention, said: _Said) -> Alert:
@@ -574,9 +587,9 @@ class NewLowRating(_PerMention):
     def query(self) -> str:
         return f"rating<={self.options.max_stars:g}"
 
-    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
         ceiling = stars_normalized(self.options.max_stars)
-        for m in mentions:
+        for m in mentions.mentions:
             if (rating := m.rating) is not None and round(rating.normalized, 4) <= ceiling:
                 yield m, _Said(_stars(rating), self.options.max_stars,
                                f"a {rating.value:g}/{rating.best:g} review by {_by(m)}")
@@ -609,9 +622,9 @@ class Unanswered(_PerMention):
         kinds = " OR ".join(f"kind:{kind}" for kind in self.options.kinds)
         return f"sentiment:negative ({kinds})"
 
-    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
         kinds = set(self.options.kinds)
-        for m in mentions:
+        for m in mentions.mentions:
             # Any reply counts, an undated one too: the brand has answered.
             if m.kind in kinds and _is_negative(m) and not m.brand_replies and m.published_at:
                 hours = (now - m.published_at) / HOUR
@@ -630,13 +643,19 @@ class AdvocateTurnedNegativeOptions(_PerMentionOptions):
 def _author(mention: Mention) -> tuple[str, str]:
     """Who wrote it, as advocate leads tell authors apart: one source domain and one
     handle (else name)."""
-    return mention.source_domain, (mention.author.handle or mention.author.name).casefold()
+    handle = mention.author.handle
+    return mention.source_domain, handle_key(handle) if handle else key(mention.author.name)
+
+
+#: Authors per query of their earlier mentions: a query stays a size every backend takes.
+_AUTHORS_PER_QUERY = 200
 
 
 class AdvocateTurnedNegative(_PerMention):
     """A negative mention by an author who, in the `history_days` before, wrote at least
     `min_mentions` advocate mentions of the brand (advocate score >= `min_score`, not
-    negative): one alert per negative mention."""
+    negative): one alert per negative mention. It reads the negative mentions, then the
+    earlier mentions of their authors only."""
 
     type = "advocate_turned_negative"
     sentiment = "negative"
@@ -644,13 +663,29 @@ class AdvocateTurnedNegative(_PerMention):
 
     @property
     def history_hours(self) -> int:
+        return 0
+
+    @property
+    def query(self) -> str:
+        return "sentiment:negative"
+
+    @property
+    def context_hours(self) -> int:
         return self.options.history_days * 24
 
-    def _fired(self, mentions: Sequence[Mention], now: datetime) -> Iterator[tuple[Mention, _Said]]:
+    def context(self, mentions: Sequence[Mention]) -> list[Node]:
+        # A handle names one account; `author:` matches it as a handle or a name.
+        names = sorted({m.author.handle or m.author.name for m in mentions})
+        return [Or(tuple(QueryField("author", ":", name)
+                         for name in names[i:i + _AUTHORS_PER_QUERY]))
+                for i in range(0, len(names), _AUTHORS_PER_QUERY)]
+
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
         """Read oldest first, so an author's advocate mentions are counted before the
         negative ones that follow them. The baseline is their mean sentiment score."""
+        read = {m.id: m for m in (*mentions.context, *mentions.mentions)}
         advocacy: dict[tuple[str, str], list[float]] = {}
-        for m in mentions:
+        for m in sorted(read.values(), key=_published):
             scores = advocacy.setdefault(_author(m), [])
             if _is_negative(m):
                 if len(scores) >= self.options.min_mentions:
@@ -660,6 +695,11 @@ class AdvocateTurnedNegative(_PerMention):
                                    f"before), posted a negative {m.kind}")
             elif m.advocate is not None and m.advocate.score >= self.options.min_score:
                 scores.append(m.sentiment.score if m.sentiment else 0.0)
+
+
+def _published(mention: Mention) -> tuple[datetime, str]:
+    assert mention.published_at is not None  # read by date, so dated
+    return mention.published_at, mention.id
 
 
 def _is_negative(mention: Mention) -> bool:

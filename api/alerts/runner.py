@@ -28,6 +28,8 @@ from api.alerts.rules import HOUR, Alert, MentionRule, Mentions, Series
 from api.alerts.state import AlertState
 from index.backend import Filters, MentionStore
 from index.errors import StoreError
+from index.query import Node
+from index.record import Mention
 from index.stores import open_configured
 
 __all__ = ["AlertRunner", "PassReport", "open_runner", "run_every"]
@@ -66,11 +68,17 @@ class AlertRunner:
 
     def mentions(self, configured: ConfiguredRule, rule: MentionRule, subject: str,
                  since: datetime, until: datetime) -> Mentions:
-        """The mentions of `subject` that `rule` reads to judge (since, until]."""
-        start = since - timedelta(hours=rule.history_hours)
-        found = self.store.export(rule.query, subject_filters(configured.by, subject,
-                                                              since=start, until=until))
-        return Mentions(subject, configured.by, list(found))
+        """The mentions of `subject` that `rule` reads to judge (since, until], and those
+        it reads beside them."""
+
+        def read(query: Node | str, hours: int) -> list[Mention]:
+            start = since - timedelta(hours=hours)
+            return list(self.store.export(query, subject_filters(configured.by, subject,
+                                                                 since=start, until=until)))
+
+        found = read(rule.query, rule.history_hours)
+        context = [m for query in rule.context(found) for m in read(query, rule.context_hours)]
+        return Mentions(subject, configured.by, found, context)
 
     def subjects(self, configured: ConfiguredRule, now: datetime) -> list[str]:
         if configured.brands is not None:

@@ -14,6 +14,7 @@ from api.alerts.rules import (
     Alert,
     Mentions,
 )
+from index.query import Field
 from index.record import Mention
 from tests.api.alerts.mention_rules import NOW, mention, runner
 
@@ -60,7 +61,17 @@ def test_min_mentions_and_history_are_options() -> None:
     assert _evaluate(mentions, min_mentions=3) == []
     assert len(_evaluate(mentions, min_mentions=2)) == 1
     rule = AdvocateTurnedNegative(AdvocateTurnedNegativeOptions(name="t", history_days=5))
-    assert rule.history_hours == 5 * 24  # what the runner reads before the pass's window
+    assert rule.context_hours == 5 * 24  # how far before the pass's window it reads
+
+
+def test_it_reads_the_earlier_mentions_of_the_complaining_authors_only() -> None:
+    rule = AdvocateTurnedNegative(AdvocateTurnedNegativeOptions(name="t"))
+    assert rule.query == "sentiment:negative"
+    complaints = [_complaint(f"c{n}", 2, author=f"author {n:03}") for n in range(250)]
+    queries = rule.context(complaints)
+    assert [len(q.children) for q in queries] == [200, 50]  # type: ignore[union-attr]
+    assert queries[0].children[0] == Field("author", ":", "author 000")  # type: ignore[union-attr]
+    assert rule.context([]) == []
 
 
 def test_the_runner_raises_it_once_for_the_brand_praised(tmp_path: Path) -> None:
@@ -72,3 +83,13 @@ def test_the_runner_raises_it_once_for_the_brand_praised(tmp_path: Path) -> None
     # Cy praised Zephyr, then complained about Acme: no advocate of Acme turned.
     assert [(a["subject"], a["mention_id"]) for a in first.raised] == [("Acme", mentions[2].id)]
     assert again.raised == []
+
+
+def test_the_runner_finds_one_advocate_among_others_in_a_real_store(tmp_path: Path) -> None:
+    others = [mention(f"o{n}", n, "positive", author=f"other {n}", advocate=0.9)
+              for n in range(1, 40)]
+    mentions = [*others, _praise("p", 60), _complaint("c", 5)]
+    with runner(tmp_path, RULE, mentions) as r:
+        raised = r.run_once(NOW).raised
+    assert [a["mention_id"] for a in raised] == [mentions[-1].id]
+    assert raised[0]["baseline"] == 0.8
