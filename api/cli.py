@@ -636,7 +636,7 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
                f"or without a server: {_command_as_typed()} search --db {db} "
                "'battery -brand:Zephyr'\n"
                f"\nOne alerts pass raised {len(alerts.raised)} alerts (the overview's "
-               "Recent alerts), such as negative reviews with no reply after a day; "
+               "Alerts tile), such as negative reviews with no reply after a day; "
                "see what a rule finds, without keeping or sending anything:\n"
                f"  {_command_as_typed()} alerts test unanswered --since {days}d --db {db} "
                f"--watchlist {watchlist}")
