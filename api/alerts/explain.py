@@ -64,20 +64,22 @@ def _filters(alert: Alert, *, since: datetime, until: datetime,
                            sentiment=sentiment)
 
 
-def _aspect_counts(store: MentionStore, filters: Filters, polarity: str | None) -> Counter[str]:
+def _aspect_counts(store: MentionStore, query: str, filters: Filters,
+                   polarity: str | None) -> Counter[str]:
     """Mentions per aspect name, those of `polarity` only if given."""
     return Counter({name: by[polarity] if polarity else sum(by.values())  # type: ignore[index]
-                    for name, by in aspect_counts(store, filters=filters).items()})
+                    for name, by in aspect_counts(store, query, filters=filters).items()})
 
 
 def aspect_changes(store: MentionStore, alert: Alert, *, size: int = 5) -> list[AspectChange]:
     """The aspects that grew most in the alert's window against its baseline, in mentions
     with the alert's sentiment; at least MIN_ASPECT_COUNT of them and more than usual."""
-    now = _aspect_counts(store, _filters(alert, since=alert.window_start,
-                                         until=alert.window_end, sentiment=alert.sentiment),
-                         alert.sentiment)
-    before = _aspect_counts(store, _filters(alert, since=alert.baseline_start,
-                                            until=alert.window_start, sentiment=alert.sentiment),
+    now = _aspect_counts(store, alert.query,
+                         _filters(alert, since=alert.window_start, until=alert.window_end,
+                                  sentiment=alert.sentiment), alert.sentiment)
+    before = _aspect_counts(store, alert.query,
+                            _filters(alert, since=alert.baseline_start,
+                                     until=alert.window_start, sentiment=alert.sentiment),
                             alert.sentiment)
     window, baseline = (alert.window_end - alert.window_start,
                         alert.window_start - alert.baseline_start)
@@ -122,10 +124,11 @@ def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int 
         top_terms: list[tuple[str, int]] = []
     else:
         shown = window
-        top_terms = [(b.key, b.count) for b in
-                     store.significant_terms(filters=window, background=baseline, size=terms)]
-    sources = [(b.key, b.count) for b in store.terms("source", filters=shown, size=5)]
-    hits = store.search(filters=shown, sort="newest", size=examples).hits
+        top_terms = [(b.key, b.count) for b in store.significant_terms(
+            alert.query, filters=window, background=baseline, size=terms)]
+    sources = [(b.key, b.count) for b in store.terms("source", alert.query, filters=shown,
+                                                      size=5)]
+    hits = store.search(alert.query, filters=shown, sort="newest", size=examples).hits
     return Explanation(
         top_terms=top_terms,
         top_sources=sources,

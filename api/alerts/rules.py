@@ -104,6 +104,8 @@ class Alert:
     sentiment: str | None = None  # the label the rule counts, when it counts one
     z: float | None = None
     mention_id: str | None = None  # the mention a rule about single mentions alerts on
+    # What the mentions its explanation shows match, beside the subject and sentiment.
+    query: str = ""
 
     @property
     def target(self) -> str:
@@ -715,6 +717,10 @@ class RatingDropOptions(RuleOptions):
     cooldown_hours: int = Field(default=24, ge=0, le=720)
 
 
+# What a rating drop's explanation shows: what the 1- and 2-star ratings say.
+_LOW_RATINGS = "rating<=2"
+
+
 @dataclass(frozen=True, slots=True)
 class _Drop:
     now: float  # mean stars in the window
@@ -784,6 +790,7 @@ class RatingDrop(MentionRule):
             summary=(f"{mentions.subject}: average rating {drop.now:.1f} of 5 over "
                      f"{days} days, down from {drop.before:.1f} ({drop.count} ratings "
                      f"against {drop.count_before}; Mann-Whitney p {drop.p:.1g})"),
+            query=_LOW_RATINGS,
         )
 
 

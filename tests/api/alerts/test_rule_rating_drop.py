@@ -89,3 +89,7 @@ def test_the_runner_raises_the_fall_once(tmp_path: Path) -> None:
     assert len(first.raised) == 1 and first.raised[0]["rule"] == "drop"
     assert again.raised == []  # the same fall, within the cooldown
     assert len(tried) == 1
+    # Explained by the 1- and 2-star ratings of the window: what the fall is about.
+    low = {m.url for m in BEFORE + FELL if m.rating and m.rating.value <= 2}
+    examples = [e["url"] for e in first.raised[0]["explanation"]["examples"]]
+    assert len(examples) == 3 and set(examples) <= low
