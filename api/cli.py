@@ -691,7 +691,14 @@ def _command_as_typed() -> str:
 @click.option("--no-serve", is_flag=True, help="Crawl and index, then exit.")
 def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
     """Serve a demo site on loopback, crawl it, score and index it, then serve the API."""
-    from api.demo import BROKEN_ON_PURPOSE, DemoSite, demo_key, demo_watchlist
+    from api.demo import (
+        BROKEN_ON_PURPOSE,
+        DEMO_SINCE,
+        DemoSite,
+        demo_alerts,
+        demo_key,
+        demo_watchlist,
+    )
 
     workdir.mkdir(parents=True, exist_ok=True)
     watchlist, db = workdir / "mentionwatch.toml", workdir / "mentionwatch.db"
@@ -702,6 +709,9 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
         subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
                         "--db", str(db), "--allow-loopback"], check=True)
     key = demo_key(db)
+    alerts = demo_alerts(db, watchlist)
+    # A dry run reaching back to the demo's first review, whenever the demo runs.
+    days = (datetime.now(UTC) - DEMO_SINCE).days + 1
     api, auth = f"http://127.0.0.1:{port}", f"-H 'X-API-Key: {key}'"
     click.echo(f"\n{BROKEN_ON_PURPOSE}\n"
                f"\nIndexed into {db}. The demo's analyst API key (kept in "
@@ -710,7 +720,12 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
                f"  curl {auth} '{api}/mentions?q=%E7%94%B5%E6%B1%A0'     # 电池 (battery)\n"
                f"  curl {auth} '{api}/mentions?q=brand:Acme%20sentiment:negative&sort=newest'\n"
                f"or without a server: {_command_as_typed()} search --db {db} "
-               "'battery -brand:Zephyr'")
+               "'battery -brand:Zephyr'\n"
+               f"\nOne alerts pass raised {len(alerts.raised)} alerts (the overview's "
+               "Alerts tile), such as negative reviews with no reply after a day; "
+               "see what a rule finds, without keeping or sending anything:\n"
+               f"  {_command_as_typed()} alerts test unanswered --since {days}d --db {db} "
+               f"--watchlist {watchlist}")
     if not no_serve:
         # The key rides in the fragment, which the browser never sends to a server.
         click.echo(f"\nDashboard: {api}/#key={key}\n"

@@ -7,13 +7,18 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from api.alerts.config import configured_rules
+from api.alerts.runner import PassReport, open_runner
 from api.keys import KeyStore
+from api.watchlist import load_watchlist
 
-__all__ = ["BROKEN_ON_PURPOSE", "DEMO_SITE", "DemoSite", "demo_key", "demo_watchlist"]
+__all__ = ["BROKEN_ON_PURPOSE", "DEMO_SINCE", "DEMO_SITE", "DemoSite", "demo_alerts", "demo_key",
+           "demo_watchlist"]
 
 DEMO_SITE = Path(__file__).parent / "demo_site"
 
@@ -23,6 +28,9 @@ BROKEN_ON_PURPOSE = (
     "products/acme-buds-pro-zh-cn.html carries a broken JSON-LD block, to show how a crawl "
     "reports what it cannot read and keeps the rest (the Sources view marks the run red).")
 
+
+#: The demo site's reviews and news begin in October 2026: its alerts pass looks back to then.
+DEMO_SINCE = datetime(2026, 10, 1, tzinfo=UTC)
 
 #: The demo assistant's chat-completions path, below the site's root.
 CHAT_PATH = "/v1/chat/completions"
@@ -146,6 +154,11 @@ scope = "{site_url}products/zephyr-"
 name = "negative-spike"
 type = "negative_spike"
 
+# A negative review the brand has not answered a day after it was posted.
+[[alerts]]
+name = "unanswered"
+type = "unanswered"
+
 [[alerts]]
 name = "crawler-stopped"
 type = "flatline"
@@ -168,3 +181,13 @@ def demo_key(db: Path) -> str:
     saved.touch(mode=0o600)  # it grants access to the demo's data: for its owner only
     saved.write_text(key, encoding="utf-8")
     return key
+
+
+def demo_alerts(db: Path, watchlist: Path, now: datetime | None = None) -> PassReport:
+    """One alerts pass of the demo's rules over all of its data: a pass looks back a day,
+    but the demo's reviews are older, and the overview's "Recent alerts" should show what
+    the rules find in them."""
+    now = now or datetime.now(UTC)
+    rules = configured_rules(load_watchlist(watchlist), allow_loopback=True)
+    with open_runner(db, rules, lookback=now - DEMO_SINCE) as runner:
+        return runner.run_once(now)

@@ -27,12 +27,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from statistics import NormalDist
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from api.alerts.significance import rank_difference, share_difference
 from api.deps import SettingsDep, StoreDep
 from api.overview import Day, PeriodOut, brands_in, period_of, watched_brands
 from api.querytext import all_of, days, quoted
@@ -44,12 +44,10 @@ __all__ = [
     "ANSWERABLE",
     "MIN_SAMPLE",
     "ResponsesOut",
-    "mann_whitney",
     "nearest_rank",
     "responses_report",
     "responses_table",
     "router",
-    "two_proportions",
 ]
 
 #: The kinds of mention a brand can answer.
@@ -128,45 +126,6 @@ def nearest_rank(counts: Mapping[int, int], share: float) -> int | None:
     raise AssertionError("unreachable: the ranks add up to the total")
 
 
-def _p_value(z: float) -> float:
-    return 2 * (1 - NormalDist().cdf(abs(z)))
-
-
-def mann_whitney(first: Mapping[float, int], second: Mapping[float, int]) -> float | None:
-    """The two-sided p-value of a Mann-Whitney U test of two samples given as value ->
-    count: the normal approximation with tie and continuity corrections (as scipy's
-    `mannwhitneyu(method="asymptotic")`); None when a sample is empty or every value is
-    the same."""
-    n1, n2 = sum(first.values()), sum(second.values())
-    n = n1 + n2
-    if not (n1 and n2):
-        return None
-    rank_sum, below, ties = 0.0, 0, 0.0
-    for value in sorted(first.keys() | second.keys()):
-        tied = first.get(value, 0) + second.get(value, 0)
-        rank_sum += first.get(value, 0) * (below + (tied + 1) / 2)  # the tied share one rank
-        below += tied
-        ties += tied**3 - tied
-    variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
-    if variance <= 0:
-        return None
-    u = rank_sum - n1 * (n1 + 1) / 2
-    distance = abs(u - n1 * n2 / 2)
-    return _p_value(max(0.0, distance - 0.5) / math.sqrt(variance))
-
-
-def two_proportions(hits1: int, n1: int, hits2: int, n2: int) -> float | None:
-    """The two-sided p-value of a pooled two-proportion z test; None when a sample is
-    empty or the pooled share is 0 or 1 (nothing to compare)."""
-    if not (n1 and n2):
-        return None
-    pooled = (hits1 + hits2) / (n1 + n2)
-    error = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if error == 0:
-        return None
-    return _p_value((hits1 / n1 - hits2 / n2) / error)
-
-
 def _tested(method: str, p_value: float | None, why_not: str) -> TestOut:
     if p_value is None:
         return TestOut(method=method, p_value=None, significant=None, note=why_not)
@@ -187,7 +146,7 @@ def _rating_test(answered: Counter[float], unanswered: Counter[float]) -> TestOu
     too_few = _too_few("rated", answered.total(), unanswered.total())
     if too_few:
         return _tested(method, None, too_few)
-    return _tested(method, mann_whitney(answered, unanswered), "every rating is the same")
+    return _tested(method, rank_difference(answered, unanswered), "every rating is the same")
 
 
 def _negative_test(answered: GroupOut, unanswered: GroupOut) -> TestOut:
@@ -195,7 +154,7 @@ def _negative_test(answered: GroupOut, unanswered: GroupOut) -> TestOut:
     too_few = _too_few("with a sentiment", answered.with_sentiment, unanswered.with_sentiment)
     if too_few:
         return _tested(method, None, too_few)
-    p_value = two_proportions(answered.negative, answered.with_sentiment, unanswered.negative,
+    p_value = share_difference(answered.negative, answered.with_sentiment, unanswered.negative,
                               unanswered.with_sentiment)
     return _tested(method, p_value, "both sides are all negative or none is")
 

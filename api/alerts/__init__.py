@@ -1,15 +1,22 @@
-"""Alerts: rule types over hourly series, their runner and state, notifiers, explanations."""
+"""Alerts: rule types over hourly series or over mentions, their runner and state,
+notifiers, explanations."""
 
 from api.alerts.config import AlertConfigError, ConfiguredRule, configured_rules, parse_duration
 from api.alerts.explain import Explanation, explain, payload
 from api.alerts.notifiers import EmailNotifier, Notifier, NotifyError, WebhookNotifier
 from api.alerts.rules import (
+    AdvocateTurnedNegative,
     Alert,
     AlertRule,
     Flatline,
+    MentionRule,
+    Mentions,
     NegativeShare,
     NegativeSpike,
+    NewLowRating,
+    RatingDrop,
     Series,
+    Unanswered,
     VisibilityDrop,
     VolumeSpike,
     rule_for,
@@ -18,6 +25,7 @@ from api.alerts.runner import AlertRunner, PassReport, run_every
 from api.alerts.state import AlertState, StoredAlert
 
 __all__ = [
+    "AdvocateTurnedNegative",
     "Alert",
     "AlertConfigError",
     "AlertRule",
@@ -27,13 +35,18 @@ __all__ = [
     "EmailNotifier",
     "Explanation",
     "Flatline",
+    "MentionRule",
+    "Mentions",
     "NegativeShare",
     "NegativeSpike",
+    "NewLowRating",
     "Notifier",
     "NotifyError",
     "PassReport",
+    "RatingDrop",
     "Series",
     "StoredAlert",
+    "Unanswered",
     "VisibilityDrop",
     "VolumeSpike",
     "WebhookNotifier",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from api.alerts.notifiers import Notifier, notifier_for, refusal
-from api.alerts.rules import AlertOptions, AlertRule, SubjectField, VisibilityDrop, rule_for
+from api.alerts.rules import AlertOptions, AlertRule, MentionRule, SubjectField, rule_for
 from index.watchlist import Watchlist
 
 __all__ = ["AlertConfigError", "ConfiguredRule", "configured_rules", "parse_duration"]
@@ -36,7 +36,7 @@ class ConfiguredRule:
     """A rule, what it watches (brands; None for a flatline by source: every source seen)
     and its notifiers by name (`<rule>.notify[<n>]`, the name deliveries are kept under)."""
 
-    rule: AlertRule | VisibilityDrop
+    rule: AlertRule | MentionRule
     by: SubjectField
     brands: tuple[str, ...] | None
     notifiers: dict[str, Notifier] = field(default_factory=dict)

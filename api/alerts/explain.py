@@ -1,6 +1,7 @@
 """What an alert says about itself, read from the store: the terms unusually frequent in the
 window against the baseline, the aspects mentioned more than usual ("negative mentions about
-charging tripled"), the top sources, and a few example mentions with links."""
+charging tripled"), the top sources, and a few example mentions with links. An alert on one
+mention shows that mention, its source and the aspects it speaks of."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from api.alerts.rules import Alert, SubjectField
 from index.backend import Filters, MentionStore, aspect_counts
+from index.record import Mention
 
 __all__ = ["AspectChange", "Example", "Explanation", "aspect_changes", "explain", "payload",
            "subject_filters"]
@@ -62,20 +64,22 @@ def _filters(alert: Alert, *, since: datetime, until: datetime,
                            sentiment=sentiment)
 
 
-def _aspect_counts(store: MentionStore, filters: Filters, polarity: str | None) -> Counter[str]:
+def _aspect_counts(store: MentionStore, query: str, filters: Filters,
+                   polarity: str | None) -> Counter[str]:
     """Mentions per aspect name, those of `polarity` only if given."""
     return Counter({name: by[polarity] if polarity else sum(by.values())  # type: ignore[index]
-                    for name, by in aspect_counts(store, filters=filters).items()})
+                    for name, by in aspect_counts(store, query, filters=filters).items()})
 
 
 def aspect_changes(store: MentionStore, alert: Alert, *, size: int = 5) -> list[AspectChange]:
     """The aspects that grew most in the alert's window against its baseline, in mentions
     with the alert's sentiment; at least MIN_ASPECT_COUNT of them and more than usual."""
-    now = _aspect_counts(store, _filters(alert, since=alert.window_start,
-                                         until=alert.window_end, sentiment=alert.sentiment),
-                         alert.sentiment)
-    before = _aspect_counts(store, _filters(alert, since=alert.baseline_start,
-                                            until=alert.window_start, sentiment=alert.sentiment),
+    now = _aspect_counts(store, alert.query,
+                         _filters(alert, since=alert.window_start, until=alert.window_end,
+                                  sentiment=alert.sentiment), alert.sentiment)
+    before = _aspect_counts(store, alert.query,
+                            _filters(alert, since=alert.baseline_start,
+                                     until=alert.window_start, sentiment=alert.sentiment),
                             alert.sentiment)
     window, baseline = (alert.window_end - alert.window_start,
                         alert.window_start - alert.baseline_start)
@@ -86,11 +90,28 @@ def aspect_changes(store: MentionStore, alert: Alert, *, size: int = 5) -> list[
     return sorted(grown, key=lambda c: (c.usual - c.count, c.aspect))[:size]
 
 
+def _example(mention: Mention, text_chars: int) -> Example:
+    published = mention.published_at.isoformat() if mention.published_at else None
+    return Example(mention.url, mention.source, published, mention.text[:text_chars])
+
+
+def _about_one(mention: Mention | None, alert: Alert, text_chars: int) -> Explanation:
+    """The explanation of an alert on one mention (None: since deleted)."""
+    if mention is None:
+        return Explanation([], [], [], [])
+    aspects = [AspectChange(a.name, 1, 0.0) for a in mention.aspects
+               if alert.sentiment in (None, a.polarity)]
+    return Explanation([], [(mention.source, 1)], [_example(mention, text_chars)], aspects)
+
+
 def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int = 3,
             text_chars: int = 280) -> Explanation:
     """The explanation of `alert`. A flatline's window is empty, so its examples are the
-    last mentions seen before it. An alert with its own `details` (a visibility drop)
-    explains itself: its examples are the answers it shows."""
+    last mentions seen before it. An alert on one mention is explained by that mention, and
+    an alert with its own `details` (a visibility drop) explains itself: its examples are the
+    answers it shows."""
+    if alert.mention_id is not None:
+        return _about_one(store.get(alert.mention_id), alert, text_chars)
     if alert.details is not None:
         return _from_details(alert.details, text_chars)
     window = _filters(alert, since=alert.window_start, until=alert.window_end,
@@ -107,16 +128,15 @@ def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int 
         top_terms: list[tuple[str, int]] = []
     else:
         shown = window
-        top_terms = [(b.key, b.count) for b in
-                     store.significant_terms(filters=window, background=baseline, size=terms)]
-    sources = [(b.key, b.count) for b in store.terms("source", filters=shown, size=5)]
-    hits = store.search(filters=shown, sort="newest", size=examples).hits
+        top_terms = [(b.key, b.count) for b in store.significant_terms(
+            alert.query, filters=window, background=baseline, size=terms)]
+    sources = [(b.key, b.count) for b in store.terms("source", alert.query, filters=shown,
+                                                      size=5)]
+    hits = store.search(alert.query, filters=shown, sort="newest", size=examples).hits
     return Explanation(
         top_terms=top_terms,
         top_sources=sources,
-        examples=[Example(h.mention.url, h.mention.source,
-                          h.mention.published_at.isoformat() if h.mention.published_at else None,
-                          h.mention.text[:text_chars]) for h in hits],
+        examples=[_example(h.mention, text_chars) for h in hits],
         top_aspects=[] if alert.type == "flatline" else aspect_changes(store, alert),
     )
 

@@ -341,7 +341,8 @@ SAMPLE_ALERT: dict[str, Any] = {
     "window_start": "2026-01-05T10:00:00+00:00", "window_end": "2026-01-05T11:00:00+00:00",
     "baseline_start": "2025-12-22T10:00:00+00:00", "observed": 15, "baseline": 1.5,
     "summary": "Acme: 15 negative mentions in an hour, usually 1.5 (z 11.0, p < 1e-9)",
-    "sentiment": "negative", "z": 11.0, "key": "acme-negative|brand=Acme|2026-01-05T10:00:00+00:00",
+    "sentiment": "negative", "z": 11.0, "mention_id": None, "query": "",
+    "key": "acme-negative|brand=Acme|2026-01-05T10:00:00+00:00",
     "details": None,  # a visibility drop's figures, tests and answers (api/alerts/rules.py)
     "explanation": {
         "top_terms": [["battery", 12], ["swelled", 6]],

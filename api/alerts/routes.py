@@ -29,9 +29,10 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 #: How far back a dry run may look: the rules' longest baseline is 28 days, and a longer
 #: look back would make one request judge months of hours.
 MAX_DRY_RUN = timedelta(days=92)
-# What a rule looks at around its window (a baseline of at most 28 days before, the hour
-# after): more than that, so a window at the edge of datetime's range is a 400.
-_HISTORY_REACH = timedelta(days=30)
+# What a rule looks at around its window (a baseline of at most 28 days before, a
+# rating_drop's two windows of at most 90 days each, an advocate's history of at most 365
+# days; the hour after): more than that, so a window at the edge of datetime's range is a 400.
+_HISTORY_REACH = timedelta(days=366)
 
 RuleName = Annotated[str, Path(pattern=r"^[\w.-]+$", max_length=100)]
 

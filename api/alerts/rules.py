@@ -1,11 +1,15 @@
-"""Alert rule types: each a small class with typed options and a pure `evaluate(series, now)`.
+"""Alert rule types: each a small class with typed options and a pure `evaluate`.
 
-A rule reads one subject's hourly series (a brand's or a source's `TimeBucket`s, empty hours
-included, oldest first) and returns the alerts it would raise up to `now`. The clock is
+Most rules (`AlertRule`) read one subject's hourly series (a brand's or a source's
+`TimeBucket`s, empty hours included, oldest first) and return the alerts they would raise up
+to `now`. Rules that must see the mentions themselves, their ratings, replies or authors
+(`MentionRule`), read the subject's mentions that match their query instead. The clock is
 passed in; a rule never reads the time, the store or the network, so the runner, the dry run
 (`alerts test`) and the benchmark all call the same code. Within one series a run of
 consecutive firing hours (one spike) alerts once, and a new run alerts only after the
-cooldown; the runner applies the same cooldown across runs from the alert history.
+cooldown; the runner applies the same cooldown across runs from the alert history. A rule
+about single mentions (a new 1-star review) alerts once per mention instead, with no
+cooldown: the alert's key is the mention's.
 """
 
 from __future__ import annotations
@@ -13,37 +17,51 @@ from __future__ import annotations
 import math
 import statistics
 from abc import ABC, abstractmethod
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import Field
 
 from api.alerts.notifiers import NotifierOptions
-from api.alerts.significance import position_rise, share_drop
+from api.alerts.significance import rank_rise, share_drop
 from api.visibility import Visibility
 from index.backend import TimeBucket
-from index.record import Mention
+from index.keys import handle_key, key
+from index.query import Field as QueryField
+from index.query import Node, Or, stars_normalized
+from index.record import Kind, Mention, Rating
 from index.watchlist import TAG, Options
 
 __all__ = [
     "HOUR",
+    "AdvocateTurnedNegative",
+    "AdvocateTurnedNegativeOptions",
     "Alert",
     "AlertOptions",
     "AlertRule",
-    "Answers",
     "Flatline",
     "FlatlineOptions",
+    "MentionRule",
+    "Mentions",
     "NegativeShare",
     "NegativeShareOptions",
     "NegativeSpike",
     "NegativeSpikeOptions",
+    "NewLowRating",
+    "NewLowRatingOptions",
+    "RatingDrop",
+    "RatingDropOptions",
+    "Rule",
     "RuleOptions",
     "Series",
     "SubjectField",
+    "Unanswered",
+    "UnansweredOptions",
     "VisibilityDrop",
     "VisibilityDropOptions",
     "VolumeSpike",
@@ -90,6 +108,9 @@ class Alert:
     summary: str
     sentiment: str | None = None  # the label the rule counts, when it counts one
     z: float | None = None
+    mention_id: str | None = None  # the mention a rule about single mentions alerts on
+    # What the mentions its explanation shows match, beside the subject and sentiment.
+    query: str = ""
     # What a rule that reads more than counts found, JSON-ready (a visibility drop: each
     # prompt and engine with its figures, test and answers before and after).
     details: dict[str, Any] | None = None
@@ -101,7 +122,10 @@ class Alert:
 
     @property
     def key(self) -> str:
-        """Stable identity: the same finding in a later run has the same key."""
+        """Stable identity: the same finding in a later run has the same key; one mention
+        alerts once per rule and subject, whenever it is found."""
+        if self.mention_id is not None:
+            return f"{self.rule}|{self.target}|mention={self.mention_id}"
         return f"{self.rule}|{self.target}|{self.window_start.isoformat()}"
 
 
@@ -150,27 +174,31 @@ def _busy(day: Sequence[int]) -> float:
     return sum(min(v, cap) for v in day)
 
 
-def _first_of_runs(starts: Sequence[datetime | None], cooldown: timedelta) -> list[int]:
-    """Where each run of consecutive findings (`starts[i]` is where the window found at i
-    starts; None: nothing found) begins, leaving out a run within `cooldown` of the start
-    of the last one kept: one alert per spike, and none during the cooldown."""
-    kept: list[int] = []
-    last: datetime | None = None
-    for i, start in enumerate(starts):
-        if start is None:
-            continue
-        if (i == 0 or starts[i - 1] is None) and (last is None or start >= last + cooldown):
-            kept.append(i)
-            last = start
-    return kept
-
-
 def _hourly(series: Series) -> None:
     for before, after in zip(series.buckets, series.buckets[1:], strict=False):
         if after.start - before.start != HOUR:
             raise ValueError(f"series of {series.field} {series.subject!r} is not hourly: "
                              f"{before.start.isoformat()} is followed by "
                              f"{after.start.isoformat()}")
+
+
+def _one_per_run(starts: Sequence[datetime | None], cooldown_hours: int) -> list[int]:
+    """Which findings alert, given where each one's window starts (None: nothing found
+    there): the first of each run of consecutive findings (one spike), none within the
+    cooldown of the previous alert."""
+    cooldown = timedelta(hours=cooldown_hours)
+    alerting: list[int] = []
+    last: datetime | None = None
+    firing = False
+    for i, start in enumerate(starts):
+        if start is None:
+            firing = False
+            continue
+        if not firing and (last is None or start >= last + cooldown):
+            alerting.append(i)
+            last = start
+        firing = True
+    return alerting
 
 
 class RuleOptions(Options):
@@ -184,13 +212,11 @@ class RuleOptions(Options):
     notify: tuple[NotifierOptions, ...] = ()
 
 
-class AlertRule(ABC):
-    """One rule type. Subclasses say which hours fire (`_scan`) and how to word it."""
+class Rule(ABC):
+    """What every rule type has: a name, its options, and how much history it reads."""
 
     type: ClassVar[str]
     sentiment: ClassVar[str | None] = None  # the label it counts, if it counts one
-    # A rule that looks for too little may not judge the hour still being filled.
-    complete_hours_only: ClassVar[bool] = False
 
     def __init__(self, options: _Options) -> None:
         self.options = options
@@ -202,7 +228,15 @@ class AlertRule(ABC):
     @property
     @abstractmethod
     def history_hours(self) -> int:
-        """Hours of series the rule reads before the hour it judges."""
+        """Hours of data the rule reads before the time it judges."""
+
+
+class AlertRule(Rule):
+    """A rule over hourly series. Subclasses say which hours fire (`_scan`) and how to
+    word it."""
+
+    # A rule that looks for too little may not judge the hour still being filled.
+    complete_hours_only: ClassVar[bool] = False
 
     @abstractmethod
     def _scan(self, buckets: Sequence[TimeBucket]) -> list[_Finding | None]:
@@ -220,7 +254,7 @@ class AlertRule(ABC):
         findings = self._scan(buckets)
         starts = [None if f is None else buckets[f.first].start for f in findings]
         return [self._alert(series, buckets, i, finding)
-                for i in _first_of_runs(starts, timedelta(hours=self.options.cooldown_hours))
+                for i in _one_per_run(starts, self.options.cooldown_hours)
                 if (finding := findings[i]) is not None]
 
     def _alert(self, series: Series, buckets: Sequence[TimeBucket], i: int,
@@ -454,14 +488,325 @@ class Flatline(AlertRule):
 
 
 @dataclass(frozen=True, slots=True)
-class Answers:
-    """A brand's AI answers (`ai_answer` mentions asked for it) stored from `start` on: what
-    a visibility rule reads instead of hourly counts."""
+class Mentions:
+    """The mentions of one subject a rule reads (`mentions`), and those it reads beside
+    them (`context`), each oldest published first."""
 
     subject: str
-    start: datetime
-    answers: Sequence[Mention]
-    field: SubjectField = "brand"
+    field: SubjectField
+    mentions: Sequence[Mention]
+    context: Sequence[Mention] = ()
+
+
+class MentionRule(Rule):
+    """A rule over the mentions themselves rather than hourly counts: the runner reads the
+    subject's mentions matching `query` published in [since - history_hours, now), then
+    those matching each of `context(mentions)` in [since - context_hours, now), and
+    `evaluate` returns the alerts they raise in (since, now]."""
+
+    @property
+    def query(self) -> Node | str:
+        """The store query (mentionwatch's query language) narrowing what is read."""
+        return ""
+
+    @property
+    def context_hours(self) -> int:
+        return 0
+
+    def context(self, mentions: Sequence[Mention]) -> list[Node]:
+        """Queries for what else the rule must read, given `mentions` (none by default)."""
+        return []
+
+    @abstractmethod
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]: ...
+
+
+class _PerMentionOptions(RuleOptions):
+    # Each mention alerts once, whatever the others do: nothing to cool down.
+    cooldown_hours: Literal[0] = 0
+
+
+class _Said(NamedTuple):
+    """What a per-mention alert says: observed against baseline, and what happened."""
+
+    observed: float
+    baseline: float
+    what: str
+
+
+class _PerMention(MentionRule):
+    """A rule that alerts once per mention (the alert's key is the mention's id): the
+    mentions judged are those due in (since, now], `delay` after they were published."""
+
+    @property
+    def delay(self) -> timedelta:
+        return timedelta(0)
+
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]:
+        return [self._alert(mentions, m, said) for m, said in self._fired(mentions, now)
+                if m.published_at is not None and since < m.published_at + self.delay <= now]
+
+    @abstractmethod
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        """The mentions (of those read) that fire, each with what its alert says."""
+
+    def _alert(self, mentions: Mentions, mention: Mention, said: _Said) -> Alert:
+        assert mention.published_at is not None  # evaluate judges dated mentions only
+        # Its window: from publication to when it was due, at least the hour after.
+        return Alert(
+            rule=self.name, type=self.type, subject=mentions.subject, field=mentions.field,
+            window_start=mention.published_at,
+            window_end=mention.published_at + max(self.delay, HOUR),
+            baseline_start=mention.published_at, observed=said.observed,
+            baseline=said.baseline, summary=f"{mentions.subject}: {said.what}",
+            sentiment=self.sentiment, mention_id=mention.id,
+        )
+
+
+def _by(mention: Mention) -> str:
+    return f"{mention.author.name} on {mention.source}"
+
+
+def _age(hours: float) -> str:
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _stars(rating: Rating) -> float:
+    """The rating as 1..5 stars, whatever its scale (an 8 of 0..10 is 4.2)."""
+    return round(1 + 4 * rating.normalized, 2)
+
+
+class NewLowRatingOptions(_PerMentionOptions):
+    type: Literal["new_low_rating"] = "new_low_rating"
+    # On 1..5 stars; other scales compare by their normalized value, as `rating<=` does.
+    max_stars: float = Field(default=2, ge=1, lt=5)
+
+
+class NewLowRating(_PerMention):
+    """A new review rated at most `max_stars` of 5 (normalized <= (max_stars - 1) / 4, so
+    1-2 of 5 and 0-2.5 of 10 by default): one alert per review."""
+
+    type = "new_low_rating"
+    options: NewLowRatingOptions
+
+    @property
+    def history_hours(self) -> int:
+        return 0
+
+    @property
+    def query(self) -> str:
+        return f"rating<={self.options.max_stars:g}"
+
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        ceiling = stars_normalized(self.options.max_stars)
+        for m in mentions.mentions:
+            if (rating := m.rating) is not None and round(rating.normalized, 4) <= ceiling:
+                yield m, _Said(_stars(rating), self.options.max_stars,
+                               f"a {rating.value:g}/{rating.best:g} review by {_by(m)}")
+
+
+class UnansweredOptions(_PerMentionOptions):
+    type: Literal["unanswered"] = "unanswered"
+    hours: int = Field(default=24, ge=1, le=720)
+    kinds: tuple[Kind, ...] = Field(default=("review",), min_length=1)
+
+
+class Unanswered(_PerMention):
+    """A negative mention of one of `kinds` (reviews by default) that the brand has not
+    answered `hours` after it was published: one alert per mention."""
+
+    type = "unanswered"
+    sentiment = "negative"
+    options: UnansweredOptions
+
+    @property
+    def delay(self) -> timedelta:
+        return timedelta(hours=self.options.hours)
+
+    @property
+    def history_hours(self) -> int:
+        return self.options.hours
+
+    @property
+    def query(self) -> str:
+        kinds = " OR ".join(f"kind:{kind}" for kind in self.options.kinds)
+        return f"sentiment:negative ({kinds})"
+
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        kinds = set(self.options.kinds)
+        for m in mentions.mentions:
+            # Any reply counts, an undated one too: the brand has answered.
+            if m.kind in kinds and _is_negative(m) and not m.brand_replies and m.published_at:
+                hours = (now - m.published_at) / HOUR
+                yield m, _Said(round(hours, 1), self.options.hours,
+                               f"a negative {m.kind} by {_by(m)} has no reply after "
+                               f"{_age(hours)}")
+
+
+class AdvocateTurnedNegativeOptions(_PerMentionOptions):
+    type: Literal["advocate_turned_negative"] = "advocate_turned_negative"
+    history_days: int = Field(default=90, ge=1, le=365)
+    min_score: float = Field(default=0.5, ge=0, le=1)  # an advocate mention's advocate score
+    min_mentions: int = Field(default=1, ge=1)  # of them, before the negative one
+
+
+def _author(mention: Mention) -> tuple[str, str]:
+    """Who wrote it, as advocate leads tell authors apart: one source domain and one
+    handle (else name)."""
+    handle = mention.author.handle
+    return mention.source_domain, handle_key(handle) if handle else key(mention.author.name)
+
+
+#: Authors per query of their earlier mentions: a query stays a size every backend takes.
+_AUTHORS_PER_QUERY = 200
+
+
+class AdvocateTurnedNegative(_PerMention):
+    """A negative mention by an author who, in the `history_days` before, wrote at least
+    `min_mentions` advocate mentions of the brand (advocate score >= `min_score`, not
+    negative): one alert per negative mention. It reads the negative mentions, then the
+    earlier mentions of their authors only."""
+
+    type = "advocate_turned_negative"
+    sentiment = "negative"
+    options: AdvocateTurnedNegativeOptions
+
+    @property
+    def history_hours(self) -> int:
+        return 0
+
+    @property
+    def query(self) -> str:
+        return "sentiment:negative"
+
+    @property
+    def context_hours(self) -> int:
+        return self.options.history_days * 24
+
+    def context(self, mentions: Sequence[Mention]) -> list[Node]:
+        # A handle names one account; `author:` matches it as a handle or a name.
+        names = sorted({m.author.handle or m.author.name for m in mentions})
+        return [Or(tuple(QueryField("author", ":", name)
+                         for name in names[i:i + _AUTHORS_PER_QUERY]))
+                for i in range(0, len(names), _AUTHORS_PER_QUERY)]
+
+    def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
+        """Read oldest first, so an author's advocate mentions are counted before the
+        negative ones that follow them. The baseline is their mean sentiment score."""
+        read = {m.id: m for m in (*mentions.context, *mentions.mentions)}
+        advocacy: dict[tuple[str, str], list[float]] = {}
+        for m in sorted(read.values(), key=_published):
+            scores = advocacy.setdefault(_author(m), [])
+            if _is_negative(m):
+                if len(scores) >= self.options.min_mentions:
+                    assert m.sentiment is not None  # it is negative
+                    yield m, _Said(m.sentiment.score, round(statistics.fmean(scores), 2),
+                                   f"{_by(m)}, an advocate ({len(scores)} advocate mentions "
+                                   f"before), posted a negative {m.kind}")
+            elif m.advocate is not None and m.advocate.score >= self.options.min_score:
+                scores.append(m.sentiment.score if m.sentiment else 0.0)
+
+
+def _published(mention: Mention) -> tuple[datetime, str]:
+    assert mention.published_at is not None  # read by date, so dated
+    return mention.published_at, mention.id
+
+
+def _is_negative(mention: Mention) -> bool:
+    return mention.sentiment is not None and mention.sentiment.label == "negative"
+
+
+class RatingDropOptions(RuleOptions):
+    type: Literal["rating_drop"] = "rating_drop"
+    window_days: int = Field(default=7, ge=1, le=90)
+    drop: float = Field(default=0.5, gt=0, lt=4)  # stars of 5 the average falls by, at least
+    min_count: int = Field(default=10, ge=3)  # rated mentions in each window, at least
+    p: float = Field(default=0.01, gt=0, lt=1)  # the one-sided Mann-Whitney p, at most
+    cooldown_hours: int = Field(default=24, ge=0, le=720)
+
+
+# What a rating drop's explanation shows: what the 1- and 2-star ratings say.
+_LOW_RATINGS = "rating<=2"
+
+
+@dataclass(frozen=True, slots=True)
+class _Drop:
+    now: float  # mean stars in the window
+    before: float  # ... in the window before
+    count: int
+    count_before: int
+    p: float
+
+
+class RatingDrop(MentionRule):
+    """The average rating (as 1..5 stars, any scale) of the last `window_days` is at least
+    `drop` below that of the `window_days` before, with at least `min_count` rated
+    mentions in each, and the fall is significant: a one-sided Mann-Whitney U test of the
+    two windows' ratings (ordinal and much tied, so no t-test) gives p <= `p`. Judged at
+    every hour; a run of firing hours alerts once."""
+
+    type = "rating_drop"
+    options: RatingDropOptions
+
+    @property
+    def history_hours(self) -> int:
+        return 2 * 24 * self.options.window_days
+
+    @property
+    def query(self) -> str:
+        return "rating>=1"  # every rated mention
+
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]:
+        rated = sorted((m.published_at, _stars(m.rating)) for m in mentions.mentions
+                       if m.rating is not None and m.published_at is not None)
+        times = [at for at, _ in rated]
+        stars = [value for _, value in rated]
+        window = timedelta(days=self.options.window_days)
+        ends = _hours_in(since, now)
+        drops = [self._judge(times, stars, end - window, end) for end in ends]
+        starts = [None if d is None else end - window for d, end in zip(drops, ends, strict=True)]
+        return [self._alert(mentions, ends[i], drop)
+                for i in _one_per_run(starts, self.options.cooldown_hours)
+                if (drop := drops[i]) is not None]
+
+    def _judge(self, times: list[datetime], stars: list[float], start: datetime,
+               end: datetime) -> _Drop | None:
+        o = self.options
+        window = end - start
+        first, middle, last = (bisect_left(times, start - window), bisect_left(times, start),
+                               bisect_left(times, end))
+        before, now = stars[first:middle], stars[middle:last]
+        if min(len(before), len(now)) < o.min_count:
+            return None
+        mean_before, mean_now = statistics.fmean(before), statistics.fmean(now)
+        if mean_before - mean_now < o.drop:
+            return None
+        # A fall: the earlier ratings rank above the window's.
+        p = rank_rise(Counter(now), Counter(before)).p
+        return _Drop(mean_now, mean_before, len(now), len(before), p) if p <= o.p else None
+
+    def _alert(self, mentions: Mentions, end: datetime, drop: _Drop) -> Alert:
+        window = timedelta(days=self.options.window_days)
+        days = self.options.window_days
+        return Alert(
+            rule=self.name, type=self.type, subject=mentions.subject, field=mentions.field,
+            window_start=end - window, window_end=end, baseline_start=end - 2 * window,
+            observed=round(drop.now, 2), baseline=round(drop.before, 2),
+            summary=(f"{mentions.subject}: average rating {drop.now:.1f} of 5 over "
+                     f"{days} days, down from {drop.before:.1f} ({drop.count} ratings "
+                     f"against {drop.count_before}; Mann-Whitney p {drop.p:.1g})"),
+            query=_LOW_RATINGS,
+        )
+
+
+def _hours_in(since: datetime, now: datetime) -> list[datetime]:
+    """Every hour boundary in (since, now], oldest first."""
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while end > since:
+        hours.append(end)
+        end -= HOUR
+    return hours[::-1]
 
 
 class VisibilityDropOptions(RuleOptions):
@@ -498,7 +843,7 @@ def _figures(period: Visibility) -> dict[str, Any]:
                                           "mean_position")}
 
 
-class VisibilityDrop:
+class VisibilityDrop(MentionRule):
     """A brand named in a smaller share of the runs of a prompt on an engine, or at a worse
     mean position, over the last `window_days` than over the `baseline_days` before, when
     a one-sided test says it is not run-to-run noise: the two-proportion z test for the
@@ -508,34 +853,30 @@ class VisibilityDrop:
     of days it holds, with every prompt and engine that dropped and example answers from
     before and after."""
 
-    type: ClassVar[str] = "visibility_drop"
-
-    def __init__(self, options: VisibilityDropOptions) -> None:
-        self.options = options
-
-    @property
-    def name(self) -> str:
-        return self.options.name
+    type = "visibility_drop"
+    options: VisibilityDropOptions
 
     @property
     def history_hours(self) -> int:
         return (self.options.window_days + self.options.baseline_days) * 24
 
-    def evaluate(self, answers: Answers, now: datetime) -> list[Alert]:
+    @property
+    def query(self) -> str:
+        return "kind:ai_answer"
+
+    def evaluate(self, mentions: Mentions, since: datetime, now: datetime) -> list[Alert]:
         """The alerts of the brand's answers up to `now`, one per run of days a drop holds,
         none within the cooldown of the previous one."""
         window = timedelta(days=self.options.window_days)
-        history = timedelta(hours=self.history_hours)
         latest = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + HOUR
-        ends = [latest - k * _DAY for k in range((latest - answers.start - history) // _DAY,
-                                                 -1, -1)]
-        drops = [self._drops(answers, end) for end in ends]
+        ends = [latest - k * _DAY for k in range((latest - since) // _DAY, -1, -1)]
+        drops = [self._drops(mentions, end) for end in ends]
         starts = [end - window if found else None for end, found in zip(ends, drops,
                                                                          strict=True)]
-        cooldown = timedelta(hours=self.options.cooldown_hours)
-        return [self._alert(answers, ends[i], drops[i]) for i in _first_of_runs(starts, cooldown)]
+        return [self._alert(mentions, ends[i], drops[i])
+                for i in _one_per_run(starts, self.options.cooldown_hours)]
 
-    def _drops(self, answers: Answers, end: datetime) -> list[dict[str, Any]]:
+    def _drops(self, answers: Mentions, end: datetime) -> list[dict[str, Any]]:
         """Each prompt and engine whose visibility dropped in the window ending at `end`,
         the most certain first. With many prompts and engines judged, one of them is
         bound to look like a drop now and then: each is held to `p` divided by how many
@@ -563,7 +904,7 @@ class VisibilityDrop:
             now.add(answer)
         test, measure = share_drop(was.named, was.runs, now.named, now.runs), "share"
         if test.p > alpha or was.named / was.runs - now.named / now.runs < o.min_drop:
-            test, measure = position_rise(was.positions, now.positions), "position"
+            test, measure = rank_rise(Counter(was.positions), Counter(now.positions)), "position"
             if (min(len(was.positions), len(now.positions)) < o.min_named or test.p > alpha
                     or statistics.fmean(now.positions) - statistics.fmean(was.positions)
                     < o.min_position_drop):
@@ -588,7 +929,7 @@ class VisibilityDrop:
             shown.sort(key=lambda e: e["position"], reverse=worst)
         return shown[:self.options.examples]
 
-    def _alert(self, answers: Answers, end: datetime, drops: list[dict[str, Any]]) -> Alert:
+    def _alert(self, answers: Mentions, end: datetime, drops: list[dict[str, Any]]) -> Alert:
         window = timedelta(days=self.options.window_days)
         first = drops[0]
         key = "share" if first["measure"] == "share" else "mean_position"
@@ -604,13 +945,13 @@ class VisibilityDrop:
 _TESTS = {"share": "two-proportion z", "position": "Mann-Whitney U"}
 
 
-def _groups(answers: Answers, since: datetime, until: datetime) -> dict[tuple[str, str],
+def _groups(answers: Mentions, since: datetime, until: datetime) -> dict[tuple[str, str],
                                                                          list[Mention]]:
     """The brand's answers published in [since, until), by prompt and engine."""
     groups: defaultdict[tuple[str, str], list[Mention]] = defaultdict(list)
-    for answer in answers.answers:
+    for answer in answers.mentions:
         if (answer.brand or "").casefold() == answers.subject.casefold() and (
-                since <= answer.published_at < until):
+                answer.published_at is not None and since <= answer.published_at < until):
             groups[answer.title or "", answer.source].append(answer)
     return groups
 
@@ -629,17 +970,19 @@ def _drop_summary(brand: str, drops: list[dict[str, Any]]) -> str:
             f"({first['test']} {first['z']:g}, {chance}){more}")
 
 
+
 _Options = (NegativeSpikeOptions | VolumeSpikeOptions | NegativeShareOptions | FlatlineOptions
-            | VisibilityDropOptions)
+            | NewLowRatingOptions | RatingDropOptions | UnansweredOptions
+            | AdvocateTurnedNegativeOptions | VisibilityDropOptions)
 # What an `[[alerts]]` table may be, chosen by its `type`.
 AlertOptions = Annotated[_Options, Field(discriminator=TAG)]
-_RULES: dict[str, type[AlertRule]] = {
-    rule.type: rule for rule in (NegativeSpike, VolumeSpike, NegativeShare, Flatline)
+_RULES: dict[str, type[AlertRule | MentionRule]] = {
+    rule.type: rule for rule in (NegativeSpike, VolumeSpike, NegativeShare, Flatline,
+                                 NewLowRating, RatingDrop, Unanswered, AdvocateTurnedNegative,
+                                 VisibilityDrop)
 }
 
 
-def rule_for(options: _Options) -> AlertRule | VisibilityDrop:
+def rule_for(options: _Options) -> AlertRule | MentionRule:
     """The rule type an `[[alerts]]` entry of the watchlist names."""
-    if isinstance(options, VisibilityDropOptions):
-        return VisibilityDrop(options)
     return _RULES[options.type](options)

@@ -1,11 +1,12 @@
-"""The alert runner: store -> hourly series -> rules -> new alerts, explained, kept in the
-history and delivered by every notifier of their rule.
+"""The alert runner: store -> hourly series (or the mentions a rule reads) -> rules -> new
+alerts, explained, kept in the history and delivered by every notifier of their rule.
 
 One pass (`run_once`) judges the last `lookback` hours of every rule and subject, so late
 crawls are caught and a restart misses nothing; an alert already in the history, or within
-its rule's cooldown of the last one on the same subject, is not raised again. Deliveries
-run in parallel, so a slow or failing notifier never holds up the others, and a failed one
-is retried with backoff on later passes.
+its rule's cooldown of the last one on the same subject, is not raised again (an alert on
+one mention: only once for that mention). Deliveries run in parallel, so a slow or failing
+notifier never holds up the others, and a failed one is retried with backoff on later
+passes.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from typing import Any
 from api.alerts.config import AlertConfigError, ConfiguredRule
 from api.alerts.explain import explain, payload, subject_filters
 from api.alerts.notifiers import Notifier, NotifyError
-from api.alerts.rules import HOUR, Alert, Answers, Series, VisibilityDrop
+from api.alerts.rules import HOUR, Alert, MentionRule, Mentions, Series
 from api.alerts.state import AlertState
 from index.backend import Filters, MentionStore
 from index.errors import StoreError
-from index.query import Field
+from index.query import Node
+from index.record import Mention
 from index.stores import open_configured
 
 __all__ = ["AlertRunner", "PassReport", "open_runner", "run_every"]
@@ -64,13 +66,19 @@ class AlertRunner:
                                        interval="hour", since=start, until=_hour(until) + HOUR)
         return Series(subject, configured.by, buckets)
 
-    def answers(self, rule: VisibilityDrop, brand: str, since: datetime,
-                until: datetime) -> Answers:
-        """The brand's AI answers that the rule reads to judge [since, until)."""
-        start = _hour(since) - timedelta(hours=rule.history_hours)
-        found = self.store.export(Field("kind", ":", "ai_answer"),
-                                  Filters(brand=brand, since=start, until=_hour(until) + HOUR))
-        return Answers(brand, start, list(found))
+    def mentions(self, configured: ConfiguredRule, rule: MentionRule, subject: str,
+                 since: datetime, until: datetime) -> Mentions:
+        """The mentions of `subject` that `rule` reads to judge (since, until], and those
+        it reads beside them."""
+
+        def read(query: Node | str, hours: int) -> list[Mention]:
+            start = since - timedelta(hours=hours)
+            return list(self.store.export(query, subject_filters(configured.by, subject,
+                                                                 since=start, until=until)))
+
+        found = read(rule.query, rule.history_hours)
+        context = [m for query in rule.context(found) for m in read(query, rule.context_hours)]
+        return Mentions(subject, configured.by, found, context)
 
     def subjects(self, configured: ConfiguredRule, now: datetime) -> list[str]:
         if configured.brands is not None:
@@ -85,8 +93,9 @@ class AlertRunner:
         alerts = []
         rule = configured.rule
         for subject in self.subjects(configured, now):
-            if isinstance(rule, VisibilityDrop):
-                found = rule.evaluate(self.answers(rule, subject, since, now), now)
+            if isinstance(rule, MentionRule):
+                found = rule.evaluate(self.mentions(configured, rule, subject, since, now),
+                                      since, now)
             else:
                 found = rule.evaluate(self.series(configured, subject, since, now), now)
             alerts += [a for a in found if a.window_end > since]
@@ -104,6 +113,8 @@ class AlertRunner:
         raise AlertConfigError(f"no alert rule named {rule_name!r} (the watchlist has: {names})")
 
     def _is_new(self, configured: ConfiguredRule, alert: Alert) -> bool:
+        if alert.mention_id is not None:
+            return not self.state.known(alert.key)
         last = self.state.last_window(alert.rule, alert.target)
         if last is None:
             return True

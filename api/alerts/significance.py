@@ -1,20 +1,21 @@
-"""One-sided tests of a worse period against the one before, for answers that vary from run
-to run: whether a drop is more than run-to-run noise.
+"""Whether a difference between two samples is more than noise: the two tests mentionwatch
+uses, one-sided for alerts on a worse period against the one before, two-sided for
+comparing groups (answered against unanswered reviews).
 
-`share_drop` is the pooled two-proportion z test of the share of runs naming a brand;
-`position_rise` is the Mann-Whitney U test (rank sum, normal approximation with the tie
-correction) of the positions the brand was named at: positions are small ranks with many
-ties, not normal values, so a t test of their means would be the wrong tool.
+The rank test is the Mann-Whitney U test (rank sum, normal approximation with the tie and
+continuity corrections, as scipy's `mannwhitneyu(method="asymptotic")`): star ratings and
+answer positions are small ordinal values with many ties, not normal values, so a t test of
+their means would be the wrong tool. Samples are given as value -> count. The share test is
+the pooled two-proportion z test.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import NamedTuple
 
-__all__ = ["Test", "position_rise", "share_drop"]
+__all__ = ["Test", "rank_difference", "rank_rise", "share_difference", "share_drop"]
 
 
 class Test(NamedTuple):
@@ -30,30 +31,69 @@ def _below(z: float) -> float:
     return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
+def _u(lower: Mapping[float, int], higher: Mapping[float, int]) -> tuple[float, float] | None:
+    """Mann-Whitney U of `higher` over `lower` (its pairs with the higher value, ties half)
+    less its mean under no difference, and its tie-corrected standard deviation; None when
+    a sample is empty or every value is the same."""
+    n1, n2 = sum(lower.values()), sum(higher.values())
+    n = n1 + n2
+    if not (n1 and n2):
+        return None
+    rank_sum, below, ties = 0.0, 0, 0.0
+    for value in sorted(lower.keys() | higher.keys()):
+        tied = lower.get(value, 0) + higher.get(value, 0)
+        rank_sum += higher.get(value, 0) * (below + (tied + 1) / 2)  # the tied share one rank
+        below += tied
+        ties += tied**3 - tied
+    variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
+    if variance <= 0:
+        return None
+    return rank_sum - n2 * (n2 + 1) / 2 - n1 * n2 / 2, math.sqrt(variance)
+
+
+def rank_rise(before: Mapping[float, int], after: Mapping[float, int]) -> Test:
+    """How unlikely values `after` at least this much higher than `before` are from noise
+    alone (one-sided Mann-Whitney U): a later position, or, with the samples swapped, a
+    lower rating."""
+    found = _u(before, after)
+    if found is None:
+        return _NONE
+    shift, spread = found
+    z = (shift - 0.5) / spread
+    return Test(z, _below(-z))
+
+
+def rank_difference(first: Mapping[float, int], second: Mapping[float, int]) -> float | None:
+    """The two-sided p-value of a Mann-Whitney U test; None when a sample is empty or every
+    value is the same."""
+    found = _u(first, second)
+    if found is None:
+        return None
+    shift, spread = found
+    return 2 * _below(-max(0.0, abs(shift) - 0.5) / spread)
+
+
+def _share_z(hits1: int, n1: int, hits2: int, n2: int) -> float | None:
+    """The z score of the second share against the first, pooled; None when a sample is
+    empty or the pooled share is 0 or 1 (nothing to compare)."""
+    if not (n1 and n2):
+        return None
+    pooled = (hits1 + hits2) / (n1 + n2)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return None
+    return (hits2 / n2 - hits1 / n1) / spread
+
+
 def share_drop(hits_before: int, runs_before: int, hits_after: int, runs_after: int) -> Test:
     """How unlikely a share of `hits_after` / `runs_after` at most is when the share is
-    really still that of `hits_before` / `runs_before` (pooled two-proportion z test)."""
-    if not runs_before or not runs_after:
-        return _NONE
-    pooled = (hits_before + hits_after) / (runs_before + runs_after)
-    spread = math.sqrt(pooled * (1 - pooled) * (1 / runs_before + 1 / runs_after))
-    if spread == 0:  # every run named it, or none did, in both periods: no change
-        return _NONE
-    z = (hits_after / runs_after - hits_before / runs_before) / spread
-    return Test(z, _below(z))
+    really still that of `hits_before` / `runs_before` (one-sided)."""
+    z = _share_z(hits_before, runs_before, hits_after, runs_after)
+    return _NONE if z is None else Test(z, _below(z))
 
 
-def position_rise(before: Sequence[int], after: Sequence[int]) -> Test:
-    """How unlikely positions `after` at least this much later (worse) than `before` are
-    from noise alone (Mann-Whitney U, one-sided, with continuity and tie corrections)."""
-    n1, n2 = len(before), len(after)
-    if not n1 or not n2:
-        return _NONE
-    u = sum((a > b) + 0.5 * (a == b) for a in after for b in before)
-    n = n1 + n2
-    ties = sum(t ** 3 - t for t in Counter([*before, *after]).values())
-    variance = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
-    if variance <= 0:  # every position the same: no change
-        return _NONE
-    z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(variance)
-    return Test(z, _below(-z))
+def share_difference(hits1: int, n1: int, hits2: int, n2: int) -> float | None:
+    """The two-sided p-value of the two-proportion z test; None when there is nothing to
+    compare."""
+    z = _share_z(hits1, n1, hits2, n2)
+    return None if z is None else 2 * _below(-abs(z))

@@ -53,6 +53,11 @@ class AlertState:
             (rule, target))
         return datetime.fromisoformat(row[0]) if row[0] else None
 
+    def known(self, key: str) -> bool:
+        """Whether an alert with this key was raised before."""
+        (count,) = self._db.one("SELECT count(*) FROM alert_history WHERE key = ?", (key,))
+        return bool(count)
+
     def record(self, alert: Alert, payload: dict[str, Any], notifiers: list[str],
                now: datetime) -> int | None:
         """Keep an alert and queue a delivery per notifier, in one transaction; None when

@@ -14,10 +14,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from api.alerts.significance import rank_difference, share_difference
 from api.app import create_app
 from api.cli import main
 from api.keys import KeyStore
-from api.responses import mann_whitney, nearest_rank, two_proportions
+from api.responses import nearest_rank
 from api.settings import Settings
 from index.record import Author, BrandReply, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
@@ -180,10 +181,10 @@ def test_tests_run_once_each_side_is_large_enough(tmp_path: Path) -> None:
         total = c.get("/responses", params={**NOVEMBER, "brand": "Bolt"}).json()[
             "brands"][0]["total"]
     ratings, negatives = total["rating_test"], total["negative_test"]
-    assert ratings["p_value"] == round(mann_whitney({1.0: 12}, {0.0: 6, 0.25: 6}) or 1, 4)
+    assert ratings["p_value"] == round(rank_difference({1.0: 12}, {0.0: 6, 0.25: 6}) or 1, 4)
     assert ratings["significant"] is True
     # 0 of 12 negative against 9 of 12.
-    assert negatives["p_value"] == round(two_proportions(0, 12, 9, 12) or 1, 4)
+    assert negatives["p_value"] == round(share_difference(0, 12, 9, 12) or 1, 4)
     assert negatives["significant"] is True
 
 
@@ -222,9 +223,9 @@ def test_mann_whitney_by_hand() -> None:
     # Ten 1s against ten 5s: ranks 1-10 (5.5 each) and 11-20 (15.5), U = 55 - 55 = 0 of a
     # mean 50; variance 100 / 12 * (21 - 2 * (10**3 - 10) / (20 * 19)).
     variance = 100 / 12 * (21 - 2 * 990 / 380)
-    assert mann_whitney({1.0: 10}, {5.0: 10}) == pytest.approx(
+    assert rank_difference({1.0: 10}, {5.0: 10}) == pytest.approx(
         _normal_p((50 - 0.5) / math.sqrt(variance)))
-    assert mann_whitney({3.0: 4}, {3.0: 7}) is None  # all the same: nothing to rank
+    assert rank_difference({3.0: 4}, {3.0: 7}) is None  # all the same: nothing to rank
 
 
 def test_mann_whitney_agrees_with_scipy() -> None:
@@ -233,14 +234,14 @@ def test_mann_whitney_agrees_with_scipy() -> None:
     second = {0.25: 4, 0.75: 6, 1.0: 9}
     expand = lambda counts: [v for v, n in counts.items() for _ in range(n)]  # noqa: E731
     expected = stats.mannwhitneyu(expand(first), expand(second), method="asymptotic").pvalue
-    assert mann_whitney(first, second) == pytest.approx(expected)
+    assert rank_difference(first, second) == pytest.approx(expected)
 
 
 def test_two_proportions_by_hand() -> None:
     # 30 of 100 against 50 of 100: pooled 0.4, standard error sqrt(0.4 * 0.6 * 0.02).
     z = (0.3 - 0.5) / math.sqrt(0.4 * 0.6 * 0.02)
-    assert two_proportions(30, 100, 50, 100) == pytest.approx(_normal_p(z))
-    assert two_proportions(0, 10, 0, 12) is None
+    assert share_difference(30, 100, 50, 100) == pytest.approx(_normal_p(z))
+    assert share_difference(0, 10, 0, 12) is None
 
 
 # --- the command line -----------------------------------------------------------------------

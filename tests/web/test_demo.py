@@ -104,10 +104,12 @@ def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browse
         for title in ("Sentiment", "Share of voice", "Top aspects", "Top advocates", "Coverage"):
             expect(tiles.filter(has=page.locator("h3", has_text=title)).locator("li").first
                    ).to_be_visible()
-        # No demo rule fires on the demo's data: the tile says so and leads to the history.
+        # The demo's alerts pass: its unanswered rule fires on the negative reviews no brand
+        # reply answers; the tile lists them, each leading to its mentions.
         alerts = tiles.filter(has=page.locator("h3", has_text="Alerts"))
-        expect(alerts.locator(".figure")).to_have_text("0")
-        expect(alerts.get_by_role("link", name="Alert history")).to_be_visible()
+        expect(alerts.locator(".figure")).not_to_have_text("0")
+        expect(alerts.locator("li").first).to_contain_text("has no reply after")
+        expect(alerts.get_by_role("link", name="that day's mentions").first).to_be_visible()
     finally:
         context.close()
 
@@ -138,6 +140,7 @@ def test_the_demo_serves_the_alert_rules_of_its_watchlist(demo: str) -> None:
     key, base = found.groups()
     rules = httpx.get(f"{base}/alerts/rules", headers={"X-API-Key": key}).json()
     assert [(r["name"], r["type"]) for r in rules] == [("negative-spike", "negative_spike"),
+                                                       ("unanswered", "unanswered"),
                                                        ("crawler-stopped", "flatline")]
 
 

@@ -80,7 +80,8 @@ type = "flatline"
     # A missing or unknown type is named as the key, on its line, with the types there are.
     ('[[alerts]]\nname = "a"\n', ":9: alerts[0].type: Field required"),
     ('[[alerts]]\nname = "a"\ntype = "spike"\n', ":11: alerts[0].type: Input should be "
-     "'negative_spike', 'volume_spike', 'negative_share', 'flatline' or 'visibility_drop'"),
+     "'negative_spike', 'volume_spike', 'negative_share', 'flatline', 'new_low_rating', "
+     "'rating_drop', 'unanswered', 'advocate_turned_negative' or 'visibility_drop'"),
     ('[[alerts]]\nname = "a"\ntype = "negative_spike"\n\n[[alerts.notify]]\ntype = "email"\n'
      'smtp = "smtp.example.com"\nsender = "a@b.c"\nto = ["d@e.f"]\n',
      ":15: alerts[0].notify[0].smtp: String should match pattern"),

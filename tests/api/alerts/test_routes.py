@@ -246,3 +246,32 @@ def test_the_api_names_no_new_template_file_nor_secret_variable(client, setup, w
         "name": "other", "type": "negative_share", "notify": [inline]})
     assert response.status_code == 201
     assert load_watchlist(watchlist).alerts[1].notify[0].template == inline["template"]
+
+
+def test_a_rule_over_mentions_is_added_and_tried_through_the_api(client, setup, keys) -> None:
+    _, watchlist = setup
+    client.headers["X-API-Key"] = keys["admin"]
+    rule = {"name": "acme-unanswered", "type": "unanswered", "hours": 6}
+    created = client.put("/alerts/rules/acme-unanswered", json=rule)
+    assert created.status_code == 201
+    assert created.json()["options"] == {"cooldown_hours": 0, "hours": 6, "kinds": ["review"]}
+    assert "hours = 6" in watchlist.read_text()
+    window = {"since": (NOW - timedelta(days=1)).isoformat(), "until": NOW.isoformat()}
+    found = client.get("/alerts/test", params={"rule": "acme-unanswered", **window}).json()
+    # The seed's ordinary negatives (one in five hours), none answered, due in the last day.
+    assert len(found) == 5
+    assert all(a["summary"].startswith("Acme: a negative review by author b") for a in found)
+    assert len({a["mention_id"] for a in found}) == 5
+
+
+def test_a_dry_run_reaching_a_year_back_from_the_start_of_time_is_refused(client, setup,
+                                                                           keys) -> None:
+    """An advocate's history reaches a year before the window: not before year 1."""
+    client.headers["X-API-Key"] = keys["admin"]
+    rule = {"name": "turned", "type": "advocate_turned_negative", "history_days": 365}
+    assert client.put("/alerts/rules/turned", json=rule).status_code == 201
+    answer = client.get("/alerts/test", params={"rule": "turned",
+                                                "since": "0001-06-01T00:00:00Z",
+                                                "until": "0001-06-02T00:00:00Z"})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith("since")

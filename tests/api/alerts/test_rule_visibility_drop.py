@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from api.alerts.config import ConfiguredRule
-from api.alerts.rules import Answers, VisibilityDrop, VisibilityDropOptions
+from api.alerts.rules import Mentions, VisibilityDrop, VisibilityDropOptions
 from api.alerts.runner import AlertRunner
-from api.alerts.significance import position_rise, share_drop
+from api.alerts.significance import rank_rise, share_drop
 from api.alerts.state import AlertState
 from api.cli import main
 from index.record import Author, Mention, NamedBrand
@@ -62,8 +63,9 @@ def period(end: datetime, *, before: list[int | None], after: list[int | None],
 
 
 def judge(answers: list[Mention], **options: object) -> list:
-    start = NOW - timedelta(days=21, hours=1)
-    return rule(**options).evaluate(Answers("Acme", start, answers), NOW)
+    # Judged since the hour before: the read reaches the rule's 21 days of history back.
+    return rule(**options).evaluate(Mentions("Acme", "brand", answers),
+                                    NOW - timedelta(hours=1), NOW)
 
 
 END = NOW.replace(minute=0) + timedelta(hours=1)  # the end of the hour being filled
@@ -76,16 +78,16 @@ def test_the_tests_agree_with_their_textbook_values() -> None:
                                                                                   rel=1e-3)
     assert share_drop(3, 5, 2, 5).p == pytest.approx(0.2635, abs=1e-4)  # noise
     assert share_drop(5, 5, 5, 5).p == 1.0  # no change at all
-    rise = position_rise([1, 1, 2, 1, 1, 2], [3, 3, 2, 4, 3, 3])
+    rise = rank_rise(Counter([1, 1, 2, 1, 1, 2]), Counter([3, 3, 2, 4, 3, 3]))
     assert rise.p == pytest.approx(0.002886, rel=1e-3)  # scipy's mannwhitneyu, asymptotic
-    assert position_rise([1] * 5, [1] * 5).p == 1.0
+    assert rank_rise(Counter([1] * 5), Counter([1] * 5)).p == 1.0
 
 
 def test_the_rank_test_matches_scipy_where_it_is_installed() -> None:
     stats = pytest.importorskip("scipy.stats")
     before, after = [1, 2, 1, 1, 3, 2, 1, 2], [2, 3, 3, 1, 4, 2, 3]
     expected = stats.mannwhitneyu(after, before, alternative="greater", method="asymptotic")
-    assert position_rise(before, after).p == pytest.approx(expected.pvalue, rel=1e-9)
+    assert rank_rise(Counter(before), Counter(after)).p == pytest.approx(expected.pvalue, rel=1e-9)
 
 
 def test_a_real_drop_in_share_is_flagged_with_answers_before_and_after() -> None:
@@ -153,8 +155,8 @@ def test_a_lasting_drop_alerts_once_then_not_within_the_cooldown() -> None:
     # The drop began 10 days ago and goes on: every daily judgment since holds it.
     before = runs(0, NOW - timedelta(days=10), 20, [1] * 40)
     after = runs(1000, END, 10, [None] * 30)
-    start = NOW - timedelta(days=30)
-    alerts = rule().evaluate(Answers("Acme", start, [*before, *after]), NOW)
+    alerts = rule().evaluate(Mentions("Acme", "brand", [*before, *after]),
+                             NOW - timedelta(days=9), NOW)
     assert len(alerts) == 1
     assert alerts[0].window_end < END  # found on an earlier day, not again since
 
