@@ -57,6 +57,7 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawlers.coverage.CoverageExtension": 500,
+    "crawlers.triage.InboxTriage": 600,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.DedupePipeline": 100,
