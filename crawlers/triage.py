@@ -103,7 +103,7 @@ def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Rea
         was = f"an advocate ({history.persona})" if history.persona else "positive"
         reasons.append(Reason("advocate_turned_negative",
                               f"was {was} in {history.positive} earlier mention"
-                              f"{'s' if history.positive > 1 else ''}; now negative"))
+                              f"{'s' if history.positive > 1 else ''}, now negative"))
     return tuple(reasons)
 
 
@@ -161,9 +161,10 @@ def _replied(reply: BrandReply) -> str:
 
 
 def triage(store: MentionStore, inbox: Inbox, mentions: Iterable[Mention], *,
-           now: datetime | None = None) -> TriageCount:
+           by: str = "crawler", via: str = "crawler", now: datetime | None = None
+           ) -> TriageCount:
     """Put the `mentions` that need a response in the inbox (refreshing those already in
-    it), and mark answered those the brand has replied to."""
+    it), and mark answered those the brand has replied to; the audit says `by` and `via`."""
     entries, replied = [], []
     for mention in mentions:
         if not _answerable(mention):
@@ -173,19 +174,20 @@ def triage(store: MentionStore, inbox: Inbox, mentions: Iterable[Mention], *,
             entries.append(_entry(mention, needs_response(mention, history), history))
         if mention.brand_replies:
             replied.append(mention)
-    opened = inbox.add(entries, now=now)
-    answered = sum(inbox.reply_captured(m.id, _replied(m.brand_replies[0]), now=now)
-                   for m in replied)
+    opened = inbox.add(entries, by=by, via=via, now=now)
+    answered = sum(inbox.reply_captured(m.id, _replied(m.brand_replies[0]), by=by, via=via,
+                                        now=now) for m in replied)
     return TriageCount(opened, answered)
 
 
-def triage_stored(store: MentionStore, inbox: Inbox, *, batch_size: int = 500,
+def triage_stored(store: MentionStore, inbox: Inbox, *, by: str = "inbox scan",
+                  via: str = "cli", batch_size: int = 500,
                   now: datetime | None = None) -> TriageCount:
     """`triage` every mention the store holds, in batches."""
     opened = answered = 0
     mentions = store.export()
     while batch := list(islice(mentions, batch_size)):
-        count = triage(store, inbox, batch, now=now)
+        count = triage(store, inbox, batch, by=by, via=via, now=now)
         opened, answered = opened + count.opened, answered + count.answered
     return TriageCount(opened, answered)
 

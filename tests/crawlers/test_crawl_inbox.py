@@ -56,7 +56,7 @@ def test_an_advocate_turned_negative_is_named_and_a_captured_reply_answers(
         assert triage(store, inbox, [praise, turned], now=NOW).opened == 1
         reasons = {r.code: r.detail for r in needs_response(turned, author_history(store, turned))}
         assert reasons["advocate_turned_negative"] == (
-            "was an advocate (validator) in 1 earlier mention; now negative")
+            "was an advocate (validator) in 1 earlier mention, now negative")
         item = inbox.get(turned.id)
         assert item is not None and item.entry.earlier == 1 and item.entry.reach == 1200
 
