@@ -25,6 +25,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 from crawlers.pipelines import is_brand_account
 from crawlers.signals import index_written
@@ -193,7 +194,8 @@ def triage_stored(store: MentionStore, inbox: Inbox, *, by: str = "inbox scan",
 
 
 class InboxTriage:
-    """A Scrapy extension: triages each batch the index pipeline wrote (`index_written`)."""
+    """A Scrapy extension: triages each batch the index pipeline wrote (`index_written`);
+    off with `MENTIONWATCH_INBOX_ENABLED = False`."""
 
     def __init__(self, crawler: Crawler) -> None:
         path = crawler.settings.get("MENTIONWATCH_DB")
@@ -203,6 +205,8 @@ class InboxTriage:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InboxTriage:
+        if not crawler.settings.getbool("MENTIONWATCH_INBOX_ENABLED"):
+            raise NotConfigured
         extension = cls(crawler)
         crawler.signals.connect(extension.written, signal=index_written)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

@@ -183,6 +183,15 @@ def _item(row: tuple[Any, ...]) -> InboxItem:
                      datetime.fromisoformat(updated_at))
 
 
+def _implied(status: Status, *, assigned: bool, unassigned: bool) -> Status:
+    """The status a change of assignee alone leaves an item in."""
+    if assigned and status == "open":
+        return "assigned"
+    if unassigned and status == "assigned":
+        return "open"
+    return status
+
+
 class Inbox:
     """The inbox's items and audit trail in the local file. Raises `StoreError` (or
     `BackendUnavailable`) for the file's failures, like every owner of a local table."""
@@ -234,7 +243,8 @@ class Inbox:
                assignee: str | None = None, unassign: bool = False, note: str | None = None,
                now: datetime | None = None) -> InboxItem:
         """Triage an item: set its status, its assignee (assigning an open item makes it
-        assigned; `unassign` clears it), and/or add a note, each change one audit entry.
+        assigned; `unassign` clears it, and an assigned item is open again), and/or add a
+        note, each change one audit entry.
         Raises `UnknownItem`, or `InboxError` naming a bad value; nothing changes then."""
         if status is not None and status not in STATUSES:
             raise InboxError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
@@ -249,8 +259,8 @@ class Inbox:
             if item is None:
                 raise UnknownItem(mention_id)
             new_assignee = None if unassign else (assignee.strip() if assignee else item.assignee)
-            new_status = status or ("assigned" if assignee and item.status == "open"
-                                    else item.status)
+            new_status = status or _implied(item.status, assigned=bool(assignee),
+                                            unassigned=unassign)
             if new_assignee != item.assignee:
                 self._audit(mention_id, at, by, via, "assignee",
                             f"{item.assignee or 'nobody'} -> {new_assignee or 'nobody'}")

@@ -54,6 +54,14 @@ def test_assigning_an_open_item_assigns_it_and_every_change_is_audited(inbox: In
     assert inbox.audit("m1")[-1].at == NOW + timedelta(hours=1)
 
 
+def test_unassigning_an_assigned_item_opens_it_again(inbox: Inbox) -> None:
+    inbox.add([_entry("m1")], now=NOW)
+    inbox.change("m1", by="alice", via="cli", assignee="Bob", now=NOW)
+    item = inbox.change("m1", by="alice", via="cli", unassign=True, now=NOW)
+    assert (item.status, item.assignee) == ("open", None)
+    assert [a.detail for a in inbox.audit("m1")][-2:] == ["Bob -> nobody", "assigned -> open"]
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"status": "closed"}, "status must be one of open, assigned, answered, ignored"),
     ({"note": "  "}, "the note is empty"),
