@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -31,8 +31,8 @@ from crawlers.pipelines import is_brand_account
 from crawlers.signals import index_written
 from index.inbox import Entry, Inbox, Reason
 from index.localstate import CRAWL_TIMEOUT
-from index.query import Field, Node, conjoin
-from index.record import BrandReply, Mention
+from index.query import Field, Node, Or, conjoin
+from index.record import BrandReply, Mention, Persona
 from index.stores import open_configured
 from sentiment.questions import is_question
 
@@ -44,11 +44,14 @@ if TYPE_CHECKING:
 __all__ = ["History", "InboxTriage", "TriageCount", "author_history", "needs_response",
            "triage", "triage_stored"]
 
-#: How many of an author's earlier mentions are read to tell whether they were an advocate.
-HISTORY_READ = 50
+#: How many of an author's earlier positive or advocate mentions are read.
+HISTORY_READ = 10
 # An earlier mention with an advocate record at least this strong made its author one (the
 # advocates view's default).
 _ADVOCATE_SCORE = 0.5
+# What may make an earlier mention positive: its label, or an advocate record (a persona).
+_MAYBE_POSITIVE = Or((Field("sentiment", ":", "positive"),
+                      *(Field("persona", ":", p) for p in get_args(Persona))))
 _ANSWERABLE = frozenset({"review", "post", "comment"})
 
 
@@ -130,15 +133,19 @@ def _was_positive(mention: Mention) -> bool:
 
 
 def author_history(store: MentionStore, mention: Mention) -> History:
-    """The author's earlier mentions of the brand on the same source (the newest
-    `HISTORY_READ` are read): an author is a source and a handle, else a name."""
+    """The author's earlier mentions of the brand on the same source (an author is a source
+    and a handle, else a name): how many, and the newest `HISTORY_READ` positive or advocate
+    ones. Counts and reads only what it needs: this runs for every mention triaged."""
     if not mention.brand:
         return NO_HISTORY
-    found = store.search(_history_query(mention), sort="newest", size=HISTORY_READ)
-    earlier = [hit.mention for hit in found.hits if hit.mention.id != mention.id]
-    positive = [m for m in earlier if _was_positive(m)]
+    query = _history_query(mention)
+    # An undated mention has no "before": the count holds the (written) mention itself.
+    earlier = store.count(query) - (mention.published_at is None)
+    found = store.search(conjoin((query, _MAYBE_POSITIVE)), sort="newest", size=HISTORY_READ)
+    positive = [h.mention for h in found.hits
+                if h.mention.id != mention.id and _was_positive(h.mention)]
     persona = next((m.advocate.persona for m in positive if m.advocate), None)
-    return History(found.total - (len(found.hits) - len(earlier)), len(positive), persona)
+    return History(max(0, earlier), len(positive), persona)
 
 
 def _reach(mention: Mention) -> int:
