@@ -894,13 +894,16 @@ def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | 
               help="Product pages of the generated loopback site.")
 @click.option("--scrapy-bench/--no-scrapy-bench", default=True, show_default=True,
               help="Also run `scrapy bench` for the ratio.")
-def bench_crawl(pages: int, scrapy_bench: bool) -> None:
-    """Schema.org spider, dedupe, normalisation and indexing (no sentiment) on a loopback
-    site of review pages: pages/min, mentions/s, CPU ms per page, against `scrapy bench`."""
+@click.option("--inbox/--no-inbox", default=True, show_default=True,
+              help="Triage what the crawl writes into the inbox, as crawls do.")
+def bench_crawl(pages: int, scrapy_bench: bool, inbox: bool) -> None:
+    """Schema.org spider, dedupe, normalisation, indexing and inbox triage (no sentiment) on
+    a loopback site of review pages: pages/min, mentions/s, CPU ms per page, against
+    `scrapy bench`."""
     from bench.crawl import run_bench
 
     try:
-        _emit(run_bench(pages, with_scrapy_bench=scrapy_bench))
+        _emit(run_bench(pages, with_scrapy_bench=scrapy_bench, inbox=inbox))
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -53,6 +53,8 @@ _ADVOCATE_SCORE = 0.5
 _MAYBE_POSITIVE = Or((Field("sentiment", ":", "positive"),
                       *(Field("persona", ":", p) for p in get_args(Persona))))
 _ANSWERABLE = frozenset({"review", "post", "comment"})
+# A rating at or below this many stars (on a 1..5 reading of any scale) needs a response.
+_LOW_STARS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +87,12 @@ def _rating_text(mention: Mention) -> str:
     return f"rated {rating.value:g} of {rating.worst:g}..{rating.best:g}"
 
 
+def _low_rated(mention: Mention) -> bool:
+    return (stars := _stars(mention)) is not None and stars <= _LOW_STARS
+
+
 def _is_negative(mention: Mention) -> bool:
-    low = (stars := _stars(mention)) is not None and stars <= 2
-    return low or bool(mention.sentiment and mention.sentiment.label == "negative")
+    return _low_rated(mention) or bool(mention.sentiment and mention.sentiment.label == "negative")
 
 
 def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Reason, ...]:
@@ -97,7 +102,7 @@ def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Rea
     if sentiment and sentiment.label == "negative":
         by = f", corrected by {sentiment.corrected_by}" if sentiment.corrected_by else ""
         reasons.append(Reason("negative", f"negative ({sentiment.score:+.2f}{by})"))
-    if (stars := _stars(mention)) is not None and stars <= 2:
+    if _low_rated(mention):
         reasons.append(Reason("low_rating", _rating_text(mention)))
     if blamed := [a.name for a in mention.aspects if a.polarity == "negative"]:
         reasons.append(Reason("negative_aspect", f"complains about {', '.join(blamed)}"))
