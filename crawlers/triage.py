@@ -146,11 +146,13 @@ def author_history(store: MentionStore, mention: Mention) -> History:
     query = _history_query(mention)
     # An undated mention has no "before": the count holds the (written) mention itself.
     earlier = store.count(query) - (mention.published_at is None)
+    if earlier <= 0:  # most authors: nothing more to read
+        return NO_HISTORY
     found = store.search(conjoin((query, _MAYBE_POSITIVE)), sort="newest", size=HISTORY_READ)
     positive = [h.mention for h in found.hits
                 if h.mention.id != mention.id and _was_positive(h.mention)]
     persona = next((m.advocate.persona for m in positive if m.advocate), None)
-    return History(max(0, earlier), len(positive), persona)
+    return History(earlier, len(positive), persona)
 
 
 def _reach(mention: Mention) -> int:
