@@ -81,6 +81,7 @@ def test_the_inbox_lists_what_needs_a_response_with_its_reasons(page: Page, site
     expect(_card(page, BROKE).locator(".reasons li")).to_have_text(
         ["negative (-0.80)", "1-star review"])
     expect(_card(page, ASKS).locator(".reasons li")).to_have_text(["asks a question"])
+    expect(_card(page, BROKE).locator(".why")).to_contain_text("= reasons 40 + reach 25.8")
     # Mention text is shown as text and never runs.
     expect(_card(page, BROKE).locator(".text")).to_have_text(HOSTILE)
     assert page.evaluate("window.__pwned") is None

@@ -22,12 +22,14 @@ function link(url, text) {
               : el("span", { class: "hint" }, "no web link");
 }
 
-function priority(item) {
+function priorityParts(item) {
   const p = item.priority;
-  const parts = `reasons ${p.reasons} + reach ${p.reach} + freshness ${p.freshness}`
-    + ` + history ${p.history}`;
-  return el("span", { class: "priority", title: parts, "aria-label": `priority ${p.total}: ${parts}` },
-            String(Math.round(p.total)));
+  return `reasons ${p.reasons} + reach ${p.reach} + freshness ${p.freshness} + history ${p.history}`;
+}
+
+function priority(item) {
+  return el("span", { class: "priority", title: priorityParts(item) },
+            String(Math.round(item.priority.total)));
 }
 
 function meta(item) {
@@ -107,6 +109,7 @@ function itemCard(item) {
       meta(it),
       el("ul", { class: "reasons" }, it.reasons.map((r) => el("li", { dataset: { code: r.code } },
                                                                r.detail))),
+      el("p", { class: "hint why" }, `priority ${it.priority.total} = ${priorityParts(it)}`),
       it.title ? el("h3", { lang: it.lang || null }, it.title) : null,
       el("p", { class: "text", lang: it.lang || null }, it.text),
       el("div", { class: "actions" }, link(it.url, "Original"),
