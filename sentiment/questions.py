@@ -9,9 +9,9 @@ A text asks a question when, once links are taken out (their `?` starts a query 
   question word before an auxiliary ("how do I", "why does it", "where can I"), so "What a
   phone!", "How I fixed it" and "Do not buy" are statements;
 - a Chinese sentence (simplified or traditional) asks: it ends with the particle 吗/嗎
-  (or 么/麼), or holds a question word or phrase such as 请问/請問, 为什么/為什麼, 怎么/怎麼,
-  如何 (not 无论如何, "anyway"), 有没有/有沒有, 能不能, 可不可以, 是不是, 哪里/哪裡,
-  什么时候/什麼時候.
+  (or 么/麼), or holds a question word or phrase such as 请问/請問, 为什么/為什麼 (not
+  不知道为什么, "somehow"), 怎么/怎麼 (not 怎么说, "how to put it"), 如何 (not 无论如何,
+  "anyway"), 有没有/有沒有, 能不能, 可不可以, 是不是, 哪里/哪裡, 什么时候/什麼時候.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ _OPENER = re.compile(
     re.IGNORECASE)
 _ZH = re.compile(
     r"[吗嗎么麼][\s\"'”」』)）]*$"
-    r"|请问|請問|为什么|為什麼|为何|為何|怎么|怎麼|(?<!无论)(?<!無論)如何|有没有|有沒有|能不能|"
+    r"|请问|請問|(?<!不知道)(?:为什么|為什麼)|为何|為何|(?:怎么|怎麼)(?!说|說)"
+    r"|(?<!无论)(?<!無論)如何|有没有|有沒有|能不能|"
     r"可不可以|是不是|哪里|哪裡|哪儿|哪兒|什么时候|什麼時候")
 
 

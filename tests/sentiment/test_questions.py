@@ -19,6 +19,7 @@ ASKS = [
     "電池可以換嗎",
     "为什么我的手机一直重启",
     "有沒有人遇到過同樣的問題",
+    "这个耳机怎么连接蓝牙",
 ]
 STATES = [
     "What a phone! Best purchase this year.",
@@ -28,6 +29,8 @@ STATES = [
     "The manual is at https://acme.example/help?lang=en&page=2 and it helps.",
     "这款手机的电池很耐用，强烈推荐",
     "無論如何，我還是很喜歡這支手機。",
+    "怎么说呢，整体还行。",
+    "不知道為什麼，就是特別喜歡它的設計。",
     "电池续航很好，推荐给大家",
 ]
 
