@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -30,8 +31,8 @@ from index.inbox import (
     UnknownItem,
 )
 
-__all__ = ["INBOX_COLUMNS", "ItemOut", "ItemPage", "TriageIn", "inbox_chunks", "item_out",
-           "list_items", "router", "triage_item"]
+__all__ = ["INBOX_COLUMNS", "WAITING", "ItemOut", "ItemPage", "TriageIn", "inbox_chunks",
+           "item_out", "list_items", "router", "triage_item"]
 
 INBOX_COLUMNS = ("priority", "status", "assignee", "reasons", "brands", "source", "author",
                  "published_at", "stars", "text", "url", "mention_id", "notes")
@@ -101,20 +102,13 @@ class TriageIn(BaseModel):
     note: str | None = Field(None, min_length=1, max_length=5000)
 
 
-def _audit_out(entry: AuditEntry) -> AuditOut:
-    return AuditOut(at=entry.at, by=entry.by, via=entry.via, action=entry.action,
-                    detail=entry.detail)
-
-
 def item_out(item: InboxItem, now: datetime,
              audit: list[AuditEntry] | None = None) -> ItemOut:
     entry, priority = item.entry, item.priority(now)
-    trail = None if audit is None else [_audit_out(a) for a in audit]
+    trail = None if audit is None else [AuditOut(**asdict(a)) for a in audit]
     return ItemOut(
         mention_id=entry.mention_id, status=item.status, assignee=item.assignee,
-        priority=PriorityOut(total=priority.total, reasons=priority.reasons,
-                             reach=priority.reach, freshness=priority.freshness,
-                             history=priority.history),
+        priority=PriorityOut(total=priority.total, **asdict(priority)),
         reasons=[ReasonOut(code=r.code, detail=r.detail) for r in entry.reasons],
         brands=list(entry.brands), source=entry.source, url=entry.url, author=entry.author,
         author_url=entry.author_url, title=entry.title, text=entry.text, lang=entry.lang,
