@@ -11,7 +11,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api import admin, advocates, analytics, mentions, overview, responses, sources, visibility
+from api import (
+    admin,
+    advocates,
+    analytics,
+    inbox,
+    mentions,
+    overview,
+    responses,
+    sources,
+    visibility,
+)
 from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
 from api.deps import Labels, StoreDep, require
@@ -20,6 +30,7 @@ from api.keys import KeyStore
 from api.models import ErrorOut, HealthOut
 from api.settings import Settings
 from index.errors import BackendUnavailable, QueryError
+from index.inbox import Inbox
 from index.stores import open_configured
 
 __all__ = ["RETRY_AFTER_SECONDS", "create_app"]
@@ -46,12 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         to_thread.current_default_thread_limiter().total_tokens = _ROUTE_THREADS
         app.state.store = open_configured(settings.db)
         app.state.keys = KeyStore(settings.db)
+        app.state.inbox = Inbox(settings.db)
         app.state.labels = Labels()
         try:
             yield
         finally:
             app.state.store.close()
             app.state.keys.close()
+            app.state.inbox.close()
 
     # docs_url and redoc_url off: their pages load from a CDN; mount_docs serves /docs locally.
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
@@ -67,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(overview.router, dependencies=[require("viewer")])
     app.include_router(responses.router, dependencies=[require("viewer")])
     app.include_router(visibility.router, dependencies=[require("viewer")])
+    app.include_router(inbox.router)  # its routes each name their role
     app.include_router(alert_routes.router)
     app.include_router(admin.router)
 

@@ -25,6 +25,7 @@ from api.watchlist import load_watchlist
 from index.arguments import as_utc
 from index.backend import MentionStore
 from index.errors import StoreError
+from index.inbox import STATUSES, Inbox
 from index.record import SENTIMENT_LABELS
 from index.urls import BadURL, http_url_host
 from index.watchlist import WatchlistError
@@ -1004,13 +1005,16 @@ def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | 
               help="Product pages of the generated loopback site.")
 @click.option("--scrapy-bench/--no-scrapy-bench", default=True, show_default=True,
               help="Also run `scrapy bench` for the ratio.")
-def bench_crawl(pages: int, scrapy_bench: bool) -> None:
-    """Schema.org spider, dedupe, normalisation and indexing (no sentiment) on a loopback
-    site of review pages: pages/min, mentions/s, CPU ms per page, against `scrapy bench`."""
+@click.option("--inbox/--no-inbox", default=True, show_default=True,
+              help="Triage what the crawl writes into the inbox, as crawls do.")
+def bench_crawl(pages: int, scrapy_bench: bool, inbox: bool) -> None:
+    """Schema.org spider, dedupe, normalisation, indexing and inbox triage (no sentiment) on
+    a loopback site of review pages: pages/min, mentions/s, CPU ms per page, against
+    `scrapy bench`."""
     from bench.crawl import run_bench
 
     try:
-        _emit(run_bench(pages, with_scrapy_bench=scrapy_bench))
+        _emit(run_bench(pages, with_scrapy_bench=scrapy_bench, inbox=inbox))
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -1170,6 +1174,104 @@ def model_refit(db: Path | None, out: Path | None, sample: int | None, batch_siz
     except (SentimentError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(report)
+
+
+# --- inbox: what needs a response ------------------------------------------------------------
+@main.group()
+def inbox() -> None:
+    """The mentions that need a response, most urgent first, and their triage."""
+
+
+@inbox.command("list")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Items with this status (repeat it); default: open and assigned.")
+@click.option("--brand")
+@click.option("--assignee")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+def inbox_list(statuses: tuple[str, ...], brand: str | None, assignee: str | None,
+               db: Path | None) -> None:
+    """One JSON line per item, as `GET /inbox` lists them: reasons, priority and its parts."""
+    from api.inbox import WAITING, list_items
+
+    with _inbox_file(db) as items:
+        for item in list_items(items, statuses=statuses or WAITING, brand=brand,
+                               assignee=assignee):
+            _emit(item.model_dump(mode="json", exclude_none=True))
+
+
+@inbox.command("triage")
+@click.argument("mention_id")
+@click.option("--by", required=True, help="Who is making the change.")
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--assign", "assignee", help="Who should answer it.")
+@click.option("--unassign", is_flag=True)
+@click.option("--note")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+def inbox_triage(mention_id: str, by: str, status: str | None, assignee: str | None,
+                 unassign: bool, note: str | None, db: Path | None) -> None:
+    """Change an item, as `PATCH /inbox/ID` does; prints it with its audit trail."""
+    from pydantic import ValidationError
+
+    from api.inbox import TriageIn, triage_item
+    from index.inbox import InboxError, UnknownItem
+
+    try:
+        change = TriageIn(by=by, status=status, assignee=assignee, unassign=unassign,
+                          note=note)  # type: ignore[arg-type]
+        with _inbox_file(db) as items:
+            _emit(triage_item(items, mention_id, change, via="cli").model_dump(mode="json"))
+    except UnknownItem as exc:
+        raise click.ClickException(f"no inbox item for mention {mention_id!r}") from exc
+    except (InboxError, ValidationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@inbox.command("scan")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+def inbox_scan(db: Path | None) -> None:
+    """Triage every stored mention as a crawl triages what it writes: fills the inbox of
+    an index written before it existed, and marks answered what has the brand's reply."""
+    from crawlers.triage import triage_stored
+
+    try:
+        with _store(db) as store, _inbox_file(db) as items:
+            count = triage_stored(store, items)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(dataclasses.asdict(count))
+
+
+@inbox.command("export")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Items with this status (repeat it); default: open and assigned.")
+@click.option("--brand")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite file.")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: stdout).")
+def inbox_export(statuses: tuple[str, ...], brand: str | None, fmt: str, db: Path | None,
+                 output: TextIO) -> None:
+    """The items with their notes, as `GET /inbox/export` serves them (spreadsheet-safe)."""
+    from api.inbox import WAITING, inbox_chunks, list_items
+
+    with _inbox_file(db) as items:
+        listed = list_items(items, statuses=statuses or WAITING, brand=brand)
+        for chunk in inbox_chunks(items, listed, fmt):  # type: ignore[arg-type]
+            output.write(chunk)
+
+
+@contextmanager
+def _inbox_file(db: Path | None) -> Iterator[Inbox]:
+    """The inbox in the local file (`--db`, else found as for the index)."""
+    try:
+        items = Inbox(_db(db))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield items
+    finally:
+        items.close()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from api.keys import KeyStore, Role, allows
 from api.settings import Settings
 from index.backend import MentionStore
 
-__all__ = ["KeysDep", "Labels", "LabelsDep", "SettingsDep", "StoreDep", "require"]
+__all__ = ["KeysDep", "Labels", "LabelsDep", "SettingsDep", "StoreDep", "ViaDep", "require"]
 
 
 class Labels:
@@ -88,3 +88,14 @@ def require(role: Role) -> Any:
         return found
 
     return Depends(check)
+
+
+async def via_key(keys: KeysDep, settings: SettingsDep,
+                  key: Annotated[str | None, Security(_api_key)]) -> str:
+    """Through what a request came, for audit trails: its API key, by name (a name the
+    key's creator chose, unlike a `by` the caller writes in the request)."""
+    name = keys.name_of(key) if settings.auth and key else None
+    return f"api key {name!r}" if name else "api"
+
+
+ViaDep = Annotated[str, Depends(via_key)]

@@ -59,6 +59,12 @@ class KeyStore:
             "SELECT role FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (_hash(key),))
         return row[0] if row else None
 
+    def name_of(self, key: str) -> str | None:
+        """The name given to an active key when it was created."""
+        row = self._db.one(
+            "SELECT name FROM api_keys WHERE hash = ? AND revoked_at IS NULL", (_hash(key),))
+        return row[0] if row else None
+
     def revoke(self, key_id: int) -> bool:
         cursor = self._db.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",

@@ -395,7 +395,7 @@ def _load_language_model() -> float:
     return time.perf_counter() - start
 
 
-def _crawl(site: Site, db: Path) -> dict[str, Any]:
+def _crawl(site: Site, db: Path, settings: dict[str, Any]) -> dict[str, Any]:
     """Crawl the site with the real spider and pipelines; its stats plus the CPU seconds
     of the crawl and of the site's server."""
     start_server_cpu = _children_cpu()
@@ -408,7 +408,7 @@ def _crawl(site: Site, db: Path) -> dict[str, Any]:
         elastic = os.environ.pop(ELASTICSEARCH_URL, None)
         start_cpu = time.process_time()
         try:
-            stats = run_crawl(watchlist, {**BENCH_SETTINGS, "MENTIONWATCH_DB": str(db)})
+            stats = run_crawl(watchlist, {**settings, "MENTIONWATCH_DB": str(db)})
         finally:
             if elastic is not None:
                 os.environ[ELASTICSEARCH_URL] = elastic
@@ -429,23 +429,25 @@ def _indexed(db: Path) -> dict[str, Any]:
             "scales": dict(sorted(scales.items()))}
 
 
-def run_bench(pages: int = 2000, *, with_scrapy_bench: bool = True) -> dict[str, Any]:
+def run_bench(pages: int = 2000, *, with_scrapy_bench: bool = True,
+              inbox: bool = True) -> dict[str, Any]:
     """Generate a site of `pages` product pages, crawl it into a temporary SQLite index,
     check what was indexed against what the site holds; `scrapy bench` runs before and
-    after it.
+    after it. `inbox` False leaves out the inbox triage of what the crawl writes.
 
     Runs a Twisted reactor, which cannot be restarted: call it at most once per process.
     """
     if pages < 1:
         raise ValueError(f"pages must be >= 1, got {pages}")
     site = generate_site(pages)
+    settings = {**BENCH_SETTINGS, "MENTIONWATCH_INBOX_ENABLED": inbox}
     # `scrapy bench` before and after the crawl: on a shared machine the load moves, and
     # their mean is what the crawl is compared with.
     before = scrapy_bench() if with_scrapy_bench else None
     model_load = _load_language_model()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
-        stats = _crawl(site, db)
+        stats = _crawl(site, db, settings)
         indexed = _indexed(db)
     crawled = int(stats.get("response_received_count", 0))
     seconds = float(stats["elapsed_time_seconds"])
@@ -479,11 +481,12 @@ def run_bench(pages: int = 2000, *, with_scrapy_bench: bool = True) -> dict[str,
             "expected_langs": site.langs,
             "scales": indexed["scales"],
             "expected_scales": site.scales,
+            "inbox_opened": stats.get("mentionwatch/inbox/opened", 0),
         },
         "sentiment": "excluded, see bench sentiment",
         "language_model_load_s": round(model_load, 2),
         "settings": {
-            **BENCH_SETTINGS,
+            **settings,
             "politeness": "robots.txt and AutoThrottle off: bench only, own site on 127.0.0.1",
             "server": "http.server in a child process, HTTP/1.1 keep-alive, TCP_NODELAY",
             "index": "SQLite in a temporary directory",

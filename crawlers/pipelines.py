@@ -418,7 +418,7 @@ class IndexPipeline:
         new = self.store.upsert(batch)
         self.stats.inc_value("mentionwatch/indexed/new", new)
         self.stats.inc_value("mentionwatch/indexed/updated", len(batch) - new)
-        self.signals.send_catch_log(index_written)
+        self.signals.send_catch_log(index_written, mentions=batch)
 
     def close_spider(self) -> None:
         if self._batch:

@@ -57,6 +57,7 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawlers.coverage.CoverageExtension": 500,
+    "crawlers.triage.InboxTriage": 600,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.DedupePipeline": 100,
@@ -79,6 +80,8 @@ MENTIONWATCH_ASPECTS: dict[str, list[str]] = {}
 # `run_crawl` fills it from the watchlist.
 MENTIONWATCH_BRAND_TERMS: dict[str, list[str]] = {}
 MENTIONWATCH_INDEX_BATCH_SIZE = 200
+# Triage each written batch into the inbox (crawlers/triage.py).
+MENTIONWATCH_INBOX_ENABLED = True
 # Loopback addresses (127.0.0.0/8, ::1) are allowed when this is on (tests and the demo serve
 # on 127.0.0.1). Private, link-local, carrier-grade NAT and other non-global addresses are
 # refused even then.

@@ -10,6 +10,8 @@ keeps what the crawler and the API remember between runs, in table sets declared
     KEYS         api_keys                      API keys, hashed (api.keys)
     REPORTS      report_sends                  which report was sent for which period
                                                (api.reports.digest)
+    INBOX        inbox_items, inbox_audit      mentions that need a response, their triage
+                                               and who changed what (index.inbox)
 
 They stay in this file with Elasticsearch configured too (docs/ELASTICSEARCH.md says why).
 Their owners keep only their queries:
@@ -45,6 +47,7 @@ __all__ = [
     "CRAWL_STATE",
     "CRAWL_TIMEOUT",
     "FRONTIER",
+    "INBOX",
     "KEYS",
     "REPORTS",
     "LocalTables",
@@ -152,6 +155,43 @@ REPORTS = TableSet("report state", ((
     sent_at TEXT,
     PRIMARY KEY (report, period)
 ) WITHOUT ROWID""",
+),))
+
+INBOX = TableSet("inbox", ((
+    # What the inbox shows of the mention is kept here (a snapshot refreshed on each
+    # re-crawl), so it lists and sorts without the index, with either backend.
+    """CREATE TABLE IF NOT EXISTS inbox_items (
+    mention_id TEXT PRIMARY KEY,
+    brands TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    author TEXT NOT NULL,
+    author_url TEXT,
+    title TEXT,
+    text TEXT NOT NULL,
+    lang TEXT,
+    published_at TEXT,
+    stars REAL,
+    reach INTEGER NOT NULL,
+    earlier INTEGER NOT NULL,
+    reasons TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assignee TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS inbox_items_status ON inbox_items (status)",
+    # Append-only: every change to an item, notes included, by whom and through what.
+    """CREATE TABLE IF NOT EXISTS inbox_audit (
+    id INTEGER PRIMARY KEY,
+    mention_id TEXT NOT NULL REFERENCES inbox_items (mention_id),
+    at TEXT NOT NULL,
+    by TEXT NOT NULL,
+    via TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS inbox_audit_item ON inbox_audit (mention_id, id)",
 ),))
 
 

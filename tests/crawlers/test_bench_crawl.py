@@ -35,6 +35,8 @@ def test_every_page_and_review_is_crawled_once(result: dict[str, Any]) -> None:
     checks = result["checks"]
     # Pages 6, 13, ..., 55 repeat a review of the page before; page 50 has a broken block.
     assert (checks["duplicates_dropped"], checks["unreadable"], checks["errors"]) == (8, 1, 0)
+    # The crawl triages what it writes: its 1-2 star reviews need a response.
+    assert 0 < checks["inbox_opened"] < result["mentions"]
 
 
 def test_languages_and_rating_scales_are_normalised(result: dict[str, Any]) -> None:

@@ -1,12 +1,13 @@
 // The dashboard's entry: ask for the API key once per tab, then show the view in the URL's
-// hash (#overview, the home view, #compare, #search, #timeline, #alerts, #advocates,
-// #visibility, #sources). A view's data loads when it is first opened; its controls work from the start.
+// hash (#overview, the home view, #compare, #search, #timeline, #alerts, #inbox,
+// #advocates, #visibility, #sources). A view's data loads when it is first opened; its controls work from the start.
 // A link into a view already open (an overview figure's search) is followed by its revisit.
 
 import { initAdvocates } from "./advocates.js";
 import { initAlerts } from "./alerts.js";
 import { ApiError, api, session } from "./api.js";
 import { optionsOf } from "./dom.js";
+import { initInbox } from "./inbox.js";
 import { initCompare, initOverview, revisitOverview } from "./overview.js";
 import { initSearch, revisitSearch } from "./search.js";
 import { initSources } from "./sources.js";
@@ -14,8 +15,8 @@ import { initTimeline } from "./timeline.js";
 import { initVisibility } from "./visibility.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["overview", "compare", "search", "timeline", "alerts", "advocates", "visibility",
-               "sources"];
+const VIEWS = ["overview", "compare", "search", "timeline", "alerts", "inbox", "advocates",
+               "visibility", "sources"];
 const started = new Map();
 let brands = null;
 
@@ -31,6 +32,7 @@ const INIT = {
   search: initSearch,
   timeline: () => initTimeline(knownBrands()),
   alerts: initAlerts,
+  inbox: () => initInbox(knownBrands()),
   advocates: () => initAdvocates(knownBrands()),
   visibility: (params) => initVisibility(knownBrands(), params),
   sources: initSources,
