@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
@@ -11,7 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api import admin, advocates, analytics, mentions, overview, sources, visibility
+from api import (
+    admin,
+    advocates,
+    analytics,
+    drafts,
+    mentions,
+    outreach,
+    overview,
+    sources,
+    visibility,
+)
 from api.alerts import routes as alert_routes
 from api.dashboard import mount_dashboard
 from api.deps import Labels, StoreDep, require
@@ -47,11 +58,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = open_configured(settings.db)
         app.state.keys = KeyStore(settings.db)
         app.state.labels = Labels()
+        app.state.outreach = outreach.OutreachBook(
+            settings.db, cooldown=timedelta(days=settings.outreach_cooldown_days))
         try:
             yield
         finally:
             app.state.store.close()
             app.state.keys.close()
+            app.state.outreach.close()
 
     # docs_url and redoc_url off: their pages load from a CDN; mount_docs serves /docs locally.
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
@@ -66,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advocates.router, dependencies=[require("viewer")])
     app.include_router(overview.router, dependencies=[require("viewer")])
     app.include_router(visibility.router, dependencies=[require("viewer")])
+    app.include_router(drafts.router)  # analyst
+    app.include_router(outreach.router)  # roles per route: analysts record, viewers read
     app.include_router(alert_routes.router)
     app.include_router(admin.router)
 

@@ -10,6 +10,8 @@ keeps what the crawler and the API remember between runs, in table sets declared
     KEYS         api_keys                      API keys, hashed (api.keys)
     REPORTS      report_sends                  which report was sent for which period
                                                (api.reports.digest)
+    OUTREACH     outreach_contacts             when advocates were asked, for what, and how
+                                               it went (api.outreach)
 
 They stay in this file with Elasticsearch configured too (docs/ELASTICSEARCH.md says why).
 Their owners keep only their queries:
@@ -46,6 +48,7 @@ __all__ = [
     "CRAWL_TIMEOUT",
     "FRONTIER",
     "KEYS",
+    "OUTREACH",
     "REPORTS",
     "LocalTables",
     "TableSet",
@@ -152,6 +155,26 @@ REPORTS = TableSet("report state", ((
     sent_at TEXT,
     PRIMARY KEY (report, period)
 ) WITHOUT ROWID""",
+),))
+
+
+OUTREACH = TableSet("outreach", ((
+    # One row per time an advocate (an author key, as leads group authors) was contacted;
+    # times are UTC ISO 8601 text of one shape, so they compare as text.
+    """CREATE TABLE IF NOT EXISTS outreach_contacts (
+    id INTEGER PRIMARY KEY,
+    author_key TEXT NOT NULL,
+    author TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    contacted_by TEXT NOT NULL,
+    contacted_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    outcome_at TEXT,
+    note TEXT,
+    forced INTEGER NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS outreach_author ON outreach_contacts (author_key, contacted_at)",
 ),))
 
 
