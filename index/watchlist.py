@@ -229,7 +229,9 @@ def _key_lines(text: str) -> dict[Loc, int]:
             parent: Loc = ()
             parts = m.group(1).split(".")
             for part in parts[:-1]:
-                parent = (*parent, part, counts.get((*parent, part), 1) - 1)
+                parent = (*parent, part)
+                if parent in counts:  # an array of tables (`[[brands]]`): its latest one
+                    parent = (*parent, counts[parent] - 1)
             key = (*parent, parts[-1])
             counts[key] = counts.get(key, 0) + 1
             current = (*key, counts[key] - 1)
