@@ -65,6 +65,7 @@ class Lead(BaseModel):
     author_key: str  # who they are to outreach: domain/who
     engagement: Level | None = None  # the highest level reached with the brand
     engagement_history: list[EngagementStep] = []  # when each level was reached
+    last_contact_id: int | None = None  # to say how it went: PATCH /outreach/{id}
     last_contacted: datetime | None = None
     outcome: Outcome | None = None  # of the last contact
     cooldown_until: datetime | None = None  # no new ask before this

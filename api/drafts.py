@@ -40,6 +40,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.deps import SettingsDep, StoreDep, require
 from api.draft_templates import DEFAULT_TEMPLATES
+from api.models import ErrorOut
 from api.outbound import OutboundError, post, redact_url
 from api.settings import Settings
 from crawlers.extract.ai_answer import read_answer
@@ -286,7 +287,7 @@ router = APIRouter(tags=["drafts"])
 
 
 @router.post("/mentions/{mention_id}/draft", response_model=Draft,
-             dependencies=[require("analyst")], responses={502: {}})
+             dependencies=[require("analyst")], responses={502: {"model": ErrorOut}})
 def post_draft(mention_id: str, store: StoreDep, settings: SettingsDep,
                ai: Annotated[bool, Query(description="Have the watchlist's AI engine "
                                                      "rewrite the template's draft")] = False,

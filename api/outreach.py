@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from os import PathLike
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, require
 from api.engagement import by_authors, key_of
+from api.models import ErrorOut
 from index.backend import Filters, MentionStore
 from index.keys import key
 from index.localstate import API_TIMEOUT, OUTREACH, LocalTables
@@ -69,16 +70,28 @@ class Contact(BaseModel):
 class LastContact(BaseModel):
     """What the advocates view and the leads export show of an author's outreach."""
 
+    last_contact_id: int
     last_contacted: datetime
     outcome: Outcome
     cooldown_until: datetime  # no new ask before this
 
 
+# When a contact may have been: not before outreach was a thing, not in the future.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _text(at: datetime) -> str:
     """One shape for every stored time, so they compare as text."""
+    return at.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _checked(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("contacted_at: give a time zone (2026-11-20T10:00:00Z)")
-    return at.astimezone(UTC).replace(microsecond=0).isoformat()
+    if not _EARLIEST <= at <= datetime.now(UTC) + timedelta(days=1):
+        raise ValueError(f"contacted_at: {at.isoformat()} is not a time a contact was made "
+                         "(from 2000 up to now)")
+    return at
 
 
 _COLUMNS = ("id, author_key, author, brand, purpose, contacted_by, contacted_at, outcome, "
@@ -103,7 +116,7 @@ class OutreachBook:
         """Store a contact; `TooSoon` when another of the author's is within the cooldown
         and not `force`. Checked and written in one transaction: two analysts at once
         cannot both ask."""
-        at = at or datetime.now(UTC)
+        at = _checked(at or datetime.now(UTC))
         when = _text(at)
         with self._db.transaction():
             near = self._db.one(
@@ -159,12 +172,12 @@ class OutreachBook:
         for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500)):
             marks = ", ".join("?" for _ in chunk)
             rows = self._db.rows(
-                "SELECT author_key, contacted_at, outcome FROM outreach_contacts "
+                "SELECT author_key, id, contacted_at, outcome FROM outreach_contacts "
                 f"WHERE author_key IN ({marks}) ORDER BY contacted_at, id", chunk)
-            for who, at, outcome in rows:  # the latest overwrites the earlier ones
+            for who, contact_id, at, outcome in rows:  # the latest overwrites the earlier ones
                 when = datetime.fromisoformat(at)
-                found[who] = LastContact(last_contacted=when, outcome=outcome,
-                                         cooldown_until=when + self.cooldown)
+                found[who] = LastContact(last_contact_id=contact_id, last_contacted=when,
+                                         outcome=outcome, cooldown_until=when + self.cooldown)
         return found
 
     def close(self) -> None:
@@ -225,7 +238,7 @@ def get_contacts(book: BookDep, brand: str | None = None, author_key: str | None
 
 
 @router.post("/outreach", response_model=Contact, status_code=201,
-             dependencies=[require("analyst")], responses={409: {}})
+             dependencies=[require("analyst")], responses={409: {"model": ErrorOut}})
 def post_contact(book: BookDep, store: StoreDep, contact: ContactIn) -> Contact:
     try:
         found, name = find_author(store, contact.brand, contact.author_key)
@@ -243,7 +256,8 @@ def post_contact(book: BookDep, store: StoreDep, contact: ContactIn) -> Contact:
 
 @router.patch("/outreach/{contact_id}", response_model=Contact,
               dependencies=[require("analyst")])
-def patch_contact(book: BookDep, contact_id: int, change: OutcomeIn) -> Contact:
+def patch_contact(book: BookDep, contact_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+                  change: OutcomeIn) -> Contact:
     found = book.set_outcome(contact_id, change.outcome, change.note)
     if found is None:
         raise HTTPException(404, f"no outreach contact {contact_id}")

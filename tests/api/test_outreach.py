@@ -111,22 +111,22 @@ def test_engagement_levels_are_reached_in_time_from_the_records(db: Path) -> Non
 def test_a_contact_within_the_cooldown_is_refused_unless_forced(
         app: TestClient, keys: dict[str, str]) -> None:
     client = _as(app, keys["analyst"])
-    first = _ask(client, contacted_at="2026-11-01T10:00:00Z")
+    first = _ask(client, contacted_at="2026-09-01T10:00:00Z")
     assert first["status"] == 201
     assert (first["author"], first["author_key"], first["forced"]) == (
         "Maya Chen", MAYA_KEY, False)
 
-    again = _ask(client, purpose="case_study", contacted_at="2026-11-20T10:00:00Z")
+    again = _ask(client, purpose="case_study", contacted_at="2026-09-20T10:00:00Z")
     assert again["status"] == 409
     message = again["error"]["message"]  # type: ignore[index]
-    assert "Maya Chen (forum.example/maya_c) was contacted on 2026-11-01" in message
-    assert "30-day cooldown runs until 2026-12-01" in message and "force" in message
+    assert "Maya Chen (forum.example/maya_c) was contacted on 2026-09-01" in message
+    assert "30-day cooldown runs until 2026-10-01" in message and "force" in message
 
-    forced = _ask(client, purpose="case_study", contacted_at="2026-11-20T10:00:00Z",
+    forced = _ask(client, purpose="case_study", contacted_at="2026-09-20T10:00:00Z",
                   force=True)
     assert forced["status"] == 201 and forced["forced"] is True
     # After the cooldown of the latest contact, asking again is fine.
-    assert _ask(client, purpose="beta", contacted_at="2026-12-21T10:00:00Z")["status"] == 201
+    assert _ask(client, purpose="beta", contacted_at="2026-10-21T10:00:00Z")["status"] == 201
     listed = client.get("/outreach", params={"author_key": MAYA_KEY}).json()
     assert [c["purpose"] for c in listed] == ["beta", "case_study", "review_request"]
 
@@ -140,6 +140,10 @@ def test_bad_contacts_are_told_what_is_wrong(app: TestClient, keys: dict[str, st
     assert malformed["status"] == 400
     assert "domain/who" in malformed["error"]["message"]  # type: ignore[index]
     assert _ask(client, purpose="bribe")["status"] == 422
+    naive = _ask(client, contacted_at="2026-09-01T10:00:00")
+    assert naive["status"] == 400 and "give a time zone" in naive["error"]["message"]  # type: ignore[index]
+    future = _ask(client, contacted_at="2099-01-01T00:00:00Z")
+    assert future["status"] == 400 and "from 2000 up to now" in future["error"]["message"]  # type: ignore[index]
     assert client.get("/outreach").json() == []  # nothing half-recorded
 
 
