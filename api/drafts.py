@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
 import jinja2
@@ -79,8 +80,8 @@ PLACEHOLDERS = {
     "author": "the author's name",
     "brand": "the brand",
     "product": "what the mention calls it: the first brand term it names, else the brand",
-    "aspect": "the aspect it praises (positive) or blames (negative) first, in the reply's "
-              "language; '' when none",
+    "aspect": "the first aspect it blames (negative) or praises (otherwise), else the first "
+              "it names, in the reply's language; '' when none",
     "aspects": "every aspect it names, in the reply's language",
     "rating": "its stars as '2/5'; '' when unrated",
     "persona": "the advocate's persona; '' when none",
@@ -160,17 +161,34 @@ def situation_of(mention: Mention) -> Situation:
     return label
 
 
+def _traditional(lang: str) -> bool:
+    return any(_lang_fits(code, lang) for code in ("zh-hant", "zh-tw", "zh-hk", "zh-mo"))
+
+
+@cache
+def _to_traditional() -> Callable[[str], str]:
+    import opencc  # imported on first use: most drafts are not in Traditional Chinese
+
+    return opencc.OpenCC("s2twp").convert  # with the words Taiwan uses (软件 -> 軟體)
+
+
+def _in_script(text: str, lang: str) -> str:
+    """Simplified Chinese `text` as a reply in `lang` writes it."""
+    return _to_traditional()(text) if _traditional(lang) else text
+
+
 def _aspect_name(name: str, lang: str) -> str:
-    """A seed aspect's name in Chinese for a Chinese reply (its first Chinese form); others
-    as they are."""
+    """A seed aspect's name in Chinese for a Chinese reply (its first Chinese form, in the
+    reply's script); others as they are."""
     if _lang_fits("zh", lang):
-        return next((form for form in SEED_ASPECTS.get(name, ()) if not form.isascii()), name)
+        chinese = next((f for f in SEED_ASPECTS.get(name, ()) if not f.isascii()), None)
+        return _in_script(chinese, lang) if chinese else name
     return name
 
 
 def placeholders(mention: Mention, situation: Situation, lang: str) -> dict[str, Any]:
     """What a template may say of `mention` (`PLACEHOLDERS`)."""
-    wanted = {"negative": "negative", "positive": "positive"}.get(situation)
+    wanted = "negative" if situation == "negative" else "positive"
     aspects = mention.aspects
     first = next((a for a in aspects if a.polarity == wanted), aspects[0] if aspects else None)
     rating = mention.rating
@@ -198,9 +216,13 @@ def _pick(options: DraftOptions, situation: Situation, brand: str | None,
     if fitting:
         best, name = max(fitting, key=lambda c: (c[0].brand is not None, c[0].lang is not None))
         return best.text, name
-    # The defaults, in the mention's language if there is one, else English.
+    # The defaults, in the mention's language if there is one (Chinese in its script),
+    # else English.
     code = lang.split("-")[0] if (situation, lang.split("-")[0]) in DEFAULT_TEMPLATES else "en"
-    return DEFAULT_TEMPLATES[(situation, code)], f"default {situation} {code}"
+    text = DEFAULT_TEMPLATES[(situation, code)]
+    if code == "zh" and _traditional(lang):
+        return _in_script(text, lang), f"default {situation} zh-Hant"
+    return text, f"default {situation} {code}"
 
 
 class Draft(BaseModel):

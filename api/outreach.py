@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from os import PathLike
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -40,9 +40,9 @@ __all__ = [
 
 Purpose = Literal["review_request", "case_study", "beta", "intro", "referral", "content",
                   "advisory", "other"]
-PURPOSES: tuple[str, ...] = Purpose.__args__  # type: ignore[attr-defined]
+PURPOSES: tuple[str, ...] = get_args(Purpose)
 Outcome = Literal["pending", "accepted", "declined", "no_response"]
-OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 class TooSoon(ValueError):
@@ -99,7 +99,7 @@ _COLUMNS = ("id, author_key, author, brand, purpose, contacted_by, contacted_at,
 
 
 def _contact(row: tuple[object, ...]) -> Contact:
-    return Contact(**dict(zip(_COLUMNS.split(", "), row, strict=True)))  # type: ignore[arg-type]
+    return Contact.model_validate(dict(zip(_COLUMNS.split(", "), row, strict=True)))
 
 
 class OutreachBook:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cli import main
-from api.drafts import DraftOptions, draft_reply
+from api.draft_templates import DEFAULT_TEMPLATES
+from api.drafts import DraftOptions, DraftTemplate, Situation, draft_reply
 from api.keys import KeyStore
 from api.settings import Settings
 from api.watchlist import parse_watchlist
@@ -79,10 +80,20 @@ def test_defaults_answer_each_situation_in_the_mentions_language() -> None:
     assert draft_reply(ZEPHYR_FR, DraftOptions()).template == "default neutral en"
 
 
-def test_the_aspect_is_named_in_the_replys_language() -> None:
-    builder = _mention(6, "希望加一个电池省电模式", "positive", lang="zh-Hant", persona="builder",
+def test_every_situation_has_a_valid_default_in_english_and_chinese() -> None:
+    assert set(DEFAULT_TEMPLATES) == {(s, lang) for s in get_args(Situation)
+                                      for lang in ("en", "zh")}
+    for (situation, lang), text in DEFAULT_TEMPLATES.items():
+        DraftTemplate(situation=situation, lang=lang, text=text)  # type: ignore[arg-type]
+
+
+def test_the_aspect_is_named_in_the_replys_language_and_script() -> None:
+    builder = _mention(6, "希望加一个电池省电模式", "positive", lang="zh-Hans", persona="builder",
                        aspects=("battery:positive",))
-    assert "关于电池的想法" in draft_reply(builder, DraftOptions()).text
+    assert "特别是关于电池的想法" in draft_reply(builder, DraftOptions()).text
+    traditional = draft_reply(builder.with_(lang="zh-Hant"), DraftOptions())
+    assert traditional.template == "default builder zh-Hant"
+    assert "特別是關於電池的想法" in traditional.text and traditional.text.endswith("——Acme團隊")
 
 
 def test_the_most_specific_watchlist_template_wins() -> None:
