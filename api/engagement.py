@@ -10,7 +10,7 @@ Four levels, each reached by a mention of the brand (the first that qualifies da
                    under a stored mention that is negative: they stand up for the brand
 
 An author's level is the highest reached; `history` says when each was, with the mention.
-One export query serves every author asked about, and parents are read by id.
+One export query serves up to 200 authors asked about, and parents are read by id.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = ["LEVELS", "AuthorEngagement", "EngagementStep", "Level", "by_authors"
 
 Level = Literal["first_mention", "repeat", "recommends", "defends"]
 LEVELS: tuple[Level, ...] = ("first_mention", "repeat", "recommends", "defends")
+_BATCH = 200  # authors per query
 
 
 class EngagementStep(BaseModel):
@@ -95,13 +96,14 @@ def engagement_of(store: MentionStore, brand: str,
                   keys: Sequence[str]) -> dict[str, AuthorEngagement]:
     """Each of the authors' (`author_key`s) engagement with `brand`; an author with no
     mention of it is left out."""
-    if not keys:
-        return {}
-    wanted = set(keys)
     found: dict[str, list[Mention]] = defaultdict(list)
-    for mention in store.export(by_authors(wanted), Filters(brand=brand)):
-        if (key := key_of(mention)) in wanted:
-            found[key].append(mention)
+    # A query per batch of authors: one for all of an export's 10,000 leads would pass
+    # SQLite's limit of bound values and Elasticsearch's of clauses.
+    for start in range(0, len(keys), _BATCH):
+        wanted = set(keys[start:start + _BATCH])
+        for mention in store.export(by_authors(wanted), Filters(brand=brand)):
+            if (key := key_of(mention)) in wanted:
+                found[key].append(mention)
     parent_ids = {m.parent_id for ms in found.values() for m in ms
                   if m.parent_id and m.kind == "comment"}
     parents = {p.id: p for p in map(store.get, sorted(parent_ids)) if p is not None}

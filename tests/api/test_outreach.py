@@ -108,6 +108,14 @@ def test_engagement_levels_are_reached_in_time_from_the_records(db: Path) -> Non
     assert found["other.example/maya_c"].level == "first_mention"
 
 
+def test_engagement_of_many_authors_is_asked_in_batches(db: Path) -> None:
+    # More authors than SQLite binds values in one statement (32,766).
+    strangers = [f"forum.example/stranger {n}" for n in range(20_000)]
+    with SqliteStore(db) as store:
+        found = engagement_of(store, "Acme", [*strangers, MAYA_KEY])
+    assert list(found) == [MAYA_KEY] and found[MAYA_KEY].level == "defends"
+
+
 def test_a_contact_within_the_cooldown_is_refused_unless_forced(
         app: TestClient, keys: dict[str, str]) -> None:
     client = _as(app, keys["analyst"])
