@@ -63,6 +63,7 @@ class Lead(BaseModel):
     evidence: list[str]  # up to three mention urls
     approach: str | None
     author_key: str  # who they are to outreach: domain/who
+    best_mention_id: str  # the evidence first: what a reply draft answers
     engagement: Level | None = None  # the highest level reached with the brand
     engagement_history: list[EngagementStep] = []  # when each level was reached
     last_contact_id: int | None = None  # to say how it went: PATCH /outreach/{id}
@@ -95,6 +96,7 @@ def _lead(found: AuthorLead) -> Lead:
         evidence=[m.url for m in found.best],
         approach=APPROACHES[advocate.persona] if advocate.persona else None,
         author_key=author_key(latest.source_domain, latest.author.handle, latest.author.name),
+        best_mention_id=best.id,
     )
 
 

@@ -40,6 +40,21 @@ def test_outreach_is_recorded_refused_in_the_cooldown_forced_and_its_outcome_kep
     assert contacts[0]["outcome"] == "accepted"
 
 
+def test_a_message_to_an_advocate_is_drafted_with_their_personas_approach(
+        page: Page, site: Site) -> None:  # noqa: F811
+    sign_in(page, site, hash_="#advocates")
+    row = page.locator("#advocates tbody tr", has_text="HYPERLINK")
+    row.get_by_role("button", name="Draft message").click()
+    draft = row.get_by_label("Draft")
+    # Their best mention is g3, a Connector's: the ask is an introduction, not a review.
+    expect(draft).to_have_value(
+        'Hi =HYPERLINK("https://evil.example"), thank you for recommending Acme to others! '
+        "Would you like to join our referral programme, or help host our community as an "
+        "ambassador? We would also be glad of an introduction to anyone you think we should "
+        "meet. — The Acme team")
+    assert page.evaluate("window.__pwned") is None
+
+
 def test_a_viewer_is_told_that_recording_outreach_needs_an_analyst(page: Page,  # noqa: F811
                                                                    site: Site) -> None:
     sign_in(page, site, key=site.viewer_key, hash_="#advocates")

@@ -73,7 +73,28 @@ function outreach(lead, brand) {
   force.addEventListener("click", () => record(true));
   const form = el("span", { class: "record" }, purpose,
     el("button", { type: "button", onclick: () => record(false) }, "Record contact"), force);
-  return el("span", { class: "outreach" }, last, form, status);
+  return el("span", { class: "outreach" }, last, drafter(lead, status), form, status);
+}
+
+// A reply to the lead's best mention, drafted with their persona's approach, to edit and
+// send by hand: nothing is posted.
+function drafter(lead, status) {
+  const text = el("textarea", { class: "draft", rows: 5, hidden: true, "aria-label": "Draft" });
+  const ask = async () => {
+    status.textContent = "Drafting…";
+    try {
+      const draft = await api(`/mentions/${encodeURIComponent(lead.best_mention_id)}/draft`,
+                              { method: "POST" });
+      text.value = draft.text;
+      text.hidden = false;
+      status.textContent = "";
+    } catch (error) {
+      status.textContent = error.status === 403 ? "Drafting needs an analyst key."
+        : `No draft: ${error.message}`;
+    }
+  };
+  return el("span", { class: "drafter" },
+            el("button", { type: "button", class: "quiet", onclick: ask }, "Draft message"), text);
 }
 
 async function show() {
