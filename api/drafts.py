@@ -32,7 +32,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import jinja2
 from fastapi import APIRouter, HTTPException, Query
@@ -69,7 +69,6 @@ __all__ = [
 
 Situation = Literal["negative", "neutral", "positive", "educator", "validator", "connector",
                     "builder"]
-SITUATIONS: tuple[str, ...] = get_args(Situation)
 # An advocate mention at least this strong is answered with its persona's approach.
 _ADVOCATE_SCORE = 0.5
 # What a chat-completions answer may weigh: a reply is short.
