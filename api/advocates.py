@@ -4,8 +4,10 @@ stored on each mention (`advocate`, `nps_class`), so no model runs here.
 `find_leads` asks the store for the brand's authors with advocate mentions (the score of
 `sentiment.advocates.assess_author` on each mention, set when it was written) and makes
 each a lead: the best mention's score, persona and signals, the latest mention's name and
-NPS class, the best mentions' urls as evidence. `nps_report` folds the store's counts per
-day into periods. The CLI's `export advocates` and the routes below call the same functions.
+NPS class, the best mentions' urls as evidence, the author's engagement with the brand
+(`api.engagement`) and, given the outreach book, their last contact and its cooldown.
+`nps_report` folds the store's counts per day into periods. The CLI's `export advocates`
+and the routes below call the same functions.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import StoreDep, require
+from api.engagement import AuthorEngagement, EngagementStep, Level, engagement_of
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
 from api.models import DuplicateMode
+from api.outreach import BookDep, LastContact, Outcome, OutreachBook
 from index.backend import AuthorLead, Filters, MentionStore, NpsCount
+from index.keys import author_key
 from sentiment.nps import NpsCounts
 from sentiment.persona import APPROACHES
 
@@ -41,7 +46,8 @@ __all__ = [
 Period = Literal["day", "week", "month", "all"]
 
 LEAD_COLUMNS = ("author", "profile_url", "source", "persona", "score", "signals", "mentions",
-                "nps_class", "last_seen", "evidence", "approach")
+                "nps_class", "last_seen", "evidence", "approach", "author_key", "engagement",
+                "last_contacted", "outcome", "cooldown_until")
 
 
 class Lead(BaseModel):
@@ -56,6 +62,21 @@ class Lead(BaseModel):
     last_seen: datetime | None
     evidence: list[str]  # up to three mention urls
     approach: str | None
+    author_key: str  # who they are to outreach: domain/who
+    best_mention_id: str  # the evidence first: what a reply draft answers
+    engagement: Level | None = None  # the highest level reached with the brand
+    engagement_history: list[EngagementStep] = []  # when each level was reached
+    last_contact_id: int | None = None  # to say how it went: PATCH /outreach/{id}
+    last_contacted: datetime | None = None
+    outcome: Outcome | None = None  # of the last contact
+    cooldown_until: datetime | None = None  # no new ask before this
+
+    def with_outreach(self, engaged: AuthorEngagement | None,
+                      contact: LastContact | None) -> Lead:
+        return self.model_copy(update={
+            "engagement": engaged.level if engaged else None,
+            "engagement_history": engaged.history if engaged else [],
+            **(contact.model_dump() if contact else {})})
 
 
 def _squash(value: str) -> str:
@@ -74,14 +95,22 @@ def _lead(found: AuthorLead) -> Lead:
         mentions=found.mentions, nps_class=latest.nps_class, last_seen=latest.published_at,
         evidence=[m.url for m in found.best],
         approach=APPROACHES[advocate.persona] if advocate.persona else None,
+        author_key=author_key(latest.source_domain, latest.author.handle, latest.author.name),
+        best_mention_id=best.id,
     )
 
 
 def find_leads(store: MentionStore, brand: str, *, min_score: float = 0.5,
-               limit: int = 100) -> list[Lead]:
-    """The brand's advocates with a mention scoring at least `min_score`, best first."""
-    return [_lead(found) for found in store.advocates(
+               limit: int = 100, outreach: OutreachBook | None = None) -> list[Lead]:
+    """The brand's advocates with a mention scoring at least `min_score`, best first, with
+    their engagement and (given `outreach`) their last contact."""
+    leads = [_lead(found) for found in store.advocates(
         "", Filters(brand=brand), min_score=min_score, size=limit)]
+    keys = [lead.author_key for lead in leads]
+    engaged = engagement_of(store, brand, keys)
+    contacts = outreach.last_contacts(keys) if outreach else {}
+    return [lead.with_outreach(engaged.get(lead.author_key), contacts.get(lead.author_key))
+            for lead in leads]
 
 
 def _cells(lead: Lead) -> list[str]:
@@ -162,18 +191,18 @@ MinScore = Annotated[float, Query(ge=0, le=1, description="Leave out weaker advo
 
 
 @router.get("/advocates", response_model=list[Lead])
-def get_advocates(store: StoreDep, brand: str, min_score: MinScore = 0.5,
+def get_advocates(store: StoreDep, book: BookDep, brand: str, min_score: MinScore = 0.5,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Lead]:
-    return find_leads(store, brand, min_score=min_score, limit=limit)
+    return find_leads(store, brand, min_score=min_score, limit=limit, outreach=book)
 
 
 @router.get("/advocates/export", response_class=StreamingResponse,
             dependencies=[require("analyst")],
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
-def export_advocates(store: StoreDep, brand: str, format: ExportFormat = "csv",
+def export_advocates(store: StoreDep, book: BookDep, brand: str, format: ExportFormat = "csv",
                      min_score: MinScore = 0.5,
                      limit: Annotated[int, Query(ge=1, le=100000)] = 10000) -> StreamingResponse:
-    leads = find_leads(store, brand, min_score=min_score, limit=limit)
+    leads = find_leads(store, brand, min_score=min_score, limit=limit, outreach=book)
     return export_response(lead_chunks(leads, format), format,
                            f"advocates-{_squash(brand) or 'brand'}")
 

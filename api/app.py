@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
@@ -15,8 +16,10 @@ from api import (
     admin,
     advocates,
     analytics,
+    drafts,
     inbox,
     mentions,
+    outreach,
     overview,
     responses,
     sources,
@@ -59,12 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.keys = KeyStore(settings.db)
         app.state.inbox = Inbox(settings.db)
         app.state.labels = Labels()
+        app.state.outreach = outreach.OutreachBook(
+            settings.db, cooldown=timedelta(days=settings.outreach_cooldown_days))
         try:
             yield
         finally:
             app.state.store.close()
             app.state.keys.close()
             app.state.inbox.close()
+            app.state.outreach.close()
 
     # docs_url and redoc_url off: their pages load from a CDN; mount_docs serves /docs locally.
     app = FastAPI(title="mentionwatch", version="0.1.0", lifespan=lifespan,
@@ -81,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(responses.router, dependencies=[require("viewer")])
     app.include_router(visibility.router, dependencies=[require("viewer")])
     app.include_router(inbox.router)  # its routes each name their role
+    app.include_router(drafts.router)  # analyst
+    app.include_router(outreach.router)  # roles per route: analysts record, viewers read
     app.include_router(alert_routes.router)
     app.include_router(admin.router)
 

@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import click
 
+from api.outreach import OUTCOMES, PURPOSES
 from api.settings import DEMO_DIR, NoIndexFile, Settings, find_db
 from api.watchlist import load_watchlist
 from index.arguments import as_utc
@@ -29,6 +30,9 @@ from index.inbox import STATUSES, Inbox
 from index.record import SENTIMENT_LABELS
 from index.urls import BadURL, http_url_host
 from index.watchlist import WatchlistError
+
+if TYPE_CHECKING:
+    from api.outreach import OutreachBook
 
 __all__ = ["main"]
 
@@ -323,6 +327,104 @@ def correct(mention_id: str, label: str, by: str, db: Path | None) -> None:
     _emit(corrected.model_dump(mode="json"))
 
 
+@main.command()
+@click.argument("mention_id")
+@click.option("--ai", is_flag=True, help="Have the watchlist's [drafts.engine] rewrite it.")
+@click.option("--watchlist", type=click.Path(path_type=Path),
+              help="Watchlist TOML file (its [drafts]); default: MENTIONWATCH_WATCHLIST.")
+@click.option("--allow-loopback", is_flag=True,
+              help="Let the engine be on 127.0.0.1 (tests, a local model server).")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def draft(mention_id: str, ai: bool, watchlist: Path | None, allow_loopback: bool,
+          db: Path | None) -> None:
+    """Draft a reply to a mention from its template (brand, language, sentiment or the
+    advocate's persona), as JSON; a person edits and sends it."""
+    from api.drafts import DraftError, draft_options, draft_reply
+
+    settings = _settings(watchlist=watchlist, allow_loopback=allow_loopback or None)
+    try:
+        options = draft_options(settings)
+        with _store(db) as store:
+            mention = store.get(mention_id)
+        if mention is None:
+            raise click.ClickException(f"no mention with id {mention_id!r}")
+        made = draft_reply(mention, options, ai=ai, allow_loopback=settings.allow_loopback)
+    except (DraftError, WatchlistError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(made.model_dump(mode="json"))
+
+
+@contextmanager
+def _outreach(db: Path | None) -> Iterator[OutreachBook]:
+    """The outreach book in the local file, with the configured cooldown."""
+    from api.outreach import OutreachBook
+
+    book = OutreachBook(_db(db), cooldown=timedelta(days=Settings().outreach_cooldown_days))
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+@main.group()
+def outreach() -> None:
+    """Advocate outreach: who was asked, for what, by whom, how it went; with a cooldown
+    (MENTIONWATCH_OUTREACH_COOLDOWN_DAYS) so no one is over-asked."""
+
+
+@outreach.command("record")
+@click.option("--brand", required=True)
+@click.option("--author", "author", required=True, metavar="DOMAIN/WHO",
+              help="The lead's author_key (export advocates shows it).")
+@click.option("--purpose", required=True, type=click.Choice(PURPOSES))
+@click.option("--by", required=True, help="Who contacted them.")
+@click.option("--at", type=_Since(), help="When (default: now): a date, or 3d back.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), default="pending", show_default=True)
+@click.option("--note")
+@click.option("--force", is_flag=True, help="Record it even within the cooldown.")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def outreach_record(brand: str, author: str, purpose: str, by: str, at: datetime | None,
+                    outcome: str, note: str | None, force: bool, db: Path | None) -> None:
+    """Record that an advocate was contacted; refused within the cooldown unless --force."""
+    from api.outreach import NoSuchAuthor, TooSoon, find_author
+
+    try:
+        with _store(db) as store, _outreach(db) as book:
+            found, name = find_author(store, brand, author)
+            contact = book.record(author_key=found, author=name, brand=brand,
+                                  purpose=purpose, by=by, at=at,  # type: ignore[arg-type]
+                                  outcome=outcome, note=note, force=force)  # type: ignore[arg-type]
+    except (TooSoon, NoSuchAuthor, ValueError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit(contact.model_dump(mode="json"))
+
+
+@outreach.command("outcome")
+@click.argument("contact_id", type=int)
+@click.argument("outcome", type=click.Choice(OUTCOMES))
+@click.option("--note")
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def outreach_outcome(contact_id: int, outcome: str, note: str | None, db: Path | None) -> None:
+    """Say how a contact went (its id from `outreach list`)."""
+    with _outreach(db) as book:
+        contact = book.set_outcome(contact_id, outcome, note)  # type: ignore[arg-type]
+    if contact is None:
+        raise click.ClickException(f"no outreach contact {contact_id}")
+    _emit(contact.model_dump(mode="json"))
+
+
+@outreach.command("list")
+@click.option("--brand")
+@click.option("--author", metavar="DOMAIN/WHO")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
+def outreach_list(brand: str | None, author: str | None, limit: int, db: Path | None) -> None:
+    """Contacts, newest first, one JSON object each."""
+    with _outreach(db) as book:
+        for contact in book.contacts(author_key=author, brand=brand, limit=limit):
+            _emit(contact.model_dump(mode="json"))
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys (viewer reads; analyst also exports and corrects; admin manages)."""
@@ -575,8 +677,8 @@ def export_advocates(brand: str, fmt: str, db: Path | None, min_score: float, li
     from api.advocates import find_leads, lead_chunks
 
     try:
-        with _store(db) as store:
-            leads = find_leads(store, brand, min_score=min_score, limit=limit)
+        with _store(db) as store, _outreach(db) as book:
+            leads = find_leads(store, brand, min_score=min_score, limit=limit, outreach=book)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     for chunk in lead_chunks(leads, fmt):  # type: ignore[arg-type]

@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     auth: bool = Field(True, description="Require API keys. Off only for trusted local use: "
                        "`serve --get` turns it off, as its caller can read the file anyway.")
     max_page_size: int = Field(100, description="Largest `size` a search may ask for.")
-    allow_loopback: bool = Field(False, description="Let alert notifiers (webhook, SMTP) "
+    outreach_cooldown_days: int = Field(30, ge=0, le=3650, description="Days after "
+                                        "contacting an advocate before another contact may "
+                                        "be recorded (unless forced).")
+    allow_loopback: bool = Field(False, description="Let alert notifiers (webhook, SMTP) and "
+                                 "the reply-drafting engine "
                                  "reach loopback addresses: for tests and the demo only; no "
                                  "other private address is ever allowed.")
 

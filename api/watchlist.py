@@ -1,5 +1,5 @@
 """The watchlist file (`mentionwatch.toml`) as a whole: brands with their sources, alert
-rules with their notifiers, and mailed reports.
+rules with their notifiers, mailed reports, and reply drafts.
 
 Each part is declared beside its code: a source type's options beside its spider
 (`crawlers/spiders/<type>.py`, registered in `crawlers/sources.py`), a rule type's beside the
@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.alerts.rules import AlertOptions
+from api.drafts import DraftOptions
 from api.reports.options import ReportOptions
 from crawlers.sources import Source
 from index.watchlist import Brand, Watchlist, read_toml, validate_toml
@@ -32,6 +33,8 @@ class WatchlistFile(Watchlist[WatchedBrand, AlertOptions]):
     # Mailed digests (`mentionwatch report send`); their options beside them, in
     # api/reports/options.py.
     reports: tuple[ReportOptions, ...] = ()
+    # Reply templates and the AI engine that drafts replies (`api/drafts.py`).
+    drafts: DraftOptions = DraftOptions()
 
 
 def load_watchlist(path: str | Path) -> WatchlistFile:

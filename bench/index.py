@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from api.advocates import find_leads
 from index.backend import Filters
 from index.record import (
     SENTIMENT_LABELS,
@@ -357,6 +358,9 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
             def advocates(run: int) -> None:
                 store.advocates("", Filters(brand=draws.brands[run]), min_score=0.5, size=100)
 
+            def leads_route(run: int) -> None:
+                find_leads(store, draws.brands[run], min_score=0.5, limit=100)
+
             def nps(run: int) -> None:
                 store.nps_days("", Filters(brand=draws.brands[run]))
 
@@ -372,6 +376,7 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
                          "histogram": timed(runs, partial(histogram, collapse=True))}
             collapsed["search"]["mean_groups"] = round(statistics.mean(hits[True]))
             leads = timed(runs, advocates)
+            routed = timed(runs, leads_route)
             nps_days = timed(runs, nps)
             answers = timed(runs, responses)
             since, until = export_window(docs)
@@ -394,7 +399,10 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
         "histogram": {**histograms, "query": "sentiment:negative, one brand, hourly, 30 days"},
         "collapsed": collapsed,
         "advocates": {**leads, "query": "GET /advocates: one brand's top 100 authors with "
-                                        "a mention scoring >= 0.5 (store.advocates)"},
+                                        "a mention scoring >= 0.5 (store.advocates)",
+                      "with_engagement": {**routed, "query": "what GET /advocates answers: "
+                                          "the same leads with each one's engagement "
+                                          "(api.advocates.find_leads)"}},
         "nps": {**nps_days, "query": "GET /reports/nps: one brand's NPS classes per day, "
                                      "all time (store.nps_days)"},
         "responses": {**answers, "query": "GET /responses, per brand: one brand's reviews, "

@@ -23,7 +23,7 @@ from typing import Any
 from index.analyzer import fold_chinese, match_tokens, near_tokens, streams
 from index.backend import response_seconds
 from index.errors import QueryError
-from index.keys import handle_key, key, lang_key
+from index.keys import author_parts, handle_key, key, lang_key
 from index.query import (
     And,
     Field,
@@ -87,8 +87,7 @@ def author_key(mention: Mention) -> str:
     """Who wrote it, as leads group authors: the source domain and the handle, else the
     name (keys), joined by U+001F, which sorts before any character they contain."""
     author = mention.author
-    who = handle_key(author.handle) if author.handle else key(author.name)
-    return f"{key(mention.source_domain)}\x1f{who}"
+    return "\x1f".join(author_parts(mention.source_domain, author.handle, author.name))
 
 
 def document(mention: Mention) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["handle_key", "key", "lang_key", "spelled"]
+__all__ = ["author_key", "author_parts", "handle_key", "key", "lang_key", "spelled"]
 
 
 def key(value: str) -> str:
@@ -31,3 +31,15 @@ def spelled(value_key: str, names: Iterable[str]) -> str:
     """How people spell the key `value_key`: the first of `names` with that key (a
     mention's `brands`), else the key itself."""
     return next((name for name in names if key(name) == value_key), value_key)
+
+
+def author_parts(source_domain: str, handle: str | None, name: str) -> tuple[str, str]:
+    """Who wrote a mention, as advocate leads group authors: the source domain and the
+    handle, else the name, as keys (the same name elsewhere may be someone else)."""
+    return key(source_domain), handle_key(handle) if handle else key(name)
+
+
+def author_key(source_domain: str, handle: str | None, name: str) -> str:
+    """`author_parts` as one string people can type, `domain/who` (`reddit.com/maya_c`): a
+    domain has no '/', so the first one splits them again."""
+    return "/".join(author_parts(source_domain, handle, name))

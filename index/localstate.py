@@ -12,6 +12,8 @@ keeps what the crawler and the API remember between runs, in table sets declared
                                                (api.reports.digest)
     INBOX        inbox_items, inbox_audit      mentions that need a response, their triage
                                                and who changed what (index.inbox)
+    OUTREACH     outreach_contacts             when advocates were asked, for what, and how
+                                               it went (api.outreach)
 
 They stay in this file with Elasticsearch configured too (docs/ELASTICSEARCH.md says why).
 Their owners keep only their queries:
@@ -49,6 +51,7 @@ __all__ = [
     "FRONTIER",
     "INBOX",
     "KEYS",
+    "OUTREACH",
     "REPORTS",
     "LocalTables",
     "TableSet",
@@ -192,6 +195,26 @@ INBOX = TableSet("inbox", ((
     detail TEXT NOT NULL
 )""",
     "CREATE INDEX IF NOT EXISTS inbox_audit_item ON inbox_audit (mention_id, id)",
+),))
+
+
+OUTREACH = TableSet("outreach", ((
+    # One row per time an advocate (an author key, as leads group authors) was contacted;
+    # times are UTC ISO 8601 text of one shape, so they compare as text.
+    """CREATE TABLE IF NOT EXISTS outreach_contacts (
+    id INTEGER PRIMARY KEY,
+    author_key TEXT NOT NULL,
+    author TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    contacted_by TEXT NOT NULL,
+    contacted_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    outcome_at TEXT,
+    note TEXT,
+    forced INTEGER NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS outreach_author ON outreach_contacts (author_key, contacted_at)",
 ),))
 
 

@@ -4,11 +4,9 @@
 escaped for Slack markup and for HTML mail, never parsed as markdown in a Teams card, and
 JSON-encoded wherever a user's template puts it.
 
-A notifier's URL is an admin's, but still goes through the crawler's address guard: the host
-is resolved once, every address it resolves to must be global (loopback only with
-`MENTIONWATCH_ALLOW_LOOPBACK`), and the connection goes to that checked address while TLS
-and the Host header keep the name, so a DNS answer that changes in between cannot redirect
-it. What a webhook answers is never kept (errors are shown to every viewer): only its status.
+A notifier's URL is an admin's, but still goes through the crawler's address guard
+(`api.outbound`), and so does an SMTP server's address. What a webhook answers is never
+kept (errors are shown to every viewer): only its status.
 """
 
 from __future__ import annotations
@@ -25,12 +23,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-import httpx
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import Field, model_validator
 
-from crawlers.addresses import UnsafeURL, check_url, is_allowed_address
+from api.outbound import (
+    REDACTED,
+    OutboundError,
+    checked_address,
+    post,
+    redact_url,
+    url_refusal,
+)
 from index.watchlist import TAG, Options
 
 __all__ = [
@@ -60,7 +64,7 @@ __all__ = [
 _TIMEOUT = 10.0
 
 
-class NotifyError(Exception):
+class NotifyError(OutboundError):
     """Raised by a notifier's `send` when the alert could not be delivered."""
 
 
@@ -68,49 +72,9 @@ class Notifier(Protocol):
     def send(self, alert: dict[str, Any]) -> None: ...
 
 
-#: What stands for the path, query and fragment of a URL shown to people.
-REDACTED = "/\N{HORIZONTAL ELLIPSIS}"
-
-
-def redact_url(url: str) -> str:
-    """The URL without what may hold a secret (user and password, path, query):
-    `https://hooks.slack.com/…`."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return "(malformed URL)"
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{REDACTED}"
-
-
-def _checked_address(host: str, port: int, *, allow_loopback: bool) -> str:
-    """The address to connect to for `host`, resolved once; refused unless every address the
-    name resolves to is allowed (a name that also points inside is not half-trusted)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise NotifyError(f"{host}: cannot resolve the host name ({exc})") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    for address in addresses:
-        if not is_allowed_address(address, allow_loopback=allow_loopback):
-            raise NotifyError(f"{host}: refused, it resolves to {address}, a private, "
-                              "loopback or otherwise non-global address")
-    return addresses[0]
-
-
 def _implicit_tls(options: EmailOptions) -> bool:
     parts = urlsplit(options.smtp)
     return parts.scheme == "smtps" or parts.port == 465
-
-
-def _url_refusal(url: str, *, allow_loopback: bool) -> str | None:
-    try:
-        check_url(url, allow_loopback=allow_loopback)
-    except UnsafeURL as exc:
-        # The guard quotes the URL, whose password or path may be a secret.
-        return "url: " + str(exc).replace(repr(url), repr(redact_url(url)))
-    return None
 
 
 def _plaintext_auth_refusal(options: EmailOptions) -> str | None:
@@ -126,7 +90,7 @@ def refusal(options: NotifierOptionsType, *, allow_loopback: bool) -> str | None
     (`url: ...`); None when it may be."""
     if isinstance(options, EmailOptions):
         return _plaintext_auth_refusal(options)
-    if problem := _url_refusal(options.url, allow_loopback=allow_loopback):
+    if problem := url_refusal(options.url, allow_loopback=allow_loopback):
         return problem
     if isinstance(options, TemplateOptions):
         try:
@@ -221,26 +185,12 @@ class WebhookOptions(URLOptions):
 
 def _post(label: str, target: str, content: bytes, headers: dict[str, str], *,
           allow_loopback: bool) -> None:
-    """POST `content` to `target` through the address guard; NotifyError unless it answers
-    2xx. `label` (the notifier's type) begins every error."""
-    if problem := _url_refusal(target, allow_loopback=allow_loopback):
-        raise NotifyError(f"{label} {redact_url(target)}: {problem}")
-    url = httpx.URL(target)
-    name = url.raw_host.decode("ascii")
-    address = _checked_address(name, url.port or (443 if url.scheme == "https" else 80),
-                               allow_loopback=allow_loopback)
+    """POST `content` to `target` through the address guard (`api.outbound.post`);
+    NotifyError unless it answers 2xx. `label` (the notifier's type) begins every error."""
     try:
-        # The checked address is connected to; Host and TLS (SNI, certificate) keep the
-        # name. The answer is not read: nothing of it is kept.
-        with httpx.Client(timeout=_TIMEOUT) as client, client.stream(
-                "POST", url.copy_with(host=address), content=content,
-                headers={**headers, "Host": url.netloc.decode("ascii")},
-                extensions={"sni_hostname": name}) as response:
-            status = response.status_code
-    except httpx.HTTPError as exc:
-        raise NotifyError(f"{label} {name}: {type(exc).__name__}") from exc
-    if status >= 300:
-        raise NotifyError(f"{label} {name}: HTTP {status}")
+        post(label, target, content, headers, allow_loopback=allow_loopback, timeout=_TIMEOUT)
+    except OutboundError as exc:
+        raise NotifyError(str(exc)) from exc.__cause__
 
 
 def _json(data: Any) -> bytes:
@@ -576,7 +526,11 @@ class EmailNotifier:
         return os.environ[name]
 
     def _connect(self, context: ssl.SSLContext) -> smtplib.SMTP:
-        address = _checked_address(self._host, self._port, allow_loopback=self._allow_loopback)
+        try:
+            address = checked_address(self._host, self._port,
+                                      allow_loopback=self._allow_loopback)
+        except OutboundError as exc:
+            raise NotifyError(str(exc)) from None
         if self._tls:
             return _PinnedSMTPS(self._host, self._port, address=address, context=context,
                                 timeout=_TIMEOUT)

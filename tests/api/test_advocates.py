@@ -106,7 +106,10 @@ def test_export_advocates_jsonl_and_an_unknown_brand(demo_db: Path) -> None:
                         "--db", str(demo_db), "--min-score", "0")
     assert code == 0
     leads = [json.loads(line) for line in out.splitlines()]
-    assert set(leads[0]) == set(LEAD_COLUMNS)
+    # and when each engagement level was reached, the last contact to say how it went, and
+    # the mention a draft answers
+    assert set(leads[0]) == {*LEAD_COLUMNS, "engagement_history", "last_contact_id",
+                             "best_mention_id"}
     assert "Karen W." in {lead["author"] for lead in leads}
     code, out, err = _cli("export", "advocates", "--brand", "Nobody", "--format", "jsonl",
                           "--db", str(demo_db))
