@@ -287,10 +287,13 @@ _STRINGS_AND_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|\'[^\']*\'|#.*')
 
 
 def _in_latest(parts: list[str], counts: dict[Loc, int]) -> Loc:
-    """The path of a table header's name: `brands.accounts` is in the latest `[[brands]]`."""
+    """The path of a table header's name: `brands.accounts` is in the latest `[[brands]]`,
+    `drafts.templates` in the one `[drafts]` table."""
     parent: Loc = ()
     for part in parts[:-1]:
-        parent = (*parent, part, counts.get((*parent, part), 1) - 1)
+        parent = (*parent, part)
+        if parent in counts:  # an array of tables (`[[brands]]`): its latest one
+            parent = (*parent, counts[parent] - 1)
     return (*parent, parts[-1])
 
 
