@@ -93,7 +93,7 @@ def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browse
         page.goto(link.group(1))
         expect(page.locator("#view-overview")).to_be_visible()
         tiles = page.locator("#overview-tiles .tile")
-        expect(tiles).to_have_count(10)
+        expect(tiles).to_have_count(12)
         page.screenshot(path=tmp_path / "demo-overview.png", full_page=True)
         # Filled: a figure, or rows of what it lists, never only "none in this period".
         empty = tiles.evaluate_all(
@@ -101,7 +101,8 @@ def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browse
             "(t.querySelector('.figure')?.textContent ?? '–').startsWith('–'))"
             ".map((t) => t.querySelector('h3').textContent)")
         assert empty == []
-        for title in ("Sentiment", "Share of voice", "Top aspects", "Top advocates", "Coverage"):
+        for title in ("Sentiment", "Share of voice", "Top aspects", "Rising terms",
+                      "Top advocates", "Coverage", "Responses"):
             expect(tiles.filter(has=page.locator("h3", has_text=title)).locator("li").first
                    ).to_be_visible()
         # The demo's alerts pass: its unanswered rule fires on the negative reviews no brand
