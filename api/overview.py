@@ -350,18 +350,25 @@ def _trouble(run: SourceRun) -> str | None:
     return None
 
 
+#: The source type whose mentions are named after their engine, not the source: an AI
+#: answer's `source` is its engine and model (docs/AI_ANSWERS.md), its crawl run's the type.
+_AI_SOURCE, _AI_ANSWERS = "ai_answers", "kind:ai_answer"
+
+
 def _coverage(counter: _Counter, runs: Iterable[SourceRun]) -> list[CoverageOut]:
     latest: dict[str, SourceRun] = {}
     for each in runs:  # newest first: the first of each source is its latest
         latest.setdefault(each.source.casefold(), each)
-    found = {b.key: b.count for b in counter.store.terms("source", counter.now, _COLLAPSED,
-                                                         size=100)}
+    found = {b.key: (b.count, f"source:{_quoted(b.key)}") for b in counter.store.terms(
+        "source", _and(counter.now, f"-{_AI_ANSWERS}"), _COLLAPSED, size=100)}
+    if answers := counter.count(_AI_ANSWERS).count:
+        found[_AI_SOURCE] = (answers, _AI_ANSWERS)
     rows = []
     for source in sorted(latest.keys() | found.keys()):
         run = latest.get(source)
-        rows.append(CoverageOut(source=run.source if run else source,
-                                mentions=found.get(source, 0),
-                                query=_and(counter.now, f"source:{_quoted(source)}"),
+        count, narrow = found.get(source, (0, f"source:{_quoted(source)}"))
+        rows.append(CoverageOut(source=run.source if run else source, mentions=count,
+                                query=_and(counter.now, narrow),
                                 finished_at=run.finished_at if run else None,
                                 trouble=_trouble(run) if run else None))
     return rows

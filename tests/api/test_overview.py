@@ -240,3 +240,22 @@ def test_rising_terms_are_what_the_period_says_that_the_period_before_did_not(
         rising = {t["term"]: (t["count"], t["previous"]) for t in found["rising"]}
         assert rising == {"strap": (3, 1)}  # "battery" was said as much before
         assert _found(c, found["rising"][0]["query"]) == 3
+
+
+def test_ai_answers_count_under_the_source_type_their_runs_are_recorded_as(
+        tmp_path: Path) -> None:
+    # An answer's source is its engine and model; its crawl run is the `ai_answers` source.
+    db = tmp_path / "mentions.db"
+    answers = [_mention(40 + n, 5 + n, "positive", kind="ai_answer").with_(
+        source="assistant:gpt-x") for n in range(3)]
+    with SqliteStore(db) as store:
+        store.upsert([*MENTIONS, *answers])
+    record_run(db, SourceRun("ai_answers", ["https://assistant.example/v1"],
+                             "2026-11-30T09:00:00+00:00", "2026-11-30T09:01:00+00:00",
+                             3, 3, 3, 0, 0, 0, "finished"))
+    with TestClient(create_app(Settings(db=db, auth=False))) as c:
+        coverage = c.get("/overview", params=NOVEMBER).json()["coverage"]
+        rows = {row["source"]: (row["mentions"], row["trouble"]) for row in coverage}
+        assert rows == {"ai_answers": (3, None), "schemaorg": (6, None)}
+        ai = next(row for row in coverage if row["source"] == "ai_answers")
+        assert _found(c, ai["query"]) == 3
