@@ -188,19 +188,41 @@ def tokens(text: str) -> list[str]:
 
 @cache
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")  # keeps its own cache of recent words
+    return Stemmer.Stemmer("english", 0)  # no cache of its own: `_STEMS` is the cache
 
 
 def _is_cjk(token: str) -> bool:
     return _kind(token[0]) == _CJK
 
 
+# Every word's stem once seen: a dict lookup is 10x cheaper than PyStemmer's stemWords even
+# on its own cache's hits, and stemming was half of analysing a text. Emptied when full: a
+# text's vocabulary soon comes back, and an LRU's bookkeeping would cost on every word.
+_STEMS: dict[str, str] = {}
+_STEMS_KEPT = 200_000
+
+
 def stemmed(words: Sequence[str]) -> list[str]:
     """The stems of `tokens`' output, one for one (CJK bigrams and other scripts unchanged)."""
-    stems: list[str] = _stemmer().stemWords(words)
-    if STEM_OVERRIDES.keys().isdisjoint(words):  # nearly always: a set lookup per word, in C
-        return stems
-    return [STEM_OVERRIDES.get(word, stem) for word, stem in zip(words, stems, strict=True)]
+    try:
+        return [_STEMS[word] for word in words]  # nearly always, once a corpus is under way
+    except KeyError:
+        return _stemmed_new(words)
+
+
+def _stemmed_new(words: Sequence[str]) -> list[str]:
+    # Stems gathered in a dict of this call's own, so another thread emptying the cache
+    # meanwhile takes none of them away.
+    distinct = set(words)
+    stems = {word: stem for word in distinct if (stem := _STEMS.get(word)) is not None}
+    new = list(distinct.difference(stems))
+    found = {word: STEM_OVERRIDES.get(word, stem)
+             for word, stem in zip(new, _stemmer().stemWords(new), strict=True)}
+    if len(_STEMS) + len(found) > _STEMS_KEPT:
+        _STEMS.clear()
+    _STEMS.update(found)
+    stems.update(found)
+    return [stems[word] for word in words]
 
 
 def characters(words: Sequence[str]) -> list[str]:
