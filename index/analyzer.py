@@ -76,6 +76,8 @@ _CJK_RANGES = (
     (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
     (0x20000, 0x3134F),  # CJK Extensions B-G
 )
+# One character of those ranges, matched in C: `characters` asks it of every word of a text.
+_CJK_CHAR = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
 _CJK, _WORD = "cjk", "word"
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 # ASCII letters lowercased, digits kept, every other ASCII character a space: on ASCII text,
@@ -117,8 +119,7 @@ class _Span(NamedTuple):
 
 
 def _kind(char: str) -> str | None:
-    code = ord(char)
-    if any(low <= code <= high for low, high in _CJK_RANGES):
+    if _is_cjk(char):
         return _CJK
     # Marks belong to words: Python's \w would split Hindi or Thai words at vowel signs.
     return _WORD if unicodedata.category(char)[0] in "LNM" else None
@@ -192,7 +193,7 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def _is_cjk(token: str) -> bool:
-    return _kind(token[0]) == _CJK
+    return _CJK_CHAR.match(token) is not None
 
 
 # Every word's stem once seen: a dict lookup is 10x cheaper than PyStemmer's stemWords even
@@ -229,6 +230,8 @@ def characters(words: Sequence[str]) -> list[str]:
     """The CJK characters of `tokens`' output, one for each in the text: a bigram gives its
     first character, and its second too when no bigram of the same run follows."""
     found: list[str] = []
+    if "".join(words).isascii():  # most texts, in one pass in C rather than one a word
+        return found
     for at, word in enumerate(words):
         if word.isascii() or not _is_cjk(word):  # isascii first: most words are, and it is C
             continue
