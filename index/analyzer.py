@@ -76,6 +76,8 @@ _CJK_RANGES = (
     (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
     (0x20000, 0x3134F),  # CJK Extensions B-G
 )
+# One character of those ranges, matched in C: `characters` asks it of every word of a text.
+_CJK_CHAR = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
 _CJK, _WORD = "cjk", "word"
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 # ASCII letters lowercased, digits kept, every other ASCII character a space: on ASCII text,
@@ -117,8 +119,7 @@ class _Span(NamedTuple):
 
 
 def _kind(char: str) -> str | None:
-    code = ord(char)
-    if any(low <= code <= high for low, high in _CJK_RANGES):
+    if _is_cjk(char):
         return _CJK
     # Marks belong to words: Python's \w would split Hindi or Thai words at vowel signs.
     return _WORD if unicodedata.category(char)[0] in "LNM" else None
@@ -188,25 +189,49 @@ def tokens(text: str) -> list[str]:
 
 @cache
 def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")  # keeps its own cache of recent words
+    return Stemmer.Stemmer("english", 0)  # no cache of its own: `_STEMS` is the cache
 
 
 def _is_cjk(token: str) -> bool:
-    return _kind(token[0]) == _CJK
+    return _CJK_CHAR.match(token) is not None
+
+
+# Every word's stem once seen: a dict lookup is 10x cheaper than PyStemmer's stemWords even
+# on its own cache's hits, and stemming was half of analysing a text. Emptied when full: a
+# text's vocabulary soon comes back, and an LRU's bookkeeping would cost on every word.
+_STEMS: dict[str, str] = {}
+_STEMS_KEPT = 200_000
 
 
 def stemmed(words: Sequence[str]) -> list[str]:
     """The stems of `tokens`' output, one for one (CJK bigrams and other scripts unchanged)."""
-    stems: list[str] = _stemmer().stemWords(words)
-    if STEM_OVERRIDES.keys().isdisjoint(words):  # nearly always: a set lookup per word, in C
-        return stems
-    return [STEM_OVERRIDES.get(word, stem) for word, stem in zip(words, stems, strict=True)]
+    try:
+        return [_STEMS[word] for word in words]  # nearly always, once a corpus is under way
+    except KeyError:
+        return _stemmed_new(words)
+
+
+def _stemmed_new(words: Sequence[str]) -> list[str]:
+    # Stems gathered in a dict of this call's own, so another thread emptying the cache
+    # meanwhile takes none of them away.
+    distinct = set(words)
+    stems = {word: stem for word in distinct if (stem := _STEMS.get(word)) is not None}
+    new = list(distinct.difference(stems))
+    found = {word: STEM_OVERRIDES.get(word, stem)
+             for word, stem in zip(new, _stemmer().stemWords(new), strict=True)}
+    if len(_STEMS) + len(found) > _STEMS_KEPT:
+        _STEMS.clear()
+    _STEMS.update(found)
+    stems.update(found)
+    return [stems[word] for word in words]
 
 
 def characters(words: Sequence[str]) -> list[str]:
     """The CJK characters of `tokens`' output, one for each in the text: a bigram gives its
     first character, and its second too when no bigram of the same run follows."""
     found: list[str] = []
+    if "".join(words).isascii():  # most texts, in one pass in C rather than one a word
+        return found
     for at, word in enumerate(words):
         if word.isascii() or not _is_cjk(word):  # isascii first: most words are, and it is C
             continue

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from itertools import product
+
 import pytest
 
+from index import analyzer
 from index.analyzer import characters, highlight, match_tokens, stemmed, tokens
 
 
@@ -140,6 +143,21 @@ def test_the_fast_paths_agree_on_a_generated_corpus() -> None:
 def test_stems_are_snowball_english_one_for_one_and_leave_chinese_alone() -> None:
     words = tokens("Batteries overheating Overheats charged 電池 coches")
     assert stemmed(words) == ["batteri", "overheat", "overheat", "charg", "电池", "coch"]
+
+
+def test_stems_stay_right_and_their_cache_bounded_past_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A crawler runs for weeks over an open vocabulary: the stems it keeps must not grow
+    # without end, and must come out the same (overrides too) from the cache or not.
+    monkeypatch.setattr(analyzer, "_STEMS_KEPT", 50)
+    made_up = ["".join(letters) for letters in product("bcdfg", repeat=3)]  # 125 words
+    words = ["overheating", *(f"{word}ings" for word in made_up), "overheating", "batteries"]
+    expected = ["overheat", *(f"{word}ing" for word in made_up), "overheat", "batteri"]
+    for _ in range(2):
+        assert stemmed(words) == expected
+        assert [stemmed([word])[0] for word in words] == expected
+        assert len(analyzer._STEMS) <= 50
 
 
 @pytest.mark.parametrize(
