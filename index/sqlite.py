@@ -47,6 +47,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from index.analyzer import highlight, match_tokens, near_tokens, streams
 from index.arguments import (
     check_min_score,
@@ -559,7 +561,9 @@ def _restored_reply(data: dict[str, Any]) -> BrandReply:
 
 def _load(record: str) -> Mention:
     try:
-        return _restored_mention(json.loads(record))
+        # orjson: reading records is most of an export's time, and it reads them twice as
+        # fast; what it refuses (a lone surrogate escaped) the careful way below reads.
+        return _restored_mention(orjson.loads(record))
     except (KeyError, TypeError, AttributeError, ValueError):
         pass  # not as this version writes it: read it the careful way, which says why
     try:

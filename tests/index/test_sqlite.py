@@ -576,3 +576,17 @@ def test_a_file_of_version_10_gets_the_reply_columns_and_answered_mentions_count
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (12,)
         assert db.execute("SELECT count(*) FROM mentions WHERE replies > 0").fetchone() == (1,)
+
+
+def test_a_stored_record_escaping_a_lone_surrogate_still_reads(
+    store: SqliteStore, path: Path, corpus: dict[str, Mention]
+) -> None:
+    # Written by an older version, or by hand: JSON allows "\ud800", which the fast reader
+    # refuses; the careful reader takes it, and the record scrubs it as when it was built.
+    battery = corpus["acme_battery"]
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE mentions SET record = replace(record, 'excellent', 'excel\\ud800')"
+                   " WHERE id = ?", (battery.id,))
+    found = store.get(battery.id)
+    assert found is not None and "excel\ufffd" in found.text
+    assert [m.id for m in store.export("", index.Filters())].count(battery.id) == 1
