@@ -19,7 +19,7 @@ import scrapy
 from scrapy import signals
 
 from crawlers.extract.brands import naming_all
-from crawlers.state import CrawlState
+from crawlers.state import AnyCrawlState, open_state
 from index.watchlist import HttpURL, SourceOptions
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         # Every brand of the watchlist: a mention found for one counts for each it names.
         self.watched = list(watched)
         self.asked = [self.state_key(b, s) for b, s in self.targets]  # for coverage
-        self.state: CrawlState | None = None
+        self.state: AnyCrawlState | None = None
         self.since: datetime | None = None  # backfill to this time (MENTIONWATCH_SINCE)
         self._keys: dict[str, str] = {}  # mention id -> state key, until it is scraped
 
@@ -107,7 +107,7 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
             if self.since.tzinfo is None:  # times are UTC throughout
                 self.since = self.since.replace(tzinfo=UTC)
         if self.settings.getbool("MENTIONWATCH_INCREMENTAL"):
-            self.state = CrawlState(self.settings["MENTIONWATCH_DB"])
+            self.state = open_state(self.settings)
         for brand, source in self.targets:
             for url in self.first_urls(brand, source):
                 yield self.page_request(url, brand, source, 1)
