@@ -9,13 +9,17 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
+from typing import Any, ClassVar
 
 import pytest
 import redis
-from scrapy import Request
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
 
 from bench.scale import REDIS_SERVER, LocalRedis
-from crawlers.frontier import RedisCrawlState, SharedDelayMiddleware
+from crawlers import settings as defaults
+from crawlers.frontier import RedisCrawlState, RedisScheduler, SharedDelayMiddleware, job_of
+from crawlers.shared import Keys
 from tests.crawlers.test_pipelines import mention
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None,
@@ -70,3 +74,45 @@ def test_the_incremental_state_is_shared_and_the_mark_only_moves_forward(url: st
     for state in (first, second):
         state.close()
     client.close()
+
+
+class Shop(Spider):
+    name = "shop"
+    asked: ClassVar[list[str]] = ["https://shop.example/"]
+
+
+def _scheduler(url: str, **settings: Any) -> RedisScheduler:
+    """The scheduler one crawler process opens on the shared frontier."""
+    ours = {k: v for k, v in vars(defaults).items() if k.startswith("MENTIONWATCH_REDIS")}
+    crawler = get_crawler(Shop, {**ours, "MENTIONWATCH_REDIS_URL": url, **settings})
+    scheduler = RedisScheduler.from_crawler(crawler)
+    scheduler.open(Shop())
+    return scheduler
+
+
+def test_a_request_a_dead_crawler_took_goes_to_another_once_its_lease_ends(url: str) -> None:
+    redis.Redis.from_url(url).flushdb()
+    first, second = (_scheduler(url, MENTIONWATCH_REDIS_LEASE=0.3) for _ in range(2))
+    assert first.enqueue_request(Request("https://shop.example/1"))
+    assert not second.enqueue_request(Request("https://shop.example/1"))  # seen already
+    taken = first.next_request()  # and the first crawler is killed
+    assert taken is not None
+    assert second.next_request() is None
+    assert second.has_pending_requests()  # leased: the second must not end its crawl
+    time.sleep(0.4)
+    again = second.next_request()
+    assert again is not None and again.url == taken.url
+
+
+def test_a_request_whose_lease_keeps_running_out_is_counted_failed_and_ends_the_crawl(
+        url: str) -> None:
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    scheduler = _scheduler(url, MENTIONWATCH_REDIS_LEASE=0.05, MENTIONWATCH_REDIS_MAX_ATTEMPTS=2)
+    scheduler.enqueue_request(Request("https://shop.example/1"))
+    for _ in range(2):
+        assert scheduler.next_request() is not None
+        time.sleep(0.1)
+    assert scheduler.next_request() is None
+    assert not scheduler.has_pending_requests()
+    assert client.scard(Keys.frontier(job_of(Shop()), "failed")) == 1
