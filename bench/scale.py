@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,7 +37,6 @@ from crawlers.run import run_crawl
 from api.watchlist import load_watchlist
 run_crawl(load_watchlist(sys.argv[1]), json.loads(sys.argv[2]))
 """
-_IDLE_EXIT = 2.0  # seconds a worker waits with nothing to do before it exits
 
 
 def _free_port() -> int:
@@ -89,9 +88,10 @@ class LocalRedis:
         self._dir.cleanup()
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a running process so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _queue_site(url: str, root: str, start: str, tmp: Path) -> float:
@@ -115,37 +115,44 @@ def _pinned(core: int) -> Any:
 
 
 def _work(url: str, db: Path, workers: int, sentiment: bool) -> dict[str, float]:
-    """Start the workers, time them from the first one ready to the stream drained."""
+    """Start the workers on the queued mentions, held back until every worker has loaded
+    its model; time them from then until the stream is drained, with their CPU meanwhile."""
     import redis
 
     client = redis.Redis.from_url(url)
+    # The group starts past every queued mention: nothing to take until it is moved back.
+    client.xgroup_create(Keys.stream, GROUP, id="$")
     cores = sorted(os.sched_getaffinity(0))
-    cpu_before = _children_cpu()
     processes = [subprocess.Popen(
         [sys.executable, "-m", "api.cli", "worker", "--queue", url, "--db", str(db),
-         "--name", f"bench-{i}", "--exit-when-idle", str(_IDLE_EXIT),
+         "--name", f"bench-{i}",
          *([] if sentiment else ["--no-sentiment"])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         preexec_fn=_pinned(cores[i % len(cores)])) for i in range(workers)]
-    while not client.keys(f"{Keys.worker_prefix}*"):  # the first has loaded its model
+    while len(client.keys(f"{Keys.worker_prefix}*")) < workers:  # each has its model
         if any(process.poll() is not None for process in processes):
             raise RuntimeError("a worker ended before it started working")
         time.sleep(0.05)
+    cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
     began = time.perf_counter()
+    client.xgroup_setid(Keys.stream, GROUP, id="0")
     while client.xlen(Keys.stream) or client.xpending(Keys.stream, GROUP)["pending"]:
         time.sleep(0.05)
     seconds = time.perf_counter() - began
+    cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu_before
+    for process in processes:
+        process.send_signal(signal.SIGTERM)  # nothing left: each ends after its last read
     for process in processes:
         if process.wait(timeout=600):
             raise RuntimeError(f"a worker failed (exit {process.returncode})")
     client.close()
-    return {"seconds": seconds, "cpu_seconds": _children_cpu() - cpu_before}
+    return {"seconds": seconds, "cpu_seconds": cpu}
 
 
 def run_scale_bench(pages: int, workers: int, *, sentiment: bool = True) -> dict[str, Any]:
     """Queue the generated site's mentions with one crawler, then index them with
-    `workers` workers; mentions/s from the first worker ready to the stream drained, CPU ms
-    per mention of the workers (their start-up and model load included)."""
+    `workers` workers, once each has loaded its model: mentions/s and the workers' CPU ms
+    per mention until the stream is drained."""
     from index.sqlite import SqliteStore
 
     if pages < 1 or workers < 1:

@@ -173,6 +173,7 @@ def test_a_worker_and_a_crawler_killed_mid_run_three_times_lose_and_duplicate_no
         # Mid-run: mentions are queued and indexed, and pages are still to fetch.
         _wait(lambda n=round_: len(server.received) > (n + 1) * len(site[1]) // 5, 300,
               f"round {round_ + 1} got under way")
+        assert all(c.popen.poll() is None for c in crawlers), "the crawl ended before the kill"
         crawlers[0].kill()
         workers[0].kill()
         crawlers[0] = _crawler(watchlist, db, tmp_path / f"c0-{round_}.log", **crawl)

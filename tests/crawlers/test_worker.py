@@ -149,6 +149,19 @@ def test_a_queue_nobody_listens_on_is_a_clear_error() -> None:
     assert f"Redis at {url} does not answer" in result.output
 
 
+def test_a_crawl_given_a_queue_nobody_listens_on_fails_before_it_crawls(
+        tmp_path: Path) -> None:
+    watchlist = tmp_path / "watch.toml"
+    # Were it crawled, the address guard would refuse this page before connecting.
+    watchlist.write_text('[[brands]]\nname = "Acme"\nterms = ["Acme"]\n\n[[brands.sources]]\n'
+                         f'type = "schemaorg"\nurl = "http://127.0.0.1:{free_port()}/p/"\n')
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = CliRunner().invoke(main, ["crawl", "--queue", url, "--watchlist", str(watchlist),
+                                       "--db", str(tmp_path / "index.db")])
+    assert result.exit_code == 1
+    assert f"Redis at {url} does not answer" in result.output
+
+
 def test_status_without_a_queue_says_how_to_name_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MENTIONWATCH_REDIS_URL", raising=False)
     result = CliRunner().invoke(main, ["status"])
