@@ -43,6 +43,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_from_dict
 
+from crawlers import settings as defaults
 from crawlers.shared import Keys, connect
 
 if TYPE_CHECKING:
@@ -120,8 +121,6 @@ def shared_settings(url: str) -> dict[str, Any]:
     """The Scrapy settings that move a crawl's frontier and its mentions to Redis at `url`:
     crawlers then queue raw mentions for `mentionwatch worker` instead of scoring and
     indexing them, and need no model."""
-    from crawlers import settings as defaults
-
     return {
         "MENTIONWATCH_REDIS_URL": url,
         "SCHEDULER": "crawlers.frontier.RedisScheduler",
@@ -224,11 +223,23 @@ class RedisScheduler(BaseScheduler):
             self.crawler.stats.inc_value(f"scheduler/{what}/redis")
 
 
-def _release(client: redis.Redis, job: str, request: Request | None) -> None:
-    leases = request.meta.get(LEASES) if request is not None else None
-    if leases:
-        client.eval(_RELEASE, 2, Keys.frontier(job, "leases"), Keys.frontier(job, "requests"),
-                    *leases)
+class _Releaser:
+    """Ends the leases a request carries, in the frontier of the crawler's job."""
+
+    def __init__(self, crawler: Crawler, client: redis.Redis) -> None:
+        self.crawler = crawler
+        self._release = client.register_script(_RELEASE)
+        self._keys: list[str] = []
+
+    def __call__(self, request: Request | None) -> None:
+        leases = request.meta.get(LEASES) if request is not None else None
+        if not leases:
+            return
+        if not self._keys:  # the spider is open by the time a page comes back
+            assert self.crawler.spider is not None
+            job = job_of(self.crawler.spider)
+            self._keys = [Keys.frontier(job, "leases"), Keys.frontier(job, "requests")]
+        self._release(keys=self._keys, args=leases)
 
 
 class _Page:
@@ -250,8 +261,7 @@ class LeaseMiddleware:
     that errs keeps the lease, so the page is read again once it expires."""
 
     def __init__(self, crawler: Crawler, client: redis.Redis) -> None:
-        self.crawler = crawler
-        self.client = client
+        self.release = _Releaser(crawler, client)
         self._pages: dict[int, _Page] = {}  # by id() of the response
 
     @classmethod
@@ -296,9 +306,7 @@ class LeaseMiddleware:
         if page.done and page.outstanding <= 0:
             del self._pages[key]
             if not page.failed:
-                spider = self.crawler.spider
-                assert spider is not None
-                _release(self.client, job_of(spider), page.request)
+                self.release(page.request)
 
 
 class LeaseReleaseMiddleware:
@@ -306,20 +314,17 @@ class LeaseReleaseMiddleware:
     disallowed by robots.txt, or out of retries): asking again would fail again."""
 
     def __init__(self, crawler: Crawler, client: redis.Redis) -> None:
-        self.crawler = crawler
-        self.client = client
+        self.release = _Releaser(crawler, client)
+        self.stats: StatsCollector | None = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LeaseReleaseMiddleware:
         return cls(crawler, _client(crawler))
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        spider = self.crawler.spider
-        assert spider is not None
-        _release(self.client, job_of(spider), request)
-        stats: StatsCollector | None = self.crawler.stats
-        if stats is not None:
-            stats.inc_value("mentionwatch/frontier/given_up")
+        self.release(request)
+        if self.stats is not None:
+            self.stats.inc_value("mentionwatch/frontier/given_up")
 
 
 class SharedDelayMiddleware:
