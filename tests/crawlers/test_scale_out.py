@@ -184,3 +184,29 @@ def test_a_worker_and_a_crawler_killed_mid_run_three_times_lose_and_duplicate_no
 
     assert _records(db) == single
     assert client.xlen(Keys.dead) == 0
+
+
+@pytest.mark.slow
+def test_the_commands_crawl_with_a_queue_and_a_worker_scores_with_the_model(
+        queue: tuple[str, redis.Redis], tmp_path: Path) -> None:
+    """`crawl --queue` with the polite defaults (robots.txt, the shared per-domain delay),
+    then one `worker` with the offline model, then `status`: the real commands."""
+    url, client = queue
+    files = generate_site(3).files
+    cli = [sys.executable, "-m", "api.cli"]
+    with _serve(files) as server:
+        watchlist = _watchlist(tmp_path / "watch.toml", server.url, "/index/1.html")
+        Process([*cli, "crawl", "--queue", url, "--watchlist", str(watchlist), "--db",
+                 str(tmp_path / "crawl.db"), "--allow-loopback"], tmp_path / "crawl.log").finish()
+    assert sorted(server.received) == ["/index/1.html", *sorted(
+        p for p in files if p.startswith("/products/")), "/robots.txt"]
+    Process([*cli, "worker", "--queue", url, "--db", str(tmp_path / "index.db"),
+             "--exit-when-idle", "1"], tmp_path / "worker.log").finish()
+    status = json.loads(subprocess.run([*cli, "status", "--queue", url], capture_output=True,
+                                       text=True, check=True).stdout)
+    with SqliteStore(tmp_path / "index.db") as store:
+        mentions = list(store.export())
+    assert len(mentions) == status["workers"][0]["indexed"] == generate_site(3).mentions
+    assert all(m.sentiment and m.sentiment.model.startswith("e5-small") for m in mentions)
+    assert status["mentions"] == {"length": 0, "pending": 0, "dead_lettered": 0}
+    assert client.xlen(Keys.stream) == 0
