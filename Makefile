@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install demo test lint browser
+.PHONY: install demo test lint browser redis
 
-install: $(VENV)/.installed api/web/node_modules/.package-lock.json browser
+install: $(VENV)/.installed api/web/node_modules/.package-lock.json browser redis
 
 # torch is pinned and installed first: the CPU wheel on this machine's disk, never a CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -32,6 +32,14 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			chromium chromium-driver fonts-noto-cjk; \
+	fi
+
+# Debian's redis-server for the scale-out tests (tests/crawlers/test_scale_out.py start their
+# own on 127.0.0.1); only when missing and we are root.
+redis:
+	@if [ ! -x /usr/bin/redis-server ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			redis-server; \
 	fi
 
 demo: install

@@ -113,20 +113,26 @@ class _Since(click.ParamType):
 @click.option("--since", type=_Since(),
               help="Backfill: page sources that page by time back to this date or duration "
                    "(2026-01-01, 30d), past what earlier crawls saw.")
+@click.option("--queue", help="Redis URL (redis://host:6379/0): share the crawl with other "
+              "crawlers and queue mentions for `mentionwatch worker` [MENTIONWATCH_REDIS_URL].")
 @click.option("--log-level", default="WARNING", show_default=True)
 def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loopback: bool,
-          since: datetime | None, log_level: str) -> None:
-    """Crawl every source of the watchlist once, score and index what is found."""
+          since: datetime | None, queue: str | None, log_level: str) -> None:
+    """Crawl every source of the watchlist once, score and index what is found (with a
+    queue: share the frontier, and leave scoring and indexing to the workers)."""
     from dataclasses import asdict
 
     from crawlers.coverage import run_of
     from crawlers.run import run_crawl
 
     settings = _settings(watchlist=watchlist, db=_db(db, create=True, watchlist=watchlist),
-                         model=model)
+                         model=model, redis_url=queue)
+    if settings.redis_url:
+        _connect(settings.redis_url)  # a wrong URL is told before the crawl starts
     try:
         # A missing login variable (bluesky search) is found before the crawl starts.
         stats = run_crawl(load_watchlist(settings.watchlist), {
+            "MENTIONWATCH_REDIS_URL": settings.redis_url,
             "MENTIONWATCH_DB": str(settings.db),
             "MENTIONWATCH_MODEL": settings.model,
             "MENTIONWATCH_HEADS": str(settings.heads) if settings.heads else None,
@@ -1109,16 +1115,112 @@ def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | 
               help="Also run `scrapy bench` for the ratio.")
 @click.option("--inbox/--no-inbox", default=True, show_default=True,
               help="Triage what the crawl writes into the inbox, as crawls do.")
-def bench_crawl(pages: int, scrapy_bench: bool, inbox: bool) -> None:
+@click.option("--workers", type=click.IntRange(1), multiple=True,
+              help="Scale-out instead: queue the site on a local redis-server, then index it "
+                   "with this many worker processes (repeat for several runs: --workers 1 "
+                   "--workers 2); one JSON line per run.")
+@click.option("--sentiment/--no-sentiment", default=True, show_default=True,
+              help="With --workers: the workers score and enrich.")
+def bench_crawl(pages: int, scrapy_bench: bool, inbox: bool, workers: tuple[int, ...],
+                sentiment: bool) -> None:
     """Schema.org spider, dedupe, normalisation, indexing and inbox triage (no sentiment) on
     a loopback site of review pages: pages/min, mentions/s, CPU ms per page, against
-    `scrapy bench`."""
+    `scrapy bench`. With --workers: mentions/s and CPU ms per mention of N workers
+    (docs/SCALE_OUT.md)."""
     from bench.crawl import run_bench
+    from bench.scale import run_scale_bench
 
     try:
-        _emit(run_bench(pages, with_scrapy_bench=scrapy_bench, inbox=inbox))
-    except RuntimeError as exc:
+        if not workers:
+            _emit(run_bench(pages, with_scrapy_bench=scrapy_bench, inbox=inbox))
+        for count in workers:
+            _emit(run_scale_bench(pages, count, sentiment=sentiment))
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+# --- scale-out: `worker`, `status` (docs/SCALE_OUT.md) ---------------------------------------
+def _connect(url: str | None) -> Any:
+    """The Redis client at `url`, or exit 1 saying what is wrong."""
+    from crawlers.shared import QueueUnavailable, connect
+
+    if not url:
+        raise click.UsageError("no queue: give --queue redis://HOST:6379/0 or set "
+                               "MENTIONWATCH_REDIS_URL")
+    try:
+        return connect(url)
+    except QueueUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--queue", help="Redis URL [MENTIONWATCH_REDIS_URL].")
+@click.option("--db", type=click.Path(path_type=Path),
+              help="SQLite index file (ignored when ELASTICSEARCH_URL is set).")
+@click.option("--watchlist", type=click.Path(path_type=Path),
+              help="Watchlist TOML file: its brands' own aspect terms.")
+@click.option("--model", help="Sentiment model name or path.")
+@click.option("--sentiment/--no-sentiment", default=True, show_default=True,
+              help="Score and enrich (off: index the raw mentions, as tests and benches do).")
+@click.option("--name", help="Consumer name, unique per worker  [default: host-pid].")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=64, show_default=True)
+@click.option("--claim-idle", type=click.FloatRange(0.1), default=60.0, show_default=True,
+              help="Seconds a message stays with a worker before another claims it (it died).")
+@click.option("--max-deliveries", type=click.IntRange(1), default=5, show_default=True,
+              help="Deliveries of a failing mention before it goes to the dead-letter stream.")
+@click.option("--exit-when-idle", type=click.FloatRange(0.1),
+              help="Stop after this many seconds with nothing to do (default: run until "
+                   "SIGTERM or Ctrl-C).")
+def worker(queue: str | None, db: Path | None, watchlist: Path | None, model: str | None,
+           sentiment: bool, name: str | None, batch_size: int, claim_idle: float,
+           max_deliveries: int, exit_when_idle: float | None) -> None:
+    """Score, enrich and index the mentions crawlers queued (`crawl --queue`), in batches;
+    run as many as there are cores to spare, on any machine."""
+    import signal
+
+    from crawlers.pipelines import BrandAspects, StoredEnrichment
+    from crawlers.worker import Worker, WorkerOptions, default_name
+    from index.inbox import Inbox
+    from index.localstate import CRAWL_TIMEOUT
+    from index.stores import open_configured
+    from sentiment.enricher import load_enricher
+
+    settings = _settings(db=_db(db, create=True), model=model, redis_url=queue,
+                         watchlist=watchlist)
+    client = _connect(settings.redis_url)
+    store = open_configured(settings.db)
+    enrichment = None
+    if sentiment:
+        aspects = {b.name: list(b.aspects) for b in load_watchlist(settings.watchlist).brands
+                   if b.aspects} if watchlist else {}
+        enrichment = StoredEnrichment(load_enricher(settings.model, heads=settings.heads),
+                                      BrandAspects(aspects), store)
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    options = WorkerOptions(batch_size=batch_size, claim_idle=claim_idle,
+                            max_deliveries=max_deliveries)
+    inbox = Inbox(settings.db, timeout=CRAWL_TIMEOUT)
+    consumer = Worker(client, store, enrichment, name=name or default_name(), options=options,
+                      inbox=inbox)
+    try:
+        consumer.run(lambda: bool(stopping), idle_exit=exit_when_idle)
+    except KeyboardInterrupt:
+        pass  # what was not acknowledged is claimed by another worker, or this one again
+    finally:
+        store.close()
+        inbox.close()
+    _emit({"worker": consumer.name, "indexed": consumer.indexed,
+           "dead_lettered": consumer.dead})
+
+
+@main.command()
+@click.option("--queue", help="Redis URL [MENTIONWATCH_REDIS_URL].")
+def status(queue: str | None) -> None:
+    """The shared queue: each crawl frontier, the mention stream (waiting, pending,
+    dead-lettered) and the workers alive with their rates, as JSON."""
+    from crawlers.status import queue_status
+
+    _emit(queue_status(_connect(_settings(redis_url=queue).redis_url)))
 
 
 # --- sentiment: `eval sentiment`, `bench sentiment` -----------------------------------------

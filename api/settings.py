@@ -45,6 +45,9 @@ class Settings(BaseSettings):
                                  "the reply-drafting engine "
                                  "reach loopback addresses: for tests and the demo only; no "
                                  "other private address is ever allowed.")
+    redis_url: str | None = Field(None, description="Scale-out (docs/SCALE_OUT.md): the Redis "
+                                  "server `crawl` shares its frontier on and queues mentions "
+                                  "to, which `worker` and `status` read (`--queue`).")
 
 
 class NoIndexFile(FileNotFoundError):

@@ -50,6 +50,7 @@ __all__ = [
     "DedupePipeline",
     "IndexPipeline",
     "SentimentPipeline",
+    "StoredEnrichment",
     "advocate_of",
     "enrich",
     "enrich_batch",
@@ -260,21 +261,53 @@ def _reused(mention: Mention, stored: Mention) -> Mention:
                                                          named=stored.named)
 
 
-class SentimentPipeline:
-    """Enriches mentions in batches: each item waits until its batch is full or `max_wait`
-    seconds have passed, so the models are never called once per item. With a `store`, a
-    mention whose stored copy has the same text, brand and model keeps that copy's results
-    (a re-crawl does not run the models again on what did not change), unless a person
-    corrected its sentiment since (its advocate record is made again with their label)."""
+class StoredEnrichment:
+    """`enrich_batch` for a stream of batches (the crawl's sentiment pipeline, a worker).
+    With a `store`, a mention whose stored copy has the same text, brand and model keeps that
+    copy's results (a re-crawl does not run the models again on what did not change),
+    unless a person corrected its sentiment since (its advocate record is made again with
+    their label). A reply to a brand account's mention seen earlier weighs half."""
 
-    def __init__(self, enricher: Enricher, batch_size: int, max_wait: float,
-                 aspects: BrandAspects | None = None, store: MentionStore | None = None) -> None:
+    def __init__(self, enricher: Enricher, aspects: BrandAspects | None = None,
+                 store: MentionStore | None = None) -> None:
         self.enricher = enricher
-        self.batch_size = batch_size
-        self.max_wait = max_wait
         self.aspects = aspects or BrandAspects({})
         self.store = store
         self._brand_posts: set[str] = set()  # ids of the brand accounts' own mentions
+
+    def note(self, mention: Mention) -> None:
+        """Remember a mention by the brand's own account (its replies weigh half)."""
+        if mention.brand and is_brand_account(mention.author, mention.brand):
+            self._brand_posts.add(mention.id)
+
+    def _stored(self, mentions: list[Mention]) -> dict[str, Mention]:
+        if self.store is None:
+            return {}
+        found = ((mention.id, self.store.get(mention.id)) for mention in mentions)
+        return {mention_id: stored for mention_id, stored in found if stored is not None}
+
+    def __call__(self, mentions: list[Mention]) -> list[Mention]:
+        stored = self._stored(mentions)
+        model = self.enricher.scorer.name
+        unchanged = {m.id: stored[m.id] for m in mentions
+                     if m.id in stored and _still_holds(stored[m.id], m, model)}
+        fresh = iter(enrich_batch(
+            [_with_correction(m, stored.get(m.id)) for m in mentions if m.id not in unchanged],
+            self.enricher, self.aspects, lambda m: m.parent_id in self._brand_posts))
+        return [_reused(m, unchanged[m.id]) if m.id in unchanged else next(fresh)
+                for m in mentions]
+
+
+class SentimentPipeline:
+    """Enriches mentions in batches (`StoredEnrichment`): each item waits until its batch is
+    full or `max_wait` seconds have passed, so the models are never called once per item."""
+
+    def __init__(self, enricher: Enricher, batch_size: int, max_wait: float,
+                 aspects: BrandAspects | None = None, store: MentionStore | None = None) -> None:
+        self.enrichment = StoredEnrichment(enricher, aspects, store)
+        self.batch_size = batch_size
+        self.max_wait = max_wait
+        self.store = store
         self._pending: list[tuple[Mention, asyncio.Future[Mention]]] = []
         self._timer: asyncio.TimerHandle | None = None
 
@@ -294,8 +327,7 @@ class SentimentPipeline:
     async def process_item(self, item: Mention | AccountReply) -> Mention | AccountReply:
         if isinstance(item, AccountReply):  # the brand's words: no customer's sentiment
             return item
-        if item.brand and is_brand_account(item.author, item.brand):
-            self._brand_posts.add(item.id)
+        self.enrichment.note(item)
         future: asyncio.Future[Mention] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if len(self._pending) >= self.batch_size:
@@ -316,26 +348,9 @@ class SentimentPipeline:
         if batch:
             asyncio.get_running_loop().create_task(self._score(batch))
 
-    def _stored(self, mentions: list[Mention]) -> dict[str, Mention]:
-        if self.store is None:
-            return {}
-        found = ((mention.id, self.store.get(mention.id)) for mention in mentions)
-        return {mention_id: stored for mention_id, stored in found if stored is not None}
-
-    def _enriched(self, mentions: list[Mention]) -> list[Mention]:
-        stored = self._stored(mentions)
-        model = self.enricher.scorer.name
-        unchanged = {m.id: stored[m.id] for m in mentions
-                     if m.id in stored and _still_holds(stored[m.id], m, model)}
-        fresh = iter(enrich_batch(
-            [_with_correction(m, stored.get(m.id)) for m in mentions if m.id not in unchanged],
-            self.enricher, self.aspects, lambda m: m.parent_id in self._brand_posts))
-        return [_reused(m, unchanged[m.id]) if m.id in unchanged else next(fresh)
-                for m in mentions]
-
     async def _score(self, batch: list[tuple[Mention, asyncio.Future[Mention]]]) -> None:
         try:
-            results = await asyncio.to_thread(self._enriched, [m for m, _ in batch])
+            results = await asyncio.to_thread(self.enrichment, [m for m, _ in batch])
         except Exception as exc:  # every waiting item must learn of the failure
             for _, future in batch:
                 future.set_exception(exc)

@@ -14,6 +14,7 @@ from scrapy.settings import Settings
 from scrapy.utils.asyncio import call_later
 
 from crawlers import settings as default_settings
+from crawlers.frontier import shared_settings
 from crawlers.sources import Source
 from crawlers.spiders.feed import FeedSource, FeedSpider
 
@@ -57,6 +58,8 @@ def crawl_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.update(dict(overrides or {}), priority="cmdline")
+    if url := settings.get("MENTIONWATCH_REDIS_URL"):
+        settings.update(shared_settings(url), priority="cmdline")
     return settings
 
 

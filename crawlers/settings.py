@@ -104,3 +104,15 @@ MENTIONWATCH_SINCE = None
 MENTIONWATCH_BACKFILL_MAX_PAGES = 100
 # Keep the crawl frontier in the index file, so a killed crawl resumes (crawlers/resume.py).
 MENTIONWATCH_RESUME = True
+# Scale-out (docs/SCALE_OUT.md): the Redis server crawlers share a frontier and incremental
+# state on and add raw mentions to, for `mentionwatch worker` to score and index. None: one
+# process crawls, scores and indexes (the embedded default).
+MENTIONWATCH_REDIS_URL = None
+# Seconds a crawler holds a request it took from the shared frontier; past that (it died) the
+# request is handed to another. Above the longest a page may take (timeouts, retries).
+MENTIONWATCH_REDIS_LEASE = 300.0
+# Leases a request may run out before it is counted as failed and given up.
+MENTIONWATCH_REDIS_MAX_ATTEMPTS = 3
+# Seconds between the starts of two requests to one domain, across every crawler sharing the
+# frontier (0: off).
+MENTIONWATCH_REDIS_DELAY = 1.0

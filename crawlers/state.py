@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from index.localstate import CRAWL_STATE, CRAWL_TIMEOUT, LocalTables
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from scrapy.settings import BaseSettings
+
     from crawlers.extract.accounts import AccountReply
     from index.record import Mention
 
-__all__ = ["CrawlState"]
+__all__ = ["AnyCrawlState", "CrawlState", "open_state"]
 
 _BATCH = 500  # ids per lookup, under SQLite's bound-parameter limit
 
@@ -77,3 +79,25 @@ class CrawlState:
 
     def close(self) -> None:
         self._db.close()
+
+
+class AnyCrawlState(Protocol):
+    """What spiders use of the incremental state: `CrawlState` or `RedisCrawlState`."""
+
+    def high_water(self, source: str) -> datetime | None: ...
+    def seen_ids(self, source: str, ids: Iterable[str]) -> set[str]: ...
+    def all_seen(self, source: str, mentions: Iterable[Mention | AccountReply]) -> bool: ...
+    def note(self, source: str, mentions: Iterable[Mention | AccountReply]) -> None: ...
+    def note_ids(self, source: str, ids: Iterable[str]) -> None: ...
+    def commit(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def open_state(settings: BaseSettings) -> AnyCrawlState:
+    """The crawl's incremental state: in Redis when crawlers share a frontier there
+    (MENTIONWATCH_REDIS_URL), else in the local SQLite file."""
+    if url := settings.get("MENTIONWATCH_REDIS_URL"):
+        from crawlers.frontier import RedisCrawlState
+
+        return RedisCrawlState(url)
+    return CrawlState(settings["MENTIONWATCH_DB"])

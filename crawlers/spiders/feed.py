@@ -18,7 +18,7 @@ from scrapy.http import Response, TextResponse
 
 from crawlers.extract.article import article_text
 from crawlers.extract.feed import FeedEntry, entry_mention, read_entries
-from crawlers.state import CrawlState
+from crawlers.state import AnyCrawlState, open_state
 from index.record import Mention
 from index.watchlist import Brand, HttpURL, SourceOptions
 
@@ -44,13 +44,13 @@ class FeedSpider(scrapy.Spider):
         self.urls = list(urls)
         self.asked = self.urls
         self.brands = list(brands)
-        self.state: CrawlState | None = None
+        self.state: AnyCrawlState | None = None
         # mention id -> (state key, entry key) of a read article, until the mention is scraped
         self._articles: dict[str, tuple[str, str]] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.settings.getbool("MENTIONWATCH_INCREMENTAL"):
-            self.state = CrawlState(self.settings["MENTIONWATCH_DB"])
+            self.state = open_state(self.settings)
         for url in self.urls:
             yield scrapy.Request(url, cb_kwargs={"feed": url})
 

@@ -28,7 +28,7 @@ from scrapy import signals
 
 from crawlers.extract.accounts import AccountReply
 from crawlers.extract.brands import naming_all
-from crawlers.state import CrawlState
+from crawlers.state import AnyCrawlState, open_state
 from index.record import Mention
 from index.watchlist import HttpURL, SourceOptions
 
@@ -92,7 +92,7 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
         # Every brand of the watchlist: a mention found for one counts for each it names.
         self.watched = list(watched)
         self.asked = [self.state_key(b, s) for b, s in self.targets]  # for coverage
-        self.state: CrawlState | None = None
+        self.state: AnyCrawlState | None = None
         self.since: datetime | None = None  # backfill to this time (MENTIONWATCH_SINCE)
         self._keys: dict[str, str] = {}  # mention id -> state key, until it is scraped
         self._crawled: set[str] = set()  # ids of the mentions this crawl found
@@ -141,7 +141,7 @@ class PagedSpider(scrapy.Spider, Generic[SourceT]):
             if self.since.tzinfo is None:  # times are UTC throughout
                 self.since = self.since.replace(tzinfo=UTC)
         if self.settings.getbool("MENTIONWATCH_INCREMENTAL"):
-            self.state = CrawlState(self.settings["MENTIONWATCH_DB"])
+            self.state = open_state(self.settings)
         for brand, source in self.targets:
             for url in self.first_urls(brand, source):
                 yield self.page_request(url, brand, source, 1)
