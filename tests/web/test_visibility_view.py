@@ -91,7 +91,7 @@ def test_each_prompt_shows_its_trend_with_intervals_figures_and_cited_pages(
         expect(row.locator("table.trend tbody tr").nth(1)).to_contain_text("23%–88%")
         chart = row.locator("canvas").evaluate(
             "(canvas) => Chart.getChart(canvas).data.datasets.map((d) => [d.label, d.data])")
-        assert chart == [["95% interval, low", [57, 23, 4]], ["95% interval", [100, 88, 62]],
+        assert chart == [["95% interval", [[57, 100], [23, 88], [4, 62]]],
                          ["share of runs naming the brand", [100, 60, 20]]]
         # The cited page is the review the index holds; a javascript: URL is never a link.
         pages = row.locator(".cited li")
@@ -103,6 +103,33 @@ def test_each_prompt_shows_its_trend_with_intervals_figures_and_cited_pages(
         page.click("#visibility-form button[type=submit]")
         expect(row.locator("table.trend tbody tr")).to_have_count(1)
         expect(row.locator("table.trend tbody tr")).to_contain_text("week of")
+    finally:
+        context.close()
+    assert problems == []
+
+
+# The colour the chart has at 51%, a third of the way up the week's 36%-80% interval, a
+# little right of the week's point (which sits on the line at 60%, not on the band).
+INTERVAL_PIXEL = """(canvas) => {
+  const chart = Chart.getChart(canvas);
+  const x = chart.scales.x.getPixelForValue(0) + 12, y = chart.scales.y.getPixelForValue(51);
+  const ratio = chart.currentDevicePixelRatio;
+  return Array.from(canvas.getContext("2d").getImageData(x * ratio, y * ratio, 1, 1).data);
+}"""
+
+
+def test_a_lone_periods_interval_is_drawn(browser: Any, site: tuple[str, str]) -> None:
+    """After a first crawl, or by the week, the trend is one period: its interval must still
+    show on the chart, not only in the table."""
+    context, page, problems = open_view(browser, site, 1280)
+    try:
+        page.select_option("#v-interval", "week")
+        page.click("#visibility-form button[type=submit]")
+        row = page.locator(".visibility-row", has_text=PROMPT)
+        expect(row.locator("table.trend tbody tr")).to_have_count(1)
+        expect(row.locator("table.trend tbody tr")).to_contain_text("36%–80%")
+        red, _, blue, alpha = row.locator("canvas").evaluate(INTERVAL_PIXEL)
+        assert alpha > 0 and blue > red + 100  # the band's blue, not blank or a grey grid line
     finally:
         context.close()
     assert problems == []

@@ -54,28 +54,28 @@ function figures(row) {
     figure("Competitors named", others.join(", ") || "none"));
 }
 
-// The share per period as a line, its interval as a band between two invisible lines.
+// The share per period as a line over its interval: a band of floating bars, one a period
+// side by side. (A fill between two lines has no width at a lone period, as after a first
+// crawl or in a week's view, so its interval would not show at all.)
 function drawTrend(canvas, trend, by) {
   if (!window.Chart) return;
-  const data = (pick) => trend.map((point) => (point.runs ? Math.round(pick(point) * 100) : null));
+  const percents = (pick) => trend.map((point) => (point.runs ? pick(point) : null));
+  const round = (share) => Math.round(share * 100);
   charts.push(new window.Chart(canvas, {
     type: "line",
     data: {
       labels: trend.map((point) => day(point.start, by)),
       datasets: [
-        { label: "95% interval, low", data: data((p) => p.share_interval[0]), pointRadius: 0,
-          borderWidth: 0, fill: false },
-        { label: "95% interval", data: data((p) => p.share_interval[1]), pointRadius: 0,
-          borderWidth: 0, backgroundColor: BAND, fill: "-1" },
-        { label: "share of runs naming the brand", data: data((p) => p.share),
-          borderColor: LINE, backgroundColor: LINE, fill: false },
+        { type: "bar", label: "95% interval", data: percents((p) => p.share_interval.map(round)),
+          backgroundColor: BAND, barPercentage: 1, categoryPercentage: 1, order: 1 },
+        { label: "share of runs naming the brand", data: percents((p) => round(p.share)),
+          borderColor: LINE, backgroundColor: LINE, fill: false, order: 0 },
       ],
     },
     options: {
       animation: false,
       maintainAspectRatio: false,
       scales: { y: { min: 0, max: 100, ticks: { callback: (value) => `${value}%` } } },
-      plugins: { legend: { labels: { filter: (item) => item.text !== "95% interval, low" } } },
       interaction: { mode: "index", intersect: false },
     },
   }));
