@@ -397,6 +397,24 @@ def test_no_horizontal_overflow_on_a_390px_phone(browser: Any, site: Site, view:
         context.close()
 
 
+def test_every_tab_is_in_sight_on_a_390px_phone(browser: Any, site: Site) -> None:
+    """A phone user finds every view without guessing that the tab bar scrolls sideways."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        phone = context.new_page()
+        sign_in(phone, site)
+        tabs = phone.locator("#tabs a")
+        expect(tabs).to_have_count(9)
+        outside = tabs.evaluate_all("""tabs => tabs.filter((tab) => {
+          const box = tab.getBoundingClientRect(), bar = tab.parentElement.getBoundingClientRect();
+          return box.left < bar.left || box.right > bar.right || box.right > innerWidth;
+        }).map((tab) => tab.textContent)""")
+        assert outside == []
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize(("view", "table"), [("alerts", "alert-rules"),
                                              ("advocates", "advocates"), ("sources", "sources")])
 def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, site: Site,
