@@ -105,6 +105,10 @@ def test_the_demo_opens_on_the_overview_with_every_tile_filled(demo: str, browse
                       "Top advocates", "Coverage", "Responses"):
             expect(tiles.filter(has=page.locator("h3", has_text=title)).locator("li").first
                    ).to_be_visible()
+        # The AI answers are counted under the source whose runs are recorded.
+        coverage = tiles.filter(has=page.locator("h3", has_text="Coverage"))
+        expect(coverage.locator("li", has_text="ai_answers")).to_contain_text("6 mentions")
+        expect(coverage).not_to_contain_text("no run recorded")
         # The demo's alerts pass: its unanswered rule fires on the negative reviews no brand
         # reply answers; the tile lists them, each leading to its mentions.
         alerts = tiles.filter(has=page.locator("h3", has_text="Alerts"))
