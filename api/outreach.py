@@ -138,7 +138,8 @@ class OutreachBook:
         return (f"{other.author} ({other.author_key}) was contacted on "
                 f"{other.contacted_at:%Y-%m-%d} ({other.purpose}, by {other.contacted_by}, "
                 f"{other.outcome}); the {days}-day cooldown runs until "
-                f"{other.contacted_at + self.cooldown:%Y-%m-%d}: record it anyway with force")
+                f"{other.contacted_at + self.cooldown:%Y-%m-%d}: record it anyway with force "
+                '(`"force": true`, `--force` on the command line)')
 
     def set_outcome(self, contact_id: int, outcome: Outcome,
                     note: str | None = None) -> Contact | None:

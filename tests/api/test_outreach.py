@@ -211,7 +211,7 @@ def test_the_cli_records_refuses_forces_and_lists(db: Path,
     code, out = _cli(*base, "--purpose", "beta", "--at", "2026-11-01")
     assert code == 0 and '"purpose": "beta"' in out
     code, out = _cli(*base, "--purpose", "intro", "--at", "2026-11-05")
-    assert code == 1 and "10-day cooldown runs until 2026-11-11" in out
+    assert code == 1 and "10-day cooldown runs until 2026-11-11" in out and "--force" in out
     code, out = _cli(*base, "--purpose", "intro", "--at", "2026-11-05", "--force")
     assert code == 0 and '"forced": true' in out
     code, out = _cli("outreach", "outcome", "1", "declined", "--db", str(db))
