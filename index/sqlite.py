@@ -78,7 +78,7 @@ from index.backend import (
 )
 from index.corrections import apply_correction, check_correction
 from index.errors import QueryError, StoreError
-from index.keys import handle_key, key, lang_key, spelled
+from index.keys import author_key_parts, handle_key, key, lang_key, spelled
 from index.localstate import connect, translated
 from index.query import (
     And,
@@ -121,8 +121,11 @@ __all__ = ["SqliteStore"]
 # one-character Chinese queries); 7 had no content_hash column, and its records' hashes
 # kept the tracking parameters of links; 8 had no advocate and NPS columns; 9 kept one brand
 # per mention; 10 had no brand replies (first_reply_at, replies); 11 did not mark duplicates
-# (collapsing ranked every match by its content_hash).
-_VERSION = 12
+# (collapsing ranked every match by its content_hash); 12 had no index of authors.
+_VERSION = 13
+# Files from this version on hold the rows and columns of `_VERSION`: a later version only
+# added indexes, which `_SCHEMA` creates without reading the rows again.
+_SAME_ROWS_SINCE = 12
 _FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
@@ -173,6 +176,10 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS mentions_advocates ON mentions (brand, advocate_score,"
     " sentiment, source_domain, author_handle, author_name, source, published_at, id)"
     " WHERE advocate_score IS NOT NULL",
+    # One author's mentions (`author=`, as leads tell authors apart): the engagement of
+    # leads, an author's history in triage and alerts. The brand and date narrow it further.
+    "CREATE INDEX IF NOT EXISTS mentions_authors ON mentions"
+    " (coalesce(author_handle, author_name), source_domain, brand, published_at)",
     "CREATE INDEX IF NOT EXISTS mentions_nps"
     " ON mentions (brand, published_at, nps_class, nps_estimated) WHERE nps_class IS NOT NULL",
     # The brands a mention names beyond its primary one (most name one): `brand:` filters
@@ -214,6 +221,7 @@ _REBUILD = (
     "DROP INDEX IF EXISTS mentions_content",
     "DROP INDEX IF EXISTS mentions_advocates",
     "DROP INDEX IF EXISTS mentions_nps",
+    "DROP INDEX IF EXISTS mentions_authors",
     "DROP TABLE IF EXISTS mention_brands",
     "ALTER TABLE mentions RENAME TO mentions_old",
 )
@@ -254,15 +262,18 @@ _RANKED = (
     " SELECT rowid, bm25(mentions_fts, 1.0, 0.0, 1.0, 1.0) FROM mentions_fts"
     " WHERE mentions_fts MATCH ?)"
 )
+# Who wrote a mention within its source (`index.keys.author_parts`): the handle, else the
+# name; the expression of the `mentions_authors` index.
+_WHO = "coalesce(m.author_handle, m.author_name)"
 # An author's advocate mentions (`where` and a minimum score), the `size` best authors, and
 # for each the records of its three best mentions and its latest: a single pass over the
 # brand's advocate mentions (a partial index), reading four records per lead at most.
-_LEADS = """
+_LEADS = f"""
 WITH adv AS MATERIALIZED (
-    SELECT m.seq, m.source_domain AS domain, coalesce(m.author_handle, m.author_name) AS who,
+    SELECT m.seq, m.source_domain AS domain, {_WHO} AS who,
            m.source, m.advocate_score AS score, m.published_at AS at, m.id
     FROM mentions AS m
-    WHERE {where} AND m.advocate_score >= ? AND m.sentiment IS NOT 'negative'),
+    WHERE {{where}} AND m.advocate_score >= ? AND m.sentiment IS NOT 'negative'),
 leads AS (
     SELECT domain, who, count(*) AS n, max(score) AS best,
            group_concat(DISTINCT source) AS sources
@@ -654,6 +665,8 @@ def _field(field: Field) -> tuple[str, list[object]]:
                     [_fts(leaf), words])
         case Field("author", ":", str(value)):
             return "(m.author_name = ? OR m.author_handle = ?)", [key(value), handle_key(value)]
+        case Field("author", "=", str(value)):
+            return f"({_WHO} = ? AND m.source_domain = ?)", list(reversed(author_key_parts(value)))
         case Field("lang", ":", str(value)):
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return "(m.lang = ? OR substr(m.lang, 1, ?) = ?)", [lang, len(lang) + 1, lang + "-"]
@@ -870,7 +883,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         # Read again under the write lock: another process may have migrated it meanwhile.
         (version,) = db.execute("PRAGMA user_version").fetchone()
         tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
-        old = bool(tables) and version < _VERSION
+        old = bool(tables) and version < _SAME_ROWS_SINCE
         for statement in (_REBUILD if old else ()) + _SCHEMA:
             db.execute(statement)
         if old:
