@@ -30,10 +30,10 @@ from scrapy.exceptions import NotConfigured
 from crawlers.pipelines import is_brand_account
 from crawlers.signals import index_written
 from index.advocacy import (
-    LOW_STARS,
     Turned,
     author_of,
     earlier_query,
+    is_low_rated,
     is_negative,
     stars,
     turned_negative,
@@ -83,10 +83,6 @@ def _rating_text(mention: Mention) -> str:
     return f"rated {rating.value:g} of {rating.worst:g}..{rating.best:g}"
 
 
-def _low_rated(mention: Mention) -> bool:
-    return (rated := stars(mention)) is not None and rated <= LOW_STARS
-
-
 def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Reason, ...]:
     """Why `mention` needs a response (nothing: it does not), given its author's history."""
     reasons: list[Reason] = []
@@ -94,7 +90,7 @@ def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Rea
     if sentiment and sentiment.label == "negative":
         by = f", corrected by {sentiment.corrected_by}" if sentiment.corrected_by else ""
         reasons.append(Reason("negative", f"negative ({sentiment.score:+.2f}{by})"))
-    if _low_rated(mention):
+    if is_low_rated(mention):
         reasons.append(Reason("low_rating", _rating_text(mention)))
     if blamed := [a.name for a in mention.aspects if a.polarity == "negative"]:
         reasons.append(Reason("negative_aspect", f"complains about {', '.join(blamed)}"))

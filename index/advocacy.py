@@ -25,8 +25,8 @@ from index.query import Field, Node, conjoin
 from index.record import Mention
 
 __all__ = ["ADVOCATE_SCORE", "HISTORY_DAYS", "LOW_STARS", "MIN_MENTIONS", "Turned",
-           "author_of", "earlier_query", "is_advocate_mention", "is_negative", "stars",
-           "turned_negative"]
+           "author_of", "earlier_query", "is_advocate_mention", "is_low_rated", "is_negative",
+           "stars", "turned_negative"]
 
 ADVOCATE_SCORE = 0.5
 HISTORY_DAYS = 90
@@ -49,9 +49,13 @@ def stars(mention: Mention) -> float | None:
     return 1 + 4 * mention.rating.normalized if mention.rating else None
 
 
+def is_low_rated(mention: Mention) -> bool:
+    return (rated := stars(mention)) is not None and rated <= LOW_STARS
+
+
 def is_negative(mention: Mention) -> bool:
-    low = (rated := stars(mention)) is not None and rated <= LOW_STARS
-    return low or bool(mention.sentiment and mention.sentiment.label == "negative")
+    label = mention.sentiment.label if mention.sentiment else None
+    return label == "negative" or is_low_rated(mention)
 
 
 def is_advocate_mention(mention: Mention, min_score: float = ADVOCATE_SCORE) -> bool:
