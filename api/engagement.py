@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from index.backend import Filters, MentionStore
 from index.keys import author_key
-from index.query import And, Field, Node, Or
+from index.query import Field, Node, Or
 from index.record import Mention
 
 __all__ = ["LEVELS", "AuthorEngagement", "EngagementStep", "Level", "by_authors", "engagement_of",
@@ -80,16 +80,8 @@ def _history(mentions: Sequence[Mention], parents: dict[str, Mention]) -> Author
 
 
 def by_authors(keys: Iterable[str]) -> Node:
-    """Any of the authors: `site:` and `author:` narrow the search (they also match
-    subdomains and names equal to a handle); the exact key is checked after. Grouped by
-    site, so each row is compared with each site once, not once per author."""
-    sites: dict[str, list[str]] = defaultdict(list)
-    for author in keys:
-        domain, _, who = author.partition("/")
-        sites[domain].append(who)
-    return Or(tuple(And((Field("site", ":", domain),
-                         Or(tuple(Field("author", ":", who) for who in whos))))
-                    for domain, whos in sorted(sites.items())))
+    """Any of the authors, by their `author_key`s: an indexed lookup of each."""
+    return Or(tuple(Field("author", "=", author) for author in sorted(keys)))
 
 
 def engagement_of(store: MentionStore, brand: str,
@@ -100,10 +92,9 @@ def engagement_of(store: MentionStore, brand: str,
     # A query per batch of authors: one for all of an export's 10,000 leads would pass
     # SQLite's limit of bound values and Elasticsearch's of clauses.
     for start in range(0, len(keys), _BATCH):
-        wanted = set(keys[start:start + _BATCH])
-        for mention in store.export(by_authors(wanted), Filters(brand=brand)):
-            if (key := key_of(mention)) in wanted:
-                found[key].append(mention)
+        for mention in store.export(by_authors(keys[start:start + _BATCH]),
+                                    Filters(brand=brand)):
+            found[key_of(mention)].append(mention)
     parent_ids = {m.parent_id for ms in found.values() for m in ms
                   if m.parent_id and m.kind == "comment"}
     parents = {p.id: p for p in map(store.get, sorted(parent_ids)) if p is not None}

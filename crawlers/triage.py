@@ -5,8 +5,8 @@ them. A mention needs one when it is:
     low_rating                a 1-2 star review (other scales read as stars: 2/10 is 1.8)
     negative_aspect           it blames an aspect ("great phone, awful battery")
     question                  it asks something (`sentiment.questions.is_question`)
-    advocate_turned_negative  negative (or low rated) from an author who earlier, on the same
-                              source, wrote about the brand as an advocate or positively
+    advocate_turned_negative  an advocate's turning negative, as `index.advocacy` means it
+                              (the alert rule of that name means the same)
 
 A brand's own posts, AI answers and news articles (there is no one to answer) never need
 one. When a written mention carries the brand's reply (`brand_replies`), its item is marked
@@ -22,17 +22,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawlers.pipelines import is_brand_account
 from crawlers.signals import index_written
+from index.advocacy import (
+    Turned,
+    author_of,
+    earlier_query,
+    is_low_rated,
+    is_negative,
+    stars,
+    turned_negative,
+)
+from index.backend import Filters
 from index.inbox import Entry, Inbox, Reason
 from index.localstate import CRAWL_TIMEOUT
-from index.query import Field, Node, Or, conjoin
-from index.record import BrandReply, Mention, Persona
+from index.query import Field, Node, conjoin
+from index.record import BrandReply, Mention
 from index.stores import open_configured
 from sentiment.questions import is_question
 
@@ -44,26 +54,16 @@ if TYPE_CHECKING:
 __all__ = ["History", "InboxTriage", "TriageCount", "author_history", "needs_response",
            "triage", "triage_stored"]
 
-#: How many of an author's earlier positive or advocate mentions are read.
-HISTORY_READ = 10
-# An earlier mention with an advocate record at least this strong made its author one (the
-# advocates view's default).
-_ADVOCATE_SCORE = 0.5
-# What may make an earlier mention positive: its label, or an advocate record (a persona).
-_MAYBE_POSITIVE = Or((Field("sentiment", ":", "positive"),
-                      *(Field("persona", ":", p) for p in get_args(Persona))))
 _ANSWERABLE = frozenset({"review", "post", "comment"})
-# A rating at or below this many stars (on a 1..5 reading of any scale) needs a response.
-_LOW_STARS = 2
 
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """What an author wrote about the brand, on the same source, before this mention."""
+    """What an author (`index.advocacy.author_of`) wrote about the brand before this
+    mention."""
 
-    earlier: int = 0
-    positive: int = 0  # how many of those read were positive or an advocate's
-    persona: str | None = None  # the advocate persona of the latest advocate mention
+    earlier: int = 0  # mentions of it
+    turned: Turned | None = None  # when this one is an advocate's turning negative
 
 
 NO_HISTORY = History()
@@ -75,24 +75,12 @@ class TriageCount:
     answered: int  # items marked answered by a captured reply
 
 
-def _stars(mention: Mention) -> float | None:
-    return 1 + 4 * mention.rating.normalized if mention.rating else None
-
-
 def _rating_text(mention: Mention) -> str:
     rating = mention.rating
     assert rating is not None
     if (rating.worst, rating.best) == (1, 5):
         return f"{rating.value:g}-star review"
     return f"rated {rating.value:g} of {rating.worst:g}..{rating.best:g}"
-
-
-def _low_rated(mention: Mention) -> bool:
-    return (stars := _stars(mention)) is not None and stars <= _LOW_STARS
-
-
-def _is_negative(mention: Mention) -> bool:
-    return _low_rated(mention) or bool(mention.sentiment and mention.sentiment.label == "negative")
 
 
 def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Reason, ...]:
@@ -102,17 +90,18 @@ def needs_response(mention: Mention, history: History = NO_HISTORY) -> tuple[Rea
     if sentiment and sentiment.label == "negative":
         by = f", corrected by {sentiment.corrected_by}" if sentiment.corrected_by else ""
         reasons.append(Reason("negative", f"negative ({sentiment.score:+.2f}{by})"))
-    if _low_rated(mention):
+    if is_low_rated(mention):
         reasons.append(Reason("low_rating", _rating_text(mention)))
     if blamed := [a.name for a in mention.aspects if a.polarity == "negative"]:
         reasons.append(Reason("negative_aspect", f"complains about {', '.join(blamed)}"))
     if is_question(f"{mention.title or ''}\n{mention.text}"):
         reasons.append(Reason("question", "asks a question"))
-    if history.positive and _is_negative(mention):
-        was = f"an advocate ({history.persona})" if history.persona else "positive"
+    if turned := history.turned:
+        was = f"an advocate ({turned.persona})" if turned.persona else "an advocate"
+        many = turned.advocate_mentions
         reasons.append(Reason("advocate_turned_negative",
-                              f"was {was} in {history.positive} earlier mention"
-                              f"{'s' if history.positive > 1 else ''}, now negative"))
+                              f"was {was} in {many} earlier mention{'s' if many > 1 else ''}"
+                              ", now negative"))
     return tuple(reasons)
 
 
@@ -121,38 +110,22 @@ def _answerable(mention: Mention) -> bool:
         mention.brand and is_brand_account(mention.author, mention.brand)))
 
 
-def _history_query(mention: Mention) -> Node:
-    assert mention.brand is not None
-    fields: list[Node] = [Field("brand", ":", mention.brand),
-                          Field("source", ":", mention.source),
-                          Field("author", ":", mention.author.handle or mention.author.name)]
-    if mention.published_at is not None:
-        fields.append(Field("published", "..", (None, mention.published_at)))
-    return conjoin(fields)
-
-
-def _was_positive(mention: Mention) -> bool:
-    advocate = mention.advocate is not None and mention.advocate.score >= _ADVOCATE_SCORE
-    return not _is_negative(mention) and (advocate or bool(
-        mention.sentiment and mention.sentiment.label == "positive"))
-
-
 def author_history(store: MentionStore, mention: Mention) -> History:
-    """The author's earlier mentions of the brand on the same source (an author is a source
-    and a handle, else a name): how many, and the newest `HISTORY_READ` positive or advocate
-    ones. Counts and reads only what it needs: this runs for every mention triaged."""
+    """The author's earlier mentions of the brand: how many, and, for a negative mention,
+    those of the `index.advocacy` window, to judge whether an advocate turned. Both are
+    lookups of one author in an index: this runs for every mention triaged."""
     if not mention.brand:
         return NO_HISTORY
-    query = _history_query(mention)
+    brand = Filters(brand=mention.brand)
     # An undated mention has no "before": the count holds the (written) mention itself.
-    earlier = store.count(query) - (mention.published_at is None)
-    if earlier <= 0:  # most authors: nothing more to read
-        return NO_HISTORY
-    found = store.search(conjoin((query, _MAYBE_POSITIVE)), sort="newest", size=HISTORY_READ)
-    positive = [h.mention for h in found.hits
-                if h.mention.id != mention.id and _was_positive(h.mention)]
-    persona = next((m.advocate.persona for m in positive if m.advocate), None)
-    return History(earlier, len(positive), persona)
+    before: list[Node] = [Field("author", "=", author_of(mention))]
+    if mention.published_at is not None:
+        before.append(Field("published", "..", (None, mention.published_at)))
+    earlier = store.count(conjoin(before), brand) - (mention.published_at is None)
+    if earlier <= 0 or mention.published_at is None or not is_negative(mention):
+        return History(max(earlier, 0))
+    read = store.export(earlier_query(mention), brand)
+    return History(earlier, turned_negative(mention, read))
 
 
 def _reach(mention: Mention) -> int:
@@ -167,7 +140,7 @@ def _entry(mention: Mention, reasons: tuple[Reason, ...], history: History) -> E
         author=mention.author.name, text=mention.text, reasons=reasons,
         reach=_reach(mention), earlier=history.earlier, author_url=mention.author.url,
         title=mention.title, lang=mention.lang, published_at=mention.published_at,
-        stars=_stars(mention))
+        stars=stars(mention))
 
 
 def _replied(reply: BrandReply) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from index.analyzer import fold_chinese, match_tokens, near_tokens, streams
 from index.backend import response_seconds
 from index.errors import QueryError
-from index.keys import author_parts, handle_key, key, lang_key
+from index.keys import author_key_parts, author_parts, handle_key, key, lang_key
 from index.query import (
     And,
     Field,
@@ -200,6 +200,8 @@ def _field(field: Field) -> Query:
         case Field("author", ":", str(value)):
             return _any([{"term": {"author_name": key(value)}},
                          {"term": {"author_handle": handle_key(value)}}])
+        case Field("author", "=", str(value)):
+            return {"term": {"author_key": "\x1f".join(author_key_parts(value))}}
         case Field("lang", ":", str(value)):
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return _any([{"term": {"lang": lang}}, {"prefix": {"lang": {"value": f"{lang}-"}}}])

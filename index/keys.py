@@ -9,7 +9,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["author_key", "author_parts", "handle_key", "key", "lang_key", "spelled"]
+__all__ = ["author_key", "author_key_parts", "author_parts", "handle_key", "key", "lang_key",
+           "spelled"]
 
 
 def key(value: str) -> str:
@@ -43,3 +44,9 @@ def author_key(source_domain: str, handle: str | None, name: str) -> str:
     """`author_parts` as one string people can type, `domain/who` (`reddit.com/maya_c`): a
     domain has no '/', so the first one splits them again."""
     return "/".join(author_parts(source_domain, handle, name))
+
+
+def author_key_parts(value: str) -> tuple[str, str]:
+    """An `author_key`'s two parts again, as keys: (domain, who); who is empty without a '/'."""
+    domain, _, who = value.partition("/")
+    return key(domain), key(who)

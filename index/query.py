@@ -162,7 +162,12 @@ class Field:
     with an optional ':polarity' for aspect (op ':'), 0..5 stars as a float for rating,
     a `DateRange` for published (op '..'), the `Term` or `Phrase` to find for title, a
     lowercase domain for site, a lowercase kind or persona, and "yes" or "no" for replied
-    (op ':')."""
+    (op ':').
+
+    `author` with op '=' is one author exactly, by its `index.keys.author_key`
+    (`domain/who`, as advocate leads tell authors apart). The parser never makes it: the
+    API, alerts and triage ask it for the authors of mentions they have read, and the
+    backends answer it from an index."""
 
     name: FieldName
     op: Op

@@ -80,7 +80,7 @@ from index.backend import (
 )
 from index.corrections import apply_correction, check_correction
 from index.errors import QueryError, StoreError
-from index.keys import handle_key, key, lang_key, spelled
+from index.keys import author_key_parts, handle_key, key, lang_key, spelled
 from index.localstate import connect, translated
 from index.query import (
     And,
@@ -123,8 +123,11 @@ __all__ = ["SqliteStore"]
 # one-character Chinese queries); 7 had no content_hash column, and its records' hashes
 # kept the tracking parameters of links; 8 had no advocate and NPS columns; 9 kept one brand
 # per mention; 10 had no brand replies (first_reply_at, replies); 11 did not mark duplicates
-# (collapsing ranked every match by its content_hash).
-_VERSION = 12
+# (collapsing ranked every match by its content_hash); 12 had no index of authors.
+_VERSION = 13
+# Files from this version on hold the rows and columns of `_VERSION`: a later version only
+# added indexes, which `_SCHEMA` creates without reading the rows again.
+_SAME_ROWS_SINCE = 12
 _FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
@@ -175,6 +178,10 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS mentions_advocates ON mentions (brand, advocate_score,"
     " sentiment, source_domain, author_handle, author_name, source, published_at, id)"
     " WHERE advocate_score IS NOT NULL",
+    # One author's mentions (`author=`, as leads tell authors apart): the engagement of
+    # leads, an author's history in triage and alerts. The brand and date narrow it further.
+    "CREATE INDEX IF NOT EXISTS mentions_authors ON mentions"
+    " (coalesce(author_handle, author_name), source_domain, brand, published_at)",
     "CREATE INDEX IF NOT EXISTS mentions_nps"
     " ON mentions (brand, published_at, nps_class, nps_estimated) WHERE nps_class IS NOT NULL",
     # The brands a mention names beyond its primary one (most name one): `brand:` filters
@@ -216,6 +223,7 @@ _REBUILD = (
     "DROP INDEX IF EXISTS mentions_content",
     "DROP INDEX IF EXISTS mentions_advocates",
     "DROP INDEX IF EXISTS mentions_nps",
+    "DROP INDEX IF EXISTS mentions_authors",
     "DROP TABLE IF EXISTS mention_brands",
     "ALTER TABLE mentions RENAME TO mentions_old",
 )
@@ -253,15 +261,18 @@ _RANKED = (
     " SELECT rowid, bm25(mentions_fts, 1.0, 0.0, 1.0, 1.0) FROM mentions_fts"
     " WHERE mentions_fts MATCH ?)"
 )
+# Who wrote a mention within its source (`index.keys.author_parts`): the handle, else the
+# name; the expression of the `mentions_authors` index.
+_WHO = "coalesce(m.author_handle, m.author_name)"
 # An author's advocate mentions (`where` and a minimum score), the `size` best authors, and
 # for each the records of its three best mentions and its latest: a single pass over the
 # brand's advocate mentions (a partial index), reading four records per lead at most.
-_LEADS = """
+_LEADS = f"""
 WITH adv AS MATERIALIZED (
-    SELECT m.seq, m.source_domain AS domain, coalesce(m.author_handle, m.author_name) AS who,
+    SELECT m.seq, m.source_domain AS domain, {_WHO} AS who,
            m.source, m.advocate_score AS score, m.published_at AS at, m.id
     FROM mentions AS m
-    WHERE {where} AND m.advocate_score >= ? AND m.sentiment IS NOT 'negative'),
+    WHERE {{where}} AND m.advocate_score >= ? AND m.sentiment IS NOT 'negative'),
 leads AS (
     SELECT domain, who, count(*) AS n, max(score) AS best,
            group_concat(DISTINCT source) AS sources
@@ -321,6 +332,9 @@ _SPELLINGS = ("SELECT m.record ->> '$.brands' FROM mentions AS m WHERE m.brand =
 _EPOCH = date(1970, 1, 1)
 _RATING_OPS = frozenset({">=", "<=", ">", "<", "="})
 _EXPORT_BATCH = 500
+# New mentions after which a store that opened a file without the planner's statistics
+# gathers them: enough rows for them to tell a brand's many from an author's few.
+_ANALYZE_AFTER = 10_000
 # Page caches: the writer's for FTS merges and big sorts; a reader's small, as there are
 # several (the OS caches the file for all of them) and a sort spills to disk beyond it.
 _WRITER_CACHE_KIB = 65536
@@ -667,6 +681,8 @@ def _field(field: Field) -> tuple[str, list[object]]:
                     [_fts(leaf), words])
         case Field("author", ":", str(value)):
             return "(m.author_name = ? OR m.author_handle = ?)", [key(value), handle_key(value)]
+        case Field("author", "=", str(value)):
+            return f"({_WHO} = ? AND m.source_domain = ?)", list(reversed(author_key_parts(value)))
         case Field("lang", ":", str(value)):
             lang = lang_key(value)  # zh matches zh and zh-hans, not zhx
             return "(m.lang = ? OR substr(m.lang, 1, ?) = ?)", [lang, len(lang) + 1, lang + "-"]
@@ -883,7 +899,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         # Read again under the write lock: another process may have migrated it meanwhile.
         (version,) = db.execute("PRAGMA user_version").fetchone()
         tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
-        old = bool(tables) and version < _VERSION
+        old = bool(tables) and version < _SAME_ROWS_SINCE
         for statement in (_REBUILD if old else ()) + _SCHEMA:
             db.execute(statement)
         if old:
@@ -897,15 +913,22 @@ def _migrate(db: sqlite3.Connection) -> None:
         raise
 
 
-def _analyze_once(db: sqlite3.Connection) -> None:
+def _analyze_once(db: sqlite3.Connection) -> bool:
     """Gather the query planner's statistics of a file that has rows but never had them:
     without them SQLite reads a date range's rows from the table to count brands, 20 times
-    slower than skipping through the brand index (`close` keeps them current after)."""
+    slower than skipping through the brand index, and a brand's mentions by a hundred
+    authors from the brand index, 5 times slower than seeking each author (`close` keeps
+    them current after). Whether the file has them now."""
     analysed = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if analysed or not db.execute("SELECT 1 FROM mentions LIMIT 1").fetchone():
-        return
-    with suppress(sqlite3.OperationalError):  # busy: another process writes; next time
+    if analysed:
+        return True
+    if not db.execute("SELECT 1 FROM mentions LIMIT 1").fetchone():
+        return False
+    try:
         db.execute("ANALYZE")
+    except sqlite3.OperationalError:  # busy: another process writes; next time
+        return False
+    return True
 
 
 class _Readers:
@@ -958,11 +981,12 @@ class SqliteStore:
         self.path = os.fspath(path)
         self._timeout = timeout
         self._lock = threading.Lock()  # the writer's
+        self._written = 0  # new mentions, since it opened
         with translated(f"cannot open {self.path}"):
             self._db = self._connect()
             try:
                 _migrate(self._db)
-                _analyze_once(self._db)
+                self._analysed = _analyze_once(self._db)
             except BaseException:
                 self._db.close()
                 raise
@@ -1044,6 +1068,11 @@ class SqliteStore:
             for mention_id, label, by in corrected:
                 rows[mention_id] = _row(apply_correction(given[mention_id], label, by))
             new = _write(db, rows.values())
+        self._written += new
+        if not self._analysed and self._written >= _ANALYZE_AFTER:
+            # A file this store filled from empty: statistics now rather than at close.
+            with self._lock:
+                self._analysed = _analyze_once(self._db)
         return new
 
     def get(self, mention_id: str) -> Mention | None:

@@ -30,8 +30,8 @@ from pydantic import Field
 from api.alerts.notifiers import NotifierOptions
 from api.alerts.significance import rank_rise, share_drop
 from api.visibility import Visibility
+from index import advocacy
 from index.backend import TimeBucket
-from index.keys import handle_key, key
 from index.query import Field as QueryField
 from index.query import Node, Or, stars_normalized
 from index.record import Kind, Mention, Rating
@@ -645,16 +645,10 @@ class Unanswered(_PerMention):
 
 class AdvocateTurnedNegativeOptions(_PerMentionOptions):
     type: Literal["advocate_turned_negative"] = "advocate_turned_negative"
-    history_days: int = Field(default=90, ge=1, le=365)
-    min_score: float = Field(default=0.5, ge=0, le=1)  # an advocate mention's advocate score
-    min_mentions: int = Field(default=1, ge=1)  # of them, before the negative one
-
-
-def _author(mention: Mention) -> tuple[str, str]:
-    """Who wrote it, as advocate leads tell authors apart: one source domain and one
-    handle (else name)."""
-    handle = mention.author.handle
-    return mention.source_domain, handle_key(handle) if handle else key(mention.author.name)
+    history_days: int = Field(default=advocacy.HISTORY_DAYS, ge=1, le=365)
+    # an advocate mention's advocate score, at least
+    min_score: float = Field(default=advocacy.ADVOCATE_SCORE, ge=0, le=1)
+    min_mentions: int = Field(default=advocacy.MIN_MENTIONS, ge=1)  # of them, before it
 
 
 #: Authors per query of their earlier mentions: a query stays a size every backend takes.
@@ -662,10 +656,10 @@ _AUTHORS_PER_QUERY = 200
 
 
 class AdvocateTurnedNegative(_PerMention):
-    """A negative mention by an author who, in the `history_days` before, wrote at least
-    `min_mentions` advocate mentions of the brand (advocate score >= `min_score`, not
-    negative): one alert per negative mention. It reads the negative mentions, then the
-    earlier mentions of their authors only."""
+    """A negative mention (or a 1-2 star one) by an author who, in the `history_days`
+    before, wrote at least `min_mentions` advocate mentions of the brand, as
+    `index.advocacy` means it: one alert per such mention. It reads the negative mentions,
+    then the earlier mentions of their authors only (by author key, from an index)."""
 
     type = "advocate_turned_negative"
     sentiment = "negative"
@@ -677,39 +671,32 @@ class AdvocateTurnedNegative(_PerMention):
 
     @property
     def query(self) -> str:
-        return "sentiment:negative"
+        return "sentiment:negative OR rating<=2"
 
     @property
     def context_hours(self) -> int:
         return self.options.history_days * 24
 
     def context(self, mentions: Sequence[Mention]) -> list[Node]:
-        # A handle names one account; `author:` matches it as a handle or a name.
-        names = sorted({m.author.handle or m.author.name for m in mentions})
-        return [Or(tuple(QueryField("author", ":", name)
-                         for name in names[i:i + _AUTHORS_PER_QUERY]))
-                for i in range(0, len(names), _AUTHORS_PER_QUERY)]
+        authors = sorted({advocacy.author_of(m) for m in mentions})
+        return [Or(tuple(QueryField("author", "=", author)
+                         for author in authors[i:i + _AUTHORS_PER_QUERY]))
+                for i in range(0, len(authors), _AUTHORS_PER_QUERY)]
 
     def _fired(self, mentions: Mentions, now: datetime) -> Iterator[tuple[Mention, _Said]]:
-        """Read oldest first, so an author's advocate mentions are counted before the
-        negative ones that follow them. The baseline is their mean sentiment score."""
-        read = {m.id: m for m in (*mentions.context, *mentions.mentions)}
-        advocacy: dict[tuple[str, str], list[float]] = {}
-        for m in sorted(read.values(), key=_published):
-            scores = advocacy.setdefault(_author(m), [])
-            if _is_negative(m):
-                if len(scores) >= self.options.min_mentions:
-                    assert m.sentiment is not None  # it is negative
-                    yield m, _Said(m.sentiment.score, round(statistics.fmean(scores), 2),
-                                   f"{_by(m)}, an advocate ({len(scores)} advocate mentions "
-                                   f"before), posted a negative {m.kind}")
-            elif m.advocate is not None and m.advocate.score >= self.options.min_score:
-                scores.append(m.sentiment.score if m.sentiment else 0.0)
-
-
-def _published(mention: Mention) -> tuple[datetime, str]:
-    assert mention.published_at is not None  # read by date, so dated
-    return mention.published_at, mention.id
+        """The baseline is the mean sentiment score of the advocate mentions before."""
+        by_author: dict[str, dict[str, Mention]] = defaultdict(dict)
+        for m in (*mentions.context, *mentions.mentions):
+            by_author[advocacy.author_of(m)][m.id] = m
+        o = self.options
+        for m in mentions.mentions:
+            turned = advocacy.turned_negative(
+                m, by_author[advocacy.author_of(m)].values(), min_score=o.min_score,
+                min_mentions=o.min_mentions, history_days=o.history_days)
+            if turned is not None:
+                yield m, _Said(m.sentiment.score if m.sentiment else 0.0, turned.mean_score,
+                               f"{_by(m)}, an advocate ({turned.advocate_mentions} advocate "
+                               f"mentions before), posted a negative {m.kind}")
 
 
 def _is_negative(mention: Mention) -> bool:

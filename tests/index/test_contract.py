@@ -20,7 +20,7 @@ from index.backend import (
     TimeBucket,
 )
 from index.errors import QueryError
-from index.query import parse
+from index.query import Field, Or, parse
 from index.record import (
     Advocate,
     Aspect,
@@ -1055,3 +1055,28 @@ def test_a_mention_naming_several_brands_counts_for_each(
     store.upsert([make_mention("versus", "Acme X1 alone", brand="Acme", published=day)])
     assert _found(store, "", Filters(brand="globex corp")) == {"globex"}
     assert [(b.key, b.count) for b in store.terms("brand")] == [("acme", 2), ("globex corp", 1)]
+
+
+def test_author_equals_finds_one_author_by_key_as_leads_tell_them_apart(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    store.upsert([
+        make_mention("maya_handle", "Love it", author="Maya C", handle="@Maya_C", brand="Acme"),
+        make_mention("maya_later", "Still love it", author="Maya", handle="@maya_c",
+                     brand="Acme"),
+        # Someone else: the same handle on another site.
+        replace(make_mention("maya_elsewhere", "Great", author="Maya", handle="@maya_c",
+                             brand="Acme"), source_domain="other.example"),
+        make_mention("ben", "Good", author="Ben", brand="Acme"),
+        make_mention("ben_globex", "Good too", author="Ben", brand="Globex"),
+    ])
+
+    def found(*keys: str, brand: str = "") -> set[str]:
+        node = Or(tuple(Field("author", "=", k) for k in keys))
+        return {h.mention.id for h in store.search(node, Filters(brand=brand), size=10).hits}
+
+    ids = {m: make_mention(m, "x").id for m in ("maya_handle", "maya_later", "ben", "ben_globex")}
+    assert found("reviews.example/maya_c") == {ids["maya_handle"], ids["maya_later"]}
+    assert found("reviews.example/ben", brand="acme") == {ids["ben"]}
+    assert found("reviews.example/ben", "REVIEWS.example/Maya_C") == set(ids.values())
+    assert found("reviews.example/nobody") == set()

@@ -14,6 +14,8 @@ from api.alerts.rules import (
     Alert,
     Mentions,
 )
+from crawlers.triage import triage
+from index.inbox import Inbox
 from index.query import Field
 from index.record import Mention
 from tests.api.alerts.mention_rules import NOW, mention, runner
@@ -66,11 +68,13 @@ def test_min_mentions_and_history_are_options() -> None:
 
 def test_it_reads_the_earlier_mentions_of_the_complaining_authors_only() -> None:
     rule = AdvocateTurnedNegative(AdvocateTurnedNegativeOptions(name="t"))
-    assert rule.query == "sentiment:negative"
-    complaints = [_complaint(f"c{n}", 2, author=f"author {n:03}") for n in range(250)]
+    assert rule.query == "sentiment:negative OR rating<=2"
+    complaints = [_complaint(f"c{n}", 2, author=f"Author {n:03}") for n in range(250)]
     queries = rule.context(complaints)
     assert [len(q.children) for q in queries] == [200, 50]  # type: ignore[union-attr]
-    assert queries[0].children[0] == Field("author", ":", "author 000")  # type: ignore[union-attr]
+    # By author key (a site and a handle, else name), as leads tell authors apart.
+    assert queries[0].children[0] == Field(  # type: ignore[union-attr]
+        "author", "=", "shop.example/author 000")
     assert rule.context([]) == []
 
 
@@ -93,3 +97,42 @@ def test_the_runner_finds_one_advocate_among_others_in_a_real_store(tmp_path: Pa
         raised = r.run_once(NOW).raised
     assert [a["mention_id"] for a in raised] == [mentions[-1].id]
     assert raised[0]["baseline"] == 0.8
+
+
+def test_a_one_star_review_is_negative_too_as_in_the_inbox() -> None:
+    # The text reads neutral; the rating says what the reviewer thinks.
+    low = mention("low", 2, "neutral", stars=1, author="Bo")
+    mentions = [_praise("p1", 40), low]
+    [alert] = _evaluate(mentions)
+    assert alert.mention_id == low.id
+
+
+def test_the_runner_raises_it_for_a_low_rated_review_in_a_real_store(tmp_path: Path) -> None:
+    low = mention("low", 2, "neutral", stars=2, author="Bo")
+    with runner(tmp_path, RULE, [_praise("p", 30), low]) as r:
+        assert [a["mention_id"] for a in r.run_once(NOW).raised] == [low.id]
+
+
+def test_the_alert_and_the_inbox_name_the_same_advocates_turned_negative(
+        tmp_path: Path) -> None:
+    def complaint(author: str, **fields: object) -> Mention:
+        return _complaint(f"c_{author}", 2, author=author, **fields)
+
+    mentions = [
+        # Turned: an advocate complains, or rates 1 star with a neutral text.
+        _praise("fa", 10, author="Fa"), complaint("Fa"),
+        _praise("bo", 10, author="Bo"), mention("c_Bo", 2, "neutral", stars=1, author="Bo"),
+        # Not turned: praise without an advocate record, advocacy older than the window,
+        # or advocacy by the same name on another site.
+        mention("cy", 240, "positive", author="Cy"), complaint("Cy"),
+        _praise("di", 200, author="Di"), complaint("Di"),
+        _praise("ed", 10, author="Ed", site="forum.example"), complaint("Ed"),
+    ]
+    turned = {mentions[1].id, mentions[3].id}
+    with runner(tmp_path, RULE, mentions) as r:
+        alerted = {a["mention_id"] for a in r.run_once(NOW).raised}
+        with Inbox(tmp_path / "inbox.db") as inbox:
+            triage(r.store, inbox, mentions, now=NOW)
+            in_inbox = {item.entry.mention_id
+                        for item in inbox.items(reason="advocate_turned_negative", now=NOW)}
+    assert alerted == in_inbox == turned
