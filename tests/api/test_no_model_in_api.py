@@ -15,6 +15,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crawlers.triage import triage
+from index.inbox import Inbox
 from index.record import Advocate, Author, Mention, NamedBrand, Rating, Sentiment
 from index.sqlite import SqliteStore
 
@@ -37,13 +39,17 @@ from api.app import create_app
 from api.settings import Settings
 
 db, watchlist, mention_id = sys.argv[1:]
-values = {"mention_id": mention_id, "field": "brand", "name": "acme-share", "key_id": "1",
-          "brand": "Acme", "brands": "Acme,Zephyr", "since": "2026-10-01",
-          "until": "2026-11-01",
+values = {"mention_id": mention_id, "contact_id": "1", "field": "brand",
+          "name": "acme-share", "key_id": "1", "brand": "Acme", "brands": "Acme,Zephyr",
+          "since": "2026-10-01", "until": "2026-11-01",
           "baseline_since": "2026-09-01", "rule": "acme-share"}
 bodies = {("PUT", "/mentions/{mention_id}/sentiment"): {"label": "positive", "by": "ann"},
           ("PUT", "/alerts/rules/{name}"): {"name": "acme-share", "type": "negative_share"},
-          ("POST", "/keys"): {"role": "viewer", "name": "smoke"}}
+          ("POST", "/keys"): {"role": "viewer", "name": "smoke"},
+          ("POST", "/outreach"): {"brand": "Acme", "author_key": "shop.example/maya",
+                                  "purpose": "review_request", "contacted_by": "ann"},
+          ("PATCH", "/outreach/{contact_id}"): {"outcome": "accepted"},
+          ("PATCH", "/inbox/{mention_id}"): {"by": "ann", "status": "ignored"}}
 app = create_app(Settings(db=Path(db), watchlist=Path(watchlist), auth=False))
 served = {}
 with TestClient(app) as client:
@@ -80,9 +86,15 @@ def _seed(db: Path) -> str:
         author=Author("testgpt"), published_at=datetime(2026, 10, 6, tzinfo=UTC),
         title="best phone?", brand="Acme", citations=(fan.url,),
         named=(NamedBrand("Acme", 1, "Acme Phone X, says Maya.", "positive", 0.8),))
-    with SqliteStore(db) as store:
-        store.upsert([fan, cited])
-    return fan.id
+    complaint = Mention.create(  # in the inbox, for its routes and the mention routes
+        source="schemaorg", native_id="2", kind="review", url="https://shop.example/2",
+        text="The Acme Phone X broke in a week.", author=Author("Ben"),
+        published_at=datetime(2026, 10, 7, tzinfo=UTC), brand="Acme", rating=Rating(1, 5, 1),
+        sentiment=Sentiment("negative", -0.9, 0.9, "test"), nps_class="detractor")
+    with SqliteStore(db) as store, Inbox(db) as inbox:
+        store.upsert([fan, cited, complaint])
+        triage(store, inbox, [complaint])
+    return complaint.id
 
 
 def test_serving_every_route_imports_no_model_library(tmp_path: Path) -> None:
