@@ -71,7 +71,10 @@ def open_view(browser: Any, site: tuple[str, str], width: int) -> tuple[Any, Pag
     page.goto(f"{url}/#key={key}")
     expect(page.locator("#tabs")).to_be_visible()
     page.click("#tabs a[data-view=visibility]")
-    expect(page.locator("#v-rows .visibility-row")).to_have_count(2)
+    expect(page.locator("#view-visibility")).to_be_visible()
+    # The view asks for the brands, the brand AI answers name most, then its figures: three
+    # requests in turn, which a loaded machine can take past the default five seconds.
+    expect(page.locator("#v-rows .visibility-row")).to_have_count(2, timeout=20_000)
     return context, page, problems
 
 
