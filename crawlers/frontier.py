@@ -45,6 +45,7 @@ from scrapy.utils.request import request_from_dict
 
 from crawlers import settings as defaults
 from crawlers.shared import Keys, connect
+from crawlers.state import SeenSoFar
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Iterator
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
 
-    from crawlers.extract.accounts import AccountReply
     from index.record import Mention
 
 __all__ = ["LeaseMiddleware", "LeaseReleaseMiddleware", "RedisCrawlState", "RedisScheduler",
@@ -351,14 +351,14 @@ class SharedDelayMiddleware:
             await asyncio.sleep(wait)
 
 
-class RedisCrawlState:
+class RedisCrawlState(SeenSoFar):
     """`crawlers.state.CrawlState` kept in Redis, for crawlers on several machines: the
     same methods, the same rule (what a crawl saw is written when it ends)."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self.client = connect(url)
         self._mark = self.client.register_script(_MARK)
-        self._pending: dict[str, dict[str, datetime | None]] = {}
 
     def high_water(self, source: str) -> datetime | None:
         value = self.client.get(Keys.state(source, "mark"))
@@ -370,16 +370,6 @@ class RedisCrawlState:
             return set()
         found = self.client.smismember(Keys.state(source, "seen"), unique)
         return {mention_id for mention_id, seen in zip(unique, found, strict=True) if seen}
-
-    def all_seen(self, source: str, mentions: Iterable[Mention | AccountReply]) -> bool:
-        ids = {m.id for m in mentions}
-        return bool(ids) and self.seen_ids(source, ids) == ids
-
-    def note(self, source: str, mentions: Iterable[Mention | AccountReply]) -> None:
-        self._pending.setdefault(source, {}).update((m.id, m.published_at) for m in mentions)
-
-    def note_ids(self, source: str, ids: Iterable[str]) -> None:
-        self._pending.setdefault(source, {}).update(dict.fromkeys(ids))
 
     def commit(self) -> None:
         for source, seen in self._pending.items():

@@ -23,15 +23,39 @@ if TYPE_CHECKING:
     from crawlers.extract.accounts import AccountReply
     from index.record import Mention
 
-__all__ = ["AnyCrawlState", "CrawlState", "open_state"]
+__all__ = ["AnyCrawlState", "CrawlState", "SeenSoFar", "open_state"]
 
 _BATCH = 500  # ids per lookup, under SQLite's bound-parameter limit
 
 
-class CrawlState:
-    def __init__(self, path: str | Path, timeout: float = CRAWL_TIMEOUT) -> None:
-        self._db = LocalTables(path, CRAWL_STATE, timeout=timeout)
+class SeenSoFar:
+    """What a crawl saw, kept until `commit` writes it: the part of the incremental state
+    every store of it shares (`CrawlState` here, `crawlers.frontier.RedisCrawlState`)."""
+
+    def __init__(self) -> None:
         self._pending: dict[str, dict[str, datetime | None]] = {}
+
+    def seen_ids(self, source: str, ids: Iterable[str]) -> set[str]:
+        raise NotImplementedError
+
+    def all_seen(self, source: str, mentions: Iterable[Mention | AccountReply]) -> bool:
+        """True when an earlier crawl saw every one of these (and there is at least one)."""
+        ids = {m.id for m in mentions}
+        return bool(ids) and self.seen_ids(source, ids) == ids
+
+    def note(self, source: str, mentions: Iterable[Mention | AccountReply]) -> None:
+        """Remember these as seen once `commit` is called."""
+        self._pending.setdefault(source, {}).update((m.id, m.published_at) for m in mentions)
+
+    def note_ids(self, source: str, ids: Iterable[str]) -> None:
+        """Remember these ids (of things other than mentions) as seen once `commit` is called."""
+        self._pending.setdefault(source, {}).update(dict.fromkeys(ids))
+
+
+class CrawlState(SeenSoFar):
+    def __init__(self, path: str | Path, timeout: float = CRAWL_TIMEOUT) -> None:
+        super().__init__()
+        self._db = LocalTables(path, CRAWL_STATE, timeout=timeout)
 
     def high_water(self, source: str) -> datetime | None:
         """The newest `published_at` an earlier crawl of this source saw."""
@@ -49,19 +73,6 @@ class CrawlState:
                 f"SELECT mention_id FROM crawl_seen WHERE source = ? AND mention_id IN ({marks})",
                 [source, *chunk]))
         return seen
-
-    def all_seen(self, source: str, mentions: Iterable[Mention | AccountReply]) -> bool:
-        """True when an earlier crawl saw every one of these (and there is at least one)."""
-        ids = {m.id for m in mentions}
-        return bool(ids) and self.seen_ids(source, ids) == ids
-
-    def note(self, source: str, mentions: Iterable[Mention | AccountReply]) -> None:
-        """Remember these as seen once `commit` is called."""
-        self._pending.setdefault(source, {}).update((m.id, m.published_at) for m in mentions)
-
-    def note_ids(self, source: str, ids: Iterable[str]) -> None:
-        """Remember these ids (of things other than mentions) as seen once `commit` is called."""
-        self._pending.setdefault(source, {}).update(dict.fromkeys(ids))
 
     def commit(self) -> None:
         with self._db.transaction():
