@@ -66,7 +66,7 @@ SCRIPT = {
                   "after a week and support was useless, avoid it.")],
     (EN, 4): [(500, {}, {"error": {"message": "overloaded"}}, 0.0)],
     (ZH, 1): [_ok("1. 艾克美 Buds Pro：音质很好。\n2. 泽菲尔 V8：便宜。参考 https://zh.example/评测。")],
-    (ZH, 2): [(200, {}, _answer("too late"), 3.0), _ok("推荐艾克美，电池很耐用。")],
+    (ZH, 2): [(200, {}, _answer("too late"), 6.0), _ok("推荐艾克美，电池很耐用。")],
     (ZH, 3): [_ok("Sonique 和泽菲尔都不错。")],
     (ZH, 4): [_ok("<think>想一想</think>艾克美最好。")],
 }
@@ -117,8 +117,10 @@ class ChatServer:
 
 
 def watchlist(base: str) -> str:
+    # A timeout of 3 s, not 1: on a loaded machine, loading the model can hold the crawler's
+    # event loop long enough to time out an answer that came at once.
     engine = (f'{{base_url = "{base}/v1", model = "gpt-test", name = "testgpt", '
-              f'api_key_env = "{KEY_ENV}", timeout = 1}}')
+              f'api_key_env = "{KEY_ENV}", timeout = 3}}')
     return f"""
 [[brands]]
 name = "Acme"
