@@ -84,7 +84,7 @@ from index.es_dsl import (
 from index.keys import spelled
 from index.query import Field, MatchAll, Node, conjoin, highlight_terms
 from index.record import SENTIMENT_LABELS, Mention, RecordError
-from index.significance import MIN_FOREGROUND
+from index.significance import MIN_FOREGROUND, without_junctions
 
 __all__ = ["CLIENT_MAJOR", "ElasticStore", "RejectedMentions"]
 
@@ -605,7 +605,8 @@ class ElasticStore:
         check_size(size)
         node = resolve(query, filters)
         significant: dict[str, Any] = {
-            "field": "text", "size": size, "min_doc_count": MIN_FOREGROUND,
+            # Twice the size: the junctions of Chinese words are left out after.
+            "field": "text", "size": 2 * size, "min_doc_count": MIN_FOREGROUND,
             "exclude": NOT_CONTENT,
             # The same press release on forty sites is one voice, not forty.
             "filter_duplicate_text": True,
@@ -617,11 +618,11 @@ class ElasticStore:
         with _translated("cannot find significant terms"):
             response = self._es.search(index=self.alias, query=scored(node), size=0,
                                        aggs={"significant": aggregation})
-        return [
+        return without_junctions([
             Bucket(str(bucket["key"]), int(bucket["doc_count"]),
                    background=int(bucket["bg_count"]), score=float(bucket["score"]))
             for bucket in response["aggregations"]["significant"]["buckets"]
-        ]
+        ])[:size]
 
     def advocates(
         self,

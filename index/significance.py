@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-__all__ = ["MIN_FOREGROUND", "STOPWORDS", "is_content_term"]
+from collections.abc import Sequence
+
+from index.backend import Bucket
+
+__all__ = ["MIN_FOREGROUND", "STOPWORDS", "is_content_term", "without_junctions"]
 
 #: A term in fewer foreground mentions is noise, however rare it is elsewhere.
 MIN_FOREGROUND = 3
@@ -30,3 +34,18 @@ def is_content_term(term: str) -> bool:
     if term in STOPWORDS or term.isdigit():
         return False
     return len(term) >= 3 or (len(term) == 2 and not term.isascii())
+
+
+def without_junctions(buckets: Sequence[Bucket]) -> list[Bucket]:
+    """`buckets` less the two-character CJK terms that only join two words: "池续" of
+    "电池续航" when a term ending in 池 and one starting with 续 are each in at least as many
+    mentions. Chinese is indexed by overlapping bigrams, which make such terms; no one
+    writes them, and a reader takes them for a word."""
+    counts = {b.key: b.count for b in buckets if len(b.key) == 2 and not b.key.isascii()}
+
+    def joins(term: str, count: int) -> bool:
+        first, last = term[0], term[1]
+        return (any(k[1] == first and k != term and c >= count for k, c in counts.items())
+                and any(k[0] == last and k != term and c >= count for k, c in counts.items()))
+
+    return [b for b in buckets if b.key not in counts or not joins(b.key, b.count)]

@@ -112,7 +112,7 @@ from index.record import (
     SentimentLabel,
     content_hash,
 )
-from index.significance import MIN_FOREGROUND, is_content_term
+from index.significance import MIN_FOREGROUND, is_content_term, without_junctions
 
 __all__ = ["SqliteStore"]
 
@@ -1269,7 +1269,7 @@ class SqliteStore:
             for term, count in candidates.items()
         ]
         found = sorted((b for b in scored if b.score), key=lambda b: (-(b.score or 0), b.key))
-        return found[:size]
+        return without_junctions(found)[:size]
 
     def advocates(
         self,

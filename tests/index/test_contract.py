@@ -524,6 +524,26 @@ def test_significant_terms_against_the_whole_store(
     assert "hot" in [b.key for b in found]
 
 
+def test_significant_chinese_terms_are_words_not_the_junctions_between_them(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    ordinary = ["快递很快，包装完好", "客服态度很好", "屏幕清晰好看"] * 4
+    store.upsert(make_mention(f"base{i}", text, published=start + timedelta(hours=i),
+                              brand="Acme") for i, text in enumerate(ordinary))
+    spike = start + timedelta(days=5)
+    store.upsert(make_mention(f"spike{i}", text, published=spike + timedelta(minutes=i),
+                              brand="Acme", sentiment="negative")
+                 for i, text in enumerate(["电池续航太短了", "这次电池续航很差", "电池续航不行",
+                                           "电池续航让人失望"]))
+    found = store.significant_terms(
+        "", Filters(brand="acme", since=spike, until=spike + timedelta(hours=1)),
+        background=Filters(brand="acme", until=spike))
+    keys = [b.key for b in found]
+    assert {"电池", "续航"} <= set(keys)
+    assert "池续" not in keys  # 电池 + 续航: a junction no one wrote
+
+
 # --- export ---------------------------------------------------------------------------------
 
 
