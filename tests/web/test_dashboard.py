@@ -359,7 +359,8 @@ def test_alert_history_explains_each_alert(page: Page, site: Site) -> None:
     alert = page.locator("#alert-history li.alert")
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text("1 negative mention of Acme on 7 October")
-    expect(alert).to_contain_text("observed 1, baseline 0.1, z 4.5")
+    expect(alert.locator(".reading")).to_have_text(
+        "1 negative mention in 24 hours, usually 0.1 from the 14 days before (z 4.5)")
     # The example is the hostile review: shown as text, never run.
     expect(alert.locator(".examples li")).to_contain_text(XSS_TEXT)
     assert alert.locator("img, script").count() == 0
