@@ -417,7 +417,9 @@ def test_every_tab_is_in_sight_on_a_390px_phone(browser: Any, site: Site) -> Non
 
 
 @pytest.mark.parametrize(("view", "table"), [("alerts", "alert-rules"),
-                                             ("advocates", "advocates"), ("sources", "sources")])
+                                             ("advocates", "advocates"), ("sources", "sources"),
+                                             ("timeline", "timeline-table"),
+                                             ("timeline", "aspects-table")])
 def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, site: Site,
                                                                  view: str, table: str,
                                                                  tmp_path: Path) -> None:
