@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from api.deps import StoreDep
 from api.models import Instant
+from index.advocacy import author_of
 from index.backend import Filters
 from index.query import And, Field, Not
 from index.record import Mention, SentimentLabel
@@ -102,6 +103,7 @@ class Visibility:
     sentiment: Counter[str] = field(default_factory=Counter)  # toward the brand: label counts
     scores: list[float] = field(default_factory=list)  # toward the brand, -1..1
     pages: Counter[str] = field(default_factory=Counter)  # page_key -> answers citing it
+    cites: list[frozenset[str]] = field(default_factory=list)  # each answer's cited pages
     interval: Interval = "day"
     trend: dict[datetime, _Period] = field(default_factory=dict)  # by period start
 
@@ -110,7 +112,9 @@ class Visibility:
         period = self.trend.setdefault(period_start(answer.published_at, self.interval),
                                        _Period())
         period.runs += 1
-        self.pages.update({page_key(url) for url in answer.citations})
+        cited = _cited_pages(answer)
+        self.cites.append(cited)
+        self.pages.update(cited)
         self.mentions.update({named.name for named in answer.named})
         for named in answer.named:
             if named.name.casefold() == self.brand.casefold():
@@ -135,7 +139,7 @@ class Visibility:
             "cited_pages": [{"url": page, "answers": answers,
                              "mentions": [m.id for m in index.get(page, ())]}
                             for page, answers in _top(self.pages)],
-            "advocates_cited": advocates_cited(self.pages, index),
+            "advocates_cited": advocates_cited(self.cites, index),
         }
 
     def figures(self, index: Mapping[str, tuple[Mention, ...]]) -> dict[str, object]:
@@ -161,18 +165,45 @@ def _top(counts: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_CITED]
 
 
-def advocates_cited(pages: Mapping[str, int],
+def _cited_pages(answer: Mention) -> frozenset[str]:
+    return frozenset(page_key(url) for url in answer.citations)
+
+
+def _is_advocate(mention: Mention) -> bool:
+    return mention.advocate is not None and mention.advocate.score >= ADVOCATE_MIN_SCORE
+
+
+def _best_first(mention: Mention) -> tuple[float, str, str]:
+    assert mention.advocate is not None  # only advocates' mentions are ranked
+    return (-mention.advocate.score, mention.url, mention.id)
+
+
+def _cited_advocate(mention: Mention, answers: int) -> dict[str, object]:
+    assert mention.advocate is not None
+    return {"mention_id": mention.id, "url": mention.url, "author": mention.author.name,
+            "handle": mention.author.handle, "score": mention.advocate.score,
+            "persona": mention.advocate.persona, "answers": answers}
+
+
+def advocates_cited(cites: Iterable[frozenset[str]],
                     index: Mapping[str, tuple[Mention, ...]]) -> list[dict[str, object]]:
-    """The cited mentions whose author is an advocate (an advocate record scoring at least
-    `ADVOCATE_MIN_SCORE`), most-cited first: who wrote what the answers quote."""
-    found = [(answers, mention, mention.advocate) for page, answers in pages.items()
-             for mention in index.get(page, ())
-             if mention.advocate is not None and mention.advocate.score >= ADVOCATE_MIN_SCORE]
-    found.sort(key=lambda item: (-item[0], item[1].url, item[1].id))
-    return [{"mention_id": mention.id, "url": mention.url, "author": mention.author.name,
-             "handle": mention.author.handle, "score": advocate.score,
-             "persona": advocate.persona, "answers": answers}
-            for answers, mention, advocate in found]
+    """The advocates (authors of a cited mention whose advocate record scores at least
+    `ADVOCATE_MIN_SCORE`) whose mentions the answers cite, each once, most cited first:
+    who wrote what the answers quote. `cites` holds each answer's cited pages; `answers`
+    counts the answers citing any of the author's mentions. An author is shown by their best
+    cited mention (the highest advocate score), as the advocate leads show an author by
+    their best mention: the same persona there and here, and one approach to take."""
+    answers: Counter[str] = Counter()
+    best: dict[str, Mention] = {}
+    for pages in cites:
+        cited = [m for page in pages for m in index.get(page, ()) if _is_advocate(m)]
+        answers.update({author_of(m) for m in cited})
+        for mention in cited:
+            author = author_of(mention)
+            if author not in best or _best_first(mention) < _best_first(best[author]):
+                best[author] = mention
+    ranked = sorted(best, key=lambda author: (-answers[author], _best_first(best[author])))
+    return [_cited_advocate(best[author], answers[author]) for author in ranked]
 
 
 def visibility(brand: str, answers: Iterable[Mention],
@@ -219,12 +250,9 @@ def visibility_report(store: MentionStore, brand: str, since: datetime | None = 
     filters = Filters(brand=brand, since=since, until=until)
     answers = list(store.export(Field("kind", ":", _KIND), filters))
     index = cited_mentions(store, (url for answer in answers for url in answer.citations))
-    pages: Counter[str] = Counter()
-    for answer in answers:
-        pages.update({page_key(url) for url in answer.citations})
     return {"brand": brand, "since": since, "until": until,
             "visibility": visibility(brand, answers, index, interval),
-            "advocates_cited": advocates_cited(pages, index)}
+            "advocates_cited": advocates_cited(map(_cited_pages, answers), index)}
 
 
 class CitedPage(BaseModel):
@@ -240,7 +268,7 @@ class CitedAdvocate(BaseModel):
     handle: str | None
     score: float
     persona: str | None
-    answers: int  # answers citing the mention's page
+    answers: int  # answers citing any of the author's mentions
 
 
 class TrendPoint(BaseModel):

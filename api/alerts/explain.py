@@ -1,7 +1,8 @@
 """What an alert says about itself, read from the store: the terms unusually frequent in the
 window against the baseline, the aspects mentioned more than usual ("negative mentions about
 charging tripled"), the top sources, and a few example mentions with links. An alert on one
-mention shows that mention, its source and the aspects it speaks of."""
+mention shows that mention and its source: one mention's aspects are no change against
+the usual, and the mention itself says what it is about."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from api.alerts.rules import Alert, SubjectField
+from api.alerts.rules import Alert, SubjectField, reading
 from index.backend import Filters, MentionStore, aspect_counts
 from index.record import Mention
 
@@ -95,13 +96,11 @@ def _example(mention: Mention, text_chars: int) -> Example:
     return Example(mention.url, mention.source, published, mention.text[:text_chars])
 
 
-def _about_one(mention: Mention | None, alert: Alert, text_chars: int) -> Explanation:
+def _about_one(mention: Mention | None, text_chars: int) -> Explanation:
     """The explanation of an alert on one mention (None: since deleted)."""
     if mention is None:
         return Explanation([], [], [], [])
-    aspects = [AspectChange(a.name, 1, 0.0) for a in mention.aspects
-               if alert.sentiment in (None, a.polarity)]
-    return Explanation([], [(mention.source, 1)], [_example(mention, text_chars)], aspects)
+    return Explanation([], [(mention.source, 1)], [_example(mention, text_chars)], [])
 
 
 def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int = 3,
@@ -111,7 +110,7 @@ def explain(store: MentionStore, alert: Alert, *, terms: int = 8, examples: int 
     an alert with its own `details` (a visibility drop) explains itself: its examples are the
     answers it shows."""
     if alert.mention_id is not None:
-        return _about_one(store.get(alert.mention_id), alert, text_chars)
+        return _about_one(store.get(alert.mention_id), text_chars)
     if alert.details is not None:
         return _from_details(alert.details, text_chars)
     window = _filters(alert, since=alert.window_start, until=alert.window_end,
@@ -156,11 +155,12 @@ def _from_details(details: dict[str, Any], text_chars: int) -> Explanation:
 
 def payload(alert: Alert, explanation: Explanation | None) -> dict[str, Any]:
     """The alert and its explanation as JSON-ready data: what notifiers send and the
-    history keeps."""
+    history keeps, with its figures in words (`reading`)."""
     data = asdict(alert)
     for key in ("window_start", "window_end", "baseline_start"):
         data[key] = data[key].isoformat()
     data["key"] = alert.key
+    data["reading"] = reading(alert)
     data["explanation"] = None if explanation is None else {
         "top_terms": [[term, n] for term, n in explanation.top_terms],
         "top_sources": [[source, n] for source, n in explanation.top_sources],

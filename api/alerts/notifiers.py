@@ -101,11 +101,12 @@ def refusal(options: NotifierOptionsType, *, allow_loopback: bool) -> str | None
 
 
 def _facts(alert: dict[str, Any]) -> list[str]:
-    """The plain-text lines every notifier shows under the summary."""
+    """The plain-text lines every notifier shows under the summary. The figures are in the
+    rule type's words (`reading`); an alert queued before payloads had them shows them bare."""
+    figures = alert.get("reading") or (f"observed {alert['observed']:g}, baseline "
+                                       f"{alert['baseline']:g} (since {alert['baseline_start']})")
     lines = [f"Rule {alert['rule']} ({alert['type']}) on {alert['field']} {alert['subject']}",
-             f"Window {alert['window_start']} to {alert['window_end']}: observed "
-             f"{alert['observed']:g}, baseline {alert['baseline']:g} "
-             f"(since {alert['baseline_start']})"]
+             f"Window {alert['window_start']} to {alert['window_end']}: {figures}"]
     explanation = alert.get("explanation") or {}
     if terms := explanation.get("top_terms"):
         lines.append("Top terms: " + ", ".join(f"{t} ({n})" for t, n in terms))
@@ -293,6 +294,7 @@ SAMPLE_ALERT: dict[str, Any] = {
     "summary": "Acme: 15 negative mentions in an hour, usually 1.5 (z 11.0, p < 1e-9)",
     "sentiment": "negative", "z": 11.0, "mention_id": None, "query": "",
     "key": "acme-negative|brand=Acme|2026-01-05T10:00:00+00:00",
+    "reading": "15 negative mentions in an hour, usually 1.5 from the 14 days before (z 11.0)",
     "details": None,  # a visibility drop's figures, tests and answers (api/alerts/rules.py)
     "explanation": {
         "top_terms": [["battery", 12], ["swelled", 6]],

@@ -67,10 +67,12 @@ __all__ = [
     "VolumeSpike",
     "VolumeSpikeOptions",
     "poisson_tail",
+    "reading",
     "rule_for",
 ]
 
 HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
 SubjectField = Literal["brand", "source"]
 # 1.4826 * MAD estimates the standard deviation of normal data.
 _MAD_TO_SD = 1.4826
@@ -230,6 +232,28 @@ class Rule(ABC):
     def history_hours(self) -> int:
         """Hours of data the rule reads before the time it judges."""
 
+    @classmethod
+    @abstractmethod
+    def reading(cls, alert: Alert) -> str:
+        """What the alert's figures (`observed`, `baseline`, `z`) are, in words a reader
+        takes in at a glance: "unanswered for 23 days (limit 24 h)"."""
+
+
+def _window_hours(alert: Alert) -> float:
+    return (alert.window_end - alert.window_start) / HOUR
+
+
+def _duration(hours: float) -> str:
+    """A length of time: "an hour", "30 hours", "7 days"."""
+    if round(hours) == 1:
+        return "an hour"
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def _days_before(alert: Alert) -> str:
+    """The period the baseline covers, as "the 14 days before"."""
+    return f"the {(alert.window_start - alert.baseline_start) / _DAY:g} days before"
+
 
 class AlertRule(Rule):
     """A rule over hourly series. Subclasses say which hours fire (`_scan`) and how to
@@ -372,11 +396,17 @@ class _Spike(AlertRule):
     def _summary(self, subject: str, finding: _Finding) -> str:
         times = finding.observed / finding.baseline if finding.baseline else None
         ratio = f"{times:.1f}x, " if times else ""
-        hours = "an hour" if finding.hours == 1 else f"{finding.hours} hours"
+        hours = _duration(finding.hours)
         p = finding.p or 0.0
         chance = "p < 1e-9" if p < 1e-9 else f"p {p:.1g}"
         return (f"{subject}: {finding.observed:g} {self._what} in {hours}, usually "
                 f"{finding.baseline:.1f} ({ratio}z {finding.z:.1f}, {chance})")
+
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        what = cls._what.removesuffix("s") if alert.observed == 1 else cls._what
+        return (f"{alert.observed:g} {what} in {_duration(_window_hours(alert))}, usually "
+                f"{alert.baseline:.1f} from {_days_before(alert)} (z {alert.z or 0:.1f})")
 
 
 class NegativeSpike(_Spike):
@@ -442,6 +472,11 @@ class NegativeShare(AlertRule):
         return (f"{subject}: {finding.observed:.0%} of mentions negative over "
                 f"{self.options.window_hours}h, usually {finding.baseline:.0%}")
 
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        return (f"{alert.observed:.0%} of mentions negative over "
+                f"{_duration(_window_hours(alert))}, {alert.baseline:.0%} in {_days_before(alert)}")
+
 
 class FlatlineOptions(RuleOptions):
     type: Literal["flatline"] = "flatline"
@@ -485,6 +520,11 @@ class Flatline(AlertRule):
     def _summary(self, subject: str, finding: _Finding) -> str:
         return (f"{subject}: {finding.observed:g} mentions in {self.options.hours}h, "
                 f"usually {finding.baseline:.0f}; has it stopped producing?")
+
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        return (f"{alert.observed:g} mentions in {_duration(_window_hours(alert))}, usually "
+                f"{alert.baseline:.0f} from {_days_before(alert)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,10 +607,6 @@ def _by(mention: Mention) -> str:
     return f"{mention.author.name} on {mention.source}"
 
 
-def _age(hours: float) -> str:
-    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
-
-
 def _stars(rating: Rating) -> float:
     """The rating as 1..5 stars, whatever its scale (an 8 of 0..10 is 4.2)."""
     return round(1 + 4 * rating.normalized, 2)
@@ -603,6 +639,10 @@ class NewLowRating(_PerMention):
             if (rating := m.rating) is not None and round(rating.normalized, 4) <= ceiling:
                 yield m, _Said(_stars(rating), self.options.max_stars,
                                f"a {rating.value:g}/{rating.best:g} review by {_by(m)}")
+
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        return f"rated {alert.observed:g} of 5 stars (alerts at {alert.baseline:g} or below)"
 
 
 class UnansweredOptions(_PerMentionOptions):
@@ -640,7 +680,11 @@ class Unanswered(_PerMention):
                 hours = (now - m.published_at) / HOUR
                 yield m, _Said(round(hours, 1), self.options.hours,
                                f"a negative {m.kind} by {_by(m)} has no reply after "
-                               f"{_age(hours)}")
+                               f"{_duration(hours)}")
+
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        return f"unanswered for {_duration(alert.observed)} (limit {alert.baseline:g} h)"
 
 
 class AdvocateTurnedNegativeOptions(_PerMentionOptions):
@@ -697,6 +741,11 @@ class AdvocateTurnedNegative(_PerMention):
                 yield m, _Said(m.sentiment.score if m.sentiment else 0.0, turned.mean_score,
                                f"{_by(m)}, an advocate ({turned.advocate_mentions} advocate "
                                f"mentions before), posted a negative {m.kind}")
+
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        return (f"sentiment {alert.observed:+.1f} (-1 to +1), their advocate mentions before "
+                f"averaged {alert.baseline:+.1f}")
 
 
 def _is_negative(mention: Mention) -> bool:
@@ -785,6 +834,11 @@ class RatingDrop(MentionRule):
             query=_LOW_RATINGS,
         )
 
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        return (f"average rating {alert.observed:.1f} of 5 over {_duration(_window_hours(alert))} "
+                f"vs {alert.baseline:.1f} {_days_before(alert)}")
+
 
 def _hours_in(since: datetime, now: datetime) -> list[datetime]:
     """Every hour boundary in (since, now], oldest first."""
@@ -811,7 +865,6 @@ class VisibilityDropOptions(RuleOptions):
     cooldown_hours: int = Field(default=168, ge=0, le=2160)
 
 
-_DAY = timedelta(days=1)
 _EXCERPT = 280  # characters of an example answer shown
 
 
@@ -928,6 +981,17 @@ class VisibilityDrop(MentionRule):
             summary=_drop_summary(answers.subject, drops), z=first["z"],
             details={"drops": drops})
 
+    @classmethod
+    def reading(cls, alert: Alert) -> str:
+        drops = (alert.details or {}).get("drops", [])
+        if drops and drops[0]["measure"] == "position":
+            change = f"mean position {alert.observed:g}"
+            before = f"{alert.baseline:g}"
+        else:
+            change, before = f"named in {alert.observed:.0%} of runs", f"{alert.baseline:.0%}"
+        return (f"{change} over {_duration(_window_hours(alert))} vs {before} "
+                f"{_days_before(alert)} (z {alert.z or 0:.1f})")
+
 
 _TESTS = {"share": "two-proportion z", "position": "Mann-Whitney U"}
 
@@ -973,3 +1037,8 @@ _RULES: dict[str, type[AlertRule | MentionRule]] = {
 def rule_for(options: _Options) -> AlertRule | MentionRule:
     """The rule type an `[[alerts]]` entry of the watchlist names."""
     return _RULES[options.type](options)
+
+
+def reading(alert: Alert) -> str:
+    """What the alert's figures are, in its rule type's words (`Rule.reading`)."""
+    return _RULES[alert.type].reading(alert)

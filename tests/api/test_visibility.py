@@ -17,19 +17,20 @@ from api.app import create_app
 from api.cli import main
 from api.settings import Settings
 from api.visibility import cited_mentions, visibility_report
-from index.record import Advocate, Author, Mention, NamedBrand
+from index.record import Advocate, Author, Mention, NamedBrand, Persona
 from index.sqlite import SqliteStore
 from index.urls import page_key
 
 PROMPT = "best wireless earbuds?"
 
 
-def review(n: int, url: str, author: str, advocate: float | None) -> Mention:
+def review(n: int, url: str, author: str, advocate: float | None,
+           persona: Persona = "validator") -> Mention:
     return Mention.create(
         source="schemaorg", native_id=f"r{n}", kind="review", url=url,
         text=f"Review {n} of the Acme Buds.", author=Author(author, handle=author.lower()),
         published_at=datetime(2026, 9, n, tzinfo=UTC), brand="Acme",
-        advocate=Advocate(advocate, "validator", ("recommends",)) if advocate else None)
+        advocate=Advocate(advocate, persona, ("recommends",)) if advocate else None)
 
 
 def answer(n: int, day: int, citations: tuple[str, ...], *named: NamedBrand) -> Mention:
@@ -97,6 +98,23 @@ def test_the_figures_name_the_most_cited_pages_and_the_advocates_cited(db: Path)
     # Tom's advocate record is too weak and Lee has none: Maya is the advocate cited.
     assert figures["advocates_cited"] == [maya]
     assert report["advocates_cited"] == [maya]
+
+
+def test_an_advocate_cited_for_two_mentions_is_listed_once(tmp_path: Path) -> None:
+    """One author (one site, one name) is listed by their best cited mention (its persona,
+    as the advocate leads show them), with the answers citing any of their mentions, each
+    answer once."""
+    how_to = review(4, "https://reviews.example/maya-how-to", "Maya", 0.7, "educator")
+    answers = [answer(1, 1, (MAYA.url, how_to.url)), answer(2, 2, (how_to.url,)),
+               answer(3, 3, ("https://shop.example/r/7",))]
+    with SqliteStore(tmp_path / "m.db") as store:
+        store.upsert([MAYA, how_to, TOM, *answers])
+        report = visibility_report(store, "Acme")
+    maya = {"mention_id": MAYA.id, "url": MAYA.url, "author": "Maya", "handle": "maya",
+            "score": 0.9, "persona": "validator", "answers": 2}
+    assert report["advocates_cited"] == [maya]
+    (figures,) = report["visibility"]
+    assert figures["advocates_cited"] == [maya]
 
 
 def test_the_period_counts_the_answers_stored_in_it(db: Path) -> None:

@@ -359,7 +359,8 @@ def test_alert_history_explains_each_alert(page: Page, site: Site) -> None:
     alert = page.locator("#alert-history li.alert")
     expect(alert).to_have_count(1)
     expect(alert).to_contain_text("1 negative mention of Acme on 7 October")
-    expect(alert).to_contain_text("observed 1, baseline 0.1, z 4.5")
+    expect(alert.locator(".reading")).to_have_text(
+        "1 negative mention in 24 hours, usually 0.1 from the 14 days before (z 4.5)")
     # The example is the hostile review: shown as text, never run.
     expect(alert.locator(".examples li")).to_contain_text(XSS_TEXT)
     assert alert.locator("img, script").count() == 0
@@ -416,7 +417,9 @@ def test_every_tab_is_in_sight_on_a_390px_phone(browser: Any, site: Site) -> Non
 
 
 @pytest.mark.parametrize(("view", "table"), [("alerts", "alert-rules"),
-                                             ("advocates", "advocates"), ("sources", "sources")])
+                                             ("advocates", "advocates"), ("sources", "sources"),
+                                             ("timeline", "timeline-table"),
+                                             ("timeline", "aspects-table")])
 def test_tables_stack_into_labelled_rows_that_fit_a_390px_phone(browser: Any, site: Site,
                                                                  view: str, table: str,
                                                                  tmp_path: Path) -> None:

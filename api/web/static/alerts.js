@@ -20,6 +20,14 @@ function example(item) {
             el("br"), item.text);
 }
 
+// The alert's figures in its rule type's words ("unanswered for 23 days (limit 24 h)"); an
+// alert kept before payloads had them shows them bare.
+function figures(alert) {
+  if (alert.reading) return alert.reading;
+  return `observed ${alert.observed}, baseline ${Number(alert.baseline).toFixed(1)}`
+    + (alert.z === null || alert.z === undefined ? "" : `, z ${Number(alert.z).toFixed(1)}`);
+}
+
 // One alert payload, as the notifiers send it and the history keeps it.
 export function alertItem(alert, raisedAt = null) {
   const why = alert.explanation;
@@ -29,8 +37,7 @@ export function alertItem(alert, raisedAt = null) {
        `${alert.rule} (${alert.type}) on ${alert.subject} · `
        + `${formatTime(alert.window_start)} – ${formatTime(alert.window_end)}`
        + (raisedAt ? ` · raised ${formatTime(raisedAt)}` : "")),
-    el("div", {}, `observed ${alert.observed}, baseline ${Number(alert.baseline).toFixed(1)}`
-       + (alert.z === null || alert.z === undefined ? "" : `, z ${Number(alert.z).toFixed(1)}`)),
+    el("div", { class: "reading" }, figures(alert)),
     why?.top_terms?.length ? el("div", {}, "Top terms: ", counts(why.top_terms)) : null,
     why?.top_aspects?.length
       ? el("div", {}, "Aspects more mentioned than usual: ", why.top_aspects

@@ -90,11 +90,12 @@ export function showError(node, error) {
 }
 
 // Each cell carries its column's header as data-label: on a phone the rows stack and the
-// header row is hidden, so the cell shows its label itself (style.css).
-export function table(tbody, rows, cells) {
+// header row is hidden, so the cell shows its label itself (style.css). `attributes` gives
+// a row's own (a row that opens something: its handlers).
+export function table(tbody, rows, cells, attributes = () => ({})) {
   const labels = [...(tbody.closest("table").tHead?.rows[0]?.cells ?? [])]
     .map((th) => th.textContent);
-  clear(tbody).append(...rows.map((row) => el("tr", {}, cells(row).map(
+  clear(tbody).append(...rows.map((row) => el("tr", attributes(row), cells(row).map(
     (c, i) => el("td", { dataset: { label: labels[i] ?? "" } }, c)))));
 }
 

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import {
-  clear, el, fillSelect, formatChange, formatNps, formatTime, showError, turns,
+  clear, el, fillSelect, formatChange, formatNps, formatTime, showError, table, turns,
 } from "./dom.js";
 import { mentionCard } from "./mentions.js";
 import { dayStart, recentDays } from "./search.js";
@@ -129,13 +129,11 @@ async function showNps(brand) {
 
 // What the range's mentions praise or blame, per aspect, against the range before it.
 async function showAspects(brand, since, until) {
-  const table = $("aspects-table");
   const rows = await api("/analytics/aspects", { params: { brand, since, until } });
-  table.hidden = rows.length === 0;
-  clear(table.tBodies[0]).append(...rows.map((row) => el("tr", {},
-    el("td", {}, row.aspect), el("td", {}, row.count), el("td", {}, row.positive),
-    el("td", {}, row.neutral), el("td", {}, row.negative),
-    el("td", {}, Math.round(row.negative_share * 100) + "%"), el("td", {}, formatChange(row.change)))));
+  $("aspects-table").hidden = rows.length === 0;
+  table($("aspects-table").tBodies[0], rows, (row) => [
+    row.aspect, row.count, row.positive, row.neutral, row.negative,
+    Math.round(row.negative_share * 100) + "%", formatChange(row.change)]);
 }
 
 async function show() {
@@ -160,13 +158,14 @@ async function show() {
     await showAspects(shown.brand, since, until);
     const rows = buckets.map((b, index) => ({ ...b, index }))
       .filter((b) => b.count > 0 || alerts[b.index].length);
-    $("timeline-table").tBodies[0].append(...rows.map((b) => el("tr", {
+    table($("timeline-table").tBodies[0], rows, (b) => [
+      label(b.start, interval), b.count, b.positive, b.neutral, b.negative,
+      alerts[b.index].map((alert) => alert.summary).join("; ") || null,  // none: an empty cell
+    ], (b) => ({
       tabindex: "0", dataset: { index: b.index }, onclick: () => openBucket(b.index),
       class: alerts[b.index].length ? "alerted" : null,
       onkeydown: (event) => { if (event.key === "Enter") openBucket(b.index); },
-    }, el("td", {}, label(b.start, interval)), el("td", {}, b.count),
-       el("td", {}, b.positive), el("td", {}, b.neutral), el("td", {}, b.negative),
-       el("td", {}, alerts[b.index].map((alert) => alert.summary).join("; ")))));
+    }));
   } catch (error) {
     showError($("timeline-error"), error);
   }

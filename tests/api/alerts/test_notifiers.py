@@ -5,7 +5,7 @@ and TLS rules. Mention text is hostile here on purpose."""
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -68,8 +68,8 @@ def test_webhook_posts_slack_json(alert: dict[str, Any], webhook) -> None:
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*{summary}*"}},
             {"type": "section", "text": {"type": "mrkdwn", "text": (
                 "Rule acme-negative (negative_spike) on brand Acme\n"
-                "Window 2026-11-02T10:00:00+00:00 to 2026-11-02T11:00:00+00:00: observed 15, "
-                "baseline 1.5 (since 2026-10-19T10:00:00+00:00)\n"
+                "Window 2026-11-02T10:00:00+00:00 to 2026-11-02T11:00:00+00:00: 15 negative "
+                "mentions in an hour, usually 1.5 from the 14 days before (z 11.0)\n"
                 "Top terms: battery (12), swelled (6)\n"
                 "Aspects more mentioned than usual: battery 9 (usually 1.5), charging 4 "
                 "(usually 0.25)\n"
@@ -81,6 +81,24 @@ def test_webhook_posts_slack_json(alert: dict[str, Any], webhook) -> None:
                 "<https://shop.example/r/2%7Cx%3E|feed> \n>Second\n>line")}},
         ],
     }]
+
+
+def test_an_alert_on_one_review_says_its_figures_in_its_rule_types_words(webhook) -> None:
+    published = datetime(2026, 10, 9, 10, tzinfo=UTC)
+    unanswered = Alert(
+        rule="unanswered", type="unanswered", subject="Acme", field="brand",
+        window_start=published, window_end=published + timedelta(hours=24),
+        baseline_start=published, observed=571.3, baseline=24,
+        summary="Acme: a negative review by Ann on schemaorg has no reply after 24 days",
+        sentiment="negative", mention_id="m1")
+    shown = Explanation([], [("schemaorg", 1)], EXPLANATION.examples[:1], [])
+    _webhook(webhook.url).send(payload(unanswered, shown))
+    [body] = webhook.bodies
+    assert body["blocks"][1]["text"]["text"] == (
+        "Rule unanswered (unanswered) on brand Acme\n"
+        "Window 2026-10-09T10:00:00+00:00 to 2026-10-10T10:00:00+00:00: unanswered for 24 days "
+        "(limit 24 h)\n"
+        "Top sources: schemaorg (1)")
 
 
 def test_webhook_failure_is_a_notify_error_keeping_nothing_of_the_answer(

@@ -13,6 +13,7 @@ from api.alerts.rules import (
     AdvocateTurnedNegativeOptions,
     Alert,
     Mentions,
+    reading,
 )
 from crawlers.triage import triage
 from index.inbox import Inbox
@@ -44,6 +45,8 @@ def test_an_advocate_complaining_alerts_with_their_earlier_sentiment() -> None:
     assert alert.summary == ("Acme: Bo on schemaorg, an advocate (2 advocate mentions before), "
                              "posted a negative post")
     assert (alert.observed, alert.baseline, alert.sentiment) == (-0.8, 0.8, "negative")
+    assert reading(alert) == ("sentiment -0.8 (-1 to +1), their advocate mentions before "
+                              "averaged +0.8")
 
 
 def test_who_was_no_advocate_before_does_not_alert() -> None:

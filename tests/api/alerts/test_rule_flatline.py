@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.alerts.rules import HOUR, Flatline, FlatlineOptions
+from api.alerts.rules import HOUR, Flatline, FlatlineOptions, reading
 
 WEEK = 7 * 24
 
@@ -27,6 +27,7 @@ def test_a_source_that_stops_is_noticed_once(make_series, end) -> None:
     assert (alert.window_start, alert.window_end) == (stopped - HOUR, stopped + 11 * HOUR)
     assert (alert.observed, alert.baseline, alert.field) == (5, 60, "source")
     assert alert.summary == "feed: 5 mentions in 12h, usually 60; has it stopped producing?"
+    assert reading(alert) == "5 mentions in 12 hours, usually 60 from the 7 days before"
 
 
 def test_a_quiet_source_never_fires(make_series, end) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.alerts.rules import HOUR, NegativeShare, NegativeShareOptions
+from api.alerts.rules import HOUR, NegativeShare, NegativeShareOptions, reading
 
 WEEK = 7 * 24
 
@@ -27,6 +27,8 @@ def test_a_mostly_negative_window_fires_once(make_series, end) -> None:
     assert alert.window_end == bad + 5 * HOUR
     assert alert.window_start == alert.window_end - timedelta(hours=6)
     assert "% of mentions negative over 6h, usually 10%" in alert.summary
+    assert reading(alert) == (f"{alert.observed:.0%} of mentions negative over 6 hours, "
+                              "10% in the 7 days before")
 
 
 def test_low_volume_never_fires(make_series, end) -> None:

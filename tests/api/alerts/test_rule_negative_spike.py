@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from api.alerts.rules import HOUR, NegativeSpike, NegativeSpikeOptions, Series, poisson_tail
+from api.alerts.rules import (
+    HOUR,
+    NegativeSpike,
+    NegativeSpikeOptions,
+    Series,
+    poisson_tail,
+    reading,
+)
 
 BASE_DAYS = 14
 NOISE = [3, 2, 4, 3, 2, 3, 4]  # about 3 negatives an hour; 7 long, so each hour varies by day
@@ -38,6 +45,8 @@ def test_a_burst_fires_once_with_observed_and_baseline(make_series, end: End) ->
     assert alert.baseline_start == burst - timedelta(days=14)
     assert alert.sentiment == "negative"
     assert alert.summary.startswith("Acme: 25 negative mentions in an hour, usually 3.")
+    assert reading(alert) == (f"25 negative mentions in an hour, usually {alert.baseline:.1f} "
+                              f"from the 14 days before (z {alert.z:.1f})")
 
 
 def test_zero_against_zero_and_three_against_one_never_fire(make_series, end: End) -> None:

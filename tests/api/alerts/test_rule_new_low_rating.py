@@ -35,6 +35,7 @@ def test_each_low_review_alerts_once_on_any_scale(tmp_path: Path) -> None:
     one = raised[reviews[0].id]
     assert one["summary"] == "Acme: a 1/5 review by Ann on schemaorg"
     assert (one["observed"], one["baseline"]) == (1.0, 2.0)
+    assert one["reading"] == "rated 1 of 5 stars (alerts at 2 or below)"
     assert one["key"] == f"low|brand=Acme|mention={reviews[0].id}"
     assert [e["url"] for e in one["explanation"]["examples"]] == ["https://shop.example/one"]
 

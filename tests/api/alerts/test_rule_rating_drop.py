@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from api.alerts.rules import Alert, Mentions, RatingDrop, RatingDropOptions
+from api.alerts.rules import Alert, Mentions, RatingDrop, RatingDropOptions, reading
 from index.record import Mention
 from tests.api.alerts.mention_rules import NOW, mention, runner
 
@@ -39,6 +39,7 @@ def _evaluate(mentions: Sequence[Mention], hours: int = 1, **options: float) -> 
 def test_a_significant_fall_alerts_with_both_averages() -> None:
     [alert] = _evaluate(BEFORE + FELL)
     assert (alert.observed, alert.baseline) == (2.5, 4.4)
+    assert reading(alert) == "average rating 2.5 of 5 over 7 days vs 4.4 the 7 days before"
     assert alert.window_end == NOW.replace(minute=0)
     assert alert.window_end - alert.window_start == timedelta(days=7)
     assert alert.window_start - alert.baseline_start == timedelta(days=7)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from api.alerts.rules import Mentions, Unanswered, UnansweredOptions
+from index.record import Aspect
 from tests.api.alerts.mention_rules import NOW, add, mention, reply, runner
 
 RULE = '[[alerts]]\nname = "unanswered"\ntype = "unanswered"\n'
@@ -15,7 +16,7 @@ RULE = '[[alerts]]\nname = "unanswered"\ntype = "unanswered"\n'
 
 def test_a_negative_review_without_reply_after_a_day_alerts_once(tmp_path: Path) -> None:
     reviews = [
-        mention("waiting", 30, stars=1),
+        mention("waiting", 30, stars=1).with_(aspects=(Aspect("charging", "negative"),)),
         mention("answered", 30, stars=1, replies=[reply(20)]),
         mention("answered-undated", 30, stars=1, replies=[reply(None)]),
         mention("recent", 10, stars=1),  # not due before tomorrow
@@ -30,9 +31,12 @@ def test_a_negative_review_without_reply_after_a_day_alerts_once(tmp_path: Path)
     assert alert["summary"] == ("Acme: a negative review by Ann on schemaorg has no reply "
                                 "after 30 hours")
     assert (alert["observed"], alert["baseline"], alert["sentiment"]) == (30.0, 24, "negative")
+    assert alert["reading"] == "unanswered for 30 hours (limit 24 h)"
     assert alert["window_start"] == (NOW - timedelta(hours=30)).isoformat()
     assert alert["window_end"] == (NOW - timedelta(hours=6)).isoformat()
     assert alert["explanation"]["examples"][0]["url"] == "https://shop.example/waiting"
+    # One review's aspects are no change against the usual: the review itself shows them.
+    assert alert["explanation"]["top_aspects"] == []
     assert again.raised == []
 
 

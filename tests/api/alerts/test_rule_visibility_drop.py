@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.alerts.config import ConfiguredRule
-from api.alerts.rules import Mentions, VisibilityDrop, VisibilityDropOptions
+from api.alerts.rules import Mentions, VisibilityDrop, VisibilityDropOptions, reading
 from api.alerts.runner import AlertRunner
 from api.alerts.significance import rank_rise, share_drop
 from api.alerts.state import AlertState
@@ -97,6 +97,7 @@ def test_a_real_drop_in_share_is_flagged_with_answers_before_and_after() -> None
     assert (alert.window_start, alert.window_end) == (END - timedelta(days=7), END)
     assert alert.baseline_start == END - timedelta(days=21)
     assert (alert.observed, alert.baseline, alert.z) == (0.1, 0.75, -4.16)
+    assert reading(alert) == "named in 10% of runs over 7 days vs 75% the 14 days before (z -4.2)"
     assert alert.summary == (
         "Acme: named in 2 of 20 runs (10%), was 15 of 20 (75%) for 'best wireless earbuds?' "
         "on testgpt:gpt-test (two-proportion z -4.16, p 2e-05)")
@@ -133,6 +134,7 @@ def test_a_real_drop_in_position_is_flagged_by_the_rank_test() -> None:
     assert (drop["measure"], drop["test"]) == ("position", "Mann-Whitney U")
     assert drop["before"]["mean_position"] == 1.3 and drop["after"]["mean_position"] == 1.9
     assert (alert.observed, alert.baseline) == (1.9, 1.3)
+    assert reading(alert) == "mean position 1.9 over 7 days vs 1.3 the 14 days before (z 2.6)"
     assert drop["p"] < 0.01
     assert alert.summary.startswith("Acme: mean position 1.9, was 1.3 for 'best wireless")
     assert [e["position"] for e in drop["examples_after"]] == [2, 2]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from api.alerts.rules import NegativeSpike, NegativeSpikeOptions, VolumeSpike, VolumeSpikeOptions
+from api.alerts.rules import (
+    NegativeSpike,
+    NegativeSpikeOptions,
+    VolumeSpike,
+    VolumeSpikeOptions,
+    reading,
+)
 
 DAY = [30, 28, 33, 31, 29, 30, 32]  # about 30 mentions an hour, 2 of them negative
 
@@ -15,6 +21,7 @@ def test_a_burst_of_praise_is_a_volume_spike_not_a_negative_one(make_series, end
     volume = VolumeSpike(VolumeSpikeOptions(name="vol")).evaluate(series, end(series))
     assert [(a.observed, a.sentiment, a.type) for a in volume] == [(152, None, "volume_spike")]
     assert "152 mentions in an hour" in volume[0].summary
+    assert reading(volume[0]).startswith("152 mentions in an hour, usually ")
     assert NegativeSpike(NegativeSpikeOptions(name="neg")).evaluate(series, end(series)) == []
 
 
