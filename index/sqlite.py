@@ -123,17 +123,19 @@ __all__ = ["SqliteStore"]
 # one-character Chinese queries); 7 had no content_hash column, and its records' hashes
 # kept the tracking parameters of links; 8 had no advocate and NPS columns; 9 kept one brand
 # per mention; 10 had no brand replies (first_reply_at, replies); 11 did not mark duplicates
-# (collapsing ranked every match by its content_hash); 12 had no index of authors.
-_VERSION = 13
+# (collapsing ranked every match by its content_hash); 12 had no index of authors; 13 keyed
+# rows (`seq`) in arrival order, not by date (`_key_range`), so a dated text query ranked
+# every match of the corpus before the window narrowed them.
+_VERSION = 14
 # Files from this version on hold the rows and columns of `_VERSION`: a later version only
 # added indexes, which `_SCHEMA` creates without reading the rows again.
-_SAME_ROWS_SINCE = 12
+_SAME_ROWS_SINCE = 14
 _FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS mentions (
     -- An explicit INTEGER PRIMARY KEY: the FTS index refers to rows by rowid, and VACUUM
-    -- may renumber an implicit rowid.
+    -- may renumber an implicit rowid. Date-ordered: see `_key_range`.
     seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
@@ -254,12 +256,15 @@ UPDATE mentions SET duplicated = 1 WHERE duplicated = 0 AND content_hash IN (
     GROUP BY content_hash HAVING count(*) > 1)
 """
 _BRANDS = _COLUMNS.index("brands")
-_FTS_MATCH = "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?"
+_PUBLISHED = _COLUMNS.index("published_at")
+# The text index's matches of an FTS5 query, `{keys}` keeping them to a range of keys
+# (`_in_keys`): FTS5 seeks to the range inside its lists rather than visiting every match.
+_FTS_MATCH = "SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?{keys}"
 # bm25 of the text only: the tags column weighs 0.
 _RANKED = (
     "WITH ranked (seq, score) AS MATERIALIZED ("
     " SELECT rowid, bm25(mentions_fts, 1.0, 0.0, 1.0, 1.0) FROM mentions_fts"
-    " WHERE mentions_fts MATCH ?)"
+    " WHERE mentions_fts MATCH ?{keys})"
 )
 # Who wrote a mention within its source (`index.keys.author_parts`): the handle, else the
 # name; the expression of the `mentions_authors` index.
@@ -483,9 +488,85 @@ def _row(mention: Mention) -> tuple[object, ...]:
     )
 
 
+# --- row keys: a mention's date ------------------------------------------------------------
+
+# A dated mention's key (`seq`, its rowid in the text index) is the whole second of its
+# published_at times `_SLOTS_PER_SECOND` plus a slot, the next free one of that second;
+# undated mentions come after every dated key. A published window is then a range of keys,
+# which FTS5 seeks to (`_in_keys`): a dated text query ranks only the window's matches, not
+# every match of the corpus. Years 1 to 9999 (all a record takes) are within +-2**58.
+_SLOTS_PER_SECOND = 2**20
+_UNDATED = 2**61
+_Keys = tuple[int, int]  # the first and the last key of a range
+_EVERY_KEY: _Keys = (-(2**63), 2**63 - 1)
+
+
+def _key_range(second: int | None) -> _Keys:
+    """The keys of the mentions published in `second` (epoch; None: the undated ones)."""
+    if second is None:
+        return _UNDATED, _EVERY_KEY[1]
+    first = second * _SLOTS_PER_SECOND
+    return first, first + _SLOTS_PER_SECOND - 1
+
+
+def _row_second(row: tuple[object, ...]) -> int | None:
+    """The whole second a row made by `_row` was published in (None: undated)."""
+    published = row[_PUBLISHED]
+    return math.floor(published) if isinstance(published, float) else None
+
+
+def _window_keys(start: datetime | None, end: datetime | None) -> _Keys:
+    """The keys of the mentions published in [start, end) (None leaves a side open), and
+    those of the rest of the seconds at its edges; every key when both sides are open."""
+    if start is None and end is None:
+        return _EVERY_KEY
+    # From the same float as the published_at column, so the range holds what it matches.
+    first = _key_range(math.floor(start.timestamp()))[0] if start else _EVERY_KEY[0]
+    last = _key_range(math.floor(end.timestamp()))[1] if end else _UNDATED - 1
+    return first, last
+
+
+def _new_keys(db: sqlite3.Connection, seconds: Iterable[int | None]) -> list[int]:
+    """A new key in each of `seconds` in turn: the slot after the last one taken in that
+    second (an index seek), and the next ones for more mentions of the same second."""
+    free: dict[int | None, int] = {}
+    keys = []
+    for second in seconds:
+        first, last = _key_range(second)
+        if second not in free:
+            top = db.execute("SELECT seq FROM mentions WHERE seq BETWEEN ? AND ?"
+                             " ORDER BY seq DESC LIMIT 1", (first, last)).fetchone()
+            free[second] = first if top is None else top[0] + 1
+        if free[second] > last:
+            when = "undated" if second is None else datetime.fromtimestamp(second, UTC)
+            raise StoreError(f"cannot write mentions: no key left for another mention "
+                             f"published at {when} ({_SLOTS_PER_SECOND:,} a second)")
+        keys.append(free[second])
+        free[second] += 1
+    return keys
+
+
+# The rows already stored of those being written, by id: (key, text index columns).
+_Stored = dict[object, tuple[int, tuple[object, ...]]]
+
+
+def _keyed(db: sqlite3.Connection, rows: list[tuple[object, ...]],
+           stored: _Stored) -> list[tuple[int, tuple[object, ...]]]:
+    """Each row with its key: the stored one while it was published in the same second,
+    else (new, re-dated) a new one."""
+    def kept(row: tuple[object, ...]) -> bool:
+        first, last = _key_range(_row_second(row))
+        return row[0] in stored and first <= stored[row[0]][0] <= last
+
+    keys = iter(_new_keys(db, [_row_second(row) for row in rows if not kept(row)]))
+    return [(stored[row[0]][0] if kept(row) else next(keys), row) for row in rows]
+
+
 def _write(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> int:
     """Insert or update rows made by `_row` (distinct ids) and their entries in the text
-    index, inside the caller's write transaction; returns how many were new.
+    index, inside the caller's write transaction; returns how many were new. A row whose
+    published_at moved to another second moves to a key of that second (`_keyed`), with
+    its entries in the text index and its other brands.
 
     The store writes the index itself rather than by triggers: a trigger makes each row's
     statement a savepoint, at which FTS5 flushes its pending terms into a new segment, so
@@ -493,42 +574,55 @@ def _write(db: sqlite3.Connection, rows: Iterable[tuple[object, ...]]) -> int:
     entries go in ascending rowid order: FTS5 flushes whenever a rowid is lower than the
     last one written, or the same one added twice."""
     rows = list(rows)
-    stored = {
+    stored: _Stored = {
         mention_id: (seq, tuple(indexed))
         for mention_id, seq, *indexed in db.execute(
-            f"SELECT id, seq, {', '.join(_FTS_COLUMNS)} FROM mentions WHERE id IN ({_IDS})"
-            " ORDER BY seq",
+            f"SELECT id, seq, {', '.join(_FTS_COLUMNS)} FROM mentions WHERE id IN ({_IDS})",
             (json.dumps([row[0] for row in rows]),),
         )
     }
-    (last,) = db.execute("SELECT ifnull(max(seq), 0) FROM mentions").fetchone()
-    changed = {row[0]: row for row in rows if row[0] in stored}
-    added = list(enumerate((row for row in rows if row[0] not in stored), start=last + 1))
-    new = [(seq, *row) for seq, row in added]
-    db.executemany(_UPDATE, [(*row[1:], row[0]) for row in changed.values()])
+    keyed = _keyed(db, rows, stored)
+    # New rows in key order: the table's B-tree pages fill one after another.
+    new = [(seq, *row) for seq, row in sorted(keyed, key=lambda pair: pair[0])
+           if row[0] not in stored]
+    db.executemany("UPDATE mentions SET seq = ? WHERE id = ?",
+                   [(seq, row[0]) for seq, row in keyed
+                    if row[0] in stored and seq != stored[row[0]][0]])
+    db.executemany(_UPDATE, [(*row[1:], row[0]) for _, row in keyed if row[0] in stored])
     db.executemany(_INSERT, new)
-    entries: list[tuple[object, ...]] = []
-    for mention_id, (seq, indexed) in stored.items():  # in rowid order
-        now = tuple(changed[mention_id][at] for at in _INDEXED)
-        if now != indexed:  # a re-crawl's text is mostly the same
-            entries += [("delete", seq, *indexed), (None, seq, *now)]
-    entries += [(None, row[0], *(row[1 + at] for at in _INDEXED)) for row in new]
-    db.executemany(_INDEX, entries)
-    _write_other_brands(db, [(seq, changed[mention_id]) for mention_id, (seq, _) in stored.items()],
-                        added)
+    db.executemany(_INDEX, _index_entries(keyed, stored))
+    _write_other_brands(db, [seq for seq, _ in stored.values()], keyed)
     db.execute(_MARK_DUPLICATED, (json.dumps(list({row[_HASH] for row in rows})),))
     return len(new)
 
 
-def _write_other_brands(db: sqlite3.Connection, updated: list[tuple[int, tuple[object, ...]]],
-                        added: list[tuple[int, tuple[object, ...]]]) -> None:
-    """`mention_brands` for rows just written, each with its seq: an updated row's old brands
-    out first. The brands beyond the primary are read from the rows in Python: most
-    mentions have none, and selecting them in SQL parsed every row's `brands` again."""
-    db.execute(f"DELETE FROM mention_brands WHERE seq IN ({_IDS})",
-               (json.dumps([seq for seq, _ in updated]),))
+def _index_entries(keyed: list[tuple[int, tuple[object, ...]]],
+                   stored: _Stored) -> list[tuple[object, ...]]:
+    """The text index's entries of rows just written, in ascending rowid order (a deletion
+    before an addition of the same rowid): a row's old terms out and its new ones in,
+    unless it kept its key and its terms (a re-crawl's text is mostly the same)."""
+    entries: list[tuple[int, bool, tuple[object, ...]]] = []  # (rowid, adds, columns)
+    for seq, row in keyed:
+        now = tuple(row[at] for at in _INDEXED)
+        before = stored.get(row[0])
+        if before == (seq, now):
+            continue
+        if before is not None:
+            entries.append((before[0], False, before[1]))
+        entries.append((seq, True, now))
+    entries.sort(key=lambda entry: entry[:2])
+    return [(None if adds else "delete", seq, *columns) for seq, adds, columns in entries]
+
+
+def _write_other_brands(db: sqlite3.Connection, replaced: list[int],
+                        written: list[tuple[int, tuple[object, ...]]]) -> None:
+    """`mention_brands` for rows just written, each with its key: the brands of the rows
+    stored before out first, by their old keys (`replaced`). The brands beyond the primary
+    are read from the rows in Python: most mentions have none, and selecting them in SQL
+    parsed every row's `brands` again."""
+    db.execute(f"DELETE FROM mention_brands WHERE seq IN ({_IDS})", (json.dumps(replaced),))
     db.executemany("INSERT INTO mention_brands (brand, seq) VALUES (?, ?)",
-                   [(brand, seq) for seq, row in updated + added
+                   [(brand, seq) for seq, row in written
                     for brand in json.loads(str(row[_BRANDS]))[1:]])
 
 
@@ -653,7 +747,8 @@ def _text_part(node: Node) -> tuple[str | None, Node]:
     return None, node
 
 
-def _field(field: Field) -> tuple[str, list[object]]:
+def _field(field: Field, within: _Keys) -> tuple[str, list[object]]:
+    """`field` as SQL, with its parameters; its text query reads the keys `within` only."""
     # Column names and operators come from these patterns, never from the query text.
     match field:
         case Field("brand", ":", str(value)):
@@ -677,8 +772,9 @@ def _field(field: Field) -> tuple[str, list[object]]:
             prefix = isinstance(leaf, Term) and leaf.prefix
             _, found = match_tokens(leaf.text, exact=prefix or isinstance(leaf, Phrase))
             words = " " + " ".join(found) + ("" if prefix else " ")
-            return (f"(m.seq IN ({_FTS_MATCH}) AND instr(' ' || m.title_terms || ' ', ?) > 0)",
-                    [_fts(leaf), words])
+            matches, params = _in_keys(_FTS_MATCH, _fts(leaf), within)
+            return (f"(m.seq IN ({matches}) AND instr(' ' || m.title_terms || ' ', ?) > 0)",
+                    [*params, words])
         case Field("author", ":", str(value)):
             return "(m.author_name = ? OR m.author_handle = ?)", [key(value), handle_key(value)]
         case Field("author", "=", str(value)):
@@ -729,24 +825,47 @@ def _primary_only(node: Node, brands: set[str]) -> Node:
     return node
 
 
-def _where(node: Node) -> tuple[str, list[object]]:
-    """A SQL condition on `mentions AS m`, with its parameters."""
+def _in_keys(template: str, text: str, keys: _Keys) -> tuple[str, list[object]]:
+    """`template` (`_FTS_MATCH`, `_RANKED`) with its parameters: the FTS5 query `text`, the
+    matches kept to `keys`."""
+    if keys == _EVERY_KEY:
+        return template.format(keys=""), [text]
+    return template.format(keys=" AND rowid BETWEEN ? AND ?"), [text, *keys]
+
+
+def _narrowed_keys(node: Node, keys: _Keys = _EVERY_KEY) -> _Keys:
+    """`keys` narrowed to the published windows `node` is or is ANDed with: no other row
+    can match it."""
+    for child in node.children if isinstance(node, And) else (node,):
+        match child:
+            case Field("published", "..", (start, end)):
+                first, last = _window_keys(start, end)
+                keys = (max(keys[0], first), min(keys[1], last))
+    return keys
+
+
+def _where(node: Node, keys: _Keys = _EVERY_KEY) -> tuple[str, list[object]]:
+    """A SQL condition on `mentions AS m`, with its parameters. Its text queries read only
+    the rows of `keys`: it is for rows of those only (those of the windows it is ANDed
+    with), and they give it the same value on them."""
+    keys = _narrowed_keys(node, keys)
     text, rest = _text_part(node)
     if text is not None:
-        sql, params = _where(rest)
-        return f"(m.seq IN ({_FTS_MATCH}) AND {sql})", [text, *params]
+        sql, params = _where(rest, keys)
+        matches, text_params = _in_keys(_FTS_MATCH, text, keys)
+        return f"(m.seq IN ({matches}) AND {sql})", [*text_params, *params]
     match node:
         case MatchAll():
             return "1", []
         case Field():
-            return _field(node)
+            return _field(node, keys)
         case Not(child):
-            sql, params = _where(child)
+            sql, params = _where(child, keys)
             # IS NOT 1, not NOT: a NULL column (no brand, no rating) must count as false,
             # so that -brand:acme keeps mentions without a brand.
             return f"({sql}) IS NOT 1", params
         case And(children) | Or(children):
-            parts = [_where(child) for child in children]
+            parts = [_where(child, keys) for child in children]
             joiner = " AND " if isinstance(node, And) else " OR "
             return (
                 "(" + joiner.join(sql for sql, _ in parts) + ")",
@@ -1107,12 +1226,13 @@ class SqliteStore:
             query_params = params
         else:
             # bm25 is lower for better matches; rows matched only by a field rank last.
+            ranked, ranked_params = _in_keys(_RANKED, ranking, _narrowed_keys(node))
             sql = (
-                f"{_RANKED} SELECT m.record, ranked.score FROM mentions AS m"
+                f"{ranked} SELECT m.record, ranked.score FROM mentions AS m"
                 " LEFT JOIN ranked ON ranked.seq = m.seq"
                 f" WHERE {where} ORDER BY ranked.score IS NULL, ranked.score, {newest}"
             )
-            query_params = [ranking, *params]
+            query_params = [*ranked_params, *params]
         page_params = [*query_params, size, (page - 1) * size]
         with self._transaction("cannot search mentions") as db:
             rows = db.execute(f"{sql} LIMIT ? OFFSET ?", page_params).fetchall()
@@ -1126,13 +1246,15 @@ class SqliteStore:
         only, the total counted in the same pass, and only the page's records read."""
         # Collapsed, the rest is "a group's first match", which implies the rest itself.
         rest_sql, rest_params = _matching(node, filters) if filters.collapse else _where(rest)
+        matches, text_params = _in_keys(_RANKED, text, _narrowed_keys(node))
         sql = (
-            f"{_RANKED} SELECT m.seq, ranked.score, count(*) OVER () FROM ranked"
+            f"{matches} SELECT m.seq, ranked.score, count(*) OVER () FROM ranked"
             f" JOIN mentions AS m ON m.seq = ranked.seq WHERE {rest_sql}"
             " ORDER BY ranked.score, m.published_at DESC, m.id LIMIT ? OFFSET ?"
         )
+        page_params = [*text_params, *rest_params, size, (page - 1) * size]
         with self._transaction("cannot search mentions") as db:
-            ranked = db.execute(sql, [text, *rest_params, size, (page - 1) * size]).fetchall()
+            ranked = db.execute(sql, page_params).fetchall()
             if ranked:
                 total = ranked[0][2]
                 records = dict(db.execute(
