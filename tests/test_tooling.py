@@ -78,12 +78,21 @@ def _tracked(*paths: str) -> list[str]:
                           check=True).stdout.split()
 
 
+# What the dashboard and /docs request of node_modules (filled by `make install`).
+_SERVED_FROM_NPM = [
+    "api/web/node_modules/chart.js/dist/chart.umd.min.js",
+    "api/web/node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+    "api/web/node_modules/swagger-ui-dist/swagger-ui.css",
+    "api/web/node_modules/swagger-ui-dist/favicon-32x32.png",
+]
+
+
 @pytest.mark.slow
 def test_the_wheel_ships_the_models_the_labeled_data_and_the_tooling(tmp_path: Path) -> None:
     # `pip install .` must score with the default model and run `eval`, `bench` and
     # `model refit`: every file of sentiment/ and bench/ goes into the wheel.
     source = tmp_path / "source"
-    for name in _tracked():
+    for name in _tracked() + _SERVED_FROM_NPM:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
@@ -92,3 +101,5 @@ def test_the_wheel_ships_the_models_the_labeled_data_and_the_tooling(tmp_path: P
     with ZipFile(next(tmp_path.glob("mentionwatch-*.whl"))) as wheel:
         shipped = set(wheel.namelist())
     assert sorted(set(_tracked("sentiment", "bench")) - shipped) == []
+    # An installed server (the Docker image) serves the dashboard's charts and /docs.
+    assert sorted(set(_SERVED_FROM_NPM) - shipped) == []
