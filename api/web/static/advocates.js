@@ -59,13 +59,19 @@ function outreach(lead, brand) {
   const purpose = el("select", { "aria-label": "Purpose" },
                      PURPOSES.map((p) => el("option", { value: p }, words(p))));
   const force = el("button", { type: "button", class: "quiet", hidden: true }, "Record anyway");
+  // Until the table is drawn again with the new contact, this row's Outcome is the earlier
+  // contact's: its controls wait, so no outcome lands on the wrong contact.
+  const hold = (held) => box.querySelectorAll("select, button").forEach((c) => { c.disabled = held; });
   const record = async (forced) => {
+    hold(true);
+    status.textContent = "Saving…";
     try {
       await api("/outreach", { method: "POST", body: {
         brand, author_key: lead.author_key, purpose: purpose.value,
         contacted_by: session.who(), force: forced } });
       await show();
     } catch (error) {
+      hold(false);
       fail(error);
       force.hidden = error.status !== 409;
     }
@@ -73,7 +79,8 @@ function outreach(lead, brand) {
   force.addEventListener("click", () => record(true));
   const form = el("span", { class: "record" }, purpose,
     el("button", { type: "button", onclick: () => record(false) }, "Record contact"), force);
-  return el("span", { class: "outreach" }, last, drafter(lead, status), form, status);
+  const box = el("span", { class: "outreach" }, last, drafter(lead, status), form, status);
+  return box;
 }
 
 // A reply to the lead's best mention, drafted with their persona's approach, to edit and
