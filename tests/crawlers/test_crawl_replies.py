@@ -1,7 +1,8 @@
 """The brand's replies to reviews, read by real crawls of a loopback server and kept on the
 review they answer: Trustpilot's company replies, Google Play's developer replies and
 schema.org answers by the brand. The server is crawled twice; by the second crawl two
-reviews have gained a reply, which the re-crawl writes onto their stored mention."""
+reviews have gained a reply, which the re-crawl writes onto their stored mention and which
+answers their inbox items."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from index.inbox import Inbox
 from index.record import BrandReply, Mention
 from index.sqlite import SqliteStore
 from tests.crawlers.test_crawl_sources import PLAY, ReplayServer, Reply, run_crawl
@@ -50,11 +52,19 @@ class Crawled:
     second: dict[str, Mention]  # after the second
     stats: dict[str, dict[str, int]]  # of the first crawl
     columns: dict[str, tuple[float | None, int]]  # stored (first_reply_at, replies) by author
+    # inbox items' (status, last audited action) by author, after each crawl
+    inbox: tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]
 
 
 def _stored(db: Path) -> dict[str, Mention]:
     with SqliteStore(db) as store:
         return {h.mention.author.name: h.mention for h in store.search("", size=100).hits}
+
+
+def _statuses(db: Path, stored: dict[str, Mention]) -> dict[str, tuple[str, str]]:
+    with Inbox(db) as inbox:
+        return {name: (item.status, inbox.audit(m.id)[-1].action) for name, m in stored.items()
+                if (item := inbox.get(m.id)) is not None}
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +75,15 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
         (tmp / "mentionwatch.toml").write_text(_watchlist(server.url), encoding="utf-8")
         stats = run_crawl(tmp / "mentionwatch.toml", tmp / "mentions.db")
         first = _stored(tmp / "mentions.db")
+        opened = _statuses(tmp / "mentions.db", first)
         run_crawl(tmp / "mentionwatch.toml", tmp / "mentions.db")
         second = _stored(tmp / "mentions.db")
+        triaged = _statuses(tmp / "mentions.db", second)
     with closing(sqlite3.connect(tmp / "mentions.db")) as db:  # the columns metrics read
         rows = db.execute("SELECT id, first_reply_at, replies FROM mentions").fetchall()
     by_id = {m.id: name for name, m in second.items()}
-    yield Crawled(first, second, stats, {by_id[i]: (at, n) for i, at, n in rows})
+    yield Crawled(first, second, stats, {by_id[i]: (at, n) for i, at, n in rows},
+                  (opened, triaged))
 
 
 def _utc(*parts: int) -> datetime:
@@ -129,3 +142,12 @@ def test_a_review_answered_after_the_first_crawl_gets_its_reply_on_the_re_crawl(
     # Upserted by stable id: one mention each, nothing else changed.
     assert len(crawled.second) == len(crawled.first) + 1  # Kim's review is new
     assert crawled.second["Ann Lee"].brand_replies == crawled.first["Ann Lee"].brand_replies
+
+
+def test_the_re_crawl_answers_the_inbox_item_of_a_review_it_finds_replied(
+        crawled: Crawled) -> None:
+    opened, triaged = crawled.inbox
+    assert opened["Jonas"][0] == opened["Tomás"][0] == "open"
+    assert triaged["Jonas"] == triaged["Tomás"] == ("answered", "reply captured")
+    assert triaged["Ravi"] == opened["Ravi"]  # still without the brand's reply
+    assert opened["Tom"][0] == "answered"  # answered before the inbox ever saw it
