@@ -114,8 +114,10 @@ _CORRECTIONS_MAPPING = {
 # Mentions of one content_hash, for `Filters.collapse`: a HyperLogLog count, exact in
 # practice below its threshold (Elasticsearch's maximum) and within a few percent above.
 _GROUPS = {"groups": {"cardinality": {"field": "content_hash", "precision_threshold": 40000}}}
-# A group's copies, earliest published first: its representative, then the others.
-_EARLIEST = [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
+# A group's copies, earliest published first: its representative, then the others. Also
+# export's order.
+_EARLIEST: list[dict[str, Any]] = [{"published_at": {"order": "asc", "missing": "_last"}},
+                                   {"id": "asc"}]
 # Statuses that say "not now" rather than "broken": retrying later may succeed.
 _UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
 
@@ -386,6 +388,19 @@ class ElasticStore:
         return found.body if found.get("found") else self._hits([mention_id], source=True).get(
             mention_id
         )
+
+    def _pages(self, action: str, **search: Any) -> Iterator[list[dict[str, Any]]]:
+        """Every hit of a search (`search`: its index, query, sort ending in a unique field
+        and `_source`), a page at a time, by search_after; `action` says what failed."""
+        after: list[Any] | None = None
+        while True:
+            with _translated(action):
+                hits: list[dict[str, Any]] = self._es.search(
+                    **search, size=_PAGE, search_after=after)["hits"]["hits"]
+            yield hits
+            if len(hits) < _PAGE:
+                return
+            after = hits[-1]["sort"]
 
     def _corrections_of(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """(label, by) of each of `ids` a person corrected; `mget` is realtime."""
@@ -719,9 +734,7 @@ class ElasticStore:
                 with _translated("cannot export mentions"):
                     response = self._es.search(
                         pit={"id": pit_id, "keep_alive": _KEEP_ALIVE}, query=query_dsl,
-                        sort=[{"published_at": {"order": "asc", "missing": "_last"}},
-                              {"id": "asc"}],
-                        size=_PAGE, search_after=after, source=_RECORD_ONLY,
+                        sort=_EARLIEST, size=_PAGE, search_after=after, source=_RECORD_ONLY,
                     )
                     pit_id = response.get("pit_id", pit_id)
                     hits = response["hits"]["hits"]
@@ -767,20 +780,14 @@ class ElasticStore:
         )
 
     def corrections(self) -> Iterator[tuple[Mention, str]]:
-        after: list[Any] | None = None
-        while True:
+        for hits in self._pages("cannot read corrections", index=self._corrections,
+                                sort=[{"id": "asc"}]):
             with _translated("cannot read corrections"):
-                response = self._es.search(index=self._corrections, sort=[{"id": "asc"}],
-                                           size=_PAGE, search_after=after)
-                hits = response["hits"]["hits"]
                 labels = {hit["_id"]: hit["_source"]["label"] for hit in hits}
                 stored = self._hits(labels, source=True)
                 page = [(_mention(stored[mention_id]["_source"]), label)
                         for mention_id, label in labels.items() if mention_id in stored]
             yield from page  # a deleted mention's correction has nothing to refit on
-            if len(hits) < _PAGE:
-                return
-            after = hits[-1]["sort"]
 
     def close(self) -> None:
         if self._owned:
