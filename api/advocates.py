@@ -5,7 +5,7 @@ stored on each mention (`advocate`, `nps_class`), so no model runs here.
 `sentiment.advocates.assess_author` on each mention, set when it was written) and makes
 each a lead: the best mention's score, persona and signals, the latest mention's name and
 NPS class, the best mentions' urls as evidence, the author's engagement with the brand
-(`api.engagement`) and, given the outreach book, their last contact and its cooldown.
+(`index.engagement`) and, given the outreach book, their last contact and its cooldown.
 `nps_report` folds the store's counts per day into periods. The CLI's `export advocates`
 and the routes below call the same functions.
 """
@@ -24,11 +24,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import StoreDep, require
-from api.engagement import AuthorEngagement, EngagementStep, Level, engagement_of
+from api.engagement import engagement_of
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
 from api.models import DuplicateMode
 from api.outreach import BookDep, LastContact, Outcome, OutreachBook
 from index.backend import AuthorLead, Filters, MentionStore, NpsCount
+from index.engagement import AuthorEngagement, EngagementStep, Level
 from index.keys import author_key
 from sentiment.nps import NpsCounts
 from sentiment.persona import APPROACHES
@@ -75,7 +76,7 @@ class Lead(BaseModel):
                       contact: LastContact | None) -> Lead:
         return self.model_copy(update={
             "engagement": engaged.level if engaged else None,
-            "engagement_history": engaged.history if engaged else [],
+            "engagement_history": list(engaged.history) if engaged else [],
             **(contact.model_dump() if contact else {})})
 
 

@@ -18,9 +18,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, require
-from api.engagement import by_authors, key_of
+from api.engagement import key_of
 from api.models import ErrorOut
 from index.backend import Filters, MentionStore
+from index.engagement import by_authors
 from index.keys import key
 from index.localstate import API_TIMEOUT, OUTREACH, LocalTables
 

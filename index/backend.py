@@ -6,11 +6,12 @@ compiles it to its own language; user text never reaches SQL or Elasticsearch DS
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from index.engagement import AuthorEngagement
 from index.keys import key
 from index.query import Field, FieldName, Node, conjoin, parse
 from index.record import SENTIMENT_LABELS, Mention, NpsClass, SentimentLabel
@@ -301,6 +302,13 @@ class MentionStore(Protocol):
     ) -> list[AuthorLead]:
         """The authors with advocate mentions among the matches, best score first (ties by
         source domain, then author key); at most `size`."""
+        ...
+
+    def engagement(self, brand: str,
+                   author_keys: Sequence[str]) -> dict[str, AuthorEngagement]:
+        """Each author's engagement with `brand` (`index.engagement`), by `author_key`
+        (`domain/who`, as keys: the same author however the key was spelled), in the order
+        asked; an author with no mention of the brand is left out. Any number of authors."""
         ...
 
     def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:

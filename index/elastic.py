@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -72,6 +72,7 @@ from index.backend import (
     resolve,
 )
 from index.corrections import apply_correction, check_correction
+from index.engagement import AuthorEngagement, Facts, Parent, Tally, by_authors, recommends
 from index.errors import BackendUnavailable, StoreError
 from index.es_dsl import (
     NOT_CONTENT,
@@ -81,9 +82,9 @@ from index.es_dsl import (
     index_name,
     scored,
 )
-from index.keys import spelled
+from index.keys import author_key, author_key_parts, spelled
 from index.query import Field, MatchAll, Node, conjoin, highlight_terms
-from index.record import SENTIMENT_LABELS, Mention, RecordError
+from index.record import SENTIMENT_LABELS, Mention, RecordError, SentimentLabel
 from index.significance import MIN_FOREGROUND, without_junctions
 
 __all__ = ["CLIENT_MAJOR", "ElasticStore", "RejectedMentions"]
@@ -211,12 +212,45 @@ _MAX_BRANDS = 1000
 _MAX_SOURCES = 1000
 # Newest first, undated last, then by id: the order SQLite's leads use.
 _NEWEST = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+# What the engagement of authors reads of their mentions (`index.engagement.Facts`, and the
+# date and url of those that reach a level) and of the mentions they answer.
+_ENGAGEMENT_FACTS = {"includes": [
+    "kind", "sentiment", "record.published_at", "record.url", "record.parent_id",
+    "record.advocate.signals", "record.source_domain", "record.author.handle",
+    "record.author.name"]}
+_PARENT_FACTS = ("sentiment", "record.source_domain", "record.author.handle",
+                 "record.author.name")
+_AUTHORS_PER_QUERY = 200  # within Elasticsearch's limit of clauses
+_Dated = tuple[datetime | None, str]  # a mention's publication date and url
+_Parents = dict[str, tuple[SentimentLabel | None, str] | None]  # sentiment, author key
 
 
 def _nps_classes(collapse: bool) -> dict[str, Any]:
     """NPS classes, then rated or estimated, of a bucket's mentions (or groups)."""
     estimated = _counted({"terms": {"field": "nps_estimated", "size": 2}}, collapse)
     return {"terms": {"field": "nps_class", "size": 3}, "aggs": {"estimated": estimated}}
+
+
+def _author_of(record: dict[str, Any]) -> str:
+    """The author key of a stored record (all of it, or its source domain and author)."""
+    author = record["author"]
+    return author_key(record["source_domain"], author.get("handle"), author["name"])
+
+
+def _tally(tallies: dict[str, Tally[_Dated]], source: dict[str, Any],
+           parents: _Parents) -> None:
+    """Feed one mention's `_ENGAGEMENT_FACTS` (`source`), in export's order, to its author's
+    tally, with what `parents` holds of the mention it answers."""
+    record = source["record"]
+    author = _author_of(record)
+    tally = tallies.setdefault(author, Tally())
+    answered = parents.get(record.get("parent_id") or "")
+    parent = Parent(answered[0], answered[1] == author) if answered else None
+    signals = (record.get("advocate") or {}).get("signals") or ()
+    published = record.get("published_at")
+    tally.add(tally.mentions,
+              Facts(source["kind"], source.get("sentiment"), recommends(signals), parent),
+              (datetime.fromisoformat(published) if published else None, record["url"]))
 
 
 def _records(hits: dict[str, Any]) -> tuple[Mention, ...]:
@@ -366,15 +400,18 @@ class ElasticStore:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _hits(self, ids: Iterable[str], *, source: bool) -> dict[str, dict[str, Any]]:
-        """The stored hit (`_index`, and `_source` if asked) of each of `ids` that exists."""
+    def _hits(self, ids: Iterable[str], *, source: bool,
+              fields: tuple[str, ...] = ("record",)) -> dict[str, dict[str, Any]]:
+        """The stored hit (`_index`, and the `fields` of `_source` if asked) of each of
+        `ids` that exists."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), _PAGE):
             chunk = wanted[start : start + _PAGE]
             response = self._es.search(
                 index=self.alias, query={"ids": {"values": chunk}}, size=len(chunk),
-                source=_RECORD_ONLY if source else False, seq_no_primary_term=True,
+                source={"includes": list(fields)} if source else False,
+                seq_no_primary_term=True,
             )
             found.update((hit["_id"], hit) for hit in response["hits"]["hits"])
         return found
@@ -401,6 +438,15 @@ class ElasticStore:
             if len(hits) < _PAGE:
                 return
             after = hits[-1]["sort"]
+
+    def _parents(self, ids: Iterable[str]) -> _Parents:
+        """The sentiment and author key of each of `ids`; None for those not stored."""
+        wanted = set(ids)
+        found = self._hits(wanted, source=True, fields=_PARENT_FACTS)
+        return {mention_id: (hit["_source"].get("sentiment"),
+                             _author_of(hit["_source"]["record"]))
+                            if (hit := found.get(mention_id)) else None
+                for mention_id in wanted}
 
     def _corrections_of(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """(label, by) of each of `ids` a person corrected; `mget` is realtime."""
@@ -668,6 +714,28 @@ class ElasticStore:
             response = self._es.search(index=self.alias, query=advocate, size=0,
                                        aggs={"leads": leads})
         return [_lead(bucket) for bucket in response["aggregations"]["leads"]["buckets"]]
+
+    def engagement(self, brand: str,
+                   author_keys: Sequence[str]) -> dict[str, AuthorEngagement]:
+        """Their mentions of `brand`, the needed fields only, page by page in export's
+        order (without a point in time: a lookup, not an export), and each parent once."""
+        asked = list(dict.fromkeys("/".join(author_key_parts(k)) for k in author_keys))
+        tallies: dict[str, Tally[_Dated]] = {}
+        parents: _Parents = {}
+        for start in range(0, len(asked), _AUTHORS_PER_QUERY):
+            authors = by_authors(asked[start:start + _AUTHORS_PER_QUERY])
+            for hits in self._pages("cannot read the engagement of authors", index=self.alias,
+                                    query=scored(resolve(authors, Filters(brand=brand))),
+                                    sort=_EARLIEST, source=_ENGAGEMENT_FACTS):
+                sources = [hit["_source"] for hit in hits]
+                answered = {record["parent_id"] for source in sources
+                            if (record := source["record"]).get("parent_id")}
+                with _translated("cannot read the engagement of authors"):
+                    parents.update(self._parents(answered - parents.keys()))
+                for source in sources:
+                    _tally(tallies, source, parents)
+        return {author: tallies[author].engagement(lambda dated: dated)
+                for author in asked if author in tallies}
 
     def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:
         rated = {"bool": {"filter": [compile_query(resolve(query, filters)),

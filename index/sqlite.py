@@ -36,7 +36,7 @@ import sqlite3
 import threading
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
@@ -79,6 +79,7 @@ from index.backend import (
     resolve,
 )
 from index.corrections import apply_correction, check_correction
+from index.engagement import AuthorEngagement, Facts, Parent, Tally, recommends
 from index.errors import QueryError, StoreError
 from index.keys import author_key_parts, handle_key, key, lang_key, spelled
 from index.localstate import connect, translated
@@ -125,11 +126,13 @@ __all__ = ["SqliteStore"]
 # per mention; 10 had no brand replies (first_reply_at, replies); 11 did not mark duplicates
 # (collapsing ranked every match by its content_hash); 12 had no index of authors; 13 keyed
 # rows (`seq`) in arrival order, not by date (`_key_range`), so a dated text query ranked
-# every match of the corpus before the window narrowed them.
-_VERSION = 14
+# every match of the corpus before the window narrowed them; 14 had no parent_id or
+# recommends columns, and its author index covered no engagement (leads' engagement read
+# every record of their mentions).
+_VERSION = 15
 # Files from this version on hold the rows and columns of `_VERSION`: a later version only
 # added indexes, which `_SCHEMA` creates without reading the rows again.
-_SAME_ROWS_SINCE = 14
+_SAME_ROWS_SINCE = 15
 _FIRST_WITH_UNTRACKED_HASH = 8
 _FIRST_WITH_TEXT_SENTIMENT = 5
 _SCHEMA = (
@@ -166,7 +169,10 @@ _SCHEMA = (
     -- 1 once another mention has had its content_hash (not unset when that one goes):
     -- collapsing needs to rank only these, most mentions being the one copy of their text.
     duplicated INTEGER NOT NULL DEFAULT 0,
-    record TEXT NOT NULL    -- Mention.to_dict() as JSON, with the correction applied
+    record TEXT NOT NULL,   -- Mention.to_dict() as JSON, with the correction applied
+    -- Last, where ALTER TABLE adds them to a version-14 file (`_IN_PLACE`).
+    parent_id TEXT,         -- Mention.parent_id
+    recommends INTEGER NOT NULL DEFAULT 0  -- 1: `engagement.recommends` of its signals
 )""",
     # Export's order, and the date range; (brand, published_at, sentiment) answers a
     # brand's histogram from the index alone.
@@ -180,10 +186,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS mentions_advocates ON mentions (brand, advocate_score,"
     " sentiment, source_domain, author_handle, author_name, source, published_at, id)"
     " WHERE advocate_score IS NOT NULL",
-    # One author's mentions (`author=`, as leads tell authors apart): the engagement of
-    # leads, an author's history in triage and alerts. The brand and date narrow it further.
+    # One author's mentions (`author=`, as leads tell authors apart): an author's history
+    # in triage and alerts, the brand and date narrowing it further; and covering what the
+    # engagement of leads reads of each (`_FACTS`), with the columns of the expression:
+    # SQLite reads an index on an expression alone only when it holds them too.
     "CREATE INDEX IF NOT EXISTS mentions_authors ON mentions"
-    " (coalesce(author_handle, author_name), source_domain, brand, published_at)",
+    " (coalesce(author_handle, author_name), source_domain, brand, published_at, id, kind,"
+    " sentiment, recommends, parent_id, author_handle, author_name)",
     "CREATE INDEX IF NOT EXISTS mentions_nps"
     " ON mentions (brand, published_at, nps_class, nps_estimated) WHERE nps_class IS NOT NULL",
     # The brands a mention names beyond its primary one (most name one): `brand:` filters
@@ -229,12 +238,29 @@ _REBUILD = (
     "DROP TABLE IF EXISTS mention_brands",
     "ALTER TABLE mentions RENAME TO mentions_old",
 )
+# A file of a version from `_IN_PLACE` on is brought to `_SAME_ROWS_SINCE` in place, by
+# each version's statements (then `_SCHEMA`'s), in SQL alone: a rebuild reads every record
+# into Python (minutes at a million mentions). `recommends` is `engagement.recommends` in SQL
+# (GLOB is case-sensitive, as startswith is; tests/index/test_sqlite.py checks they agree);
+# rows with neither value keep the new columns' defaults without being rewritten.
+_RECOMMENDS_SQL = """EXISTS (SELECT 1 FROM json_each(record, '$.advocate.signals')
+    WHERE value GLOB 'recommends in *' AND value NOT GLOB 'recommends in 0%*')"""
+_IN_PLACE: dict[int, tuple[str, ...]] = {
+    14: (
+        "ALTER TABLE mentions ADD COLUMN parent_id TEXT",
+        "ALTER TABLE mentions ADD COLUMN recommends INTEGER NOT NULL DEFAULT 0",
+        f"UPDATE mentions SET parent_id = record ->> '$.parent_id', recommends = {_RECOMMENDS_SQL}"
+        f" WHERE record ->> '$.parent_id' IS NOT NULL OR {_RECOMMENDS_SQL}",
+        "DROP INDEX mentions_authors",  # `_SCHEMA` makes it again, covering
+    ),
+}
 
 _COLUMNS = (
     "id", "source", "source_domain", "kind", "brand", "brands", "lang", "sentiment",
     "text_sentiment", "rating", "published_at", "author_name", "author_handle", "aspects",
     "advocate_score", "persona", "nps_class", "nps_estimated", "title_terms", "terms", "tags",
-    "stems", "chars", "content_hash", "first_reply_at", "replies", "record",
+    "stems", "chars", "content_hash", "first_reply_at", "replies", "record", "parent_id",
+    "recommends",
 )
 #: The columns of the text index, in its order.
 _FTS_COLUMNS = ("terms", "tags", "stems", "chars")
@@ -295,6 +321,32 @@ WHERE ranked.by_score <= 3 OR ranked.by_time = 1
 ORDER BY leads.best DESC, leads.domain, leads.who, ranked.by_score
 """
 _EVIDENCE = 3
+# The engagement of authors (`index.engagement`, an author a JSON [domain, who]): each one's
+# mentions of the brand (`where`) numbered in export's order, then only the first of those
+# with the same `Facts` (the parent's read by id) and the first two whatever they are: a
+# few rows an author, however many mentions, from `mentions_authors` alone.
+_FACTS = f"""
+WITH asked (domain, who) AS (SELECT value ->> 0, value ->> 1 FROM json_each(?)),
+theirs AS MATERIALIZED (
+    SELECT asked.domain, asked.who, m.seq, m.kind, m.sentiment, m.recommends, m.parent_id,
+           row_number() OVER (PARTITION BY asked.domain, asked.who
+                              ORDER BY m.published_at IS NULL, m.published_at, m.id) - 1
+               AS position,
+           count(*) OVER (PARTITION BY asked.domain, asked.who) AS mentions
+    FROM asked JOIN mentions AS m ON {_WHO} = asked.who AND m.source_domain = asked.domain
+    WHERE {{where}})
+SELECT t.domain, t.who, t.mentions, min(t.position) AS earliest, t.seq, t.kind, t.sentiment,
+       t.recommends, p.seq IS NOT NULL AS answers, p.sentiment AS parent_sentiment,
+       p.source_domain = t.domain AND coalesce(p.author_handle, p.author_name) = t.who
+           AS parent_by_author
+FROM theirs AS t LEFT JOIN mentions AS p ON p.id = t.parent_id
+GROUP BY t.domain, t.who, CASE WHEN t.position < 2 THEN t.position END, t.kind, t.sentiment,
+         t.recommends, answers, parent_sentiment, parent_by_author
+ORDER BY t.domain, t.who, earliest
+"""
+# The publication date and url of mentions by key, from their records.
+_DATED_URLS = ("SELECT seq, record ->> '$.published_at', record ->> '$.url' FROM mentions"
+               f" WHERE seq IN ({_IDS})")
 # Each brand of a match with its other columns: the primary from the indexed column, the
 # others from `mention_brands` (`where` and its parameters twice).
 _EACH_BRAND = """
@@ -485,6 +537,8 @@ def _row(mention: Mention) -> tuple[object, ...]:
         mention.first_reply_at.timestamp() if mention.first_reply_at else None,
         len(mention.brand_replies),
         _dump(mention),
+        mention.parent_id,
+        int(recommends(mention.advocate.signals)) if mention.advocate else 0,
     )
 
 
@@ -1019,9 +1073,14 @@ def _migrate(db: sqlite3.Connection) -> None:
         (version,) = db.execute("PRAGMA user_version").fetchone()
         tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
         old = bool(tables) and version < _SAME_ROWS_SINCE
-        for statement in (_REBUILD if old else ()) + _SCHEMA:
+        rebuild = old and version < min(_IN_PLACE)
+        upgrade: tuple[str, ...] = _REBUILD if rebuild else ()
+        if old and not rebuild:
+            upgrade = tuple(statement for at in range(version, _SAME_ROWS_SINCE)
+                            for statement in _IN_PLACE[at])
+        for statement in upgrade + _SCHEMA:
             db.execute(statement)
-        if old:
+        if rebuild:
             records = db.execute("SELECT record FROM mentions_old")
             while batch := records.fetchmany(1000):
                 _write(db, [_row(_upgraded(_load(record), version)) for (record,) in batch])
@@ -1408,6 +1467,24 @@ class SqliteStore:
             rows = db.execute(_LEADS.format(where=where), [*params, min_score, size]).fetchall()
         by_author = groupby(rows, key=lambda row: (row[0], row[1]))
         return [_lead(list(group)) for _, group in by_author]
+
+    def engagement(self, brand: str,
+                   author_keys: Sequence[str]) -> dict[str, AuthorEngagement]:
+        asked = list(dict.fromkeys(map(author_key_parts, author_keys)))
+        where, params = _where(self._resolve("", Filters(brand=brand)))
+        tallies: dict[tuple[str, str], Tally[int]] = {}
+        with self._transaction("cannot read the engagement of authors") as db:
+            for (domain, who, mentions, position, seq, kind, sentiment, recommended, answers,
+                 parent_sentiment, parent_by_author) in db.execute(
+                    _FACTS.format(where=where), [json.dumps(asked), *params]):
+                parent = Parent(parent_sentiment, bool(parent_by_author)) if answers else None
+                tallies.setdefault((domain, who), Tally(mentions)).add(
+                    position, Facts(kind, sentiment, bool(recommended), parent), seq)
+            chosen = {seq for tally in tallies.values() for seq in tally.first.values()}
+            dated = {seq: (datetime.fromisoformat(at) if at else None, url) for seq, at, url
+                     in db.execute(_DATED_URLS, (json.dumps(sorted(chosen)),))}
+        return {"/".join(author): tallies[author].engagement(dated.__getitem__)
+                for author in asked if author in tallies}
 
     def _brand_counts(self, node: Node, filters: Filters, size: int) -> list[Bucket]:
         """Matches per brand, each counted for every brand it names."""

@@ -19,6 +19,7 @@ from index.backend import (
     TermsField,
     TimeBucket,
 )
+from index.engagement import AuthorEngagement, EngagementStep
 from index.errors import QueryError
 from index.query import Field, Or, parse
 from index.record import (
@@ -1100,3 +1101,104 @@ def test_author_equals_finds_one_author_by_key_as_leads_tell_them_apart(
     assert found("reviews.example/ben", brand="acme") == {ids["ben"]}
     assert found("reviews.example/ben", "REVIEWS.example/Maya_C") == set(ids.values())
     assert found("reviews.example/nobody") == set()
+
+
+# --- the engagement of authors with a brand (index/engagement.py) ---------------------------
+
+_SAYS_NOTHING = Advocate(0.7, "validator", ("recommends in 0% (+0.00)",))
+_RECOMMENDS = Advocate(0.8, "connector", ("recommends in 80%: you should try (+0.20)",))
+
+
+def _reply(mention: Mention, parent: Mention | str) -> Mention:
+    return mention.with_(kind="comment",
+                         parent_id=parent if isinstance(parent, str) else parent.id)
+
+
+def test_engagement_dates_each_level_by_the_first_mention_to_reach_it(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    def day(n: int) -> datetime:
+        return datetime(2026, 10, 1, 12, tzinfo=UTC) + timedelta(days=n)
+
+    def maya(key: str, n: int | None, label: SentimentLabel | None = "positive",
+             brand: str = "Acme", **fields: object) -> Mention:
+        return make_mention(key, f"{brand}, {key}", author="Maya", handle="@maya", brand=brand,
+                            sentiment=label, published=None if n is None else day(n),
+                            **fields)
+
+    complaint = make_mention("complaint", "Acme broke", author="Grumpy", brand="Acme",
+                             sentiment="negative", published=day(3))
+    calm = make_mention("calm", "Acme is fine", author="Ben", brand="Acme",
+                        sentiment="neutral", published=day(2))
+    calm_again = make_mention("calm_again", "Acme is still fine", author="Ben", brand="Acme",
+                              sentiment="neutral", published=day(11))
+    rant = maya("rant", 0, "negative", advocate=_SAYS_NOTHING)
+    steps = {
+        "first_mention": rant,
+        "repeat": _reply(maya("own_thread", 1), rant),  # under her own post: no defence
+        "defends": _reply(maya("defends", 6), complaint),
+        "recommends": maya("recommends", 9, "neutral", advocate=_RECOMMENDS,
+                           brand="Globex", brands=("Globex", "Acme")),  # Acme second
+    }
+    others = [
+        _reply(maya("angry_reply", 4, "negative"), complaint),  # a negative reply
+        _reply(maya("calm_thread", 5), calm),  # under a mention that is not negative
+        _reply(maya("lost_thread", 5), "no-such-parent"),  # under one not stored
+        _reply(maya("defends_again", 10, advocate=_RECOMMENDS), complaint),
+        maya("undated", None, advocate=_RECOMMENDS),  # after every dated one
+        maya("globex_only", 8, advocate=_RECOMMENDS, brand="Globex"),  # another brand's
+    ]
+    store.upsert([complaint, calm, calm_again, *steps.values(), *others])
+
+    asked = ["nobody.example/maya", "REVIEWS.example/Ben", "reviews.example/MAYA"]
+    found = store.engagement("acme", asked)
+    assert list(found) == ["reviews.example/ben", "reviews.example/maya"]  # as asked, as keys
+    engaged = found["reviews.example/maya"]
+    assert (engaged.level, engaged.mentions) == ("defends", len(steps) + len(others) - 1)
+    assert [(step.level, step.at, step.url) for step in engaged.history] == [
+        (level, steps[level].published_at, steps[level].url)
+        for level in ("first_mention", "repeat", "recommends", "defends")]
+    assert found["reviews.example/ben"] == AuthorEngagement("repeat", 2, (
+        EngagementStep("first_mention", day(2), calm.url),
+        EngagementStep("repeat", day(11), calm_again.url)))
+    assert store.engagement("globex", ["reviews.example/ben"]) == {}
+    assert store.engagement("acme", []) == {}
+
+
+def test_engagement_follows_a_persons_sentiment_corrections(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    post = make_mention("post", "Acme?", author="Ben", brand="Acme", sentiment="neutral",
+                        published=datetime(2026, 10, 1, tzinfo=UTC))
+    reply = _reply(make_mention("reply", "Acme is fine", author="Maya", brand="Acme",
+                                sentiment="positive",
+                                published=datetime(2026, 10, 2, tzinfo=UTC)), post)
+    store.upsert([post, reply])
+    assert store.engagement("acme", ["reviews.example/maya"])["reviews.example/maya"].level == (
+        "first_mention")
+    store.correct_sentiment(post.id, "negative", "ann")
+    assert store.engagement("acme", ["reviews.example/maya"])["reviews.example/maya"].level == (
+        "defends")
+    store.correct_sentiment(reply.id, "negative", "ann")
+    assert store.engagement("acme", ["reviews.example/maya"])["reviews.example/maya"].level == (
+        "first_mention")
+
+
+def test_engagement_counts_every_mention_of_every_author_asked(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    fan = [make_mention(f"fan{n}", f"Acme again {n}", author="Fan", brand="Acme",
+                        sentiment="positive", published=start + timedelta(minutes=n))
+           for n in range(520)]
+    fan[510] = fan[510].with_(advocate=_RECOMMENDS)
+    others = [make_mention(f"one{n}", "Acme once", author=f"One {n}", brand="Acme")
+              for n in range(250)]
+    store.upsert([*fan, *others])
+    found = store.engagement("acme", [f"reviews.example/one {n}" for n in range(250)]
+                             + ["reviews.example/fan"])
+    assert len(found) == 251
+    engaged = found["reviews.example/fan"]
+    assert engaged.mentions == 520
+    assert [(step.level, step.url) for step in engaged.history] == [
+        ("first_mention", fan[0].url), ("repeat", fan[1].url), ("recommends", fan[510].url)]

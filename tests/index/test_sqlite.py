@@ -20,11 +20,12 @@ import pytest
 
 import index
 from bench.index import generate
+from index.engagement import recommends
 from index.errors import BackendUnavailable, StoreError
 from index.keys import author_key
 from index.query import Field, Or
 from index.record import Advocate, Aspect, Author, BrandReply, Engagement, Mention, Rating
-from index.sqlite import SqliteStore, _where
+from index.sqlite import _FACTS, SqliteStore, _where
 
 
 @pytest.fixture
@@ -273,7 +274,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -351,7 +352,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert _index_agrees_with_rows(db)
 
 
@@ -377,7 +378,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -412,7 +413,7 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
 
 
 def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
@@ -434,7 +435,7 @@ def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
         assert [(c.brand, c.nps_class, c.count) for c in again.nps_days("brand:acme")] == [
             ("Acme", "promoter", 1)]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
 
 
 def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_named(
@@ -453,7 +454,7 @@ def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_n
         assert again.count('brand:"globex corp"') == 3
         assert again.count("battery brand:globex") == 0  # an exact brand, not a prefix
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -497,7 +498,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
         assert again.count("aspect:battery:negative") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
 
 
 def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
@@ -508,13 +509,14 @@ def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_t
     store.upsert([taught])
     store.close()
     with sqlite3.connect(path, isolation_level=None) as db:  # as version 6 wrote it
+        db.execute("DROP INDEX mentions_authors")  # of a later version, and reads kind
         for column in ("kind", "persona", "title_terms"):
             db.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
         db.execute("PRAGMA user_version = 6")
     with SqliteStore(path) as again:
         assert again.count("kind:review persona:educator title:battery") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
 
 
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
@@ -540,7 +542,7 @@ def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
         assert again.count("overheating") == again.count("裂") == 1
         assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert _index_agrees_with_rows(db)
 
 
@@ -577,7 +579,7 @@ def test_a_file_of_version_10_gets_the_reply_columns_and_answered_mentions_count
         again.upsert([answered])
         assert again.get(battery.id) == answered
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert db.execute("SELECT count(*) FROM mentions WHERE replies > 0").fetchone() == (1,)
 
 
@@ -607,9 +609,84 @@ def test_a_file_of_version_12_gets_the_author_index(
         alice = author_key(battery.source_domain, battery.author.handle, battery.author.name)
         assert [m.id for m in again.export(Field("author", "=", alice))] == [battery.id]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (14,)
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions_authors'"
                           ).fetchone() == (1,)
+
+
+SCHEMA_14 = Path(__file__).resolve().parents[1] / "fixtures" / "sqlite" / "schema-14.sql"
+
+
+def _as_version_14(written: Path, path: Path) -> None:
+    """Make `path` a file of version 14 (its schema's own SQL) holding the rows the store
+    wrote to `written`, but for the columns version 14 did not have."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.executescript(SCHEMA_14.read_text())
+        columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(mentions)"))
+        db.execute("ATTACH ? AS written", (str(written),))
+        db.execute(f"INSERT INTO mentions ({columns}) SELECT {columns} FROM written.mentions")
+        db.execute("INSERT INTO mention_brands SELECT * FROM written.mention_brands")
+        db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
+
+
+def test_a_file_of_version_14_is_upgraded_in_place_and_dates_the_engagement_of_leads(
+    tmp_path: Path, make_mention: Callable[..., Mention], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def day(n: int) -> datetime:
+        return datetime(2026, 10, n, 12, tzinfo=UTC)
+
+    complaint = make_mention("complaint", "Acme broke", author="Grumpy", brand="Acme",
+                             sentiment="negative", published=day(3))
+    maya = [make_mention(f"maya{n}", f"Acme {n}", author="Maya", brand="Acme",
+                         sentiment="positive", published=day(n)) for n in (1, 2, 4, 6)]
+    maya[2] = maya[2].with_(kind="comment", parent_id=complaint.id)
+    # What the advocate scorer writes, and near misses: the SQL that fills the new column
+    # must read them as `engagement.recommends` does.
+    signals = ["recommends in 100%: I recommend (+0.25)", "recommends in 0% (+0.00)",
+               "Recommends in 50%", "recommends in 0.5%", "xrecommends in 5%",
+               "recommends in 05%", "recommends in *"]
+    maya[3] = maya[3].with_(advocate=Advocate(0.8, "connector", (signals[0],)))
+    others = [make_mention(f"signal{n}", "Acme", author=f"Other {n}", brand="Acme",
+                           advocate=Advocate(0.6, None, ("positive 90%", signal)))
+              for n, signal in enumerate(signals)]
+    written = tmp_path / "written.db"
+    with SqliteStore(written) as store:
+        store.upsert([complaint, *maya, *others])
+        expected = store.engagement("acme", ["reviews.example/maya"])
+    path = tmp_path / "v14.db"
+    _as_version_14(written, path)
+
+    def rewritten(*args: object) -> None:
+        raise AssertionError("the rows were rewritten through Python")
+
+    monkeypatch.setattr("index.sqlite._write", rewritten)
+    with SqliteStore(path) as again:
+        found = again.engagement("acme", ["reviews.example/maya"])
+    assert found == expected
+    assert [(step.level, step.at) for step in found["reviews.example/maya"].history] == [
+        ("first_mention", day(1)), ("repeat", day(2)), ("recommends", day(6)),
+        ("defends", day(4))]
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = dict(db.execute("SELECT id, json_array(parent_id, recommends) FROM mentions"))
+    assert {mention_id: json.loads(value) for mention_id, value in stored.items()} == {
+        m.id: [m.parent_id, int(recommends(m.advocate.signals) if m.advocate else 0)]
+        for m in [complaint, *maya, *others]}
+    assert [recommends(m.advocate.signals) for m in others if m.advocate] == [
+        True, False, False, True, False, True, True]
+
+
+def test_the_engagement_of_leads_reads_the_author_index_alone(
+    store: SqliteStore, path: Path
+) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        plan = db.execute("EXPLAIN QUERY PLAN " + _FACTS.format(where="m.brand = ?"),
+                          ["[]", "acme"]).fetchall()
+    steps = [step for *_, step in plan]
+    assert any(step.startswith("SEARCH m USING COVERING INDEX mentions_authors")
+               for step in steps)
+    assert not any(step.startswith("SCAN m") for step in steps)
 
 
 def test_author_lookups_seek_the_author_index_rather_than_scan_the_brand(
