@@ -238,21 +238,23 @@ _REBUILD = (
     "DROP TABLE IF EXISTS mention_brands",
     "ALTER TABLE mentions RENAME TO mentions_old",
 )
-# A file of a version from `_IN_PLACE` on is brought to `_SAME_ROWS_SINCE` in place, by
-# each version's statements (then `_SCHEMA`'s), in SQL alone: a rebuild reads every record
-# into Python (minutes at a million mentions). `recommends` is `engagement.recommends` in SQL
-# (GLOB is case-sensitive, as startswith is; tests/index/test_sqlite.py checks they agree);
-# rows with neither value keep the new columns' defaults without being rewritten.
+# A file of a version from `_IN_PLACE` on is brought to `_SAME_ROWS_SINCE` in place, in SQL
+# alone (a rebuild reads every record into Python: minutes at a million mentions), by each
+# version's statements, then `_SCHEMA`'s, which make again the indexes they dropped (named
+# apart: their planner statistics are gathered again too). `recommends` is
+# `engagement.recommends` in SQL (GLOB is case-sensitive, as startswith is;
+# tests/index/test_sqlite.py checks they agree); rows with neither value keep the new
+# columns' defaults without being rewritten.
 _RECOMMENDS_SQL = """EXISTS (SELECT 1 FROM json_each(record, '$.advocate.signals')
     WHERE value GLOB 'recommends in *' AND value NOT GLOB 'recommends in 0%*')"""
-_IN_PLACE: dict[int, tuple[str, ...]] = {
-    14: (
+_IN_PLACE: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    14: ((
         "ALTER TABLE mentions ADD COLUMN parent_id TEXT",
         "ALTER TABLE mentions ADD COLUMN recommends INTEGER NOT NULL DEFAULT 0",
         f"UPDATE mentions SET parent_id = record ->> '$.parent_id', recommends = {_RECOMMENDS_SQL}"
         f" WHERE record ->> '$.parent_id' IS NOT NULL OR {_RECOMMENDS_SQL}",
-        "DROP INDEX mentions_authors",  # `_SCHEMA` makes it again, covering
-    ),
+        "DROP INDEX IF EXISTS mentions_authors",
+    ), ("mentions_authors",)),
 }
 
 _COLUMNS = (
@@ -1074,12 +1076,15 @@ def _migrate(db: sqlite3.Connection) -> None:
         tables = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchall()
         old = bool(tables) and version < _SAME_ROWS_SINCE
         rebuild = old and version < min(_IN_PLACE)
-        upgrade: tuple[str, ...] = _REBUILD if rebuild else ()
-        if old and not rebuild:
-            upgrade = tuple(statement for at in range(version, _SAME_ROWS_SINCE)
-                            for statement in _IN_PLACE[at])
+        steps = ([_IN_PLACE[at] for at in range(version, _SAME_ROWS_SINCE)]
+                 if old and not rebuild else [])
+        upgrade = _REBUILD if rebuild else tuple(
+            statement for statements, _ in steps for statement in statements)
         for statement in upgrade + _SCHEMA:
             db.execute(statement)
+        if steps and _has_statistics(db):
+            for index in dict.fromkeys(index for _, remade in steps for index in remade):
+                db.execute(f"ANALYZE {index}")
         if rebuild:
             records = db.execute("SELECT record FROM mentions_old")
             while batch := records.fetchmany(1000):
@@ -1091,14 +1096,17 @@ def _migrate(db: sqlite3.Connection) -> None:
         raise
 
 
+def _has_statistics(db: sqlite3.Connection) -> bool:
+    return bool(db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone())
+
+
 def _analyze_once(db: sqlite3.Connection) -> bool:
     """Gather the query planner's statistics of a file that has rows but never had them:
     without them SQLite reads a date range's rows from the table to count brands, 20 times
     slower than skipping through the brand index, and a brand's mentions by a hundred
     authors from the brand index, 5 times slower than seeking each author (`close` keeps
     them current after). Whether the file has them now."""
-    analysed = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if analysed:
+    if _has_statistics(db):
         return True
     if not db.execute("SELECT 1 FROM mentions LIMIT 1").fetchone():
         return False

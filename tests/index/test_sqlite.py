@@ -619,7 +619,8 @@ SCHEMA_14 = Path(__file__).resolve().parents[1] / "fixtures" / "sqlite" / "schem
 
 def _as_version_14(written: Path, path: Path) -> None:
     """Make `path` a file of version 14 (its schema's own SQL) holding the rows the store
-    wrote to `written`, but for the columns version 14 did not have."""
+    wrote to `written`, but for the columns version 14 did not have, with the planner's
+    statistics."""
     with closing(sqlite3.connect(path, isolation_level=None)) as db:
         db.executescript(SCHEMA_14.read_text())
         columns = ", ".join(row[1] for row in db.execute("PRAGMA table_info(mentions)"))
@@ -627,6 +628,7 @@ def _as_version_14(written: Path, path: Path) -> None:
         db.execute(f"INSERT INTO mentions ({columns}) SELECT {columns} FROM written.mentions")
         db.execute("INSERT INTO mention_brands SELECT * FROM written.mention_brands")
         db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
+        db.execute("ANALYZE")
 
 
 def test_a_file_of_version_14_is_upgraded_in_place_and_dates_the_engagement_of_leads(
@@ -669,6 +671,9 @@ def test_a_file_of_version_14_is_upgraded_in_place_and_dates_the_engagement_of_l
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (15,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # The remade author index has statistics again, as it had before.
+        assert db.execute("SELECT count(*) FROM sqlite_stat1 WHERE idx = 'mentions_authors'"
+                          ).fetchone() == (1,)
         stored = dict(db.execute("SELECT id, json_array(parent_id, recommends) FROM mentions"))
     assert {mention_id: json.loads(value) for mention_id, value in stored.items()} == {
         m.id: [m.parent_id, int(recommends(m.advocate.signals) if m.advocate else 0)]
