@@ -1187,6 +1187,8 @@ def test_engagement_follows_a_persons_sentiment_corrections(
 def test_engagement_counts_every_mention_of_every_author_asked(
     store: MentionStore, make_mention: MakeMention
 ) -> None:
+    # More of one author's mentions than a page of hits (500), and more authors than one
+    # Elasticsearch query asks about (200).
     start = datetime(2026, 10, 1, tzinfo=UTC)
     fan = [make_mention(f"fan{n}", f"Acme again {n}", author="Fan", brand="Acme",
                         sentiment="positive", published=start + timedelta(minutes=n))
