@@ -41,6 +41,11 @@ LOG_FORMATTER = "crawlers.logformatter.LevelLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.AddressGuardMiddleware": 50,  # first: before robots.txt is asked
+    # Credentials, each on its own spider's requests only, after the guard: a refused
+    # address never sees one. Here, not in the spiders' settings, so that every list of
+    # middlewares (a shared frontier's too) has them.
+    "crawlers.spiders.ai_answers.EngineKeyMiddleware": 60,
+    "crawlers.spiders.bluesky.BlueskySessionMiddleware": 60,
     # Scrapy's retry, made to wait for Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryAfterMiddleware": 550,
