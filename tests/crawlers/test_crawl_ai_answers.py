@@ -296,6 +296,24 @@ def test_crawlers_sharing_a_redis_frontier_send_the_key_too(tmp_path: Path) -> N
     assert {auth for _, _, auth in server.requests} == {f"Bearer {KEY}"}
 
 
+@pytest.mark.parametrize("listed", [True, False])
+def test_an_engine_on_a_private_address_is_reached_only_when_its_host_is_listed(
+        tmp_path: Path, listed: bool) -> None:
+    # Loopback stays refused to the crawl (no MENTIONWATCH_ALLOW_LOOPBACK): only the
+    # engine's host, a name resolving to 127.0.0.1 as a LAN server's to its private
+    # address, passes, and only when the admin lists it.
+    server = ChatServer()
+    server.script = {}  # every call answered at once
+    port = server.httpd.server_address[1]
+    server.url = f"http://localhost:{port}"
+    done = _crawl(tmp_path, server, MENTIONWATCH_ALLOW_LOOPBACK=False,
+                  MENTIONWATCH_SENTIMENT_ENABLED=False,
+                  MENTIONWATCH_PRIVATE_HOSTS=f"LOCALHOST:{port}" if listed else "")
+    stats = json.loads(done.stdout)["ai_answers"]
+    assert len(server.requests) == (10 if listed else 0)  # the budgets' calls
+    assert stats.get("mentionwatch/refused/private_address", 0) == (0 if listed else 10)
+
+
 def test_the_figures_of_the_stored_answers(crawled: Crawled) -> None:
     english, chinese = visibility("Acme", crawled.mentions)
     # The trend per day: the answer the API dated (`created`) on its day, the rest today.
