@@ -109,7 +109,8 @@ class _Since(click.ParamType):
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 @click.option("--model", help="Sentiment model name or path.")
 @click.option("--allow-loopback", is_flag=True,
-              help="Allow loopback and private addresses (tests and the demo).")
+              help="Allow loopback addresses (tests and the demo); a model server on the "
+                   "LAN: MENTIONWATCH_PRIVATE_HOSTS.")
 @click.option("--since", type=_Since(),
               help="Backfill: page sources that page by time back to this date or duration "
                    "(2026-01-01, 30d), past what earlier crawls saw.")
@@ -137,6 +138,7 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loop
             "MENTIONWATCH_MODEL": settings.model,
             "MENTIONWATCH_HEADS": str(settings.heads) if settings.heads else None,
             "MENTIONWATCH_ALLOW_LOOPBACK": allow_loopback,
+            "MENTIONWATCH_PRIVATE_HOSTS": settings.private_hosts,
             "MENTIONWATCH_SINCE": since.isoformat() if since else None,
             "LOG_LEVEL": log_level,
         })
@@ -339,7 +341,8 @@ def correct(mention_id: str, label: str, by: str, db: Path | None) -> None:
 @click.option("--watchlist", type=click.Path(path_type=Path),
               help="Watchlist TOML file (its [drafts]); default: MENTIONWATCH_WATCHLIST.")
 @click.option("--allow-loopback", is_flag=True,
-              help="Let the engine be on 127.0.0.1 (tests, a local model server).")
+              help="Let the engine be on 127.0.0.1 (tests); a model server of yours: "
+                   "MENTIONWATCH_PRIVATE_HOSTS.")
 @click.option("--db", type=click.Path(path_type=Path), help="SQLite index file.")
 def draft(mention_id: str, ai: bool, watchlist: Path | None, allow_loopback: bool,
           db: Path | None) -> None:
@@ -354,7 +357,8 @@ def draft(mention_id: str, ai: bool, watchlist: Path | None, allow_loopback: boo
             mention = store.get(mention_id)
         if mention is None:
             raise click.ClickException(f"no mention with id {mention_id!r}")
-        made = draft_reply(mention, options, ai=ai, allow_loopback=settings.allow_loopback)
+        made = draft_reply(mention, options, ai=ai, allow_loopback=settings.allow_loopback,
+                           private_hosts=settings.trusted_hosts())
     except (DraftError, WatchlistError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
     _emit(made.model_dump(mode="json"))

@@ -1,6 +1,6 @@
 """The demo: a small product and news site served on loopback, with its own AI assistant
-(an OpenAI-compatible chat endpoint answering from `demo_site/ai/answers.json`), and its
-watchlist."""
+(an OpenAI-compatible chat endpoint answering from `demo_site/ai/answers.json`), a Mastodon
+server's public API (answering from `demo_site/mastodon/`), and its watchlist."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from api.alerts.config import configured_rules
 from api.alerts.runner import PassReport, open_runner
 from api.keys import KeyStore
 from api.watchlist import load_watchlist
 
-__all__ = ["BROKEN_ON_PURPOSE", "DEMO_SINCE", "DEMO_SITE", "DemoSite", "demo_alerts", "demo_key",
-           "demo_watchlist"]
+__all__ = ["BROKEN_ON_PURPOSE", "DEMO_MASTODON", "DEMO_SINCE", "DEMO_SITE", "DemoSite",
+           "demo_alerts", "demo_key", "demo_watchlist"]
 
 DEMO_SITE = Path(__file__).parent / "demo_site"
 
@@ -29,11 +30,18 @@ BROKEN_ON_PURPOSE = (
     "reports what it cannot read and keeps the rest (the Sources view marks the run red).")
 
 
+#: The demo Mastodon server's name: its statuses' links and its accounts' handles say it,
+#: though the demo site serves its API, so they do not change with the site's port.
+DEMO_MASTODON = "social.mentionwatch.example"
+
 #: The demo site's reviews and news begin in October 2026: its alerts pass looks back to then.
 DEMO_SINCE = datetime(2026, 10, 1, tzinfo=UTC)
 
 #: The demo assistant's chat-completions path, below the site's root.
 CHAT_PATH = "/v1/chat/completions"
+#: The demo Mastodon server's API paths, below the site's root: `/api/v1/statuses/1`
+#: answers from `mastodon/statuses/1.json`.
+MASTODON_PATH = "/api/v1/"
 # When the assistant says it answered (2026-11-11 12:00 UTC, plus an hour per run): among
 # the demo's own dates, so the dashboard's default period, which ends at the newest
 # mention, still holds the demo's reviews.
@@ -60,7 +68,23 @@ def _demo_answer(answers: dict[str, list[dict[str, Any]]], request: dict[str, An
 
 
 class _DemoHandler(SimpleHTTPRequestHandler):
-    """The site's files, and the demo assistant's answers on POST `CHAT_PATH`."""
+    """The site's files, the demo assistant's answers on POST `CHAT_PATH`, and the demo
+    Mastodon server's statuses on GET below `MASTODON_PATH`."""
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if not url.path.startswith(MASTODON_PATH):
+            super().do_GET()
+            return
+        name = url.path.removeprefix(MASTODON_PATH)
+        file = Path(self.directory, "mastodon", f"{name}.json")
+        if "max_id" in parse_qs(url.query):
+            # Every demo timeline fits one page: the page before its oldest status is empty.
+            self._send_json(200, b"[]")
+        elif ".." not in name.split("/") and file.is_file():
+            self._send_json(200, file.read_bytes())
+        else:
+            self._send_json(404, b'{"error": "Record not found"}')
 
     def do_POST(self) -> None:
         if self.path != CHAT_PATH:
@@ -72,7 +96,9 @@ class _DemoHandler(SimpleHTTPRequestHandler):
             status, body = 200, _demo_answer(answers, request, f"http://{self.headers['Host']}/")
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             status, body = 400, {"error": {"message": f"not a chat request: {exc!r}"}}
-        data = json.dumps(body, ensure_ascii=False).encode()
+        self._send_json(status, json.dumps(body, ensure_ascii=False).encode())
+
+    def _send_json(self, status: int, data: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -107,13 +133,17 @@ class DemoSite:
 def demo_watchlist(site_url: str) -> str:
     """The watchlist TOML that points at the demo site."""
     return f"""\
-# Watchlist of the mentionwatch demo: two brands, their product pages, a news feed, and
-# what the demo site's own AI assistant answers to two questions customers ask.
+# Watchlist of the mentionwatch demo: two brands, their product pages, a news feed, a
+# Mastodon hashtag where Acme's own account answers customers, and what the demo site's own
+# AI assistant answers to two questions customers ask.
 
 [[brands]]
 name = "Acme"
 terms = ["Acme", "艾克美"]
 exclude = ["Acme Anvil"]
+
+[brands.accounts]
+mastodon = ["@acme@{DEMO_MASTODON}"]
 
 [[brands.sources]]
 type = "schemaorg"
@@ -132,6 +162,11 @@ url = "{site_url}news/feed.xml"
 [[brands.sources]]
 type = "feed"
 url = "{site_url}news/atom.xml"
+
+[[brands.sources]]
+type = "mastodon"
+instance = "{site_url}"
+tag = "acme"
 
 [[brands.sources]]
 type = "ai_answers"
@@ -154,10 +189,11 @@ scope = "{site_url}products/zephyr-"
 name = "negative-spike"
 type = "negative_spike"
 
-# A negative review the brand has not answered a day after it was posted.
+# A negative review or post the brand has not answered a day after it was posted.
 [[alerts]]
 name = "unanswered"
 type = "unanswered"
+kinds = ["review", "post"]
 
 [[alerts]]
 name = "crawler-stopped"

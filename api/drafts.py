@@ -44,6 +44,7 @@ from api.draft_templates import DEFAULT_TEMPLATES
 from api.models import ErrorOut
 from api.outbound import OutboundError, post, redact_url
 from api.settings import Settings
+from crawlers.addresses import NO_PRIVATE_HOSTS, PrivateHosts
 from crawlers.extract.ai_answer import read_answer
 from crawlers.spiders.ai_answers import Engine
 from index.keys import key, lang_key
@@ -244,7 +245,7 @@ def _instructions(context: dict[str, Any], lang: str, draft: str) -> str:
 
 
 def _ai_text(engine: Engine, instructions: str, post_text: str, *, allow_loopback: bool,
-             environ: Mapping[str, str]) -> str:
+             private_hosts: PrivateHosts, environ: Mapping[str, str]) -> str:
     headers = {"Content-Type": "application/json"}
     if engine.api_key_env:
         if not environ.get(engine.api_key_env):
@@ -256,8 +257,8 @@ def _ai_text(engine: Engine, instructions: str, post_text: str, *, allow_loopbac
         {"role": "user", "content": post_text}]}, ensure_ascii=False).encode()
     try:
         answer = post("drafts engine", engine.chat_url, body, headers,
-                      allow_loopback=allow_loopback, timeout=engine.timeout,
-                      max_bytes=_MAX_ANSWER)
+                      allow_loopback=allow_loopback, private_hosts=private_hosts,
+                      timeout=engine.timeout, max_bytes=_MAX_ANSWER)
     except OutboundError as exc:
         raise EngineError(str(exc)) from None
 
@@ -271,9 +272,10 @@ def _ai_text(engine: Engine, instructions: str, post_text: str, *, allow_loopbac
 
 
 def draft_reply(mention: Mention, options: DraftOptions, *, ai: bool = False,
-                allow_loopback: bool = False,
+                allow_loopback: bool = False, private_hosts: PrivateHosts = NO_PRIVATE_HOSTS,
                 environ: Mapping[str, str] = os.environ) -> Draft:
-    """A reply to `mention` from its template; with `ai`, the engine's rewrite of it."""
+    """A reply to `mention` from its template; with `ai`, the engine's rewrite of it (the
+    engine may be on a private address only if `private_hosts` lists its host)."""
     situation, lang = situation_of(mention), _reply_lang(mention)
     source, name = _pick(options, situation, mention.brand, lang)
     context = placeholders(mention, situation, lang)
@@ -290,7 +292,8 @@ def draft_reply(mention: Mention, options: DraftOptions, *, ai: bool = False,
                          "(base_url, model, api_key_env) to the watchlist")
     engine = options.engine
     text = _ai_text(engine, _instructions(context, lang, text), mention.text,
-                    allow_loopback=allow_loopback, environ=environ)
+                    allow_loopback=allow_loopback, private_hosts=private_hosts,
+                    environ=environ)
     return draft.model_copy(update={"text": text, "engine": engine.source})
 
 
@@ -321,7 +324,8 @@ def post_draft(mention_id: str, store: StoreDep, settings: SettingsDep,
     except WatchlistError as exc:
         raise HTTPException(500, f"the server's watchlist is invalid: {exc}") from None
     try:
-        return draft_reply(mention, options, ai=ai, allow_loopback=settings.allow_loopback)
+        return draft_reply(mention, options, ai=ai, allow_loopback=settings.allow_loopback,
+                           private_hosts=settings.trusted_hosts())
     except EngineError as exc:
         raise HTTPException(502, str(exc)) from None
     except DraftError as exc:

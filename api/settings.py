@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crawlers.addresses import PrivateHosts
 from sentiment.loader import DEFAULT_MODEL
 
 __all__ = ["DEMO_DIR", "DbFile", "NoIndexFile", "Settings", "find_db"]
@@ -44,10 +45,25 @@ class Settings(BaseSettings):
     allow_loopback: bool = Field(False, description="Let alert notifiers (webhook, SMTP) and "
                                  "the reply-drafting engine "
                                  "reach loopback addresses: for tests and the demo only; no "
-                                 "other private address is ever allowed.")
+                                 "other private address is allowed but the engine's, when "
+                                 "`private_hosts` lists it.")
+    private_hosts: str = Field("", description="Hosts (`host[:port]`, comma or space "
+                               "separated) the crawl and the reply-drafting engine may reach "
+                               "although their addresses are private or loopback: a model "
+                               "server on the LAN. List only services you run.")
     redis_url: str | None = Field(None, description="Scale-out (docs/SCALE_OUT.md): the Redis "
                                   "server `crawl` shares its frontier on and queues mentions "
                                   "to, which `worker` and `status` read (`--queue`).")
+
+    @field_validator("private_hosts")
+    @classmethod
+    def _private_hosts_parse(cls, value: str) -> str:
+        PrivateHosts.parse(value)  # a malformed entry fails when the settings are read
+        return value
+
+    def trusted_hosts(self) -> PrivateHosts:
+        """`private_hosts`, parsed."""
+        return PrivateHosts.parse(self.private_hosts)
 
 
 class NoIndexFile(FileNotFoundError):

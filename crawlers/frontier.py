@@ -198,8 +198,12 @@ class RedisScheduler(BaseScheduler):
         fingerprint = self.crawler.request_fingerprinter.fingerprint(request).hex()
         if request.dont_filter:  # asked for again on purpose: its own entry
             fingerprint = f"{fingerprint}-{uuid.uuid4().hex}"
-        blob = pickle.dumps(request.to_dict(spider=self.spider),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        queued = request.to_dict(spider=self.spider)
+        # A credential a downloader middleware put on a request that comes back (a retry, a
+        # redirect) never rests in Redis: the middleware adds it again on the way out.
+        queued["headers"] = {name: value for name, value in queued["headers"].items()
+                             if name.lower() != b"authorization"}
+        blob = pickle.dumps(queued, protocol=pickle.HIGHEST_PROTOCOL)
         keys = self._keys
         added = self._enqueue(keys=[keys["seen"], keys["requests"], keys["queue"]],
                               args=[fingerprint, blob, int(not request.dont_filter)])

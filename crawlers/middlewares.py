@@ -22,9 +22,16 @@ from typing import TYPE_CHECKING, NoReturn, Self
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
-from crawlers.addresses import UnsafeURL, check_url, is_allowed_address
+from crawlers.addresses import (
+    PrivateHosts,
+    UnsafeURL,
+    check_url,
+    is_allowed_address,
+    url_port,
+)
 from crawlers.resolver import RefusedAddress
 
 if TYPE_CHECKING:
@@ -41,29 +48,41 @@ _log = logging.getLogger(__name__)
 class AddressGuardMiddleware:
     """Refuses, before any connection, a request for anything but an http(s) URL of a host
     whose address is global (or loopback, with MENTIONWATCH_ALLOW_LOOPBACK: tests and the
-    demo). Each refusal is counted (`mentionwatch/refused/<reason>`: `scheme`, `host`,
-    `private_address`) and logged with its URL. A response from a peer that is not allowed
+    demo) or that MENTIONWATCH_PRIVATE_HOSTS lists (on its port). Each refusal is counted
+    (`mentionwatch/refused/<reason>`: `scheme`, `host`, `private_address`) and logged with
+    its URL. A response from a peer that is not allowed
     (a name that changed its answer, under a resolver other than ours) is dropped too, and a
     response over DOWNLOAD_MAXSIZE, which Scrapy cancels, is counted (`refused/too_large`)."""
 
-    def __init__(self, stats: StatsCollector, *, allow_loopback: bool) -> None:
+    def __init__(self, stats: StatsCollector, *, allow_loopback: bool,
+                 private_hosts: PrivateHosts) -> None:
         self.stats = stats
         self.allow_loopback = allow_loopback
+        self.private_hosts = private_hosts
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         assert crawler.stats is not None
-        return cls(crawler.stats,
-                   allow_loopback=crawler.settings.getbool("MENTIONWATCH_ALLOW_LOOPBACK"))
+        settings = crawler.settings
+        return cls(crawler.stats, allow_loopback=settings.getbool("MENTIONWATCH_ALLOW_LOOPBACK"),
+                   private_hosts=PrivateHosts.parse(settings.get("MENTIONWATCH_PRIVATE_HOSTS")))
 
     async def process_request(self, request: Request) -> None:
         try:
-            host = check_url(request.url, allow_loopback=self.allow_loopback)
-            await self._check_resolved(host, request.url)
+            host = check_url(request.url, allow_loopback=self.allow_loopback,
+                             private_hosts=self.private_hosts)
+            await self._check_resolved(host, request)
         except UnsafeURL as exc:
             self._refuse(exc.reason, str(exc))
 
-    async def _check_resolved(self, host: str, url: str) -> None:
+    def _allows(self, address: str, request: Request) -> bool:
+        """Whether the request's host may be reached at `address`, by the one rule
+        (crawlers/addresses.py): a listed private host only on the port it is listed with."""
+        return is_allowed_address(address, allow_loopback=self.allow_loopback,
+                                  host=urlparse_cached(request).hostname,
+                                  port=url_port(request.url), private_hosts=self.private_hosts)
+
+    async def _check_resolved(self, host: str, request: Request) -> None:
         """Refuses a host name whose address is not allowed. The resolver's cache keeps the
         answer, so the connection uses this very answer (and our resolver vets it again)."""
         try:
@@ -79,15 +98,15 @@ class AddressGuardMiddleware:
             address = None
         except DNSLookupError:
             return  # unresolvable: the downloader reports the DNS error itself
-        if address is None or not is_allowed_address(address, allow_loopback=self.allow_loopback):
+        if address is None or not self._allows(address, request):
             raise UnsafeURL(f"{host} resolves to a private, loopback or otherwise non-global "
-                            f"address: {url!r}")
+                            f"address: {request.url!r}")
 
     def process_response(self, request: Request, response: Response) -> Response:
         peer = response.ip_address
         # Through a proxy the peer is the proxy: the target's address is the proxy's to judge.
-        if peer is not None and not request.meta.get("proxy") and not is_allowed_address(
-                str(peer), allow_loopback=self.allow_loopback):
+        if peer is not None and not request.meta.get("proxy") and not self._allows(
+                str(peer), request):
             self._refuse("private_address", f"{request.url} was answered from {peer}, a "
                                             "private, loopback or otherwise non-global address")
         return response

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from crawlers.addresses import is_allowed_address
+from crawlers.addresses import NO_PRIVATE_HOSTS, PrivateHosts, is_allowed_address
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,21 +33,27 @@ class RefusedAddress(DNSLookupError):
 
 class GuardedResolver(CachingThreadedResolver):
     """`TWISTED_DNS_RESOLVER`: refuses answers that are not `is_allowed_address` (loopback is
-    allowed with MENTIONWATCH_ALLOW_LOOPBACK). Cached answers are vetted on every use."""
+    allowed with MENTIONWATCH_ALLOW_LOOPBACK, and any address of a name
+    MENTIONWATCH_PRIVATE_HOSTS lists: a resolver knows no port, the guard judged the URL's).
+    Cached answers are vetted on every use."""
 
     allow_loopback = False
+    private_hosts: PrivateHosts = NO_PRIVATE_HOSTS
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> Self:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_loopback = crawler.settings.getbool("MENTIONWATCH_ALLOW_LOOPBACK")
+        resolver.private_hosts = PrivateHosts.parse(
+            crawler.settings.get("MENTIONWATCH_PRIVATE_HOSTS"))
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         return super().getHostByName(name, timeout).addCallback(self._vet, name)
 
     def _vet(self, address: str, name: str) -> str:
-        if not is_allowed_address(address, allow_loopback=self.allow_loopback):
+        if not is_allowed_address(address, allow_loopback=self.allow_loopback, host=name,
+                                  private_hosts=self.private_hosts):
             raise RefusedAddress(name, f"resolves to {address}, a private, loopback or "
                                        "otherwise non-global address")
         return address

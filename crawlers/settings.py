@@ -41,6 +41,11 @@ LOG_FORMATTER = "crawlers.logformatter.LevelLogFormatter"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.AddressGuardMiddleware": 50,  # first: before robots.txt is asked
+    # Credentials, each on its own spider's requests only, after the guard: a refused
+    # address never sees one. Here, not in the spiders' settings, so that every list of
+    # middlewares (a shared frontier's too) has them.
+    "crawlers.spiders.ai_answers.EngineKeyMiddleware": 60,
+    "crawlers.spiders.bluesky.BlueskySessionMiddleware": 60,
     # Scrapy's retry, made to wait for Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.RetryAfterMiddleware": 550,
@@ -86,6 +91,10 @@ MENTIONWATCH_INBOX_ENABLED = True
 # on 127.0.0.1). Private, link-local, carrier-grade NAT and other non-global addresses are
 # refused even then.
 MENTIONWATCH_ALLOW_LOOPBACK = False
+# Hosts the admin trusts although their addresses are private or loopback (a model server on
+# the LAN): `host[:port]` entries, comma or space separated (crawlers/addresses.py
+# PrivateHosts). Exactly these pass the address guard; any other host is judged as ever.
+MENTIONWATCH_PRIVATE_HOSTS = ""
 # Seconds a stopped crawl (SIGTERM, Ctrl-C) waits for running requests before it is forced
 # to end; what was indexed stays and the next crawl resumes the rest (crawlers/resume.py).
 MENTIONWATCH_STOP_TIMEOUT = 5.0

@@ -42,7 +42,7 @@ import elastic_transport
 import elasticsearch
 from elasticsearch import Elasticsearch, helpers
 
-from index.analyzer import highlight
+from index.analyzer import highlight, tokens
 from index.arguments import (
     check_min_score,
     check_page,
@@ -85,7 +85,14 @@ from index.es_dsl import (
 from index.keys import author_key, author_key_parts, spelled
 from index.query import Field, MatchAll, Node, conjoin, highlight_terms
 from index.record import SENTIMENT_LABELS, Mention, RecordError, SentimentLabel
-from index.significance import MIN_FOREGROUND, without_junctions
+from index.significance import (
+    FLANKS_READ,
+    MIN_FOREGROUND,
+    Flank,
+    flanks,
+    is_bigram,
+    without_junctions,
+)
 
 __all__ = ["CLIENT_MAJOR", "ElasticStore", "RejectedMentions"]
 
@@ -180,6 +187,11 @@ def _mention(source: dict[str, Any]) -> Mention:
 def _count(bucket: dict[str, Any], collapse: bool) -> int:
     """A bucket's mentions, or its groups of duplicates when collapsed (see `_GROUPS`)."""
     return int(bucket["groups"]["value"] if collapse else bucket["doc_count"])
+
+
+def _containing(terms: Iterable[str]) -> dict[str, Any]:
+    """A `filters` aggregation with a bucket per analyzer term: the mentions whose text has it."""
+    return {"filters": {"filters": {term: {"term": {"text": term}} for term in sorted(terms)}}}
 
 
 def _counted(aggregation: dict[str, Any], collapse: bool) -> dict[str, Any]:
@@ -679,11 +691,43 @@ class ElasticStore:
         with _translated("cannot find significant terms"):
             response = self._es.search(index=self.alias, query=scored(node), size=0,
                                        aggs={"significant": aggregation})
-        return without_junctions([
+        found = [
             Bucket(str(bucket["key"]), int(bucket["doc_count"]),
                    background=int(bucket["bg_count"]), score=float(bucket["score"]))
             for bucket in response["aggregations"]["significant"]["buckets"]
-        ])[:size]
+        ]
+        bigrams = [b.key for b in found if is_bigram(b.key)]
+        flanked, frequency = self._flanks_read(scored(node), bigrams) if bigrams else ({}, {})
+        return without_junctions(found, flanked, frequency)[:size]
+
+    def _flanks_read(
+        self, foreground: dict[str, Any], bigrams: list[str]
+    ) -> tuple[dict[str, list[frozenset[Flank]]], dict[str, int]]:
+        """What `without_junctions` judges `bigrams` by, in two requests: the flanks of each
+        in its first `FLANKS_READ` `foreground` mentions by id (their text analysed here, as
+        SQLite's terms are), then in how many foreground mentions each flank found is, and
+        each bigram, counted alike (significant_text's counts leave out duplicate text)."""
+        read = {**_containing(bigrams),
+                "aggs": {"first": {"top_hits": {"size": FLANKS_READ, "sort": [{"id": "asc"}],
+                                                "_source": ["text"]}}}}
+        with _translated("cannot find significant terms"):
+            response = self._es.search(index=self.alias, query=foreground, size=0,
+                                       aggs={"read": read})
+        flanked = {
+            term: [flanks(term, tokens(hit["_source"]["text"]))
+                   for hit in bucket["first"]["hits"]["hits"]]
+            for term, bucket in response["aggregations"]["read"]["buckets"].items()
+        }
+        around = {flank for mentions in flanked.values() for found in mentions
+                  for pair in found for flank in pair if flank}
+        if not around:
+            return flanked, {}
+        around.update(bigrams)
+        with _translated("cannot find significant terms"):
+            response = self._es.search(index=self.alias, query=foreground, size=0,
+                                       aggs={"around": _containing(around)})
+        return flanked, {flank: int(bucket["doc_count"]) for flank, bucket
+                         in response["aggregations"]["around"]["buckets"].items()}
 
     def advocates(
         self,

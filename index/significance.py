@@ -3,14 +3,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from index.analyzer import characters
 from index.backend import Bucket
 
-__all__ = ["MIN_FOREGROUND", "STOPWORDS", "is_content_term", "without_junctions"]
+__all__ = [
+    "FLANKS_READ",
+    "MIN_FOREGROUND",
+    "STOPWORDS",
+    "Flank",
+    "flanks",
+    "is_bigram",
+    "is_content_term",
+    "without_junctions",
+]
 
 #: A term in fewer foreground mentions is noise, however rare it is elsewhere.
 MIN_FOREGROUND = 3
+#: Mentions of a bigram read for its flanks, the first by id on every backend, so they judge
+#: it alike: enough to tell a junction from a word, few enough for one request to fetch.
+FLANKS_READ = 50
+#: The bigrams before and after one occurrence of a bigram ("" for none).
+Flank = tuple[str, str]
 STOPWORDS = frozenset({
     "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are",
     "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
@@ -36,16 +51,61 @@ def is_content_term(term: str) -> bool:
     return len(term) >= 3 or (len(term) == 2 and not term.isascii())
 
 
-def without_junctions(buckets: Sequence[Bucket]) -> list[Bucket]:
-    """`buckets` less the two-character CJK terms that only join two words: "池续" of
-    "电池续航" when a term ending in 池 and one starting with 续 are each in at least as many
-    mentions. Chinese is indexed by overlapping bigrams, which make such terms; no one
-    writes them, and a reader takes them for a word."""
-    counts = {b.key: b.count for b in buckets if len(b.key) == 2 and not b.key.isascii()}
+def is_bigram(term: str) -> bool:
+    """Whether `term` is a bigram of a run of CJK characters, as the analyzer makes them."""
+    return len(term) == 2 and len(characters([term])) == 2
 
-    def joins(term: str, count: int) -> bool:
-        first, last = term[0], term[1]
-        return (any(k[1] == first and k != term and c >= count for k, c in counts.items())
-                and any(k[0] == last and k != term and c >= count for k, c in counts.items()))
 
-    return [b for b in buckets if b.key not in counts or not joins(b.key, b.count)]
+def flanks(term: str, words: Sequence[str]) -> frozenset[Flank]:
+    """The bigrams around each occurrence of the bigram `term` in one mention's analyzer
+    `words`, as (before, after): the one ending in its first character and the one starting
+    with its last, "" where its run of CJK characters starts or ends."""
+    found: set[Flank] = set()
+    for at, word in enumerate(words):
+        if word == term:
+            before = words[at - 1] if at else ""
+            after = words[at + 1] if at + 1 < len(words) else ""
+            # Bigrams of one run overlap by a character; any other word shares none.
+            found.add((before if len(before) == 2 and before[1] == term[0] else "",
+                       after if len(after) == 2 and after[0] == term[1] else ""))
+    return frozenset(found)
+
+
+def without_junctions(
+    buckets: Sequence[Bucket],
+    flanked: Mapping[str, Sequence[frozenset[Flank]]],
+    frequency: Mapping[str, int],
+) -> list[Bucket]:
+    """`buckets` less the CJK bigrams that only join two words, like 池续 of 电池续航:
+    Chinese is indexed by overlapping bigrams, which make such terms; no one writes them,
+    and a reader takes them for a word.
+
+    A bigram is left out when, in more than half of its mentions read (`flanked[term]`:
+    the `flanks` of each of its first `FLANKS_READ` foreground mentions by id), it stands
+    between two other bigrams each in at least as many foreground mentions as itself
+    (`frequency`: the foreground mentions of each bigram judged and each flank, counted
+    alike, which the buckets' own counts may not be). Why these:
+
+    - The foreground's own counts, not the other rising terms: the words a junction joins
+      are often common before the period too (电池 of a phone brand), so not rising.
+    - Its flanks where it stands, not any term sharing a character: 续航 is a word though
+      持续 and 航班 are common.
+    - At least as many mentions: a word is also written apart from its neighbours, so it
+      is in more mentions than a junction it makes with them (电池 in all that say 电池续航,
+      and more), or in as many when the two are always written together; a junction beside
+      a word is rarely as common as the word (的续 of 的续航 only if 续航 always follows 的).
+    - Most of its mentions: a junction is one in nearly all of them (池续 is between 电池 and
+      续航 wherever it is), while a word found once between two common words stays a word.
+
+    A phrase always written whole in the foreground cannot be split by counts: its inner
+    bigrams all go, only its first and last stay. Terms not in `flanked` are kept."""
+
+    def joins(term: str) -> bool:
+        def word(flank: str) -> bool:  # "" or the term itself (哈哈哈) is no word beside it
+            return flank not in ("", term) and frequency.get(flank, 0) >= frequency[term]
+
+        between = sum(any(word(before) and word(after) for before, after in found)
+                      for found in flanked[term])
+        return 2 * between > len(flanked[term])
+
+    return [b for b in buckets if b.key not in flanked or not joins(b.key)]

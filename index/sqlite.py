@@ -113,7 +113,15 @@ from index.record import (
     SentimentLabel,
     content_hash,
 )
-from index.significance import MIN_FOREGROUND, is_content_term, without_junctions
+from index.significance import (
+    FLANKS_READ,
+    MIN_FOREGROUND,
+    Flank,
+    flanks,
+    is_bigram,
+    is_content_term,
+    without_junctions,
+)
 
 __all__ = ["SqliteStore"]
 
@@ -1037,6 +1045,28 @@ def _document_frequencies(rows: Iterable[tuple[str]], keep: Callable[[str], bool
     return counts
 
 
+def _flanks_read(
+    rows: Iterable[tuple[str, str]], bigrams: set[str]
+) -> tuple[dict[str, list[frozenset[Flank]]], Counter[str]]:
+    """The flanks of each of `bigrams` in its first `FLANKS_READ` rows (id, terms) by id, and
+    in how many rows each of them is, and each bigram that may flank one (ends in the first
+    character of one of them, or starts with the last)."""
+    firsts, lasts = {term[0] for term in bigrams}, {term[1] for term in bigrams}
+    read: dict[str, list[tuple[str, frozenset[Flank]]]] = {term: [] for term in bigrams}
+    frequency: Counter[str] = Counter()
+    for mention_id, terms in rows:
+        words = terms.split()
+        distinct = set(words)
+        frequency.update(word for word in distinct if len(word) == 2 and (
+            word[1] in firsts or word[0] in lasts or word in bigrams))
+        for term in bigrams & distinct:
+            read[term].append((mention_id, flanks(term, words)))
+    return {
+        term: [found for _, found in sorted(mentions)[:FLANKS_READ]]  # ids are unique
+        for term, mentions in read.items()
+    }, frequency
+
+
 # --- the store -----------------------------------------------------------------------------
 
 
@@ -1453,12 +1483,19 @@ class SqliteStore:
                     db.execute(f"SELECT m.terms FROM mentions AS m WHERE {bg_where}", bg_params),
                     candidates.__contains__,
                 )
-        scored = [
-            Bucket(term, count, bg_df[term], _jlh(count, fg_size, bg_df[term], bg_size))
-            for term, count in candidates.items()
-        ]
-        found = sorted((b for b in scored if b.score), key=lambda b: (-(b.score or 0), b.key))
-        return without_junctions(found)[:size]
+            scored = [
+                Bucket(term, count, bg_df[term], _jlh(count, fg_size, bg_df[term], bg_size))
+                for term, count in candidates.items()
+            ]
+            # As many as Elasticsearch is asked for, so both leave out the same junctions.
+            found = sorted((b for b in scored if b.score),
+                           key=lambda b: (-(b.score or 0), b.key))[:2 * size]
+            bigrams = {b.key for b in found if is_bigram(b.key)}
+            flanked, frequency = _flanks_read(
+                db.execute(f"SELECT m.id, m.terms FROM mentions AS m WHERE {fg_where}", fg_params),
+                bigrams,
+            ) if bigrams else ({}, Counter())
+        return without_junctions(found, flanked, frequency)[:size]
 
     def advocates(
         self,

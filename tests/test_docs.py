@@ -61,3 +61,16 @@ def test_every_brand_key_of_the_watchlist_is_documented() -> None:
             .model_fields]  # type: ignore[union-attr]
     spellings = ("{} =", "`{}`", "[brands.{}]", "[[brands.{}]]")
     assert [k for k in keys if not any(s.format(k) in watchlist for s in spellings)] == []
+
+
+def test_compose_gives_the_api_crawlers_and_workers_one_state_file() -> None:
+    # Workers file the inbox and crawlers their runs in `--db`; the API serves both.
+    import yaml  # a transformers dependency
+
+    services = yaml.safe_load((Path(__file__).parents[1] / "compose.yaml").read_text(
+        encoding="utf-8"))["services"]
+    for name in ("api", "crawler", "worker"):
+        service = services[name]
+        command = " ".join(service.get("command") or service["entrypoint"])
+        assert "--db /state/mentionwatch.db" in command, name
+        assert "state:/state" in service["volumes"], name

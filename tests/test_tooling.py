@@ -89,8 +89,8 @@ _SERVED_FROM_NPM = [
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_models_the_labeled_data_and_the_tooling(tmp_path: Path) -> None:
-    # `pip install .` must score with the default model and run `eval`, `bench` and
-    # `model refit`: every file of sentiment/ and bench/ goes into the wheel.
+    # `pip install .` must score with the default model, run `eval`, `bench`, `model refit`
+    # and the demo: every file of sentiment/, bench/ and the demo site goes into the wheel.
     source = tmp_path / "source"
     for name in _tracked() + _SERVED_FROM_NPM:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +100,6 @@ def test_the_wheel_ships_the_models_the_labeled_data_and_the_tooling(tmp_path: P
                    capture_output=True, check=True)
     with ZipFile(next(tmp_path.glob("mentionwatch-*.whl"))) as wheel:
         shipped = set(wheel.namelist())
-    assert sorted(set(_tracked("sentiment", "bench")) - shipped) == []
+    assert sorted(set(_tracked("sentiment", "bench", "api/demo_site")) - shipped) == []
     # An installed server (the Docker image) serves the dashboard's charts and /docs.
     assert sorted(set(_SERVED_FROM_NPM) - shipped) == []

@@ -45,11 +45,6 @@ class AiAnswersSpider(scrapy.Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         settings.set("ROBOTSTXT_OBEY", False, priority="spider")  # an API, not pages
-        settings.set("DOWNLOADER_MIDDLEWARES", {
-            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
-            # After AddressGuardMiddleware (50): a refused address never sees the key.
-            f"{__name__}.EngineKeyMiddleware": 60,
-        }, priority="spider")
 
     def __init__(self, targets: Sequence[tuple[Brand[Any], AiAnswersSource]] = (),
                  **kwargs: Any) -> None:

@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from scrapy.settings import BaseSettings
 
     from crawlers.extract.jsonapi import OnError
     from crawlers.spiders.paged import Found
@@ -84,15 +83,6 @@ class BlueskySpider(PagedSpider["BlueskySource"]):
     name = "bluesky"
     next_page = staticmethod(next_page)
     parents_per_request = POSTS_PER_REQUEST
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        settings.set("DOWNLOADER_MIDDLEWARES", {
-            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
-            # After PrivateAddressMiddleware (50): a refused address never sees the token.
-            f"{__name__}.BlueskySessionMiddleware": 60,
-        }, priority="spider")  # the runner's own settings would replace a project one
 
     def __init__(self, targets: Iterable[tuple[Brand, BlueskySource]] = (),
                  environ: Mapping[str, str] | None = None, **kwargs: Any) -> None:

@@ -264,6 +264,31 @@ def test_an_engine_that_fails_is_a_502_that_never_shows_the_key(
     assert chat.requests == []
 
 
+def test_an_engine_on_a_listed_private_host_is_reached_without_loopback_allowed(
+        db: Path, tmp_path: Path, chat: ChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MW_TEST_DRAFT_KEY", SECRET)
+    watchlist, port = _watchlist(tmp_path, chat), chat.httpd.server_address[1]
+    with _client(db, watchlist, "analyst", private_hosts=f"127.0.0.1:{port + 1}") as client:
+        refused = client.post(f"/mentions/{ANGRY.id}/draft", params={"ai": True})
+    assert refused.status_code == 502 and "loopback" in refused.text  # another port
+    assert chat.requests == []
+    with _client(db, watchlist, "analyst",
+                 private_hosts=f"gpu-box.lan, 127.0.0.1:{port}") as client:
+        made = client.post(f"/mentions/{ANGRY.id}/draft", params={"ai": True})
+    assert made.status_code == 200, made.text
+    assert made.json()["text"] == chat.reply
+    monkeypatch.setenv("MENTIONWATCH_PRIVATE_HOSTS", f"127.0.0.1:{port}")
+    ai = CliRunner().invoke(main, ["draft", ANGRY.id, "--ai", "--db", str(db),
+                                   "--watchlist", str(watchlist)])
+    assert ai.exit_code == 0, ai.output
+    assert len(chat.requests) == 2
+
+
+def test_a_malformed_private_host_fails_when_the_settings_are_read() -> None:
+    with pytest.raises(ValueError, match=r"'\*\.lan' is not host\[:port\]"):
+        Settings(private_hosts="gpu-box.lan *.lan")
+
+
 def test_the_cli_drafts_with_and_without_the_engine(
         db: Path, tmp_path: Path, chat: ChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
     watchlist = _watchlist(tmp_path, chat)

@@ -30,6 +30,7 @@ from click.testing import CliRunner
 from api.cli import main
 from api.visibility import visibility, wilson_interval
 from api.watchlist import parse_watchlist
+from bench.scale import REDIS_SERVER, LocalRedis
 from crawlers.run import run_crawl
 from index.record import Mention
 from index.sqlite import SqliteStore
@@ -165,21 +166,27 @@ class Crawled:
     mentions: list[Mention]
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    tmp = tmp_path_factory.mktemp("ai")
-    server = ChatServer()
+def _crawl(tmp: Path, server: ChatServer, **overrides: Any) -> subprocess.CompletedProcess[str]:
+    """The watchlist crawled once against `server`, in a subprocess with the key set."""
     try:
         (tmp / "watch.toml").write_text(watchlist(server.url), encoding="utf-8")
         overrides = {"MENTIONWATCH_DB": str(tmp / "m.db"), "MENTIONWATCH_ALLOW_LOOPBACK": True,
                      "AUTOTHROTTLE_ENABLED": False,
-                     "RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG"}
+                     "RETRY_TIMES": 1, "LOG_LEVEL": "DEBUG", **overrides}
         done = subprocess.run([sys.executable, "-c", RUN, str(tmp / "watch.toml"),
                                json.dumps(overrides)], capture_output=True, text=True,
                               timeout=300, env={**os.environ, KEY_ENV: KEY})
         assert done.returncode == 0, done.stderr
     finally:
         server.close()
+    return done
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    tmp = tmp_path_factory.mktemp("ai")
+    server = ChatServer()
+    done = _crawl(tmp, server)
     with SqliteStore(tmp / "m.db") as store:
         mentions = list(store.export("kind:ai_answer"))
     yield Crawled(json.loads(done.stdout)["ai_answers"], done.stderr, tmp / "m.db",
@@ -276,6 +283,35 @@ def test_the_key_goes_to_the_engine_and_nowhere_else(crawled: Crawled) -> None:
     assert KEY not in crawled.log  # a DEBUG log of the whole crawl
     for stored in crawled.db.parent.glob("m.db*"):  # the index, its WAL, the frontier
         assert KEY.encode() not in stored.read_bytes()
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+def test_crawlers_sharing_a_redis_frontier_send_the_key_too(tmp_path: Path) -> None:
+    # The shared frontier's own middlewares once replaced the spider's, key and all.
+    server = ChatServer()
+    with LocalRedis() as url:
+        _crawl(tmp_path, server, MENTIONWATCH_REDIS_URL=url)
+    # The budgets' 10 calls, and a retry (through Redis) after the 429, the 500 and the timeout.
+    assert len(server.requests) == 13
+    assert {auth for _, _, auth in server.requests} == {f"Bearer {KEY}"}
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_an_engine_on_a_private_address_is_reached_only_when_its_host_is_listed(
+        tmp_path: Path, listed: bool) -> None:
+    # Loopback stays refused to the crawl (no MENTIONWATCH_ALLOW_LOOPBACK): only the
+    # engine's host, a name resolving to 127.0.0.1 as a LAN server's to its private
+    # address, passes, and only when the admin lists it.
+    server = ChatServer()
+    server.script = {}  # every call answered at once
+    port = server.httpd.server_address[1]
+    server.url = f"http://localhost:{port}"
+    done = _crawl(tmp_path, server, MENTIONWATCH_ALLOW_LOOPBACK=False,
+                  MENTIONWATCH_SENTIMENT_ENABLED=False,
+                  MENTIONWATCH_PRIVATE_HOSTS=f"LOCALHOST:{port}" if listed else "")
+    stats = json.loads(done.stdout)["ai_answers"]
+    assert len(server.requests) == (10 if listed else 0)  # the budgets' calls
+    assert stats.get("mentionwatch/refused/private_address", 0) == (0 if listed else 10)
 
 
 def test_the_figures_of_the_stored_answers(crawled: Crawled) -> None:

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from api.advocates import find_leads
-from api.demo import DemoSite, demo_watchlist
+from api.demo import DEMO_MASTODON, DemoSite, demo_watchlist
 from api.visibility import visibility_report
 from crawlers.coverage import recent_runs
 from crawlers.pipelines import is_brand_account
+from index.inbox import Inbox
 from index.record import Mention
 from index.sqlite import SqliteStore
 from index.urls import page_key
@@ -66,14 +67,14 @@ def test_first_crawl_finds_every_review_and_entry_without_errors(crawled: Crawle
              for k, v in crawled.first.items()}
     # The one unreadable part is the demo's deliberately broken JSON-LD block.
     assert first == {"schemaorg": (39, 39, 0, 1), "feed": (8, 8, 0, 0),
-                     "ai_answers": (6, 6, 0, 0)}
+                     "mastodon": (4, 4, 0, 0), "ai_answers": (6, 6, 0, 0)}
 
 
 def test_second_crawl_adds_nothing_but_new_answers(crawled: Crawled) -> None:
     # Each crawl asks the assistant again: its answers are new runs, not updates.
     assert {k: (v["new"], v["updated"]) for k, v in crawled.second.items()} == {
-        "schemaorg": (0, 39), "feed": (0, 8), "ai_answers": (6, 0)}
-    assert len(crawled.mentions) == 47 + 2 * 6
+        "schemaorg": (0, 39), "feed": (0, 8), "mastodon": (0, 4), "ai_answers": (6, 0)}
+    assert len(crawled.mentions) == 51 + 2 * 6
 
 
 def test_a_correction_survives_the_re_crawl(crawled: Crawled) -> None:
@@ -99,11 +100,35 @@ def test_the_exact_reviews_are_indexed(crawled: Crawled,
 def test_the_brands_replies_are_stored_on_the_reviews_they_answer(
         crawled: Crawled, demo_expected: Callable[[str], list[list[str]]]) -> None:
     found = sorted([urlsplit(m.url).path.lstrip("/"), m.author.name, reply.author]
-                   for m in crawled.mentions for reply in m.brand_replies)
+                   for m in crawled.mentions if m.source == "schemaorg"
+                   for reply in m.brand_replies)
     assert found == sorted([row[0], row[1], row[3]] for row in demo_expected("| page | reviewer |"))
     [tom] = [m for m in crawled.mentions if m.author.name == "Tom Becker"]
     assert tom.first_reply_at and tom.published_at
     assert tom.first_reply_at - tom.published_at == timedelta(hours=1, minutes=30)
+
+
+def test_the_brand_accounts_mastodon_replies_answer_their_posts_and_inbox_items(
+        crawled: Crawled, demo_expected: Callable[[str], list[list[str]]]) -> None:
+    posts = {m.author.name: m for m in crawled.mentions if m.source == "mastodon"}
+    found = sorted([name, ", ".join(m.brands), ", ".join(r.author for r in m.brand_replies)]
+                   for name, m in posts.items())
+    # columns: author, handle, lang, published, brands, tone, reply by, replied, after
+    assert found == sorted([row[0], row[4], row[6]]
+                           for row in demo_expected("| author | handle |"))
+    jonas = posts["Jonas Berg"]
+    [reply] = jonas.brand_replies
+    assert reply.author == f"@acme@{DEMO_MASTODON}"
+    assert reply.text.startswith("@jonas Sorry about that, Jonas!")
+    assert jonas.first_reply_at and jonas.published_at
+    assert jonas.first_reply_at - jonas.published_at == timedelta(hours=1, minutes=15)
+    assert reply.text not in {m.text for m in crawled.mentions}  # never a mention of its own
+    with Inbox(crawled.db) as inbox:
+        jonas_item, lea_item = inbox.get(jonas.id), inbox.get(posts["Lea Hoffmann"].id)
+        assert jonas_item and lea_item
+        assert (jonas_item.status, inbox.audit(jonas.id)[-1].action) == (
+            "answered", "reply captured")
+    assert lea_item.status == "open"
 
 
 def test_brands_come_from_the_watchlist(crawled: Crawled,
@@ -144,11 +169,11 @@ def test_crawled_mentions_are_searchable_in_english_and_chinese(
 
 def test_every_run_is_recorded_as_coverage(crawled: Crawled) -> None:
     runs = recent_runs(crawled.db)
-    second, first = runs[:3], runs[3:]  # newest first
+    second, first = runs[:4], runs[4:]  # newest first
     assert sorted((r.source, r.found, r.new) for r in first) == [
-        ("ai_answers", 6, 6), ("feed", 8, 8), ("schemaorg", 39, 39)]
+        ("ai_answers", 6, 6), ("feed", 8, 8), ("mastodon", 4, 4), ("schemaorg", 39, 39)]
     assert sorted((r.source, r.found, r.new) for r in second) == [
-        ("ai_answers", 6, 6), ("feed", 8, 0), ("schemaorg", 39, 0)]
+        ("ai_answers", 6, 6), ("feed", 8, 0), ("mastodon", 4, 0), ("schemaorg", 39, 0)]
     schemaorg = next(r for r in runs if r.source == "schemaorg")
     assert len(schemaorg.asked) == 3
     assert all(url.startswith("http://127.0.0.1:") for url in schemaorg.asked)

@@ -164,3 +164,21 @@ def test_a_name_resolving_to_loopback_is_never_connected_to(
                          ROBOTSTXT_OBEY=False, **({} if guard else unguarded))
     assert bool(shop.received) is reached
     assert ("mentionwatch/refused/private_address" in stats) is (guard and not reached)
+
+
+@pytest.mark.parametrize("target_host", ["127.0.0.1", "localhost"])
+def test_a_listed_private_host_may_not_redirect_to_another(
+        tmp_path: Path, target_host: str) -> None:
+    # Loopback refused but the listed host: `localhost` on the shop's port alone, so neither
+    # another address nor the listed name on another port is reached by its redirect.
+    with site({"/products/a.html": html(PRODUCT)}) as other:
+        target = f"http://{target_host}:{urlsplit(other.url).port}/products/a.html"
+        with site({"/products/index.html": (302, {"Location": target}, b"")}) as shop:
+            port = urlsplit(shop.url).port
+            stats, log = crawl(f"http://localhost:{port}/products/index.html", tmp_path,
+                               MENTIONWATCH_ALLOW_LOOPBACK=False, ROBOTSTXT_OBEY=False,
+                               MENTIONWATCH_PRIVATE_HOSTS=f"localhost:{port}")
+    assert shop.received == ["/products/index.html"]
+    assert other.received == []
+    assert stats["mentionwatch/refused/private_address"] == 1
+    assert f"non-global address: '{target}'" in log

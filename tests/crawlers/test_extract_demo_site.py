@@ -7,8 +7,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
+from api.demo import demo_watchlist
+from api.watchlist import parse_watchlist
+from crawlers.extract.accounts import AccountReply
+from crawlers.extract.brands import naming_all
 from crawlers.extract.feed import extract_entries
 from crawlers.extract.links import extract_links
+from crawlers.extract.mastodon import extract_status, extract_statuses
 from crawlers.extract.schemaorg import extract_reviews
 from index.record import Mention
 from index.watchlist import Brand
@@ -112,3 +117,39 @@ def test_feeds_hold_the_expected_entries(demo_expected: Callable[[str], list[lis
                           m.author.name, m.lang or "", _when(m)])
     # columns: feed, title, brand, matched terms, author, lang, published, tone
     assert found == [row[:7] for row in demo_expected("| feed | title |")]
+
+
+def test_the_mastodon_api_holds_the_expected_posts_and_the_brand_accounts_replies(
+    demo_expected: Callable[[str], list[list[str]]],
+) -> None:
+    watched = parse_watchlist(demo_watchlist(SITE), "demo").brands
+    acme = watched[0]
+    api = DEMO / "mastodon"
+
+    def read(path: str) -> list[Mention | AccountReply]:
+        return list(extract_statuses((api / path).read_bytes(), SITE + path, acme))
+
+    posts = [naming_all(m, watched) for m in read("timelines/tag/acme.json")
+             if isinstance(m, Mention)]
+    # The account's two replies, and its announcement, which the crawl drops: it reads an
+    # account's statuses for their replies only.
+    own = read("accounts/109311000000000001/statuses.json")
+    replies = [r for r in own if isinstance(r, AccountReply)]
+    assert len(own) == 3 and len(replies) == 2
+    # A reply names its parent by the server's local id: the parent's status says its uri.
+    answered = {}
+    for reply in replies:
+        [parent] = extract_status((api / f"statuses/{reply.parent}.json").read_bytes(),
+                                  SITE, acme)
+        answered[parent.id] = reply
+    found = []
+    for m in posts:
+        reply = answered.get(m.id)
+        found.append([m.author.name, m.author.handle or "", m.lang or "", _when(m),
+                      ", ".join(m.brands), reply.reply.author if reply else "",
+                      reply.published_at.strftime("%Y-%m-%d %H:%M")
+                      if reply and reply.published_at else ""])
+    # columns: author, handle, lang, published, brands, tone, reply by, replied, after
+    expected = [[*row[:5], *row[6:8]] for row in demo_expected("| author | handle |")]
+    assert sorted(found) == sorted(expected)
+    assert set(answered) <= {m.id for m in posts} and all(m.kind == "post" for m in posts)

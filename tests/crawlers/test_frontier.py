@@ -116,3 +116,28 @@ def test_a_request_whose_lease_keeps_running_out_is_counted_failed_and_ends_the_
     assert scheduler.next_request() is None
     assert not scheduler.has_pending_requests()
     assert client.scard(Keys.frontier(job_of(Shop()), "failed")) == 1
+
+
+def _everything_in(client: redis.Redis) -> bytes:
+    """Every value Redis holds, as bytes."""
+    read = {b"string": lambda k: [client.get(k)], b"list": lambda k: client.lrange(k, 0, -1),
+            b"hash": lambda k: [*client.hkeys(k), *client.hvals(k)],
+            b"set": client.smembers, b"zset": lambda k: client.zrange(k, 0, -1)}
+    return b"\n".join(value for key in client.scan_iter()
+                      for value in read[client.type(key)](key))
+
+
+def test_a_credential_on_a_queued_request_never_rests_in_redis(url: str) -> None:
+    # A retry is a copy of the request as it left, with the key a middleware put on it.
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    scheduler = _scheduler(url)
+    scheduler.enqueue_request(Request("https://api.example/v1/chat/completions",
+                                      headers={"Authorization": "Bearer sk-Zq8SECRET",
+                                               "Accept": "application/json"},
+                                      dont_filter=True))
+    held = _everything_in(client)
+    assert b"api.example" in held and b"sk-Zq8SECRET" not in held
+    taken = scheduler.next_request()
+    assert taken is not None and taken.headers.get("Accept") == b"application/json"
+    assert "Authorization" not in taken.headers  # the middleware adds it again as it leaves

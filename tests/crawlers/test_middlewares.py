@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, ip_address
 from typing import TYPE_CHECKING
 
 import pytest
@@ -34,8 +34,10 @@ def test_only_global_unicast_addresses_are_public(address: str, public: bool) ->
     assert is_public_address(address) is public
 
 
-def _guard(*, allow_loopback: bool) -> tuple[AddressGuardMiddleware, StatsCollector]:
-    crawler = get_crawler(settings_dict={"MENTIONWATCH_ALLOW_LOOPBACK": allow_loopback})
+def _guard(*, allow_loopback: bool,
+           private_hosts: str = "") -> tuple[AddressGuardMiddleware, StatsCollector]:
+    crawler = get_crawler(settings_dict={"MENTIONWATCH_ALLOW_LOOPBACK": allow_loopback,
+                                         "MENTIONWATCH_PRIVATE_HOSTS": private_hosts})
     assert crawler.stats is not None
     crawler.stats.open_spider()
     return AddressGuardMiddleware.from_crawler(crawler), crawler.stats
@@ -83,6 +85,25 @@ def test_a_response_from_a_private_peer_is_dropped() -> None:
     assert stats.get_value("mentionwatch/refused/private_address") == 1
 
 
+def test_only_the_listed_private_hosts_pass_and_only_on_their_port() -> None:
+    guard, stats = _guard(allow_loopback=False, private_hosts="10.0.0.5:8000, [::1]")
+    for url, address in (("http://10.0.0.5:8000/v1/chat/completions", "10.0.0.5"),
+                         ("http://[::1]:9/", "::1")):
+        request = Request(url)
+        assert asyncio.run(guard.process_request(request)) is None
+        peer = HtmlResponse(url, request=request, ip_address=ip_address(address))
+        assert guard.process_response(request, peer) is peer
+    # Another port, a neighbour (where a listed host may redirect to), loopback not listed.
+    for url in ("http://10.0.0.5:8001/", "http://10.0.0.6:8000/", "http://127.0.0.1:8000/"):
+        with pytest.raises(IgnoreRequest, match="non-global"):
+            asyncio.run(guard.process_request(Request(url)))
+    assert stats.get_value("mentionwatch/refused/private_address") == 3
+    request = Request("http://shop.example:8000/")  # answered from the listed host's address
+    with pytest.raises(IgnoreRequest, match=r"answered from 10\.0\.0\.5"):
+        guard.process_response(request, HtmlResponse(request.url, request=request,
+                                                     ip_address=IPv4Address("10.0.0.5")))
+
+
 def test_a_download_cut_at_the_size_cap_is_counted() -> None:
     guard, stats = _guard(allow_loopback=False)
     with pytest.raises(IgnoreRequest):
@@ -106,3 +127,16 @@ def test_the_resolver_refuses_a_private_answer_even_from_its_cache() -> None:
     resolver.allow_loopback = True
     resolver.getHostByName("loopback.example").addCallback(answers.append)
     assert answers == ["93.184.216.34", "127.0.0.1"]
+
+
+def test_the_resolver_answers_a_listed_name_with_its_private_address() -> None:
+    dnscache["gpu-box.lan"] = "10.0.0.7"
+    dnscache["other-box.lan"] = "10.0.0.8"
+    crawler = get_crawler(settings_dict={"MENTIONWATCH_PRIVATE_HOSTS": "GPU-box.lan:8080"})
+    resolver = GuardedResolver.from_crawler(crawler, MemoryReactorClock())
+    answers: list[str] = []
+    failures: list[Failure] = []
+    resolver.getHostByName("gpu-box.lan").addCallback(answers.append)
+    resolver.getHostByName("other-box.lan").addErrback(failures.append)
+    assert answers == ["10.0.0.7"]
+    assert [f.check(RefusedAddress) for f in failures] == [RefusedAddress]

@@ -25,6 +25,12 @@ from index.sqlite import SqliteStore
 from sentiment.enricher import Enricher
 from sentiment.persona import RulePersonaClassifier
 from tests.crawlers.test_pipelines import RecordingScorer, mention
+from tests.index.conftest import (  # noqa: F401 (the Elasticsearch stores' fixtures)
+    elastic_store,
+    osmem,
+    osmem_client,
+    osmem_store,
+)
 from tests.loopback import free_port
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None,
@@ -83,6 +89,24 @@ def test_a_worker_enriches_and_indexes_in_batches_and_empties_the_stream(
                                        "positive"]
     assert client.xlen(Keys.stream) == 0
     assert client.xpending(Keys.stream, GROUP)["pending"] == 0
+
+
+@pytest.mark.parametrize("backend", ["elastic", "osmem"])
+def test_workers_index_into_elasticsearch_the_shared_index(
+        client: redis.Redis, backend: str, request: pytest.FixtureRequest) -> None:
+    # `elastic` runs where ELASTICSEARCH_URL names a cluster; osmem checks request shapes.
+    index = request.getfixturevalue(f"{backend}_store")
+    first = [mention(n, "it broke" if n % 2 else "lovely") for n in range(4)]
+    _queue(client, [*first, first[0]])  # a redelivered mention: upserted by its stable id
+    scorer = RecordingScorer()
+    enrichment = StoredEnrichment(Enricher(scorer, RulePersonaClassifier()), store=index)
+    workers = [Worker(client, index, enrichment, name=f"w{n}",
+                      options=WorkerOptions(batch_size=2, block=0.1)) for n in range(2)]
+    while any([worker.step() for worker in workers]):
+        pass
+    assert index.count() == 4
+    assert index.count("sentiment:negative") == 2
+    assert client.xlen(Keys.stream) == 0
 
 
 def test_what_a_dead_worker_took_is_claimed_by_another_and_indexed_once(

@@ -545,6 +545,44 @@ def test_significant_chinese_terms_are_words_not_the_junctions_between_them(
     assert "池续" not in keys  # 电池 + 续航: a junction no one wrote
 
 
+def _chinese_spike(store: MentionStore, make_mention: MakeMention, baseline: list[str],
+                   spike: list[str]) -> list[str]:
+    """The significant terms of an hour of `spike` texts against a day of `baseline` ones."""
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    store.upsert(make_mention(f"base{i}", text, published=start + timedelta(hours=i),
+                              brand="Acme") for i, text in enumerate(baseline))
+    hour = start + timedelta(days=5)
+    store.upsert(make_mention(f"spike{i}", text, published=hour + timedelta(minutes=i),
+                              brand="Acme", sentiment="negative")
+                 for i, text in enumerate(spike))
+    return [b.key for b in store.significant_terms(
+        "", Filters(brand="acme", since=hour, until=hour + timedelta(hours=1)),
+        background=Filters(brand="acme", until=hour))]
+
+
+def test_a_chinese_junction_goes_though_the_words_it_joins_are_not_rising(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    # 电池 and 续航 are in every mention before as after, so only 池续 and 发热 rise.
+    keys = _chinese_spike(store, make_mention, ["电池不错，续航也长"] * 12, [
+        "电池续航太短，还发热", "这次电池续航很差，发热", "电池续航不行，发热严重",
+        "电池续航让人失望，发热"])
+    assert "发热" in keys
+    assert "池续" not in keys
+
+
+def test_a_chinese_word_beside_common_words_sharing_its_characters_is_kept(
+    store: MentionStore, make_mention: MakeMention
+) -> None:
+    # 持续 ends in 续 and 航班 starts with 航, each in as many mentions as 续航; 续航 stands
+    # after the particle 的 or alone, and once after 持续 (保持续航): a word all the same.
+    keys = _chinese_spike(store, make_mention, ["快递很快，包装完好", "客服态度很好"] * 6, [
+        "续航持续下降，航班上就没电了", "耳机的续航不行，持续掉电，航班上没法用",
+        "续航很短，持续使用两小时，航班延误时没电", "手机的续航很差，持续发热，航班上用不了",
+        "保持续航要关蓝牙，航班上更要"])
+    assert {"续航", "持续", "航班"} <= set(keys)
+
+
 # --- export ---------------------------------------------------------------------------------
 
 

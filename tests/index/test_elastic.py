@@ -23,6 +23,7 @@ from index.elastic import CLIENT_MAJOR, ElasticStore, RejectedMentions
 from index.errors import BackendUnavailable, QueryError, StoreError
 from index.es_dsl import document
 from index.record import Mention, Sentiment
+from index.significance import FLANKS_READ
 from index.stores import open_configured, open_store
 
 MakeMention = Callable[..., Mention]
@@ -365,6 +366,33 @@ def test_terms_and_significant_terms(es: ElasticStore, make_mention: MakeMention
     # Only in the spike, but stopwords and short words explain nothing.
     assert not {"my", "it"} & {b.key for b in es.significant_terms(
         "sentiment:negative", Filters(brand="acme"), size=20)}
+
+
+def test_chinese_terms_are_judged_in_two_more_requests_at_most(
+    es: ElasticStore, make_mention: MakeMention, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calm = [make_mention(f"calm{i}", "Lovely phone, the camera is great", brand="Acme")
+            for i in range(12)]
+    spike = [make_mention(f"spike{i}", text, brand="Acme", sentiment="negative")
+             for i, text in enumerate(["电池续航太短", "这次电池续航很差", "电池续航不行"] * 2)]
+    es.upsert([*calm, *spike])
+    aggregations: list[dict[str, Any]] = []
+    search = es.client.search
+
+    def traced(**request: Any) -> Any:
+        aggregations.append(request["aggs"])
+        return search(**request)
+
+    monkeypatch.setattr(es.client, "search", traced)
+    keys = [b.key for b in es.significant_terms("sentiment:negative", Filters(brand="acme"))]
+    assert "池续" not in keys
+    assert [list(aggs) for aggs in aggregations] == [["significant"], ["read"], ["around"]]
+    read = aggregations[1]["read"]
+    assert read["aggs"]["first"]["top_hits"]["size"] == FLANKS_READ
+    assert set(read["filters"]["filters"]) <= {"电池", "池续", "续航"}
+    aggregations.clear()
+    es.significant_terms("camera", Filters(brand="acme"))  # no Chinese to judge
+    assert [list(aggs) for aggs in aggregations] == [["significant"]]
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """`mentionwatch demo` runs one alerts pass over the demo data: its `unanswered` rule fires
-on the demo's negative reviews that no brand reply answers, the overview's "Recent alerts"
-shows what the pass kept, and the dry run the demo prints finds them again, as printed."""
+on the demo's negative reviews and posts that no brand reply answers, the overview's
+"Recent alerts" shows what the pass kept, and the dry run the demo prints finds them again,
+as printed."""
 
 from __future__ import annotations
 
@@ -35,10 +36,12 @@ def test_the_demo_raises_unanswered_alerts_that_the_overview_shows(tmp_path: Pat
     alerts = [json.loads(line) for line in tried.stdout.splitlines()]
     assert len(alerts) == int(raised.group(1))
     with SqliteStore(db) as store:
-        for alert in alerts:
-            review = store.get(alert["mention_id"])
-            assert review is not None and review.sentiment is not None
-            assert (review.sentiment.label, review.brand_replies) == ("negative", ())
+        fired = [store.get(alert["mention_id"]) for alert in alerts]
+    for mention in fired:
+        assert mention is not None and mention.sentiment is not None
+        assert (mention.sentiment.label, mention.brand_replies) == ("negative", ())
+    # The rule watches posts too: Lea's Mastodon post, which Acme's account left unanswered.
+    assert [m.author.name for m in fired if m and m.source == "mastodon"] == ["Lea Hoffmann"]
 
     settings = Settings(db=db, watchlist=watchlist, auth=False)
     with TestClient(create_app(settings)) as client:
