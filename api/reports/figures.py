@@ -279,15 +279,19 @@ def _share_of_voice(r: _Reader) -> Figure:
     now, before = _shares(r, r.window), _shares(r, r.previous)
     key = r.brand.casefold()
     others = sorted(((s, k) for k, s in now.items() if k != key), reverse=True)[:TOP - 1]
-    line = (f"{r.brand}'s share of the watched brands' mentions "
-            f"{_moved(before.get(key, 0.0), now.get(key, 0.0), '%')}")
+    share = now.get(key, 0.0)
+    # With no mention at all before, "rose from 0%" would invent a change.
+    moved = (_moved(before.get(key, 0.0), share, "%") if before else
+             f"is {share:.0f}%, with no mention of a watched brand in {r.previous.label} "
+             "to compare")
+    line = f"{r.brand}'s share of the watched brands' mentions {moved}"
     if others:
         line += "; " + ", ".join(f"{r.brand_name(k)} {s:.0f}%" for s, k in others)
     keys = (key, *(k for _, k in others))
     chart = Chart(tuple(r.brand_name(k) for k in keys),
                   ((r.previous.label, tuple(before.get(k, 0.0) for k in keys)),
                    (r.window.label, tuple(now.get(k, 0.0) for k in keys))))
-    return Figure("share_of_voice", "Share of voice", f"{now.get(key, 0.0):.0f}%",
+    return Figure("share_of_voice", "Share of voice", f"{share:.0f}%",
                   line + ".", chart=chart)
 
 

@@ -36,3 +36,12 @@ def test_a_daily_report_counts_one_day_by_the_hour(store: SqliteStore) -> None:
     volume = report.figures[0]
     assert volume.line == "Mentions rose from 1 to 2 (+100%) against 2026-11-13."
     assert volume.chart is not None and len(volume.chart.categories) == 24
+
+
+def test_a_share_of_voice_with_nothing_before_says_so_rather_than_rising_from_zero(
+        store: SqliteStore) -> None:
+    # 2026-W45 is the first week with mentions: 2026-W44 has none to compare with.
+    report = build_report(store, "Acme", "week", now=datetime(2026, 11, 11, tzinfo=UTC))
+    (share,) = [f for f in report.figures if f.key == "share_of_voice"]
+    assert share.line == ("Acme's share of the watched brands' mentions is 100%, with no "
+                          "mention of a watched brand in 2026-W44 to compare.")
