@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -65,8 +65,13 @@ def _store(db: Path | None) -> Iterator[MentionStore]:
         store.close()
 
 
+def _json_value(value: Any) -> Any:
+    # Dates as the API writes them (ISO 8601), anything else as its text.
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
 def _emit(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+    click.echo(json.dumps(obj, ensure_ascii=False, default=_json_value))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -159,6 +159,8 @@ def test_the_cli_prints_the_same_report_for_the_period(db: Path) -> None:
     shown = json.loads(result.output)
     assert [f["runs"] for f in shown["visibility"]] == [1]
     assert shown["advocates_cited"][0]["mention_id"] == MAYA.id
+    # Times in ISO 8601, as the API writes them.
+    assert shown["visibility"][0]["trend"][0]["start"] == "2026-10-01T00:00:00+00:00"
     bad = CliRunner().invoke(main, ["visibility", "--brand", "Acme", "--since", "soon"])
     assert bad.exit_code == 2 and "'soon' is neither a date" in bad.output
 
