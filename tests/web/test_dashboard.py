@@ -500,6 +500,12 @@ def test_compare_puts_the_brands_side_by_side(page: Page, site: Site) -> None:
     mentions = page.locator("#compare-table tbody tr").first.locator("td")
     expect(mentions).to_have_text([re.compile("^Mentions$"), re.compile(r"^[1-9]\d* "),
                                    re.compile("^1 ")])
+    # The overview's figures, its rising terms and responses too, each brand's own.
+    for figure in ("Top rising term", "Response rate", "NPS with estimates"):
+        expect(page.locator("#compare-table tbody tr", has_text=figure)).to_have_count(1)
+    responses = page.locator("#compare-table tbody tr", has_text="Response rate").locator("td")
+    expect(responses).to_have_text([re.compile("Response rate"), re.compile(r"answered$"),
+                                    re.compile(r"answered$")])
     page.uncheck("#c-brands input[value=zephyr]")
     page.click("#compare-form button[type=submit]")
     expect(head).to_have_text(["", "Acme"])

@@ -219,7 +219,8 @@ export async function revisitOverview(params, options = []) {
   await showOverview();
 }
 
-// Compare: one row per figure, one column per brand (on a phone, a card per figure).
+// Compare: one row per figure, one column per brand (on a phone, a card per figure). A
+// figure reads the brand's overview `o` and its response metrics `r` (GET /responses).
 const FIGURES = [
   ["Mentions", (o) => [mentionsLink(o.volume.query, o.volume.count, String(o.volume.count)),
                        ` (${formatChange(o.volume.change)})`]],
@@ -233,13 +234,24 @@ const FIGURES = [
                                mentionsLink(o.reviews.query, o.reviews.count, plural(o.reviews.count, "review"))]],
   ["NPS rated", (o) => [`${formatNps(o.nps.rated.nps)} · `,
                         mentionsLink(o.nps.rated_query, o.nps.rated.total, `${o.nps.rated.total} rated`)]],
-  ["NPS with estimates", (o) => formatNps(o.nps.all.nps)],
+  ["NPS with estimates", (o) => {
+    const estimated = o.nps.all.total - o.nps.rated.total;
+    return [`${formatNps(o.nps.all.nps)} · `,
+            mentionsLink(o.nps.estimated_query, estimated, `${estimated} estimated`)];
+  }],
   ["Share of voice", (o) => {
     const own = o.share_of_voice.find((s) => s.brand === o.brand);
     return own ? [`${percent(own.share)} · `, mentionsLink(own.query, own.count)] : "–";
   }],
   ["Top aspect", (o) => (o.aspects[0]
     ? [`${o.aspects[0].aspect} · `, mentionsLink(o.aspects[0].query, o.aspects[0].count)] : "–")],
+  ["Top rising term", (o) => (o.rising[0]
+    ? [`${o.rising[0].term} · `, mentionsLink(o.rising[0].query, o.rising[0].count)] : "–")],
+  ["Response rate", (o, r) => {
+    const t = r.brands[0].total;
+    return [`${percent(t.rate)} · median ${duration(t.median_seconds)} · `,
+            mentionsLink(t.answered.query, t.answered.count, `${t.answered.count} answered`)];
+  }],
   ["Alerts", (o) => String(o.alerts.length)],
   ["Top advocate", (o) => (o.advocates[0]
     ? mentionsLink(o.advocates[0].query, null, o.advocates[0].author) : "–")],
@@ -261,7 +273,10 @@ async function showCompare() {
     return;
   }
   try {
-    const found = await api("/overview/compare", { params: { brands: brands.join(","), ...period("c") } });
+    const params = period("c");
+    const [found, responses] = await Promise.all([
+      api("/overview/compare", { params: { brands: brands.join(","), ...params } }),
+      Promise.all(brands.map((brand) => api("/responses", { params: { brand, ...params } })))]);
     if (!current()) return;
     const head = $("compare-table").tHead;
     // The corner is empty: on a phone each figure's name heads its own card.
@@ -270,7 +285,7 @@ async function showCompare() {
         href: `#overview?${new URLSearchParams({ brand: o.brand, since: $("c-since").value,
                                                   until: $("c-until").value })}` }, o.brand)))));
     table($("compare-table").tBodies[0], FIGURES, ([name, cell]) => [
-      name, ...found.brands.map((o) => el("span", {}, cell(o)))]);
+      name, ...found.brands.map((o, i) => el("span", {}, cell(o, responses[i])))]);
   } catch (error) {
     if (current()) showError($("compare-error"), error);
   }
