@@ -283,8 +283,7 @@ class StoredEnrichment:
     def _stored(self, mentions: list[Mention]) -> dict[str, Mention]:
         if self.store is None:
             return {}
-        found = ((mention.id, self.store.get(mention.id)) for mention in mentions)
-        return {mention_id: stored for mention_id, stored in found if stored is not None}
+        return self.store.get_many(mention.id for mention in mentions)
 
     def __call__(self, mentions: list[Mention]) -> list[Mention]:
         stored = self._stored(mentions)

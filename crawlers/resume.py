@@ -180,9 +180,9 @@ class ResumeMiddleware:
         store = open_configured(self.crawler.settings["MENTIONWATCH_DB"])
         try:
             for fingerprint, (blob, ids) in done.items():
-                mentions = [store.get(mention_id) for mention_id in ids]
-                if all(mentions):
-                    indexed[fingerprint] = (blob, [m for m in mentions if m])
+                found = store.get_many(ids)
+                if all(mention_id in found for mention_id in ids):
+                    indexed[fingerprint] = (blob, [found[mention_id] for mention_id in ids])
                 else:
                     unindexed.append(blob)
         finally:

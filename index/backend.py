@@ -231,6 +231,11 @@ class MentionStore(Protocol):
 
     def get(self, mention_id: str) -> Mention | None: ...
 
+    def get_many(self, mention_ids: Iterable[str]) -> dict[str, Mention]:
+        """The stored mentions of `mention_ids` by id, those that exist; in one request
+        where the backend allows (a worker's batch on Elasticsearch: one, not one each)."""
+        ...
+
     def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int: ...
 
     def search(

@@ -542,9 +542,12 @@ class ElasticStore:
         return new
 
     def get(self, mention_id: str) -> Mention | None:
-        with _translated("cannot read a mention"):
-            hit = self._hits([mention_id], source=True).get(mention_id)
-            return _mention(hit["_source"]) if hit else None
+        return self.get_many([mention_id]).get(mention_id)
+
+    def get_many(self, mention_ids: Iterable[str]) -> dict[str, Mention]:
+        with _translated("cannot read mentions"):
+            return {mention_id: _mention(hit["_source"])
+                    for mention_id, hit in self._hits(mention_ids, source=True).items()}
 
     def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int:
         node = resolve(query, filters)

@@ -1292,9 +1292,13 @@ class SqliteStore:
         return new
 
     def get(self, mention_id: str) -> Mention | None:
-        with self._transaction("cannot read a mention") as db:
-            row = db.execute("SELECT record FROM mentions WHERE id = ?", (mention_id,)).fetchone()
-        return _load(row[0]) if row else None
+        return self.get_many([mention_id]).get(mention_id)
+
+    def get_many(self, mention_ids: Iterable[str]) -> dict[str, Mention]:
+        with self._transaction("cannot read mentions") as db:
+            rows = db.execute(f"SELECT id, record FROM mentions WHERE id IN ({_IDS})",
+                              (json.dumps(list(mention_ids)),)).fetchall()
+        return {mention_id: _load(record) for mention_id, record in rows}
 
     def count(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> int:
         where, params = _matching(self._resolve(query, filters), filters)

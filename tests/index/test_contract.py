@@ -110,6 +110,15 @@ def test_get_round_trips_the_record(store: MentionStore, corpus: dict[str, Menti
     assert store.get("no-such-id") is None
 
 
+def test_get_many_reads_a_batch_by_id_and_leaves_out_the_unknown(
+        store: MentionStore, corpus: dict[str, Mention]) -> None:
+    store.upsert(corpus.values())
+    wanted = [m.id for m in corpus.values()][:5]
+    assert store.get_many([*wanted, "no-such-id", wanted[0]]) == {
+        mention_id: store.get(mention_id) for mention_id in wanted}
+    assert store.get_many([]) == {}
+
+
 def test_every_field_round_trips_through_get_search_and_export(
     store: MentionStore, make_mention: MakeMention
 ) -> None:
