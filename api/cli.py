@@ -1200,8 +1200,10 @@ def worker(queue: str | None, db: Path | None, watchlist: Path | None, model: st
     store = open_configured(settings.db)
     enrichment = None
     if sentiment:
+        # The watchlist as every command finds it (--watchlist, MENTIONWATCH_WATCHLIST, the
+        # folder's own); a worker without one uses the seed aspects only.
         aspects = {b.name: list(b.aspects) for b in load_watchlist(settings.watchlist).brands
-                   if b.aspects} if watchlist else {}
+                   if b.aspects} if watchlist or settings.watchlist.exists() else {}
         enrichment = StoredEnrichment(load_enricher(settings.model, heads=settings.heads),
                                       BrandAspects(aspects), store)
     stopping: list[int] = []

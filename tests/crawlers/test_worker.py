@@ -209,3 +209,23 @@ def test_a_worker_triages_what_it_indexes_into_the_inbox(
         assert item.entry.mention_id == low.id
         assert [r.code for r in item.entry.reasons] == ["low_rating"]
         assert inbox.audit(low.id)[0].via == "w"
+
+
+def test_the_worker_command_finds_the_brands_own_aspects_as_every_command_finds_the_watchlist(
+        client: redis.Redis, server: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The model is not what is tested here: the keyword scorer stands in for it.
+    monkeypatch.setattr("sentiment.enricher.load_enricher", lambda *args, **kwargs: Enricher(
+        RecordingScorer(), RulePersonaClassifier()))
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text('[[brands]]\nname = "Acme"\nterms = ["Acme"]\naspects = ["hinge"]\n',
+                         encoding="utf-8")
+    monkeypatch.setenv("MENTIONWATCH_WATCHLIST", str(watchlist))
+    _queue(client, [mention(1, "The Acme hinge broke in a week", brand="Acme")])
+    db = tmp_path / "index.db"
+    result = CliRunner().invoke(main, ["worker", "--queue", server, "--db", str(db),
+                                       "--exit-when-idle", "0.3"])
+    assert result.exit_code == 0, result.output
+    with SqliteStore(db) as store:
+        (stored,) = store.export()
+    assert ("hinge", "negative") in [(a.name, a.polarity) for a in stored.aspects]
