@@ -3,8 +3,8 @@ then the queries the API and the alerts run most, timed.
 
     >>> result = run_bench(docs=2000, seed=1)   # doctest: +SKIP
     >>> sorted(result)
-    ['advocates', 'docs', 'export', 'file_mib', 'histogram', 'ingest', 'machine', 'nps',
-     'responses', 'search']
+    ['advocates', 'collapsed', 'docs', 'export', 'file_mib', 'histogram', 'ingest', 'machine',
+     'nps', 'order', 'overview', 'responses', 'search']
 
 The corpus is deterministic for a seed: about 45 words a mention, 85% English, 10% Chinese
 (Simplified and Traditional), 5% mixed; 20 brands, 10 sources, 90 days, a vocabulary with
@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from api.advocates import find_leads
+from api.overview import overview, period_of
 from index.backend import Filters
 from index.record import (
     SENTIMENT_LABELS,
@@ -364,6 +365,10 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
             def nps(run: int) -> None:
                 store.nps_days("", Filters(brand=draws.brands[run]))
 
+            def home(run: int) -> None:
+                # GET /overview: the dashboard's home view, the 30 days before END.
+                overview(store, draws.brands[run], period_of(None, END), watched=BRANDS)
+
             def responses(run: int) -> None:
                 # What GET /responses asks the store for each brand of the watchlist.
                 store.responses(f'brand:"{draws.brands[run]}" {_LAST_30_DAYS} {_ANSWERABLE}',
@@ -379,6 +384,7 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
             routed = timed(runs, leads_route)
             nps_days = timed(runs, nps)
             answers = timed(runs, responses)
+            overviews = timed(runs, home)
             since, until = export_window(docs)
             exported = measure_export(store.export("", Filters(since=since, until=until)))
         size = path.stat().st_size  # the last close checkpointed the WAL into it
@@ -408,6 +414,8 @@ def run_bench(docs: int, *, seed: int = 0, runs: int = 100, batch: int = 1000,
         "responses": {**answers, "query": "GET /responses, per brand: one brand's reviews, "
                                           "posts and comments of 30 days, answered or not, "
                                           "and times to answer (store.responses)"},
+        "overview": {**overviews, "query": "GET /overview: one brand's home view of 30 days "
+                                           "against the 30 before (api.overview.overview)"},
         "export": exported,
         "file_mib": round(size / 2**20, 1),
     }

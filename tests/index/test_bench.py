@@ -64,6 +64,7 @@ def test_bench_index_prints_its_figures_as_json(tmp_path: Path) -> None:
     assert figures["search"]["runs"] == figures["histogram"]["runs"] == 3
     assert figures["responses"]["runs"] == 3
     assert figures["advocates"]["with_engagement"]["runs"] == 3
+    assert figures["overview"]["runs"] == 3
     assert figures["export"]["matches"] == 400  # a small corpus is exported whole
     assert list(tmp_path.iterdir()) == []  # the temporary index is gone
 
