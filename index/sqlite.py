@@ -1046,26 +1046,16 @@ def _document_frequencies(rows: Iterable[tuple[str]], keep: Callable[[str], bool
     return Counter({term: n for term, n in counts.items() if keep(term)})
 
 
-def _flanks_read(
-    rows: Iterable[tuple[str, str]], bigrams: set[str]
-) -> tuple[dict[str, list[frozenset[Flank]]], Counter[str]]:
-    """The flanks of each of `bigrams` in its first `FLANKS_READ` rows (id, terms) by id, and
-    in how many rows each of them is, and each bigram that may flank one (ends in the first
-    character of one of them, or starts with the last)."""
-    firsts, lasts = {term[0] for term in bigrams}, {term[1] for term in bigrams}
+def _flanks_read(rows: Iterable[tuple[str, str]],
+                 bigrams: set[str]) -> dict[str, list[frozenset[Flank]]]:
+    """The flanks of each of `bigrams` in its first `FLANKS_READ` rows (id, terms) by id."""
     read: dict[str, list[tuple[str, frozenset[Flank]]]] = {term: [] for term in bigrams}
-    frequency: Counter[str] = Counter()
     for mention_id, terms in rows:
         words = terms.split()
-        distinct = set(words)
-        frequency.update(word for word in distinct if len(word) == 2 and (
-            word[1] in firsts or word[0] in lasts or word in bigrams))
-        for term in bigrams & distinct:
+        for term in bigrams.intersection(words):
             read[term].append((mention_id, flanks(term, words)))
-    return {
-        term: [found for _, found in sorted(mentions)[:FLANKS_READ]]  # ids are unique
-        for term, mentions in read.items()
-    }, frequency
+    return {term: [found for _, found in sorted(mentions)[:FLANKS_READ]]  # ids are unique
+            for term, mentions in read.items()}
 
 
 # --- the store -----------------------------------------------------------------------------
@@ -1462,7 +1452,8 @@ class SqliteStore:
         """Scored with JLH, as Elasticsearch's significant_terms does by default; a term
         needs at least 3 foreground mentions, and stopwords and short words are skipped."""
         check_size(size)
-        fg_where, fg_params = _matching(self._resolve(query, filters), filters)
+        fg_node = self._resolve(query, filters)
+        fg_where, fg_params = _matching(fg_node, filters)
         bg_node = self._narrowed(background.as_query())
         bg_where, bg_params = _where(bg_node)
         with self._transaction("cannot find significant terms") as db:
@@ -1496,11 +1487,15 @@ class SqliteStore:
             found = sorted((b for b in scored if b.score),
                            key=lambda b: (-(b.score or 0), b.key))[:2 * size]
             bigrams = {b.key for b in found if is_bigram(b.key)}
-            flanked, frequency = _flanks_read(
-                db.execute(f"SELECT m.id, m.terms FROM mentions AS m WHERE {fg_where}", fg_params),
-                bigrams,
-            ) if bigrams else ({}, Counter())
-        return without_junctions(found, flanked, frequency)[:size]
+            flanked = {}
+            if bigrams:  # read only the foreground mentions that hold one
+                holding = conjoin([fg_node, Or(tuple(Term(term) for term in sorted(bigrams)))])
+                where, params = _matching(holding, filters)
+                flanked = _flanks_read(
+                    db.execute(f"SELECT m.id, m.terms FROM mentions AS m WHERE {where}", params),
+                    bigrams)
+        # `fg_df` counted every content word of the foreground, so the flanks' counts too.
+        return without_junctions(found, flanked, fg_df)[:size]
 
     def advocates(
         self,
