@@ -24,7 +24,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import StoreDep, require
-from api.engagement import engagement_of
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
 from api.models import DuplicateMode
 from api.outreach import BookDep, LastContact, Outcome, OutreachBook
@@ -108,7 +107,7 @@ def find_leads(store: MentionStore, brand: str, *, min_score: float = 0.5,
     leads = [_lead(found) for found in store.advocates(
         "", Filters(brand=brand), min_score=min_score, size=limit)]
     keys = [lead.author_key for lead in leads]
-    engaged = engagement_of(store, brand, keys)
+    engaged = store.engagement(brand, keys)
     contacts = outreach.last_contacts(keys) if outreach else {}
     return [lead.with_outreach(engaged.get(lead.author_key), contacts.get(lead.author_key))
             for lead in leads]

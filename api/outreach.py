@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep, require
-from api.engagement import key_of
 from api.models import ErrorOut
+from index.advocacy import author_of
 from index.backend import Filters, MentionStore
 from index.engagement import by_authors
 from index.keys import key
@@ -200,7 +200,7 @@ def find_author(store: MentionStore, brand: str, author: str) -> tuple[str, str]
     wanted = "/".join(_parts(author))
     name = None
     for mention in store.export(by_authors([wanted]), Filters(brand=brand)):
-        if key_of(mention) == wanted:
+        if author_of(mention) == wanted:
             name = mention.author.name  # the latest: export is oldest first
     if name is None:
         raise NoSuchAuthor(f"no mention of {brand} by {wanted} is stored: give an "

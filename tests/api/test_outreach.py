@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.cli import main
-from api.engagement import engagement_of
 from api.keys import KeyStore
 from api.settings import Settings
 from index.record import Advocate, Author, Mention, Sentiment
@@ -96,8 +95,8 @@ def _ask(client: TestClient, **changes: object) -> dict[str, object]:
 
 def test_engagement_levels_are_reached_in_time_from_the_records(db: Path) -> None:
     with SqliteStore(db) as store:
-        found = engagement_of(store, "Acme", [MAYA_KEY, "forum.example/=hyperlink(\"https://"
-                                              "evil.example\")", "other.example/maya_c"])
+        found = store.engagement("Acme", [MAYA_KEY, "forum.example/=hyperlink(\"https://"
+                                           "evil.example\")", "other.example/maya_c"])
     maya = found[MAYA_KEY]
     assert maya.level == "defends" and maya.mentions == 4
     assert [(s.level, s.at.day if s.at else None) for s in maya.history] == [
@@ -112,7 +111,7 @@ def test_engagement_of_many_authors_is_asked_in_batches(db: Path) -> None:
     # More authors than SQLite binds values in one statement (32,766).
     strangers = [f"forum.example/stranger {n}" for n in range(20_000)]
     with SqliteStore(db) as store:
-        found = engagement_of(store, "Acme", [*strangers, MAYA_KEY])
+        found = store.engagement("Acme", [*strangers, MAYA_KEY])
     assert list(found) == [MAYA_KEY] and found[MAYA_KEY].level == "defends"
 
 
