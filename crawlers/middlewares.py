@@ -50,9 +50,9 @@ class AddressGuardMiddleware:
     whose address is global (or loopback, with MENTIONWATCH_ALLOW_LOOPBACK: tests and the
     demo) or that MENTIONWATCH_PRIVATE_HOSTS lists (on its port). Each refusal is counted
     (`mentionwatch/refused/<reason>`: `scheme`, `host`, `private_address`) and logged with
-    its URL. A response from a peer that is not allowed
-    (a name that changed its answer, under a resolver other than ours) is dropped too, and a
-    response over DOWNLOAD_MAXSIZE, which Scrapy cancels, is counted (`refused/too_large`)."""
+    its URL. A response from a peer that is not allowed (a name that changed its answer,
+    under a resolver other than ours) is dropped too, and a response over DOWNLOAD_MAXSIZE,
+    which Scrapy cancels, is counted (`refused/too_large`)."""
 
     def __init__(self, stats: StatsCollector, *, allow_loopback: bool,
                  private_hosts: PrivateHosts) -> None:
