@@ -1104,15 +1104,18 @@ def bench_index(docs: int, runs: int, batch: int, seed: int, order: str, against
               help="Index file: reused when it exists (made with the same --docs), else "
                    "made there and kept. Default: a temporary one.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--floor", is_flag=True,
+              help="Only searches of an empty window: what an answer costs the server "
+                   "before the index does any work.")
 def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | None,
-              seed: int) -> None:
+              seed: int, floor: bool) -> None:
     """A real `serve` on a synthetic index, loaded by concurrent clients with mixed search,
     histogram, share of voice and export: requests/s, latency percentiles, errors, memory."""
     from bench.api import run_bench
 
     try:
         _emit(run_bench(docs=docs, clients=clients, seconds=seconds, workers=workers, seed=seed,
-                         db=db))
+                         db=db, floor=floor))
     except (RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -17,6 +17,11 @@ is drawn (with a fixed seed per client) from:
 - share of voice (20%): every brand's share over a 30-day window, half the time of a word;
 - export (20%): one brand's mentions of one day as CSV (about 55 rows: a first page).
 
+With `floor=True` every request is instead a search of an empty window (a brand filter, a
+one-second window after the corpus ends, top 20): the whole path of the commonest route
+(HTTP, the key check, parameters, the query, the response) with no index work to speak of,
+so its server CPU per request is what any answer costs before the index is read.
+
 A request counts from sending it to reading its whole body. Errors are counted by status
 (or by exception name when no answer came); the server's memory is read from /proc.
 """
@@ -54,6 +59,7 @@ __all__ = ["run_bench"]
 _ROOT = Path(__file__).resolve().parents[1]
 _CHINESE_KEYWORDS = ("电池", "屏幕", "客服", "快递")
 _WEIGHTS = {"search": 40, "histogram": 20, "share_of_voice": 20, "export": 20}
+_FLOOR = {"empty_search": 100}
 _START_TIMEOUT = 60.0  # seconds for the server to answer /health
 _REQUEST_TIMEOUT = 60.0
 
@@ -70,10 +76,15 @@ def _window(rng: random.Random, days: float) -> dict[str, str]:
     return {"since": (until - timedelta(days=days)).isoformat(), "until": until.isoformat()}
 
 
-def _draw(rng: random.Random) -> _Request:
-    """One request of the mix."""
-    route = rng.choices(list(_WEIGHTS), weights=list(_WEIGHTS.values()))[0]
+def _draw(rng: random.Random, weights: dict[str, int]) -> _Request:
+    """One request of the mix `weights`."""
+    route = rng.choices(list(weights), weights=list(weights.values()))[0]
     brand = rng.choice(BRANDS)
+    if route == "empty_search":
+        after = END + timedelta(days=1)
+        return _Request(route, "/mentions", {
+            "brand": brand, "size": "20", "since": after.isoformat(),
+            "until": (after + timedelta(seconds=1)).isoformat()})
     if route == "search":
         word = rng.choice(_CHINESE_KEYWORDS if rng.random() < 1 / 8 else KEYWORDS)
         sort = "newest" if rng.random() < 0.2 else "relevance"
@@ -218,32 +229,33 @@ async def _send(client: httpx.AsyncClient, request: _Request, tally: _Tally) -> 
         tally.errors[str(response.status_code)] += 1
 
 
-async def _client(client: httpx.AsyncClient, rng: random.Random, until: float,
-                  tally: _Tally) -> None:
+async def _client(client: httpx.AsyncClient, rng: random.Random, weights: dict[str, int],
+                  until: float, tally: _Tally) -> None:
     while time.monotonic() < until:
-        await _send(client, _draw(rng), tally)
+        await _send(client, _draw(rng, weights), tally)
 
 
-async def _load(url: str, key: str, clients: int, seconds: float, seed: int) -> _Tally:
+async def _load(url: str, key: str, clients: int, seconds: float, seed: int,
+                weights: dict[str, int]) -> _Tally:
     tally = _Tally(defaultdict(list), Counter())
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, limits=limits,
                                  timeout=_REQUEST_TIMEOUT) as client:
         until = time.monotonic() + seconds
-        await asyncio.gather(*(_client(client, random.Random(seed * 1000 + n), until, tally)
-                               for n in range(clients)))
+        await asyncio.gather(*(_client(client, random.Random(seed * 1000 + n), weights, until,
+                                       tally) for n in range(clients)))
     return tally
 
 
-def _warm_up(url: str, key: str, seed: int) -> None:
+def _warm_up(url: str, key: str, seed: int, weights: dict[str, int]) -> None:
     """One request of each route, so that first-call costs are not in the figures (and the
     memory at start is the memory of a server that has answered each)."""
     rng = random.Random(seed - 1)
     seen: set[str] = set()
     with httpx.Client(base_url=url, headers={"X-API-Key": key},
                       timeout=_REQUEST_TIMEOUT) as client:
-        while len(seen) < len(_WEIGHTS):
-            request = _draw(rng)
+        while len(seen) < len(weights):
+            request = _draw(rng, weights)
             if request.route not in seen:
                 client.get(request.path, params=request.params).raise_for_status()
                 seen.add(request.route)
@@ -266,12 +278,14 @@ def _machine() -> dict[str, Any]:
 
 
 def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
-              workers: int = 1, seed: int = 0, db: Path | None = None) -> dict[str, Any]:
+              workers: int = 1, seed: int = 0, db: Path | None = None,
+              floor: bool = False) -> dict[str, Any]:
     """Build (or reuse) the index, serve it, load it, and say what was measured. Without
     `db` the index is made in a temporary directory and removed afterwards."""
     if docs < 1 or clients < 1 or seconds <= 0 or workers < 1:
         raise ValueError("docs, clients and workers must be >= 1 and seconds > 0, got "
                          f"{docs}, {clients}, {workers} and {seconds}")
+    weights = _FLOOR if floor else _WEIGHTS
     with tempfile.TemporaryDirectory() as tmp:
         path = db or Path(tmp) / "bench.db"
         index = _build(path, docs, seed)
@@ -279,11 +293,11 @@ def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
         key = keys.create("analyst", "mentionwatch bench api")
         keys.close()
         with _server(path, workers, Path(tmp) / "server.log") as (url, pid):
-            _warm_up(url, key, seed)
+            _warm_up(url, key, seed, weights)
             machine_before, memory_before = _machine(), _memory(pid)
             cpu_before = _cpu_seconds(pid)
             start, start_cpu = time.perf_counter(), time.process_time()
-            tally = asyncio.run(_load(url, key, clients, seconds, seed))
+            tally = asyncio.run(_load(url, key, clients, seconds, seed, weights))
             elapsed, client_cpu = time.perf_counter() - start, time.process_time() - start_cpu
             server_cpu = _cpu_seconds(pid) - cpu_before
             memory_after, machine_after = _memory(pid), _machine()
@@ -297,7 +311,7 @@ def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
         "requests_per_second": round(answered / elapsed, 1),
         "latency_ms": _percentiles(laps),
         "routes": {route: {"requests": len(tally.latencies[route]),
-                           **_percentiles(tally.latencies[route])} for route in _WEIGHTS},
+                           **_percentiles(tally.latencies[route])} for route in weights},
         "errors": dict(tally.errors),
         "server": {"workers": workers, "start": memory_before, "end": memory_after,
                    "rss_growth_mib": round(memory_after["rss_mib"] - memory_before["rss_mib"],
@@ -307,5 +321,5 @@ def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
         "client_cpu_ms_per_request": round(client_cpu * 1000 / max(answered, 1), 2),
         "machine": {**machine_after, "load_average_before": machine_before["load_average"]},
         "index": {**index, "file": str(db) if db else None},
-        "workload": {"weights": _WEIGHTS, "seed": seed},
+        "workload": {"weights": weights, "seed": seed},
     }

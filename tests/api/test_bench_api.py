@@ -56,3 +56,14 @@ def test_bench_api_refuses_an_index_of_another_size(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["bench", "api", "--docs", "60", "--db", str(db)])
     assert result.exit_code == 1
     assert f"{db} holds 50 mentions, not 60" in result.output
+
+
+def test_bench_api_floor_sends_only_searches_of_an_empty_window(tmp_path: Path) -> None:
+    db = tmp_path / "bench.db"
+    result = CliRunner().invoke(main, ["bench", "api", "--docs", "200", "--clients", "2",
+                                       "--seconds", "1", "--db", str(db), "--floor"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["errors"] == {}
+    assert set(report["routes"]) == {"empty_search"} and report["requests"] > 0
+    assert report["server"]["cpu_ms_per_request"] > 0
