@@ -61,6 +61,7 @@ def test_bench_index_prints_its_figures_as_json(tmp_path: Path) -> None:
     figures = json.loads(result.stdout)
     assert figures["docs"] == 400
     assert figures["ingest"]["per_second"] > 0
+    assert 0 < figures["ingest"]["analysis_cpu_seconds"] < figures["ingest"]["cpu_seconds"]
     assert figures["search"]["runs"] == figures["histogram"]["runs"] == 3
     assert figures["responses"]["runs"] == 3
     assert figures["advocates"]["with_engagement"]["runs"] == 3
