@@ -1104,18 +1104,19 @@ def bench_index(docs: int, runs: int, batch: int, seed: int, order: str, against
               help="Index file: reused when it exists (made with the same --docs), else "
                    "made there and kept. Default: a temporary one.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--floor", is_flag=True,
-              help="Only searches of an empty window: what an answer costs the server "
-                   "before the index does any work.")
+@click.option("--only", multiple=True, metavar="ROUTE",
+              help="Send only this route of the mix (repeatable): search, histogram, "
+                   "share_of_voice, export; or empty_search, searches of an empty window: "
+                   "what an answer costs the server before the index does any work.")
 def bench_api(docs: int, clients: int, seconds: float, workers: int, db: Path | None,
-              seed: int, floor: bool) -> None:
+              seed: int, only: tuple[str, ...]) -> None:
     """A real `serve` on a synthetic index, loaded by concurrent clients with mixed search,
     histogram, share of voice and export: requests/s, latency percentiles, errors, memory."""
     from bench.api import run_bench
 
     try:
         _emit(run_bench(docs=docs, clients=clients, seconds=seconds, workers=workers, seed=seed,
-                         db=db, floor=floor))
+                         db=db, only=only))
     except (RuntimeError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 

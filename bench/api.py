@@ -17,8 +17,9 @@ is drawn (with a fixed seed per client) from:
 - share of voice (20%): every brand's share over a 30-day window, half the time of a word;
 - export (20%): one brand's mentions of one day as CSV (about 55 rows: a first page).
 
-With `floor=True` every request is instead a search of an empty window (a brand filter, a
-one-second window after the corpus ends, top 20): the whole path of the commonest route
+`only` keeps some routes of the mix (their server CPU per request is then theirs alone),
+or names `empty_search`, outside the mix: searches of an empty window (a brand filter, a
+one-second window after the corpus ends, top 20), the whole path of the commonest route
 (HTTP, the key check, parameters, the query, the response) with no index work to speak of,
 so its server CPU per request is what any answer costs before the index is read.
 
@@ -59,7 +60,7 @@ __all__ = ["run_bench"]
 _ROOT = Path(__file__).resolve().parents[1]
 _CHINESE_KEYWORDS = ("电池", "屏幕", "客服", "快递")
 _WEIGHTS = {"search": 40, "histogram": 20, "share_of_voice": 20, "export": 20}
-_FLOOR = {"empty_search": 100}
+ROUTES = (*_WEIGHTS, "empty_search")
 _START_TIMEOUT = 60.0  # seconds for the server to answer /health
 _REQUEST_TIMEOUT = 60.0
 
@@ -279,13 +280,16 @@ def _machine() -> dict[str, Any]:
 
 def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
               workers: int = 1, seed: int = 0, db: Path | None = None,
-              floor: bool = False) -> dict[str, Any]:
+              only: tuple[str, ...] = ()) -> dict[str, Any]:
     """Build (or reuse) the index, serve it, load it, and say what was measured. Without
     `db` the index is made in a temporary directory and removed afterwards."""
     if docs < 1 or clients < 1 or seconds <= 0 or workers < 1:
         raise ValueError("docs, clients and workers must be >= 1 and seconds > 0, got "
                          f"{docs}, {clients}, {workers} and {seconds}")
-    weights = _FLOOR if floor else _WEIGHTS
+    unknown = sorted(set(only) - set(ROUTES))
+    if unknown:
+        raise ValueError(f"no route {', '.join(unknown)}: the routes are {', '.join(ROUTES)}")
+    weights = {route: _WEIGHTS.get(route, 1) for route in only} if only else _WEIGHTS
     with tempfile.TemporaryDirectory() as tmp:
         path = db or Path(tmp) / "bench.db"
         index = _build(path, docs, seed)

@@ -58,12 +58,17 @@ def test_bench_api_refuses_an_index_of_another_size(tmp_path: Path) -> None:
     assert f"{db} holds 50 mentions, not 60" in result.output
 
 
-def test_bench_api_floor_sends_only_searches_of_an_empty_window(tmp_path: Path) -> None:
+def test_bench_api_sends_only_the_routes_asked_for(tmp_path: Path) -> None:
     db = tmp_path / "bench.db"
-    result = CliRunner().invoke(main, ["bench", "api", "--docs", "200", "--clients", "2",
-                                       "--seconds", "1", "--db", str(db), "--floor"])
+    args = ["bench", "api", "--docs", "200", "--clients", "2", "--seconds", "1", "--db", str(db)]
+    result = CliRunner().invoke(main, [*args, "--only", "empty_search", "--only", "export"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["errors"] == {}
-    assert set(report["routes"]) == {"empty_search"} and report["requests"] > 0
+    assert set(report["routes"]) == {"empty_search", "export"}
+    assert all(route["requests"] > 0 for route in report["routes"].values())
     assert report["server"]["cpu_ms_per_request"] > 0
+
+    wrong = CliRunner().invoke(main, [*args, "--only", "serach"])
+    assert wrong.exit_code == 1
+    assert "no route serach: the routes are search, histogram" in wrong.output
