@@ -41,7 +41,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial, reduce
-from itertools import groupby, pairwise
+from itertools import chain, groupby, pairwise
 from json.encoder import encode_basestring
 from types import TracebackType
 from typing import Any, TypeVar
@@ -371,9 +371,19 @@ FROM ({each}) WHERE nps_class IS NOT NULL GROUP BY 1, 2, 3, 4
 """.format(each=_EACH_BRAND.format(
     columns="CAST(m.published_at / 86400 AS INTEGER) AS day, m.nps_class, m.nps_estimated",
     where="{where}"))
-_BRAND_COUNTS = """
-SELECT brand, count(*) AS n FROM ({each}) GROUP BY brand ORDER BY n DESC, brand LIMIT ?
-""".format(each=_EACH_BRAND.format(columns="1", where="{where}"))
+# The two parts of `_EACH_BRAND` counted apart, as their union read every row of the window
+# (a 30-day share of voice over 100,000 mentions: 28-50 ms, 2-3 ms apart). The primary
+# brands: grouped by the indexed column, they are read from the brand index alone (a
+# skip-scan over the brands), unless a text query's matches are fewer to visit (`{group}`
+# is then `+m.brand`, which no index answers); the other brands from `mention_brands` first
+# (CROSS JOIN keeps it outer), within the window's keys (`?` and `?`), as few mentions name
+# more than one brand.
+_BRAND_COUNTS = (
+    "SELECT m.brand, count(*) FROM mentions AS m WHERE {where} AND m.brand IS NOT NULL"
+    " GROUP BY {group}",
+    "SELECT b.brand, count(*) FROM mention_brands AS b CROSS JOIN mentions AS m"
+    " ON m.seq = b.seq WHERE b.seq BETWEEN ? AND ? AND {where} GROUP BY b.brand",
+)
 # The matches read once (a MATERIALIZED CTE, not `_EACH_BRAND`'s two passes: under
 # `Filters.collapse` each pass ranks the duplicates again) for both the counts and the
 # times to answer (seconds rounded down as `backend.ResponseTime` says; NULL without a dated
@@ -1534,9 +1544,15 @@ class SqliteStore:
     def _brand_counts(self, node: Node, filters: Filters, size: int) -> list[Bucket]:
         """Matches per brand, each counted for every brand it names."""
         where, params = _matching(node, filters)
+        group = "m.brand" if _text_part(node)[0] is None else "+m.brand"
+        primary, others = (part.format(where=where, group=group) for part in _BRAND_COUNTS)
+        counts: Counter[str] = Counter()
         with self._transaction("cannot count field values") as db:
-            rows = db.execute(_BRAND_COUNTS.format(where=where), [*params, *params, size])
-            return [Bucket(value, count) for value, count in rows.fetchall()]
+            for brand, count in chain(db.execute(primary, params),
+                                      db.execute(others, [*_narrowed_keys(node), *params])):
+                counts[brand] += count
+        ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+        return [Bucket(brand, count) for brand, count in ranked[:size]]
 
     def nps_days(self, query: Node | str = "", filters: Filters = NO_FILTERS) -> list[NpsCount]:
         where, params = _matching(self._resolve(query, filters), filters)

@@ -1112,6 +1112,14 @@ def test_a_mention_naming_several_brands_counts_for_each(
     assert _found(store, "battery brand:\"globex corp\"") == {"versus"}  # the text index too
     assert _found(store, "-brand:\"globex corp\"") == {"acme"}
     assert [(b.key, b.count) for b in store.terms("brand")] == [("acme", 2), ("globex corp", 2)]
+    # Counted within a window (its keys bound the other brands) and of a text query.
+    around = Filters(since=day - timedelta(hours=1), until=day + timedelta(hours=1))
+    assert [(b.key, b.count) for b in store.terms("brand", "", around)] == [
+        ("acme", 2), ("globex corp", 2)]
+    after = Filters(since=day + timedelta(seconds=1), until=day + timedelta(hours=1))
+    assert store.terms("brand", "", after) == []
+    assert [(b.key, b.count) for b in store.terms("brand", "battery", around)] == [
+        ("acme", 1), ("globex corp", 1)]
     (bucket,) = store.histogram("", Filters(brand="globex corp"), interval="day",
                                 since=day.replace(hour=0), until=day + timedelta(hours=1))
     assert (bucket.count, bucket.by_sentiment["positive"]) == (2, 1)
