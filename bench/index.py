@@ -293,7 +293,7 @@ def _ingest(store: SqliteStore, docs: int, seed: int, batch: int,
             streams(mention.title, mention.text, mention.brand)
         analysis += time.process_time() - start_cpu
     return {"seconds": round(spent, 2), "per_second": round(docs / spent),
-            "cpu_seconds": round(cpu, 2), "analysis_cpu_seconds": round(analysis, 2)}
+            "cpu_seconds": round(cpu, 3), "analysis_cpu_seconds": round(analysis, 3)}
 
 
 def export_window(docs: int) -> tuple[datetime, datetime]:
