@@ -1,6 +1,6 @@
 """Fine-tune e5-small for 3-class sentiment with LoRA: ``python -m sentiment.train --finetune``.
 
-LoRA (peft) of rank 8 on every layer's attention query and value, plus a linear 3-class
+LoRA (peft) of rank 16 on every linear layer of every block, plus a linear 3-class
 head over the L2-normalised mean-pooled embedding (as the scorer pools), trained together
 with AdamW and a one-cycle schedule, under bfloat16 autocast where the CPU has it. Each
 epoch is a fresh balanced sample of the training side
@@ -53,19 +53,20 @@ __all__ = ["Settings", "balanced_epoch", "lora_model", "main", "peft_adapter", "
 class Settings:
     """Everything that decides a run (recorded in the adapter)."""
 
-    epochs: int = 3
+    epochs: int = 2
     lr: float = 5e-4  # LoRA matrices; the head learns at 10x (the pilot's, SCOUT11)
-    epoch_texts: int = 30_000
+    epoch_texts: int = 18_000
     batch_size: int = 16
     max_tokens: int = 128
-    rank: int = 8
-    alpha: int = 16
+    rank: int = 16
+    alpha: int = 32
     # module name suffixes peft adapts; "dense" is every other linear layer of a BERT block
-    target_modules: tuple[str, ...] = ("query", "value")
+    # (rank 8 on query and value alone: validation macro-F1 0.835 against 0.851)
+    target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     dropout: float = 0.1
     logit_scale: float = 20.0  # cosine-sized logits need a temperature to train
     validation_texts: int = 3_000
-    threads: int = 2
+    threads: int = 1  # as the committed adapter was trained: the sums' order is the threads'
     seed: int = SEED
 
 
