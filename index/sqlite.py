@@ -963,8 +963,11 @@ def _matching(node: Node, filters: Filters) -> tuple[str, list[object]]:
     earliest published of the matches (not of all the group), by a window over them. Only
     the matches marked duplicated are ranked: any other is the one copy of its text."""
     where, params = _where(node)
-    if not filters.collapse:
-        return where, params
+    return _collapsed(where, params) if filters.collapse else (where, params)
+
+
+def _collapsed(where: str, params: list[object]) -> tuple[str, list[object]]:
+    """`where` kept to the earliest published match of each content_hash."""
     return (
         f"({where}) AND (m.duplicated = 0 OR m.seq IN (SELECT seq FROM (SELECT m.seq,"
         f" row_number() OVER (PARTITION BY m.content_hash ORDER BY {_EARLIEST}) AS n"
@@ -1324,13 +1327,14 @@ class SqliteStore:
         ranking = _ranking(node) if sort == "relevance" else None
         newest = "m.published_at DESC, m.id"
         if ranking is None:
-            sql = f"SELECT m.record, NULL FROM mentions AS m WHERE {where} ORDER BY {newest}"
+            sql = (f"SELECT m.record, NULL, m.duplicated FROM mentions AS m WHERE {where}"
+                   f" ORDER BY {newest}")
             query_params = params
         else:
             # bm25 is lower for better matches; rows matched only by a field rank last.
             ranked, ranked_params = _in_keys(_RANKED, ranking, _narrowed_keys(node))
             sql = (
-                f"{ranked} SELECT m.record, ranked.score FROM mentions AS m"
+                f"{ranked} SELECT m.record, ranked.score, m.duplicated FROM mentions AS m"
                 " LEFT JOIN ranked ON ranked.seq = m.seq"
                 f" WHERE {where} ORDER BY ranked.score IS NULL, ranked.score, {newest}"
             )
@@ -1346,8 +1350,10 @@ class SqliteStore:
                      size: int) -> SearchResult:
         """Relevance search where every match contains `text`: bm25 for FTS5's matches
         only, the total counted in the same pass, and only the page's records read."""
-        # Collapsed, the rest is "a group's first match", which implies the rest itself.
-        rest_sql, rest_params = _matching(node, filters) if filters.collapse else _where(rest)
+        rest_sql, rest_params = _where(rest)
+        if filters.collapse:  # "a group's first match", the matches read from `ranked` again
+            rest_sql, rest_params = _collapsed(
+                f"m.seq IN (SELECT seq FROM ranked) AND ({rest_sql})", rest_params)
         matches, text_params = _in_keys(_RANKED, text, _narrowed_keys(node))
         sql = (
             f"{matches} SELECT m.seq, ranked.score, count(*) OVER () FROM ranked"
@@ -1359,28 +1365,29 @@ class SqliteStore:
             ranked = db.execute(sql, page_params).fetchall()
             if ranked:
                 total = ranked[0][2]
-                records = dict(db.execute(
-                    f"SELECT seq, record FROM mentions WHERE seq IN ({_IDS})",
+                records = {seq: (record, duplicated) for seq, record, duplicated in db.execute(
+                    f"SELECT seq, record, duplicated FROM mentions WHERE seq IN ({_IDS})",
                     (json.dumps([seq for seq, _, _ in ranked]),),
-                ).fetchall())
+                )}
             else:  # past the last page
                 total, records = _count(db, *_matching(node, filters)), {}
-            hits = self._hits(db, node, filters,
-                              [(records[seq], score) for seq, score, _ in ranked])
+            hits = self._hits(db, node, filters, [(records[seq][0], score, records[seq][1])
+                                                  for seq, score, _ in ranked])
         return SearchResult(total, hits)
 
     @staticmethod
     def _hits(db: sqlite3.Connection, node: Node, filters: Filters,
-              rows: list[tuple[str, float | None]]) -> list[Hit]:
-        """The page's hits, each with its duplicates among the matches when collapsed."""
+              rows: list[tuple[str, float | None, int]]) -> list[Hit]:
+        """The page's hits (record, score, duplicated flag), each with its duplicates among
+        the matches when collapsed: looked up only for texts stored more than once."""
         terms = highlight_terms(node)
-        page = [(_load(record), score) for record, score in rows]
-        duplicates = (_duplicates(db, *_where(node), [mention for mention, _ in page])
-                      if filters.collapse and page else {})
+        page = [(_load(record), score, duplicated) for record, score, duplicated in rows]
+        shown = [mention for mention, _, duplicated in page if duplicated]
+        duplicates = _duplicates(db, *_where(node), shown) if filters.collapse and shown else {}
         return [
             Hit(mention, -score if score is not None else 0.0, highlight(mention.text, terms),
                 duplicates.get(mention.id, NO_DUPLICATES))
-            for mention, score in page
+            for mention, score, _ in page
         ]
 
     def delete(self, ids: Iterable[str]) -> int:
