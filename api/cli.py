@@ -130,6 +130,7 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loop
 
     from crawlers.coverage import run_of
     from crawlers.run import run_crawl
+    from sentiment.errors import ModelLoadError
 
     settings = _settings(watchlist=watchlist, db=_db(db, create=True, watchlist=watchlist),
                          model=model, redis_url=queue)
@@ -147,7 +148,7 @@ def crawl(watchlist: Path | None, db: Path | None, model: str | None, allow_loop
             "MENTIONWATCH_SINCE": since.isoformat() if since else None,
             "LOG_LEVEL": log_level,
         })
-    except WatchlistError as exc:
+    except (WatchlistError, ModelLoadError) as exc:
         raise click.ClickException(str(exc)) from exc
     for spider, spider_stats in stats.items():
         run = run_of(spider, [], spider_stats)
@@ -824,8 +825,10 @@ def demo(workdir: Path, site_port: int, port: int, no_serve: bool) -> None:
         watchlist.write_text(demo_watchlist(site.url), encoding="utf-8")
         click.echo(f"demo site at {site.url}; crawling it (watchlist: {watchlist})", err=True)
         # A separate process: Twisted's reactor can run only once per process.
-        subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist", str(watchlist),
-                        "--db", str(db), "--allow-loopback"], check=True)
+        crawled = subprocess.run([sys.executable, "-m", "api.cli", "crawl", "--watchlist",
+                                  str(watchlist), "--db", str(db), "--allow-loopback"])
+        if crawled.returncode:
+            raise click.ClickException("the demo's crawl failed: its error is above")
     key = demo_key(db)
     alerts = demo_alerts(db, watchlist)
     # A dry run reaching back to the demo's first review, whenever the demo runs.

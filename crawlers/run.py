@@ -80,7 +80,9 @@ def run_crawl(watchlist: Watchlist[Brand[Source], Any], overrides: Mapping[str, 
 
     Blocks until done. Twisted's reactor cannot be restarted, so call this at most once
     per process. Raises MissingCredentials (a WatchlistError) before any request when a
-    source's login or API key is not in the environment.
+    source's login or API key is not in the environment, and the error of a spider that
+    could not start (a sentiment model that does not load: ModelLoadError) once the others
+    have ended.
     """
     for brand in watchlist.brands:
         for source in brand.sources:
@@ -91,14 +93,20 @@ def run_crawl(watchlist: Watchlist[Brand[Source], Any], overrides: Mapping[str, 
                                        "MENTIONWATCH_BRAND_TERMS": brand_terms,
                                        **(overrides or {})}))
     crawlers: list[Crawler] = []
+    failures: list[BaseException] = []
     for spider, targets in _targets_by_spider(watchlist.brands).items():
         crawler = process.create_crawler(spider)
         crawlers.append(crawler)
         if spider is FeedSpider:  # each feed once, matched against every brand
-            process.crawl(crawler, urls=sorted({s.url for _, s in targets
-                                                if isinstance(s, FeedSource)}),
-                          brands=watchlist.brands)
+            started = process.crawl(crawler, urls=sorted({s.url for _, s in targets
+                                                          if isinstance(s, FeedSource)}),
+                                    brands=watchlist.brands)
         else:
-            process.crawl(crawler, targets=targets, watched=watchlist.brands)
+            started = process.crawl(crawler, targets=targets, watched=watchlist.brands)
+        # Caught here, a spider that cannot start is one error for the caller, where
+        # Twisted would log it as an unhandled traceback and the crawl would "succeed".
+        started.addErrback(lambda failure: failures.append(failure.value))
     process.start()
+    if failures:
+        raise failures[0]
     return {c.spidercls.name: dict(c.stats.get_stats()) if c.stats else {} for c in crawlers}
