@@ -1301,10 +1301,14 @@ def eval_aspects(split: str, polarity: str, model: str | None) -> None:
 @click.option("--texts", "count", type=click.IntRange(1), default=640, show_default=True)
 @click.option("--words", type=click.IntRange(1), default=40, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True)
-def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) -> None:
+@click.option("--float32", is_flag=True,
+              help="Run e5 in float32, as on a CPU without native bfloat16.")
+def bench_sentiment(model: str | None, count: int, words: int, batch_size: int,
+                    float32: bool) -> None:
     """Texts per second and peak RSS of the scorer on fixed synthetic review texts."""
     from bench.sentiment import bench_scorer, bench_texts
     from sentiment import load_scorer
+    from sentiment.encoder import E5Encoder
     from sentiment.errors import ModelLoadError
 
     settings = _settings(model=model)
@@ -1312,8 +1316,14 @@ def bench_sentiment(model: str | None, count: int, words: int, batch_size: int) 
         scorer = load_scorer(settings.model, batch_size=batch_size, heads=settings.heads)
     except ModelLoadError as exc:
         raise click.ClickException(str(exc)) from exc
-    _emit(bench_scorer(scorer, bench_texts(count, words)) | {"words": words,
-                                                             "batch_size": batch_size})
+    encoder = getattr(scorer, "encoder", None)  # the e5 models' transformer
+    if float32:
+        if not isinstance(encoder, E5Encoder):
+            raise click.ClickException(f"--float32 is for the e5 models, not {scorer.name}")
+        encoder.bf16 = False
+    precision = {"bf16": encoder.bf16} if isinstance(encoder, E5Encoder) else {}
+    _emit(bench_scorer(scorer, bench_texts(count, words))
+          | {"words": words, "batch_size": batch_size} | precision)
 
 
 # --- index: `index enrich` -----------------------------------------------------------------

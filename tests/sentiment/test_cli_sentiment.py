@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import sentiment
 from api.cli import main
 from sentiment.errors import DatasetError
+from sentiment.head_scorer import E5HeadScorer
 from sentiment.result import SentimentResult
 from sentiment.train import evaluation
 from sentiment.train.datasets import Example
@@ -53,3 +54,22 @@ def test_bench_sentiment_prints_speed_and_memory(monkeypatch: pytest.MonkeyPatch
     report = json.loads(result.output)
     assert (report["texts"], report["words"], report["batch_size"]) == (50, 10, 32)
     assert report["texts_per_s"] > 0 and report["peak_rss_mib"] > 0
+
+
+def test_bench_sentiment_float32_runs_e5_without_bfloat16(
+        monkeypatch: pytest.MonkeyPatch, default_scorer: E5HeadScorer) -> None:
+    encoder = default_scorer.encoder
+    monkeypatch.setattr(encoder, "bf16", True)  # as on a CPU with it; restored afterwards
+    monkeypatch.setattr(sentiment, "load_scorer", lambda *a, **k: default_scorer)
+    plain = json.loads(CliRunner().invoke(main, ["bench", "sentiment", "--texts", "40"]).output)
+    assert plain["bf16"] is True and encoder.bf16
+    result = CliRunner().invoke(main, ["bench", "sentiment", "--texts", "40", "--float32"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["bf16"] is False and not encoder.bf16
+
+
+def test_bench_sentiment_float32_needs_an_e5_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sentiment, "load_scorer", lambda *a, **k: SignScorer())
+    result = CliRunner().invoke(main, ["bench", "sentiment", "--texts", "5", "--float32"])
+    assert result.exit_code == 1
+    assert "--float32 is for the e5 models, not sign" in result.output
