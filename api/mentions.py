@@ -60,7 +60,7 @@ NOT_EXPORTED = frozenset({
 })
 
 
-def mention_filters(
+async def mention_filters(  # async: FastAPI would run a plain def in a thread of its pool
     brand: str | None = None,
     source: str | None = None,
     sentiment: SentimentLabel | None = None,
