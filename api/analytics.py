@@ -9,8 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import LabelsDep, StoreDep
+from api.deps import Labels, LabelsDep, StoreDep
 from api.models import DuplicateMode, Instant
 from index.arguments import histogram_window
 from index.backend import (
@@ -85,10 +86,10 @@ Q = Annotated[str, Query(max_length=1000, description="Query language text")]
 
 
 @router.get("/histogram", response_model=list[TimeBucketOut])
-def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
-              brand: str | None = None, source: str | None = None, lang: str | None = None,
-              interval: Interval = "day", tz: str = "UTC",
-              duplicates: DuplicateMode = "collapse") -> list[TimeBucketOut]:
+async def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
+                    brand: str | None = None, source: str | None = None,
+                    lang: str | None = None, interval: Interval = "day", tz: str = "UTC",
+                    duplicates: DuplicateMode = "collapse") -> list[TimeBucketOut]:
     """Mentions per hour, day or week, stacked by sentiment; empty buckets included."""
     try:
         histogram_window(interval, tz, since, until)
@@ -97,7 +98,8 @@ def histogram(store: StoreDep, since: Instant, until: Instant, q: Q = "",
     if (until - since) / _SPAN[interval] > _MAX_BUCKETS:
         raise HTTPException(400, f"at most {_MAX_BUCKETS} buckets: widen the interval")
     filters = Filters(brand=brand, source=source, lang=lang, collapse=duplicates == "collapse")
-    buckets = store.histogram(q, filters, interval=interval, tz=tz, since=since, until=until)
+    buckets = await run_in_threadpool(store.histogram, q, filters, interval=interval, tz=tz,
+                                      since=since, until=until)
     return [TimeBucketOut.of(b) for b in buckets]
 
 
@@ -130,12 +132,15 @@ def significant_terms(store: StoreDep, since: Instant, until: Instant,
 
 
 @router.get("/share-of-voice", response_model=list[ShareOut])
-def share_of_voice(store: StoreDep, labels: LabelsDep, q: Q = "",
-                   since: Instant | None = None,
-                   until: Instant | None = None,
-                   duplicates: DuplicateMode = "collapse") -> list[ShareOut]:
+async def share_of_voice(store: StoreDep, labels: LabelsDep, q: Q = "",
+                         since: Instant | None = None, until: Instant | None = None,
+                         duplicates: DuplicateMode = "collapse") -> list[ShareOut]:
     """Each brand's share of all matching mentions."""
     filters = Filters(since=since, until=until, collapse=duplicates == "collapse")
+    return await run_in_threadpool(_shares, store, labels, q, filters)
+
+
+def _shares(store: MentionStore, labels: Labels, q: str, filters: Filters) -> list[ShareOut]:
     buckets = store.terms("brand", q, filters, size=100)
     total = sum(b.count for b in buckets) or 1
     return [ShareOut(brand=labels.get(("brand", b.key), partial(_label, store, "brand", b.key))

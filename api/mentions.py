@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep, StoreDep, require
 from api.export import ExportFormat, export_chunks, export_response, neutralise_cell
@@ -85,7 +86,7 @@ def search_mentions(store: MentionStore, q: str = "", filters: Filters = NO_FILT
 
 
 @router.get("/mentions", response_model=SearchOut)
-def get_mentions(
+async def get_mentions(
     store: StoreDep,
     settings: SettingsDep,
     filters: FiltersDep,
@@ -99,8 +100,11 @@ def get_mentions(
     copy, with how many others and their first URLs) unless `duplicates=include`."""
     if size > settings.max_page_size:
         raise HTTPException(400, f"size must be at most {settings.max_page_size}")
-    return search_mentions(store, q, replace(filters, collapse=duplicates == "collapse"),
-                           sort=sort, page=page, size=size)
+    # Async, the search in a thread: a plain def route costs a second thread hop, FastAPI
+    # validating its answer in the pool too.
+    return await run_in_threadpool(search_mentions, store, q,
+                                   replace(filters, collapse=duplicates == "collapse"),
+                                   sort=sort, page=page, size=size)
 
 
 def _getter(path: str) -> Callable[[Mention], object]:
