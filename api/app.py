@@ -41,9 +41,9 @@ __all__ = ["RETRY_AFTER_SECONDS", "create_app"]
 #: What a 503 (the store stayed busy or cannot be reached) tells the client to wait.
 RETRY_AFTER_SECONDS = 5
 # Threads that run the (blocking) routes: enough to keep the store's read connections and
-# the cores busy. anyio's default of 40 only added GIL contention and memory: under 20
-# clients, 8 gave 15% more requests/s and a third less memory growth (docs/BENCHMARKS.md).
-_ROUTE_THREADS = 8
+# the cores busy. More only add GIL contention and memory: under 20 clients, 8 gave 15%
+# more requests/s than anyio's default of 40, and 4 another 5-10% (docs/BENCHMARKS.md).
+_ROUTE_THREADS = 4
 
 
 def _error(status: int, kind: str, message: str, position: int | None = None,
