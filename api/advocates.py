@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
 from api.deps import StoreDep, require
@@ -201,7 +201,7 @@ def get_advocates(store: StoreDep, book: BookDep, brand: str, min_score: MinScor
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_advocates(store: StoreDep, book: BookDep, brand: str, format: ExportFormat = "csv",
                      min_score: MinScore = 0.5,
-                     limit: Annotated[int, Query(ge=1, le=100000)] = 10000) -> StreamingResponse:
+                     limit: Annotated[int, Query(ge=1, le=100000)] = 10000) -> Response:
     leads = find_leads(store, brand, min_score=min_score, limit=limit, outreach=book)
     return export_response(lead_chunks(leads, format), format,
                            f"advocates-{_squash(brand) or 'brand'}")

@@ -8,10 +8,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, islice
 from typing import Literal, TypeVar
 from urllib.parse import quote
 
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 __all__ = ["ExportFormat", "export_chunks", "export_response", "neutralise_cell"]
 
@@ -71,13 +72,22 @@ def export_chunks(rows: Iterable[Row], fmt: ExportFormat, *, columns: Sequence[s
         yield buffer.getvalue()
 
 
-def export_response(chunks: Iterator[str], fmt: ExportFormat, filename: str) -> StreamingResponse:
+def export_response(chunks: Iterator[str], fmt: ExportFormat,
+                    filename: str) -> Response | StreamingResponse:
     """A download of `chunks` as `filename`.<fmt>; a name beyond ASCII (a brand in Chinese)
-    goes in RFC 6266's `filename*`, with an ASCII `filename` for older clients."""
+    goes in RFC 6266's `filename*`, with an ASCII `filename` for older clients.
+
+    Call it in a worker thread: it reads the first chunks. An export that fits in them (a
+    day of one brand, a page of leads) is answered whole; streaming it would cost a thread
+    hop per chunk and one more to find the end. A longer one streams from there."""
     media = "text/csv" if fmt == "csv" else "application/x-ndjson"
     plain = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "export"
     disposition = f'attachment; filename="{plain}.{fmt}"'
     if plain != filename:
         disposition += f"; filename*=UTF-8''{quote(filename)}.{fmt}"
-    return StreamingResponse(chunks, media_type=f"{media}; charset=utf-8",
-                             headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": disposition}
+    media_type = f"{media}; charset=utf-8"
+    first = list(islice(chunks, 2))
+    if len(first) < 2:
+        return Response("".join(first), media_type=media_type, headers=headers)
+    return StreamingResponse(chain(first, chunks), media_type=media_type, headers=headers)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import ViaDep, require
@@ -191,7 +191,7 @@ def get_inbox(inbox: InboxDep, status: StatusQuery = None, brand: str | None = N
 @router.get("/export", response_class=StreamingResponse, dependencies=[require("analyst")],
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_inbox(inbox: InboxDep, status: StatusQuery = None, brand: str | None = None,
-                 format: ExportFormat = "csv") -> StreamingResponse:
+                 format: ExportFormat = "csv") -> Response:
     items = list_items(inbox, statuses=status or WAITING, brand=brand)
     return export_response(inbox_chunks(inbox, items, format), format, "inbox")
 

@@ -9,7 +9,7 @@ from operator import attrgetter
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -153,7 +153,7 @@ def mention_chunks(mentions: Iterable[Mention], fmt: ExportFormat) -> Iterator[s
             responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
 def export_mentions(store: StoreDep, filters: FiltersDep, q: QueryText = "",
                     format: ExportFormat = "csv",
-                    duplicates: DuplicateMode = "include") -> StreamingResponse:
+                    duplicates: DuplicateMode = "include") -> Response:
     """Every match, oldest first, streamed: CSV (spreadsheet-safe) or JSON lines. A record
     dump: every copy of a syndicated text is a row, unless `duplicates=collapse`."""
     # store.export parses the query now, so a bad one is a 400 before any row is sent.

@@ -3,6 +3,7 @@ in constant memory however many mentions match."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from api.cli import main
@@ -210,11 +212,13 @@ def test_export_of_100k_mentions_streams_in_constant_memory(
     small = httpx.get(f"{url}/mentions/export", headers=headers,
                       params={"until": (START + timedelta(minutes=1200)).isoformat()})
     assert len(_rows(small.text)) == 1200
+    assert "content-length" not in small.headers  # 1,200 rows: streamed, three chunks
     before = _peak_rss(pid)
 
     rows, previous, last_id = 0, "", ""
     with httpx.stream("GET", f"{url}/mentions/export", headers=headers, timeout=120) as response:
         assert response.status_code == 200
+        assert response.headers["transfer-encoding"] == "chunked"
         lines = response.iter_lines()
         assert next(lines).split(",") == list(MENTION_COLUMNS)
         for row in csv.reader(lines):
@@ -238,3 +242,26 @@ def test_export_of_100k_mentions_streams_in_constant_memory(
 def test_a_download_name_beyond_ascii_is_encoded(name: str, disposition: str) -> None:
     response = export_response(iter(["a\n"]), "csv", name)
     assert response.headers["content-disposition"] == disposition
+
+
+def test_an_export_of_one_chunk_is_answered_whole_and_a_longer_one_streams() -> None:
+    whole = export_response(iter(["id\n1\n"]), "csv", "mentions")
+    assert not isinstance(whole, StreamingResponse)
+    assert (whole.body, whole.headers["content-length"]) == (b"id\n1\n", "5")
+    empty = export_response(iter([]), "csv", "mentions")
+    assert (empty.body, empty.headers["content-type"]) == (b"", "text/csv; charset=utf-8")
+
+    streamed = export_response(iter(["id\n1\n", "2\n", "3\n"]), "csv", "mentions")
+    assert isinstance(streamed, StreamingResponse)
+
+    async def body() -> str:
+        return "".join([chunk async for chunk in streamed.body_iterator])  # type: ignore[misc]
+
+    assert asyncio.run(body()) == "id\n1\n2\n3\n"
+
+
+def test_a_day_of_one_brand_is_one_answer_with_its_length(client: TestClient) -> None:
+    response = client.get("/mentions/export", params={"brand": "Acme"})
+    assert response.headers["content-length"] == str(len(response.content))
+    brands = [r["brand"] for r in _rows(response.text)]
+    assert brands and set(brands) == {"Acme"}
