@@ -77,9 +77,10 @@ def export_response(chunks: Iterator[str], fmt: ExportFormat,
     """A download of `chunks` as `filename`.<fmt>; a name beyond ASCII (a brand in Chinese)
     goes in RFC 6266's `filename*`, with an ASCII `filename` for older clients.
 
-    Call it in a worker thread: it reads the first chunks. An export that fits in them (a
-    day of one brand, a page of leads) is answered whole; streaming it would cost a thread
-    hop per chunk and one more to find the end. A longer one streams from there."""
+    Call it in a worker thread: it reads the first chunk and looks for a second. An export
+    of one chunk (a day of one brand, a page of leads) is answered whole; streaming it
+    would cost a thread hop per chunk and one more to find the end. A longer one streams
+    from there."""
     media = "text/csv" if fmt == "csv" else "application/x-ndjson"
     plain = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip("-") or "export"
     disposition = f'attachment; filename="{plain}.{fmt}"'
