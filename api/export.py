@@ -72,8 +72,7 @@ def export_chunks(rows: Iterable[Row], fmt: ExportFormat, *, columns: Sequence[s
         yield buffer.getvalue()
 
 
-def export_response(chunks: Iterator[str], fmt: ExportFormat,
-                    filename: str) -> Response | StreamingResponse:
+def export_response(chunks: Iterator[str], fmt: ExportFormat, filename: str) -> Response:
     """A download of `chunks` as `filename`.<fmt>; a name beyond ASCII (a brand in Chinese)
     goes in RFC 6266's `filename*`, with an ASCII `filename` for older clients.
 
