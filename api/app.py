@@ -36,14 +36,18 @@ from index.errors import BackendUnavailable, QueryError
 from index.inbox import Inbox
 from index.stores import open_configured
 
-__all__ = ["RETRY_AFTER_SECONDS", "create_app"]
+__all__ = ["RETRY_AFTER_SECONDS", "create_app", "route_threads"]
 
 #: What a 503 (the store stayed busy or cannot be reached) tells the client to wait.
 RETRY_AFTER_SECONDS = 5
-# Threads that run the (blocking) routes: enough to keep the store's read connections and
-# the cores busy. More only add GIL contention and memory: under 20 clients, 8 gave 15%
-# more requests/s than anyio's default of 40, and 4 another 5-10% (docs/BENCHMARKS.md).
-_ROUTE_THREADS = 4
+
+
+def route_threads(workers: int) -> int:
+    """Threads that run the (blocking) routes in each worker process: enough to keep the
+    store's read connections and the cores busy. More only add GIL contention and memory:
+    under 20 clients, 8 gave 15% more requests/s than anyio's default of 40, and 4 another
+    5-10%; with two workers, 2 each gave 30% more than 4 each (docs/BENCHMARKS.md)."""
+    return max(2, 4 // workers)
 
 
 def _error(status: int, kind: str, message: str, position: int | None = None,
@@ -57,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        to_thread.current_default_thread_limiter().total_tokens = _ROUTE_THREADS
+        to_thread.current_default_thread_limiter().total_tokens = route_threads(settings.workers)
         app.state.store = open_configured(settings.db)
         app.state.keys = KeyStore(settings.db)
         app.state.inbox = Inbox(settings.db)
