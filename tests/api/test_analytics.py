@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
+from api.analytics import TimeBucketOut
 from crawlers.coverage import SourceRun, record_run
 from index.record import Aspect, Author, Mention
 from index.sqlite import SqliteStore
@@ -22,6 +24,22 @@ def test_daily_histogram_by_sentiment_with_empty_buckets(client: TestClient) -> 
         ("2026-10-01", 1, 1, 0), ("2026-10-02", 1, 0, 1), ("2026-10-03", 1, 1, 0),
         ("2026-10-04", 1, 1, 0), ("2026-10-05", 0, 0, 0), ("2026-10-06", 0, 0, 0),
         ("2026-10-07", 0, 0, 0)]
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/London", "Europe/Berlin", "Asia/Kolkata",
+                                "America/St_Johns"])
+def test_histogram_answers_the_json_of_its_response_model(client: TestClient, tz: str) -> None:
+    # Written with orjson, not a model a bucket: the bytes must stay pydantic's, over a DST
+    # change (2026-10-25 in Europe) and in zones of half an hour.
+    params = {"since": "2026-10-01T00:00:00Z", "until": "2026-10-27T00:00:00Z", "tz": tz}
+    counted = []
+    for interval in ("hour", "day"):
+        answer = client.get("/analytics/histogram", params={**params, "interval": interval})
+        assert answer.headers["content-type"] == "application/json"
+        model = TypeAdapter(list[TimeBucketOut])
+        assert answer.content == model.dump_json(model.validate_json(answer.content))
+        counted.append(sum(b["count"] for b in answer.json()))
+    assert counted[0] == counted[1] > 0
 
 
 def test_histogram_checks_its_window_and_time_zone(client: TestClient) -> None:
