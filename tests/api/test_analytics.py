@@ -32,11 +32,11 @@ def test_histogram_answers_the_json_of_its_response_model(client: TestClient, tz
     # Written with orjson, not a model a bucket: the bytes must stay pydantic's, over a DST
     # change (2026-10-25 in Europe) and in zones of half an hour.
     params = {"since": "2026-10-01T00:00:00Z", "until": "2026-10-27T00:00:00Z", "tz": tz}
+    model = TypeAdapter(list[TimeBucketOut])
     counted = []
     for interval in ("hour", "day"):
         answer = client.get("/analytics/histogram", params={**params, "interval": interval})
         assert answer.headers["content-type"] == "application/json"
-        model = TypeAdapter(list[TimeBucketOut])
         assert answer.content == model.dump_json(model.validate_json(answer.content))
         counted.append(sum(b["count"] for b in answer.json()))
     assert counted[0] == counted[1] > 0

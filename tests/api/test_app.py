@@ -4,8 +4,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.settings import Settings
 from index.record import Mention
 
 
@@ -140,11 +143,6 @@ def test_a_write_that_waits_out_the_lock_is_a_503_with_retry_after(
 def test_each_of_several_workers_runs_routes_in_fewer_threads(tmp_path: Path) -> None:
     # Two workers of 4 threads each fought over the two cores: 30% fewer requests/s than
     # two of 2 (docs/BENCHMARKS.md); one worker keeps 4.
-    from anyio import to_thread
-
-    from api.app import create_app
-    from api.settings import Settings
-
     for workers, threads in ((1, 4), (2, 2), (4, 2)):
         app = create_app(Settings(db=tmp_path / "m.db", workers=workers))
         with TestClient(app) as client:
