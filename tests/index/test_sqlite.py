@@ -20,12 +20,13 @@ import pytest
 
 import index
 from bench.index import generate
+from index.backend import Filters
 from index.engagement import recommends
 from index.errors import BackendUnavailable, StoreError
 from index.keys import author_key
 from index.query import Field, Or
 from index.record import Advocate, Aspect, Author, BrandReply, Engagement, Mention, Rating
-from index.sqlite import _FACTS, SqliteStore, _where
+from index.sqlite import _BRAND_COUNTS, _FACTS, SqliteStore, _matching, _where
 
 
 @pytest.fixture
@@ -274,7 +275,7 @@ def test_a_file_of_the_first_schema_is_migrated_with_its_mentions(
         assert store.get(zh.id) == zh.with_(text_sentiment=zh.sentiment)
         assert store.count("电池 brand:acme") == 2  # re-indexed from the records
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'mentions_old'"
                           ).fetchall() == []
@@ -352,7 +353,7 @@ def test_a_file_of_version_3_is_re_analysed_so_simplified_finds_traditional(
         assert traditional.id in {h.mention.id for h in again.search("电池", size=50).hits}
         assert again.get(traditional.id) == traditional
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert _index_agrees_with_rows(db)
 
 
@@ -378,7 +379,7 @@ def test_a_file_of_the_previous_schema_drops_its_write_triggers(
         again.upsert([make_mention("after", "written after the upgrade, battery")])
         assert again.count("battery") == 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
                           ).fetchall() == [("mentions_fts_delete",)]
         assert _index_agrees_with_rows(db)
@@ -413,7 +414,7 @@ def test_a_file_without_text_sentiment_gets_the_text_models_label_where_it_is_kn
         assert again.count("text_sentiment:positive") == 4
         assert again.count("-text_sentiment:positive") == len(corpus) - 4
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
 
 
 def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
@@ -435,7 +436,7 @@ def test_a_file_of_version_8_gets_the_advocate_and_nps_columns_from_its_records(
         assert [(c.brand, c.nps_class, c.count) for c in again.nps_days("brand:acme")] == [
             ("Acme", "promoter", 1)]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
 
 
 def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_named(
@@ -454,7 +455,7 @@ def test_a_file_of_version_9_counts_its_one_brand_mentions_and_then_each_brand_n
         assert again.count('brand:"globex corp"') == 3
         assert again.count("battery brand:globex") == 0  # an exact brand, not a prefix
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
 
 
 def test_a_file_of_a_newer_schema_is_refused(path: Path) -> None:
@@ -498,7 +499,7 @@ def test_a_file_without_aspects_is_migrated_and_takes_aspects_from_then_on(
         again.upsert([corpus["acme_noon"].with_(aspects=(Aspect("battery", "negative"),))])
         assert again.count("aspect:battery:negative") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
 
 
 def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_them(
@@ -516,7 +517,7 @@ def test_a_file_without_kind_persona_or_title_terms_is_migrated_and_filters_by_t
     with SqliteStore(path) as again:
         assert again.count("kind:review persona:educator title:battery") == 1
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
 
 
 def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
@@ -542,7 +543,7 @@ def test_a_file_of_version_6_is_re_analysed_for_stems_and_characters(
         assert again.count("overheating") == again.count("裂") == 1
         assert again.get(cracked.id) == cracked
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert _index_agrees_with_rows(db)
 
 
@@ -579,7 +580,7 @@ def test_a_file_of_version_10_gets_the_reply_columns_and_answered_mentions_count
         again.upsert([answered])
         assert again.get(battery.id) == answered
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert db.execute("SELECT count(*) FROM mentions WHERE replies > 0").fetchone() == (1,)
 
 
@@ -609,7 +610,7 @@ def test_a_file_of_version_12_gets_the_author_index(
         alice = author_key(battery.source_domain, battery.author.handle, battery.author.name)
         assert [m.id for m in again.export(Field("author", "=", alice))] == [battery.id]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions_authors'"
                           ).fetchone() == (1,)
 
@@ -669,7 +670,7 @@ def test_a_file_of_version_14_is_upgraded_in_place_and_dates_the_engagement_of_l
         ("first_mention", day(1)), ("repeat", day(2)), ("recommends", day(6)),
         ("defends", day(4))]
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         # The remade author index has statistics again, as it had before.
         assert db.execute("SELECT count(*) FROM sqlite_stat1 WHERE idx = 'mentions_authors'"
@@ -713,3 +714,59 @@ def test_author_lookups_seek_the_author_index_rather_than_scan_the_brand(
     seeks = [step for step in steps if step.startswith("SEARCH")]
     assert len(seeks) == 200
     assert all("USING INDEX mentions_authors" in step and "brand=?" in step for step in seeks)
+
+
+def _brand_count_steps(store: SqliteStore, path: Path, query: str, filters: Filters) -> list[str]:
+    """The outer steps of the query plan of counting `query`'s matches per primary brand, as
+    share of voice does (not those of collapsing's duplicates, which few mentions are)."""
+    where, params = _matching(store._resolve(query, filters), filters)
+    with closing(sqlite3.connect(path)) as db:
+        plan = db.execute("EXPLAIN QUERY PLAN " + _BRAND_COUNTS[0].format(
+            where=where, group="+m.brand"), params).fetchall()
+    return [step for _, parent, _, step in plan if parent == 0]
+
+
+def _reads_seq_index_alone(steps: list[str]) -> bool:
+    return (any(step.startswith("SEARCH m USING COVERING INDEX mentions_seq") for step in steps)
+            and not any("INTEGER PRIMARY KEY" in step or step.startswith("SCAN m")
+                        for step in steps))
+
+
+def test_counting_a_words_matches_per_brand_reads_the_seq_index_not_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A row is about a page (its record, its text streams); the index entry a few bytes.
+    monkeypatch.setattr("index.sqlite._ANALYZE_AFTER", 3000)
+    path = tmp_path / "bench.db"
+    window = Filters(since=datetime(2000, 1, 1, tzinfo=UTC), until=datetime.now(UTC),
+                     collapse=True)
+    with SqliteStore(path) as many:
+        for mentions in generate(3000, batch=1000):
+            many.upsert(mentions)
+        steps = _brand_count_steps(many, path, "battery", window)
+        counted = many.terms("brand", "battery", window, size=100)
+    assert _reads_seq_index_alone(steps), steps
+    assert sum(bucket.count for bucket in counted) > 0
+
+
+def test_a_file_of_version_15_gets_the_seq_index_with_its_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("index.sqlite._ANALYZE_AFTER", 3000)
+    path = tmp_path / "v15.db"
+    window = Filters(since=datetime(2000, 1, 1, tzinfo=UTC), until=datetime.now(UTC))
+    with SqliteStore(path) as written:
+        for mentions in generate(3000, batch=1000):
+            written.upsert(mentions)
+        expected = written.terms("brand", "battery", window, size=100)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("DROP INDEX mentions_seq")
+        db.execute("PRAGMA user_version = 15")
+    with SqliteStore(path) as again:
+        assert again.terms("brand", "battery", window, size=100) == expected
+        steps = _brand_count_steps(again, path, "battery", window)
+    assert _reads_seq_index_alone(steps), steps
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
+        assert db.execute("SELECT count(*) FROM sqlite_stat1 WHERE idx = 'mentions_seq'"
+                          ).fetchone() == (1,)

@@ -316,5 +316,5 @@ def test_a_file_of_version_13_gets_dated_keys_and_keeps_every_mention_search_and
         second = keys[mention.id] // SLOTS
         assert second == int(at.timestamp()) if at else keys[mention.id] >= UNDATED
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (15,)
+        assert db.execute("PRAGMA user_version").fetchone() == (16,)
     _check_text_index(path)
