@@ -332,8 +332,27 @@ def _words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     if text.isascii():  # the common case, where folding is lowercasing: 4x faster
         return (_ASCII_WORD.findall(text.lower()),
                 [match.span() for match in _ASCII_WORD.finditer(text)])
+    if _PLAIN_HAN_TEXT.fullmatch(text):  # as `tokens`: 4x faster
+        return _plain_han_words(text)
     spans = _spans(text)
     return [span.token for span in spans], [(span.start, span.end) for span in spans]
+
+
+def _plain_han_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    # Lowercasing and folding keep such a text's length: offsets into them are into `text`.
+    lowered = text.lower()
+    folded = fold_chinese(lowered)
+    words: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    for match in _HAN_OR_ASCII_WORD.finditer(lowered):
+        start, end = match.span()
+        if end - start == 1 or lowered[start].isascii():
+            spans = [(start, end)]
+        else:  # overlapping bigrams
+            spans = [(at, at + 2) for at in range(start, end - 1)]
+        words += [folded[at:until] for at, until in spans]
+        offsets += spans
+    return words, offsets
 
 
 def _marks(streams: _Streams, offsets: Sequence[tuple[int, int]],

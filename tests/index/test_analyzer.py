@@ -132,6 +132,23 @@ def test_the_fast_paths_split_like_the_full_analysis(text: str) -> None:
     assert tokens(text) == tokens(text + " é")[:-1]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acme手机电池很耐用，强烈推荐！",
+        "电池 battery 續航X1很好。a中b",
+        *(f"电{mark}池 A{mark}b {mark}" for mark in _PUNCTUATION),
+    ],
+)
+def test_highlighting_fast_path_marks_like_the_full_analysis(text: str) -> None:
+    # Every word and every character of the text a term, each marked where it stands.
+    # A trailing Greek word (no term matches it) sends the same text down the full analysis.
+    terms = [*tokens(text), *(char for char in text if char.isalnum())]
+    full = highlight(text + " Ω", terms, max_len=1000)
+    assert full.endswith(" Ω")
+    assert highlight(text, terms, max_len=1000) == full[:-2]
+
+
 def test_the_fast_paths_agree_on_a_generated_corpus() -> None:
     from bench.index import generate
 
