@@ -776,17 +776,12 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
         if response.status_code >= 400:
             sys.exit(1)
         return
-    import uvicorn
+    from api import serving
 
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level="warning")
-        return
-    # Each worker process builds its app from the environment: put the options there.
-    for name, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"MENTIONWATCH_{name.upper()}"] = str(value)
-    uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="warning")
+    try:
+        serving.run(settings)
+    except serving.ServeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _command_as_typed() -> str:

@@ -9,7 +9,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from api.keys import KeyStore
 from api.mentions import MENTION_COLUMNS
 from index.record import Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
-from tests.loopback import free_port
+from tests.loopback import free_port, wait_until_up
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -187,15 +186,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
                                 "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1).raise_for_status()
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, "the server exited"
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+        wait_until_up(process, url)
         yield url, key, process.pid
     finally:
         process.terminate()

@@ -1,0 +1,87 @@
+"""How `mentionwatch serve` runs uvicorn: one process, or several answering on one port.
+
+uvicorn's own workers share one listening socket, so a connection goes to whichever worker
+accepts first: 20 keep-alive clients ended up 20/0 or 19/1 over two workers, leaving a core
+idle (docs/BENCHMARKS.md). On Linux each worker here listens on a socket of its own, all
+bound to the address with SO_REUSEPORT, and the kernel spreads new connections over them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from api.settings import Settings
+
+__all__ = ["ServeError", "WorkerSocket", "listening_socket", "run"]
+
+_APP = "api.app:create_app"
+_BACKLOG = 2048  # uvicorn's default
+
+
+class ServeError(Exception):
+    """The server cannot start: the message says why."""
+
+
+def listening_socket(host: str, port: int, *, listen: bool = True) -> socket.socket:
+    """A TCP socket bound to (host, port) with SO_REUSEPORT: one of a group that shares the
+    port. Unless `listen`, it only holds the port: the kernel gives connections to listening
+    members alone."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        if listen:
+            sock.listen(_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class WorkerSocket:
+    """Stands for a worker's listening socket in the list uvicorn hands each worker it
+    starts (or starts again): unpickled in the worker, it is a new `listening_socket`."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    def __reduce__(self) -> tuple[object, tuple[str, int]]:
+        return listening_socket, (self.host, self.port)
+
+
+def run(settings: Settings) -> None:
+    """Serve the API at settings.host:settings.port with settings.workers processes until
+    interrupted."""
+    from api.app import create_app
+
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="warning")
+        return
+    # Each worker builds its app from the environment: put the options there.
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"MENTIONWATCH_{name.upper()}"] = str(value)
+    if sys.platform != "linux":  # elsewhere SO_REUSEPORT does not spread connections
+        uvicorn.run(_APP, factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_level="warning")
+        return
+    # Held while the workers run: a taken port fails here, at once, and port 0 becomes one
+    # port that every worker (and a restarted one) joins.
+    try:
+        held = listening_socket(settings.host, settings.port, listen=False)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: "
+                         f"{exc.strerror or exc}") from None
+    with held:
+        port = held.getsockname()[1]
+        config = uvicorn.Config(_APP, factory=True, host=settings.host, port=port,
+                                workers=settings.workers, log_level="warning")
+        worker_socket = WorkerSocket(settings.host, port)
+        Multiprocess(config, sockets=[worker_socket]).run()  # type: ignore[list-item]

@@ -1,0 +1,133 @@
+"""`mentionwatch serve --workers N` on Linux: each worker listens on a socket of its own in
+one SO_REUSEPORT group, so the kernel spreads connections over the workers."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+
+from tests.loopback import free_port, wait_until_up
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT spreads on Linux")
+
+_CONNECTIONS = 40
+
+
+def _serve(db: Path, port: int, workers: int, stderr: IO[str] | int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--db", str(db), "--port", str(port),
+         "--workers", str(workers)],
+        stderr=stderr, text=True)
+
+
+@pytest.fixture()
+def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = _serve(tmp_path / "m.db", port, workers=2, stderr=log)
+    try:
+        wait_until_up(process, f"http://127.0.0.1:{port}")
+        # The first to listen answers /health; the other may still be loading the app.
+        deadline = time.monotonic() + 60
+        while len(_sockets_by_pid(_children(process.pid), port, _LISTEN)) < 2:
+            assert time.monotonic() < deadline, "a worker did not listen"
+            time.sleep(0.2)
+        yield process, port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in
+            Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+_LISTEN, _ESTABLISHED = "0A", "01"  # /proc/net/tcp's states
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "(zombie)" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def _sockets_by_pid(pids: list[int], port: int, state: str) -> Counter[int]:
+    """How many sockets of `port` in `state` each of `pids` holds (from /proc)."""
+    owner: dict[str, int] = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:  # closed meanwhile
+                continue
+            if target.startswith("socket:["):
+                owner[target[len("socket:["):-1]] = pid
+    held: Counter[int] = Counter()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, found, inode = fields[1], fields[3], fields[9]
+        if found == state and int(local.rsplit(":", 1)[1], 16) == port and inode in owner:
+            held[owner[inode]] += 1
+    return held
+
+
+def test_two_workers_each_answer_a_share_of_many_keep_alive_connections(
+    two_workers: tuple[subprocess.Popen[str], int]
+) -> None:
+    # uvicorn's one shared socket gave one worker 38 to 40 of them: the other core idled.
+    process, port = two_workers
+    with ExitStack() as stack:
+        for _ in range(_CONNECTIONS):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            stack.callback(connection.close)
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()  # the connection stays open for the next request
+        held = _sockets_by_pid(_children(process.pid), port, _ESTABLISHED)
+    assert sum(held.values()) == _CONNECTIONS
+    assert len(held) == 2, held
+    # Spread by a hash of each connection's addresses: 8 or fewer of 40 is a 1-in-10,000 draw.
+    assert min(held.values()) > 8, held
+
+
+def test_sigterm_stops_every_worker(two_workers: tuple[subprocess.Popen[str], int]) -> None:
+    process, port = two_workers
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    # multiprocessing's resource tracker, a child too, ends a moment after its parent.
+    deadline = time.monotonic() + 10
+    while running := [pid for pid in workers if _running(pid)]:
+        assert time.monotonic() < deadline, f"still running: {running}"
+        time.sleep(0.1)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+
+
+def test_a_port_already_taken_is_a_clear_error_at_once(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _serve(tmp_path / "m.db", port, workers=2, stderr=subprocess.PIPE)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert stderr.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"]
