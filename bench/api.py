@@ -55,7 +55,7 @@ from bench.index import BRANDS, DAYS, END, KEYWORDS, generate
 from index.sqlite import SqliteStore
 from index.stores import ELASTICSEARCH_URL
 
-__all__ = ["run_bench"]
+__all__ = ["ESTABLISHED", "LISTENING", "run_bench", "sockets_by_pid", "wait_until_listening"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 _CHINESE_KEYWORDS = ("电池", "屏幕", "客服", "快递")
@@ -63,6 +63,7 @@ _WEIGHTS = {"search": 40, "histogram": 20, "share_of_voice": 20, "export": 20}
 ROUTES = (*_WEIGHTS, "empty_search")
 _START_TIMEOUT = 60.0  # seconds for the server to answer /health
 _REQUEST_TIMEOUT = 60.0
+_WARM_UP_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,8 @@ def _server(db: Path, workers: int, log: Path) -> Iterator[tuple[str, int]]:
         process = subprocess.Popen(command, env=env, stdout=errors, stderr=errors)
     try:
         _wait_until_up(url, process, log)
+        if workers > 1 and sys.platform == "linux":  # each listens on a socket of its own
+            wait_until_listening(process.pid, port, workers)
         yield url, process.pid
     finally:
         process.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
@@ -163,6 +166,36 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
                 tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-5:])
                 raise RuntimeError(f"the server did not start; it said:\n{tail}") from None
             time.sleep(0.2)
+
+
+def wait_until_listening(pid: int, port: int, workers: int) -> None:
+    """Wait until `workers` processes under `pid` listen on `port` (Linux). The first worker
+    up answers /health: connections made before the others listen would all be its own."""
+    deadline = time.monotonic() + _START_TIMEOUT
+    while len(sockets_by_pid(_tree(pid), port, LISTENING)) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {workers} workers listen on port {port}")
+        time.sleep(0.2)
+
+
+LISTENING, ESTABLISHED = "0A", "01"  # TCP states as /proc/net/tcp writes them
+
+
+def sockets_by_pid(pids: list[int], port: int, state: str) -> Counter[int]:
+    """How many IPv4 TCP sockets on local `port` in `state` each of `pids` holds."""
+    owner: dict[str, int] = {}
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:  # ended, or a descriptor closed, meanwhile: read again next time
+            continue
+        owner |= {link[len("socket:["):-1]: pid for link in links if link.startswith("socket:[")}
+    held: Counter[int] = Counter()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, found, inode = (field for n, field in enumerate(line.split()) if n in (1, 3, 9))
+        if found == state and int(local.rsplit(":", 1)[1], 16) == port and inode in owner:
+            held[owner[inode]] += 1
+    return held
 
 
 def _tree(pid: int) -> list[int]:
@@ -248,18 +281,12 @@ async def _load(url: str, key: str, clients: int, seconds: float, seed: int,
     return tally
 
 
-def _warm_up(url: str, key: str, seed: int, weights: dict[str, int]) -> None:
-    """One request of each route, so that first-call costs are not in the figures (and the
-    memory at start is the memory of a server that has answered each)."""
-    rng = random.Random(seed - 1)
-    seen: set[str] = set()
-    with httpx.Client(base_url=url, headers={"X-API-Key": key},
-                      timeout=_REQUEST_TIMEOUT) as client:
-        while len(seen) < len(weights):
-            request = _draw(rng, weights)
-            if request.route not in seen:
-                client.get(request.path, params=request.params).raise_for_status()
-                seen.add(request.route)
+def _warm_up(url: str, key: str, clients: int, seed: int, weights: dict[str, int]) -> None:
+    """The load for a moment on as many connections, so that every worker has answered each
+    route before the figures start (first-call costs, and the memory at start)."""
+    tally = asyncio.run(_load(url, key, clients, _WARM_UP_SECONDS, seed - 1, weights))
+    if tally.errors:
+        raise RuntimeError(f"the server failed while warming up: {dict(tally.errors)}")
 
 
 def _percentiles(laps: list[float]) -> dict[str, float]:
@@ -297,7 +324,7 @@ def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
         key = keys.create("analyst", "mentionwatch bench api")
         keys.close()
         with _server(path, workers, Path(tmp) / "server.log") as (url, pid):
-            _warm_up(url, key, seed, weights)
+            _warm_up(url, key, clients, seed, weights)
             machine_before, memory_before = _machine(), _memory(pid)
             cpu_before = _cpu_seconds(pid)
             start, start_cpu = time.perf_counter(), time.process_time()

@@ -4,13 +4,11 @@ one SO_REUSEPORT group, so the kernel spreads connections over the workers."""
 from __future__ import annotations
 
 import http.client
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import IO
 import httpx
 import pytest
 
+from bench.api import ESTABLISHED, sockets_by_pid, wait_until_listening
 from tests.loopback import free_port, wait_until_up
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT spreads on Linux")
@@ -40,11 +39,7 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     process = _serve(tmp_path / "m.db", port, workers=2, stderr=log)
     try:
         wait_until_up(process, f"http://127.0.0.1:{port}")
-        # The first to listen answers /health; the other may still be loading the app.
-        deadline = time.monotonic() + 60
-        while len(_sockets_by_pid(_children(process.pid), port, _LISTEN)) < 2:
-            assert time.monotonic() < deadline, "a worker did not listen"
-            time.sleep(0.2)
+        wait_until_listening(process.pid, port, workers=2)
         yield process, port
     finally:
         process.terminate()
@@ -57,34 +52,11 @@ def _children(pid: int) -> list[int]:
             Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-_LISTEN, _ESTABLISHED = "0A", "01"  # /proc/net/tcp's states
-
-
 def _running(pid: int) -> bool:
     try:
         return "(zombie)" not in Path(f"/proc/{pid}/status").read_text()
     except FileNotFoundError:
         return False
-
-
-def _sockets_by_pid(pids: list[int], port: int, state: str) -> Counter[int]:
-    """How many sockets of `port` in `state` each of `pids` holds (from /proc)."""
-    owner: dict[str, int] = {}
-    for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:  # closed meanwhile
-                continue
-            if target.startswith("socket:["):
-                owner[target[len("socket:["):-1]] = pid
-    held: Counter[int] = Counter()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, found, inode = fields[1], fields[3], fields[9]
-        if found == state and int(local.rsplit(":", 1)[1], 16) == port and inode in owner:
-            held[owner[inode]] += 1
-    return held
 
 
 def test_two_workers_each_answer_a_share_of_many_keep_alive_connections(
@@ -100,7 +72,7 @@ def test_two_workers_each_answer_a_share_of_many_keep_alive_connections(
             response = connection.getresponse()
             assert response.status == 200
             response.read()  # the connection stays open for the next request
-        held = _sockets_by_pid(_children(process.pid), port, _ESTABLISHED)
+        held = sockets_by_pid(_children(process.pid), port, ESTABLISHED)
     assert sum(held.values()) == _CONNECTIONS
     assert len(held) == 2, held
     # Spread by a hash of each connection's addresses: 8 or fewer of 40 is a 1-in-10,000 draw.
