@@ -3,6 +3,7 @@ prints (figures are recorded in docs/BENCHMARKS.md, never asserted)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -72,3 +73,17 @@ def test_bench_api_sends_only_the_routes_asked_for(tmp_path: Path) -> None:
     wrong = CliRunner().invoke(main, [*args, "--only", "serach"])
     assert wrong.exit_code == 1
     assert "no route serach: the routes are search, histogram" in wrong.output
+
+
+def test_bench_api_counts_error_answers_by_status_and_no_answer_by_name() -> None:
+    from bench.api import _WEIGHTS, _load
+    from tests.loopback import Loopback, free_port
+
+    with Loopback(lambda path: (503, {"Content-Type": "text/plain"}, b"busy")) as site:
+        busy = asyncio.run(_load(site.url, "k", 2, 0.3, 0, _WEIGHTS))
+    answered = sum(len(laps) for laps in busy.latencies.values())
+    assert answered > 0 and dict(busy.errors) == {"503": answered}
+    assert all(path.startswith(("/mentions", "/analytics/")) for path in site.received)
+
+    nobody = asyncio.run(_load(f"http://127.0.0.1:{free_port()}", "k", 1, 0.2, 0, _WEIGHTS))
+    assert not nobody.latencies and set(nobody.errors) == {"ConnectError"}
