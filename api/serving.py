@@ -31,8 +31,7 @@ def listening_socket(host: str, port: int, *, listen: bool = True) -> socket.soc
     """A TCP socket bound to (host, port) with SO_REUSEPORT: one of a group that shares the
     port. Unless `listen`, it only holds the port: the kernel gives connections to listening
     members alone."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -43,6 +42,20 @@ def listening_socket(host: str, port: int, *, listen: bool = True) -> socket.soc
         sock.close()
         raise
     return sock
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _claim(host: str, port: int) -> int:
+    """`port`, checked free (port 0: a free one). A socket without SO_REUSEPORT cannot bind
+    where another listens, so a second `serve` on the port is refused, not let into the
+    group."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAITs pass
+        probe.bind((host, port))
+        return int(probe.getsockname()[1])
 
 
 class WorkerSocket:
@@ -72,15 +85,15 @@ def run(settings: Settings) -> None:
         uvicorn.run(_APP, factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, log_level="warning")
         return
-    # Held while the workers run: a taken port fails here, at once, and port 0 becomes one
-    # port that every worker (and a restarted one) joins.
+    # A taken port fails here, at once; the held socket keeps the port the workers' group
+    # for as long as they run (a restarted worker joins it again).
     try:
-        held = listening_socket(settings.host, settings.port, listen=False)
+        port = _claim(settings.host, settings.port)
+        held = listening_socket(settings.host, port, listen=False)
     except OSError as exc:
         raise ServeError(f"cannot listen on {settings.host}:{settings.port}: "
                          f"{exc.strerror or exc}") from None
     with held:
-        port = held.getsockname()[1]
         config = uvicorn.Config(_APP, factory=True, host=settings.host, port=port,
                                 workers=settings.workers, log_level="warning")
         worker_socket = WorkerSocket(settings.host, port)

@@ -4,6 +4,7 @@ one SO_REUSEPORT group, so the kernel spreads connections over the workers."""
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import socket
 import subprocess
@@ -29,7 +30,7 @@ def _serve(db: Path, port: int, workers: int, stderr: IO[str] | int) -> subproce
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--db", str(db), "--port", str(port),
          "--workers", str(workers)],
-        stderr=stderr, text=True)
+        stderr=stderr, text=True, start_new_session=True)  # a group: killed whole
 
 
 @pytest.fixture()
@@ -93,13 +94,28 @@ def test_sigterm_stops_every_worker(two_workers: tuple[subprocess.Popen[str], in
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
 
 
+def _refused(tmp_path: Path, port: int) -> None:
+    process = _serve(tmp_path / "second.db", port, workers=2, stderr=subprocess.PIPE)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its workers too: they hold the pipe open
+        process.communicate()
+        pytest.fail("the second server started")
+    assert process.returncode == 1
+    assert stderr.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
 def test_a_port_already_taken_is_a_clear_error_at_once(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        port = taken.getsockname()[1]
-        process = _serve(tmp_path / "m.db", port, workers=2, stderr=subprocess.PIPE)
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
-    assert stderr.strip().splitlines() == [
-        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+        _refused(tmp_path, taken.getsockname()[1])
+
+
+def test_a_second_server_on_the_port_is_refused_not_let_into_the_group(
+    tmp_path: Path, two_workers: tuple[subprocess.Popen[str], int]
+) -> None:
+    _, port = two_workers
+    _refused(tmp_path, port)
