@@ -17,8 +17,11 @@ from uvicorn.supervisors import Multiprocess
 
 from api.settings import Settings
 
-__all__ = ["ServeError", "WorkerSocket", "listening_socket", "run"]
+__all__ = ["OWN_SOCKETS", "ServeError", "WorkerSocket", "listening_socket", "run"]
 
+#: Whether each of several workers listens on a socket of its own: elsewhere than Linux,
+#: SO_REUSEPORT binds but does not spread connections, and uvicorn's shared socket is used.
+OWN_SOCKETS = sys.platform == "linux"
 _APP = "api.app:create_app"
 _BACKLOG = 2048  # uvicorn's default
 
@@ -81,7 +84,7 @@ def run(settings: Settings) -> None:
     # Each worker builds its app from the environment: put the options there.
     for name, value in settings.model_dump(exclude_none=True).items():
         os.environ[f"MENTIONWATCH_{name.upper()}"] = str(value)
-    if sys.platform != "linux":  # elsewhere SO_REUSEPORT does not spread connections
+    if not OWN_SOCKETS:
         uvicorn.run(_APP, factory=True, host=settings.host, port=settings.port,
                     workers=settings.workers, log_level="warning")
         return

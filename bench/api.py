@@ -53,11 +53,15 @@ import httpcore
 import httpx
 
 from api.keys import KeyStore
+from api.serving import OWN_SOCKETS
 from bench.index import BRANDS, DAYS, END, KEYWORDS, generate
 from index.sqlite import SqliteStore
 from index.stores import ELASTICSEARCH_URL
 
-__all__ = ["ESTABLISHED", "LISTENING", "run_bench", "sockets_by_pid", "wait_until_listening"]
+__all__ = [
+    "ESTABLISHED", "LISTENING", "run_bench", "sockets_by_pid", "wait_until_listening",
+    "wait_until_up",
+]
 
 _ROOT = Path(__file__).resolve().parents[1]
 _CHINESE_KEYWORDS = ("电池", "屏幕", "客服", "快递")
@@ -144,8 +148,8 @@ def _server(db: Path, workers: int, log: Path) -> Iterator[tuple[str, int]]:
     with open(log, "wb") as errors:
         process = subprocess.Popen(command, env=env, stdout=errors, stderr=errors)
     try:
-        _wait_until_up(url, process, log)
-        if workers > 1 and sys.platform == "linux":  # each listens on a socket of its own
+        wait_until_up(url, process, log)
+        if workers > 1 and OWN_SOCKETS:
             wait_until_listening(process.pid, port, workers)
         yield url, process.pid
     finally:
@@ -157,7 +161,9 @@ def _server(db: Path, workers: int, log: Path) -> Iterator[tuple[str, int]]:
             process.wait()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[Any], log: Path | None = None) -> None:
+    """Wait until the server `process` answers `url`/health; RuntimeError, with the last
+    lines of its `log`, when it exits or takes longer than a minute."""
     deadline = time.monotonic() + _START_TIMEOUT
     while True:
         try:
@@ -165,8 +171,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
             return
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-5:])
-                raise RuntimeError(f"the server did not start; it said:\n{tail}") from None
+                said = log.read_text(errors="replace").strip().splitlines()[-5:] if log else []
+                raise RuntimeError("the server did not start; it said:\n"
+                                   + "\n".join(said)) from None
             time.sleep(0.2)
 
 
@@ -194,7 +201,8 @@ def sockets_by_pid(pids: list[int], port: int, state: str) -> Counter[int]:
         owner |= {link[len("socket:["):-1]: pid for link in links if link.startswith("socket:[")}
     held: Counter[int] = Counter()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, found, inode = (field for n, field in enumerate(line.split()) if n in (1, 3, 9))
+        fields = line.split()
+        local, found, inode = fields[1], fields[3], fields[9]
         if found == state and int(local.rsplit(":", 1)[1], 16) == port and inode in owner:
             held[owner[inode]] += 1
     return held

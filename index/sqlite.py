@@ -256,8 +256,8 @@ _REBUILD = (
 )
 # A file of a version from `_IN_PLACE` on is brought to `_SAME_ROWS_SINCE` in place, in SQL
 # alone (a rebuild reads every record into Python: minutes at a million mentions), by each
-# version's statements, then `_SCHEMA`'s, which make again the indexes they dropped. `recommends` is
-# `engagement.recommends` in SQL (GLOB is case-sensitive, as startswith is;
+# version's statements, then `_SCHEMA`'s, which make again the indexes they dropped.
+# `recommends` is `engagement.recommends` in SQL (GLOB is case-sensitive, as startswith is;
 # tests/index/test_sqlite.py checks they agree); rows with neither value keep the new
 # columns' defaults without being rewritten.
 _RECOMMENDS_SQL = """EXISTS (SELECT 1 FROM json_each(record, '$.advocate.signals')

@@ -8,17 +8,13 @@ function of the request path, and every path asked for is kept in `received`.
 from __future__ import annotations
 
 import socket
-import subprocess
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-import httpx
-
-__all__ = ["Loopback", "Reply", "free_port", "wait_until_up"]
+__all__ = ["Loopback", "Reply", "free_port"]
 
 #: status, headers (Content-Length is added), body
 Reply = tuple[int, dict[str, str], bytes]
@@ -29,19 +25,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_until_up(process: subprocess.Popen[Any], url: str, timeout: float = 60) -> None:
-    """Wait until the server `process` started answers `url`/health."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=1).raise_for_status()
-            return
-        except httpx.TransportError:
-            assert process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
 
 
 class Loopback:

@@ -23,9 +23,10 @@ from api.cli import main
 from api.export import export_response
 from api.keys import KeyStore
 from api.mentions import MENTION_COLUMNS
+from bench.api import wait_until_up
 from index.record import Author, Mention, Rating, Sentiment
 from index.sqlite import SqliteStore
-from tests.loopback import free_port, wait_until_up
+from tests.loopback import free_port
 
 
 def _rows(text: str) -> list[dict[str, str]]:
@@ -186,7 +187,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, int]]:
                                 "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(process, url)
+        wait_until_up(url, process)
         yield url, key, process.pid
     finally:
         process.terminate()

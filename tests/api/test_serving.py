@@ -18,10 +18,11 @@ from typing import IO
 import httpx
 import pytest
 
-from bench.api import ESTABLISHED, sockets_by_pid, wait_until_listening
-from tests.loopback import free_port, wait_until_up
+from api.serving import OWN_SOCKETS
+from bench.api import ESTABLISHED, sockets_by_pid, wait_until_listening, wait_until_up
+from tests.loopback import free_port
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT spreads on Linux")
+pytestmark = pytest.mark.skipif(not OWN_SOCKETS, reason="SO_REUSEPORT spreads on Linux")
 
 _CONNECTIONS = 40
 
@@ -39,7 +40,7 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     log = (tmp_path / "serve.log").open("w")
     process = _serve(tmp_path / "m.db", port, workers=2, stderr=log)
     try:
-        wait_until_up(process, f"http://127.0.0.1:{port}")
+        wait_until_up(f"http://127.0.0.1:{port}", process)
         wait_until_listening(process.pid, port, workers=2)
         yield process, port
     finally:
