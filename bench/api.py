@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -302,10 +302,24 @@ async def _load(url: str, key: str, clients: int, seconds: float, seed: int,
     return tally
 
 
+def _event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # not on Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _run(load: Coroutine[Any, Any, _Tally]) -> _Tally:
+    # The clients on the server's event loop, uvloop: less CPU taken from the measured cores.
+    with asyncio.Runner(loop_factory=_event_loop) as runner:
+        return runner.run(load)
+
+
 def _warm_up(url: str, key: str, clients: int, seed: int, weights: dict[str, int]) -> None:
     """The load for a moment on as many connections, so that every worker has answered each
     route before the figures start (first-call costs, and the memory at start)."""
-    tally = asyncio.run(_load(url, key, clients, _WARM_UP_SECONDS, seed - 1, weights))
+    tally = _run(_load(url, key, clients, _WARM_UP_SECONDS, seed - 1, weights))
     if tally.errors:
         raise RuntimeError(f"the server failed while warming up: {dict(tally.errors)}")
 
@@ -349,7 +363,7 @@ def run_bench(*, docs: int = 100_000, clients: int = 20, seconds: float = 30.0,
             machine_before, memory_before = _machine(), _memory(pid)
             cpu_before = _cpu_seconds(pid)
             start, start_cpu = time.perf_counter(), time.process_time()
-            tally = asyncio.run(_load(url, key, clients, seconds, seed, weights))
+            tally = _run(_load(url, key, clients, seconds, seed, weights))
             elapsed, client_cpu = time.perf_counter() - start, time.process_time() - start_cpu
             server_cpu = _cpu_seconds(pid) - cpu_before
             memory_after, machine_after = _memory(pid), _machine()
