@@ -24,7 +24,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from crawlers.extract.accounts import AccountReply
 from crawlers.extract.brands import is_brand_account
-from crawlers.signals import index_written
+from crawlers.signals import index_written, stop_forced
 from index.record import Advocate, Aspect, BrandReply, Mention, Sentiment
 from index.stores import open_configured
 from index.watchlist import NETWORKS
@@ -371,7 +371,7 @@ def with_replies(mention: Mention, replies: Iterable[BrandReply]) -> Mention:
 class IndexPipeline:
     """Writes mentions to the store in batches; a mention counts as acknowledged once its
     batch is committed (then `index_written` is sent), and the last partial batch is written
-    when the spider closes.
+    when the spider closes, or when a stop is forced (`stop_forced`).
 
     A brand account's reply goes into the `brand_replies` of the mention it answers: at once
     when that mention is in the batch or the store, else when it comes in this crawl (the
@@ -392,8 +392,10 @@ class IndexPipeline:
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         settings = crawler.settings
         store = open_configured(settings.get("MENTIONWATCH_DB"))
-        return cls(store, _stats(crawler), settings.getint("MENTIONWATCH_INDEX_BATCH_SIZE"),
-                   crawler.signals)
+        pipeline = cls(store, _stats(crawler), settings.getint("MENTIONWATCH_INDEX_BATCH_SIZE"),
+                       crawler.signals)
+        crawler.signals.connect(pipeline.write_pending, signal=stop_forced)
+        return pipeline
 
     def process_item(self, item: Mention | AccountReply) -> Mention | AccountReply:
         if isinstance(item, AccountReply):
@@ -434,9 +436,13 @@ class IndexPipeline:
         self.stats.inc_value("mentionwatch/indexed/updated", len(batch) - new)
         self.signals.send_catch_log(index_written, mentions=batch)
 
-    def close_spider(self) -> None:
+    def write_pending(self) -> None:
+        """The partial batch, now."""
         if self._batch:
             self._write()
+
+    def close_spider(self) -> None:
+        self.write_pending()
         if unanswered := sum(map(len, self._waiting.values())):
             # Their parent was sent but never arrived (a pipeline dropped it).
             self.stats.inc_value("mentionwatch/brand_replies/parent_lost", unanswered)

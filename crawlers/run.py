@@ -15,6 +15,7 @@ from scrapy.utils.asyncio import call_later
 
 from crawlers import settings as default_settings
 from crawlers.frontier import shared_settings
+from crawlers.signals import stop_forced
 from crawlers.sources import Source
 from crawlers.spiders.feed import FeedSource, FeedSpider
 
@@ -33,8 +34,9 @@ class _Process(CrawlerProcess):
 
     Scrapy's stop (the first SIGTERM or Ctrl-C) waits for every request already under way, a
     wait a slow or hostile server stretches as long as it likes. Past the timeout the stop is
-    forced, as a second signal would: the index has every batch it committed, and the
-    frontier (crawlers/resume.py) makes the next crawl ask for whatever was left.
+    forced, as a second signal would, after `stop_forced` lets the index pipeline write its
+    partial batch: the index keeps every mention parsed so far, and the frontier
+    (crawlers/resume.py) makes the next crawl ask for whatever was left.
     """
 
     _deadline_set = False
@@ -50,6 +52,8 @@ class _Process(CrawlerProcess):
 
         _log.warning("the crawl did not stop within MENTIONWATCH_STOP_TIMEOUT seconds: "
                      "forcing it; the next crawl resumes what was left")
+        for crawler in self.crawlers:
+            crawler.signals.send_catch_log(stop_forced)
         with suppress(RuntimeError):  # stopped meanwhile
             reactor.stop()
 

@@ -96,7 +96,8 @@ MENTIONWATCH_ALLOW_LOOPBACK = False
 # PrivateHosts). Exactly these pass the address guard; any other host is judged as ever.
 MENTIONWATCH_PRIVATE_HOSTS = ""
 # Seconds a stopped crawl (SIGTERM, Ctrl-C) waits for running requests before it is forced
-# to end; what was indexed stays and the next crawl resumes the rest (crawlers/resume.py).
+# to end; every mention parsed so far is indexed, and the next crawl resumes the rest
+# (crawlers/resume.py).
 MENTIONWATCH_STOP_TIMEOUT = 5.0
 # Pages read per watched API or listing source (Reddit, Hacker News, Mastodon, ...) per crawl.
 MENTIONWATCH_MAX_PAGES = 10
