@@ -15,9 +15,9 @@ __all__ = ["infer_rating"]
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
 # A leading number, then optionally "%" or a scale ("/10", "out of 10", "of 5"); words after
-# it ("stars") are ignored, a run-on number ("4.5.1") is not.
+# it ("stars") are ignored, a run-on number ("4.5.1") or an exponent ("1e400") is not.
 _RATING = re.compile(
-    rf"\s*(?P<value>{_NUMBER})(?![\d.,])\s*"
+    rf"\s*(?P<value>{_NUMBER})(?![\d.,]|e[+-]?\d)\s*"
     rf"(?:(?P<percent>%)|(?:/|out\s+of\b|of\b)\s*(?P<best>{_NUMBER}))?",
     re.IGNORECASE,
 )

@@ -58,6 +58,7 @@ def test_infer_rating(args: tuple[object, ...], expected: tuple[float, float, fl
     [
         (None,), ("",), ("   ",), ("four",), ("n/a",), ("4.5.1",), ("-1",), (True,), ([],), ({},),
         (float("nan"),), (float("inf"),), (101,), ("250",),
+        ("1e400",), ("4.5E-3",), ("2e1",),  # exponents: not "1", "4.5" or "2" and a word
         (6, 5),  # above its stated best
         (3, 0),  # best below worst
         (3, 5, 5),  # best equal to worst
