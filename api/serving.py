@@ -8,7 +8,9 @@ bound to the address with SO_REUSEPORT, and the kernel spreads new connections o
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import sys
 
@@ -24,6 +26,7 @@ __all__ = ["OWN_SOCKETS", "ServeError", "WorkerSocket", "listening_socket", "run
 OWN_SOCKETS = sys.platform == "linux"
 _APP = "api.app:create_app"
 _BACKLOG = 2048  # uvicorn's default
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ServeError(Exception):
@@ -63,13 +66,25 @@ def _claim(host: str, port: int) -> int:
 
 class WorkerSocket:
     """Stands for a worker's listening socket in the list uvicorn hands each worker it
-    starts (or starts again): unpickled in the worker, it is a new `listening_socket`."""
+    starts (or starts again): unpickled in the worker, it is a new `listening_socket`, and
+    the worker is set to stop with the server (`_worker_socket`)."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
 
-    def __reduce__(self) -> tuple[object, tuple[str, int]]:
-        return listening_socket, (self.host, self.port)
+    def __reduce__(self) -> tuple[object, tuple[str, int, int]]:
+        return _worker_socket, (self.host, self.port, os.getpid())
+
+
+def _worker_socket(host: str, port: int, server: int) -> socket.socket:
+    """In a worker: its socket, and a SIGTERM when the server process ends. A `kill -9` of
+    `serve` otherwise leaves its workers answering on the port, and a new `serve` is refused
+    it. (uvicorn's workers ask the server nothing once started; Linux's parent-death signal
+    does it.)"""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != server:  # it ended before the prctl
+        os.kill(os.getpid(), signal.SIGTERM)
+    return listening_socket(host, port)
 
 
 def run(settings: Settings) -> None:

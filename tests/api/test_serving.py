@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import IO
 
@@ -93,6 +93,26 @@ def test_sigterm_stops_every_worker(two_workers: tuple[subprocess.Popen[str], in
         time.sleep(0.1)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+
+
+def test_workers_stop_when_the_server_is_killed(
+        tmp_path: Path, two_workers: tuple[subprocess.Popen[str], int]) -> None:
+    # kill -9 of `serve` left its workers answering on the port: a new `serve` was refused.
+    process, port = two_workers
+    workers = _children(process.pid)
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    try:
+        while running := [pid for pid in workers if _running(pid)]:
+            assert time.monotonic() < deadline, f"still running: {running}"
+            time.sleep(0.1)
+    finally:
+        with suppress(ProcessLookupError):  # what is left of the group, whatever happened
+            os.killpg(process.pid, signal.SIGKILL)
+    with socket.socket() as free:  # the port is free again
+        free.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        free.bind(("127.0.0.1", port))
 
 
 def _refused(tmp_path: Path, port: int) -> None:
