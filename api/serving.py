@@ -13,6 +13,8 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -33,14 +35,16 @@ class ServeError(Exception):
     """The server cannot start: the message says why."""
 
 
-def listening_socket(host: str, port: int, *, listen: bool = True) -> socket.socket:
-    """A TCP socket bound to (host, port) with SO_REUSEPORT: one of a group that shares the
-    port. Unless `listen`, it only holds the port: the kernel gives connections to listening
-    members alone."""
+def listening_socket(host: str, port: int, *, listen: bool = True,
+                     share: bool = True) -> socket.socket:
+    """A TCP socket bound to (host, port). With `share`, SO_REUSEPORT: one of a group that
+    shares the port; without, it binds only where no one else is bound. Unless `listen`, it
+    only holds the port: the kernel gives connections to listening sockets alone."""
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAITs pass
+        if share:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         if listen:
             sock.listen(_BACKLOG)
@@ -58,10 +62,18 @@ def _claim(host: str, port: int) -> int:
     """`port`, checked free (port 0: a free one). A socket without SO_REUSEPORT cannot bind
     where another listens, so a second `serve` on the port is refused, not let into the
     group."""
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAITs pass
-        probe.bind((host, port))
+    with listening_socket(host, port, listen=False, share=False) as probe:
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _listen_error(settings: Settings) -> Iterator[None]:
+    # A taken port is one line (uvicorn's own message differs between one and more workers).
+    try:
+        yield
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: "
+                         f"{exc.strerror or exc}") from None
 
 
 class WorkerSocket:
@@ -93,8 +105,11 @@ def run(settings: Settings) -> None:
     from api.app import create_app
 
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level="warning")
+        with _listen_error(settings):
+            sock = listening_socket(settings.host, settings.port, share=False)
+        with sock:
+            uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning")).run(
+                sockets=[sock])
         return
     # Each worker builds its app from the environment: put the options there.
     for name, value in settings.model_dump(exclude_none=True).items():
@@ -105,12 +120,9 @@ def run(settings: Settings) -> None:
         return
     # A taken port fails here, at once; the held socket keeps the port the workers' group
     # for as long as they run (a restarted worker joins it again).
-    try:
+    with _listen_error(settings):
         port = _claim(settings.host, settings.port)
         held = listening_socket(settings.host, port, listen=False)
-    except OSError as exc:
-        raise ServeError(f"cannot listen on {settings.host}:{settings.port}: "
-                         f"{exc.strerror or exc}") from None
     with held:
         config = uvicorn.Config(_APP, factory=True, host=settings.host, port=port,
                                 workers=settings.workers, log_level="warning")

@@ -115,8 +115,8 @@ def test_workers_stop_when_the_server_is_killed(
         free.bind(("127.0.0.1", port))
 
 
-def _refused(tmp_path: Path, port: int) -> None:
-    process = _serve(tmp_path / "second.db", port, workers=2, stderr=subprocess.PIPE)
+def _refused(tmp_path: Path, port: int, workers: int = 2) -> None:
+    process = _serve(tmp_path / "second.db", port, workers=workers, stderr=subprocess.PIPE)
     try:
         _, stderr = process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -128,11 +128,12 @@ def _refused(tmp_path: Path, port: int) -> None:
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"]
 
 
-def test_a_port_already_taken_is_a_clear_error_at_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_port_already_taken_is_a_clear_error_at_once(tmp_path: Path, workers: int) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        _refused(tmp_path, taken.getsockname()[1])
+        _refused(tmp_path, taken.getsockname()[1], workers)
 
 
 def test_a_second_server_on_the_port_is_refused_not_let_into_the_group(
