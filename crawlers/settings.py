@@ -34,7 +34,10 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = False
+# No control ports: Scrapy's telnet console and its remote control (an HTTP server that
+# runs Python sent to it, its port and token written to a job file) are for debugging.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 # No log record is made for a message below LOG_LEVEL (one per page and per mention).
 LOG_FORMATTER = "crawlers.logformatter.LevelLogFormatter"

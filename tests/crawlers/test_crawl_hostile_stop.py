@@ -46,7 +46,8 @@ class HangingTimeline:
 
 
 def _crawl(watchlist: Path, db: Path) -> subprocess.Popen[str]:
-    settings = {**SETTINGS, "MENTIONWATCH_DB": str(db)}
+    settings = {**SETTINGS, "MENTIONWATCH_DB": str(db),
+                "REMOTE_CONTROL_JOBS_DIR": str(db.parent / "jobs")}
     return subprocess.Popen([sys.executable, "-c", RUN, str(watchlist), json.dumps(settings)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -64,6 +65,9 @@ def test_sigterm_stops_a_held_crawl_in_seconds_and_the_next_crawl_finishes(
         while HANG_FROM not in site.pages and time.monotonic() < deadline:
             time.sleep(0.05)
         assert HANG_FROM in site.pages, "the crawl never reached the held page"
+        # No control port that runs Python sent to it (Scrapy's remote control, on by
+        # default, announces its port and token in a job file).
+        assert not (tmp_path / "jobs").exists()
         indexed = _indexed(db)
         crawl.send_signal(signal.SIGTERM)
         sent = time.monotonic()
