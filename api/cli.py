@@ -727,8 +727,12 @@ def extract(file: Any, url: str, kind: str, watchlist: Path | None, brand: str |
     from crawlers.extract.feed import extract_entries
     from crawlers.extract.markup import decode_html
     from crawlers.extract.schemaorg import extract_reviews
+    from crawlers.settings import DOWNLOAD_MAXSIZE
 
-    body: bytes = file.read()
+    body: bytes = file.read(DOWNLOAD_MAXSIZE + 1)
+    if len(body) > DOWNLOAD_MAXSIZE:  # /dev/zero would fill the memory
+        raise click.ClickException(f"{file.name}: larger than {DOWNLOAD_MAXSIZE:,} bytes, "
+                                   "the most a crawl reads of a page")
     if kind == "auto":  # decoded: a feed may be in UTF-16 or UTF-32
         head = decode_html(body[:2048]).lstrip().lower()
         kind = "feed" if head.startswith(("<?xml", "<rss", "<feed")) else "schemaorg"

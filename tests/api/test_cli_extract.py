@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 import crawlers.extract.schemaorg
 from api.cli import main
+from crawlers.settings import DOWNLOAD_MAXSIZE
 from index.record import Mention
 from tests.crawlers.hostile import GOOD, Page, corpus
 
@@ -66,3 +67,11 @@ def test_an_extractor_failure_is_one_line_naming_the_file(
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: {saved}: cannot extract mentions: OverflowError('date value out of range')"]
+
+
+def test_a_file_larger_than_a_crawl_reads_is_refused_in_one_line() -> None:
+    # /dev/zero took 11 GB in 15 s before: the read stops past the crawl's page limit.
+    result = invoke("extract", "/dev/zero", "--url", "https://shop.example/p")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: /dev/zero: larger than {DOWNLOAD_MAXSIZE:,} bytes, the most a crawl reads of a page"]
