@@ -74,4 +74,5 @@ def test_a_file_larger_than_a_crawl_reads_is_refused_in_one_line() -> None:
     result = invoke("extract", "/dev/zero", "--url", "https://shop.example/p")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        f"Error: /dev/zero: larger than {DOWNLOAD_MAXSIZE:,} bytes, the most a crawl reads of a page"]
+        f"Error: /dev/zero: larger than {DOWNLOAD_MAXSIZE:,} bytes, "
+        "the most a crawl reads of a page"]
