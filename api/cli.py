@@ -782,6 +782,12 @@ def serve(db: Path | None, watchlist: Path | None, host: str | None, port: int |
         return
     from api import serving
 
+    if settings.watchlist.exists():
+        try:
+            load_watchlist(settings.watchlist)
+        except WatchlistError as exc:  # served anyway: the file is read again on each request
+            click.echo(f"Warning: {exc}\nUntil it is fixed, the routes that read the watchlist "
+                       "(alert rules, drafts, overview) answer 500.", err=True)
     try:
         serving.run(settings)
     except serving.ServeError as exc:

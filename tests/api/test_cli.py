@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from api import serving
 from api.cli import main
 from api.keys import KeyStore
+from api.settings import Settings
 from index.record import Mention
 
 WATCHLIST = '[[brands]]\nname = "Acme"\nterms = ["Acme"]\n'
@@ -61,6 +63,18 @@ def test_serve_get_answers_one_request(db: Path) -> None:
     code, out, _ = run("serve", "--db", str(db), "--get", "/mentions/nope")
     assert code == 1
     assert json.loads(out)["error"]["message"] == "no mention with id 'nope'"
+
+
+def test_serve_warns_at_start_of_an_invalid_watchlist(
+        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: list[Settings] = []
+    monkeypatch.setattr(serving, "run", served.append)  # the server itself is not started
+    watchlist = tmp_path / "mentionwatch.toml"
+    watchlist.write_text('[[brands]]\nname = "Acme"\nterms = []\n', encoding="utf-8")
+    code, _, err = run("serve", "--db", str(db), "--watchlist", str(watchlist))
+    assert code == 0 and len(served) == 1  # served anyway: the file may be fixed meanwhile
+    assert err.startswith(f"Warning: {watchlist}:3: brands[0].terms: ")
+    assert "answer 500" in err
 
 
 def test_crawl_with_a_bad_watchlist_exits_1_naming_the_line(tmp_path: Path) -> None:
