@@ -61,6 +61,14 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _wait_until_ended(pids: list[int], timeout: float = 10) -> None:
+    # multiprocessing's resource tracker, a child too, ends a moment after its parent.
+    deadline = time.monotonic() + timeout
+    while running := [pid for pid in pids if _running(pid)]:
+        assert time.monotonic() < deadline, f"still running: {running}"
+        time.sleep(0.1)
+
+
 def test_two_workers_each_answer_a_share_of_many_keep_alive_connections(
     two_workers: tuple[subprocess.Popen[str], int]
 ) -> None:
@@ -86,11 +94,7 @@ def test_sigterm_stops_every_worker(two_workers: tuple[subprocess.Popen[str], in
     workers = _children(process.pid)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    # multiprocessing's resource tracker, a child too, ends a moment after its parent.
-    deadline = time.monotonic() + 10
-    while running := [pid for pid in workers if _running(pid)]:
-        assert time.monotonic() < deadline, f"still running: {running}"
-        time.sleep(0.1)
+    _wait_until_ended(workers)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
 
@@ -102,11 +106,8 @@ def test_workers_stop_when_the_server_is_killed(
     workers = _children(process.pid)
     process.kill()
     process.wait(timeout=10)
-    deadline = time.monotonic() + 10
     try:
-        while running := [pid for pid in workers if _running(pid)]:
-            assert time.monotonic() < deadline, f"still running: {running}"
-            time.sleep(0.1)
+        _wait_until_ended(workers)
     finally:
         with suppress(ProcessLookupError):  # what is left of the group, whatever happened
             os.killpg(process.pid, signal.SIGKILL)
